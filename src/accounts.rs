@@ -1,0 +1,128 @@
+//! People and their credentials: the owner made on first start, logins, agents, workspaces.
+
+use anyhow::Context;
+
+use crate::auth;
+use crate::config::Config;
+use crate::domain::{Clock, Email, Name, Password, Role};
+use crate::state::FirstStart;
+use crate::store::{NewUser, Store, StoreResult, UserRecord, WorkspaceRecord};
+
+/// How long a dashboard login lasts.
+pub const SESSION_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+const DEFAULT_OWNER_EMAIL: &str = "admin@baton.local";
+
+/// Creates the instance owner and their workspace when the database has no user yet.
+pub async fn ensure_owner(
+    store: &Store,
+    config: &Config,
+    clock: &Clock,
+) -> anyhow::Result<Option<FirstStart>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let email = Email::parse(config.admin_email.as_deref().unwrap_or(DEFAULT_OWNER_EMAIL))
+        .context("BATON_ADMIN_EMAIL")?;
+    let (password, one_time) = match &config.admin_password {
+        Some(given) => (
+            Password::parse(given.expose()).context("BATON_ADMIN_PASSWORD")?,
+            None,
+        ),
+        None => {
+            let generated = auth::one_time_password();
+            (Password::parse(&generated)?, Some(generated))
+        }
+    };
+    let hash = hash(password).await;
+    let owner = NewUser {
+        email: &email,
+        name: &Name::parse("name", "Owner")?,
+        password_hash: &hash,
+        role: Role::Owner,
+    };
+    let workspace = Name::parse("workspace", "My workspace")?;
+    match store
+        .create_workspace(&workspace, owner, true, clock.now_ms())
+        .await
+    {
+        Ok(_) => {}
+        // Another node sharing the database created the owner first.
+        Err(crate::store::StoreError::Conflict(_)) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    }
+    Ok(Some(FirstStart {
+        email: email.to_string(),
+        one_time_password: one_time,
+    }))
+}
+
+/// Hashes off the async threads: argon2 takes tens of milliseconds of CPU on purpose.
+pub async fn hash(password: Password) -> String {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .expect("the hashing task does not panic")
+}
+
+/// The user whose email and password these are, taking the same time whether or not the email
+/// exists.
+pub async fn check_login(
+    store: &Store,
+    email: &str,
+    password: String,
+) -> StoreResult<Option<UserRecord>> {
+    let found = match Email::parse(email) {
+        Ok(email) => store.user_for_login(&email).await?,
+        Err(_) => None,
+    };
+    let hash = found
+        .as_ref()
+        .map(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| auth::decoy_hash().to_owned());
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .expect("the hashing task does not panic");
+    Ok(found.filter(|_| ok).map(|(user, _)| user))
+}
+
+/// Starts a session; answers the token for the cookie and the CSRF token for forms.
+pub async fn open_session(
+    store: &Store,
+    clock: &Clock,
+    user: &UserRecord,
+) -> StoreResult<(String, String)> {
+    let token = auth::random_token();
+    let csrf = auth::random_token();
+    let now = clock.now_ms();
+    store
+        .create_session(
+            &auth::digest(&token),
+            &user.id,
+            &csrf,
+            now,
+            now + SESSION_TTL_MS,
+        )
+        .await?;
+    Ok((token, csrf))
+}
+
+/// A new workspace with its own owner, made by the instance owner.
+pub async fn create_workspace(
+    store: &Store,
+    clock: &Clock,
+    name: Name,
+    email: Email,
+    owner_name: Name,
+    password: Password,
+) -> StoreResult<(WorkspaceRecord, UserRecord)> {
+    let hash = hash(password).await;
+    let owner = NewUser {
+        email: &email,
+        name: &owner_name,
+        password_hash: &hash,
+        role: Role::Owner,
+    };
+    store
+        .create_workspace(&name, owner, false, clock.now_ms())
+        .await
+}

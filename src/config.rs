@@ -1,0 +1,321 @@
+//! Settings: every one is a command-line flag, a `BATON_*` environment variable, or a key in an
+//! optional TOML file, with flags > environment > file > defaults.
+//!
+//! clap already gives flags precedence over the environment; the file fills whatever both left
+//! unset, and [`Config::resolve`] applies the defaults last.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+/// The raw settings as given by flags, environment and file; `None` means "not given here".
+#[derive(Args, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "BATON_BIND", global = true)]
+    pub bind: Option<SocketAddr>,
+    /// Folder for the SQLite database and other local state.
+    #[arg(long, env = "BATON_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`; default: a SQLite file in the data folder.
+    #[arg(long, env = "BATON_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// The URL customers and agents reach Baton at (used in links and the widget snippet).
+    #[arg(long, env = "BATON_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Email of the owner account created on first start.
+    #[arg(long, env = "BATON_ADMIN_EMAIL", global = true)]
+    pub admin_email: Option<String>,
+    /// Password of the owner account created on first start.
+    #[arg(
+        long,
+        env = "BATON_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Base URL of an OpenAI-compatible API; with a model set, the LLM responder is used.
+    #[arg(long, env = "BATON_LLM_BASE_URL", global = true)]
+    pub llm_base_url: Option<String>,
+    #[arg(long, env = "BATON_LLM_API_KEY", global = true, hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    #[arg(long, env = "BATON_LLM_MODEL", global = true)]
+    pub llm_model: Option<String>,
+    /// WhatsApp Graph API base, with its version.
+    #[arg(long, env = "BATON_WHATSAPP_GRAPH_URL", global = true)]
+    pub whatsapp_graph_url: Option<String>,
+    /// Key for signing visitor tokens and encrypting channel secrets. Default: a random key
+    /// kept in the data folder (set it explicitly when several nodes share one database).
+    #[arg(long, env = "BATON_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Largest request body accepted, in bytes (documents uploads get ten times this).
+    #[arg(long, env = "BATON_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+    /// `text` (default) or `json` log lines.
+    #[arg(long, env = "BATON_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// A database URL whose password is masked when printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+    /// The URL with any password replaced by `***`, fit for logs.
+    pub fn masked(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        let Some((userinfo, host)) = rest.split_once('@') else {
+            return self.0.clone();
+        };
+        match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.masked())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// Settings with defaults applied: what the rest of Baton reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub public_url: String,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub llm: Option<LlmConfig>,
+    pub whatsapp_graph_url: String,
+    pub secret_key: Option<Secret>,
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub model: String,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_WHATSAPP_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
+const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("BATON_DATABASE_URL must start with sqlite:// or postgres://, got {0}")]
+    DatabaseScheme(DatabaseUrl),
+}
+
+impl Settings {
+    /// Reads a TOML settings file; its keys are the flag names with `_` (`database_url = …`).
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Fills every setting this one leaves unset from `lower`.
+    pub fn or(self, lower: Settings) -> Settings {
+        Settings {
+            bind: self.bind.or(lower.bind),
+            data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
+            public_url: self.public_url.or(lower.public_url),
+            admin_email: self.admin_email.or(lower.admin_email),
+            admin_password: self.admin_password.or(lower.admin_password),
+            llm_base_url: self.llm_base_url.or(lower.llm_base_url),
+            llm_api_key: self.llm_api_key.or(lower.llm_api_key),
+            llm_model: self.llm_model.or(lower.llm_model),
+            whatsapp_graph_url: self.whatsapp_graph_url.or(lower.whatsapp_graph_url),
+            secret_key: self.secret_key.or(lower.secret_key),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            log_format: self.log_format.or(lower.log_format),
+        }
+    }
+}
+
+impl Config {
+    /// Applies the defaults to settings already merged from flags, environment and file.
+    pub fn resolve(settings: Settings) -> Result<Config, ConfigError> {
+        let bind = settings
+            .bind
+            .unwrap_or_else(|| DEFAULT_BIND.parse().expect("default bind address"));
+        let data_dir = settings
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("./baton-data"));
+        let database_url = DatabaseUrl(settings.database_url.unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("baton.db").display())
+        }));
+        if !database_url.is_postgres() && !database_url.expose().starts_with("sqlite:") {
+            return Err(ConfigError::DatabaseScheme(database_url));
+        }
+        let public_url = settings
+            .public_url
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let llm = settings.llm_model.map(|model| LlmConfig {
+            base_url: settings
+                .llm_base_url
+                .unwrap_or_else(|| "https://api.openai.com/v1".to_owned()),
+            api_key: settings.llm_api_key.map(Secret),
+            model,
+        });
+        Ok(Config {
+            bind,
+            data_dir,
+            database_url,
+            public_url,
+            admin_email: settings.admin_email,
+            admin_password: settings.admin_password.map(Secret),
+            llm,
+            whatsapp_graph_url: settings
+                .whatsapp_graph_url
+                .unwrap_or_else(|| DEFAULT_WHATSAPP_GRAPH_URL.to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            secret_key: settings.secret_key.map(Secret),
+            max_body_bytes: settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            log_format: settings.log_format.unwrap_or(LogFormat::Text),
+        })
+    }
+}
+
+/// The `BATON_*` variables Baton reads; anything else with that prefix is probably a typo.
+pub const KNOWN_ENV: &[&str] = &[
+    "BATON_BIND",
+    "BATON_DATA_DIR",
+    "BATON_DATABASE_URL",
+    "BATON_PUBLIC_URL",
+    "BATON_ADMIN_EMAIL",
+    "BATON_ADMIN_PASSWORD",
+    "BATON_LLM_BASE_URL",
+    "BATON_LLM_API_KEY",
+    "BATON_LLM_MODEL",
+    "BATON_WHATSAPP_GRAPH_URL",
+    "BATON_SECRET_KEY",
+    "BATON_MAX_BODY_BYTES",
+    "BATON_LOG_FORMAT",
+    "BATON_CONFIG",
+    "BATON_LOG",
+];
+
+/// Names of `BATON_*` environment variables that Baton does not know.
+pub fn unknown_env_vars() -> Vec<String> {
+    std::env::vars()
+        .map(|(name, _)| name)
+        .filter(|name| name.starts_with("BATON_") && !name.starts_with("BATON_TEST_"))
+        .filter(|name| !KNOWN_ENV.contains(&name.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_password_is_masked_in_debug_and_display() {
+        let url = DatabaseUrl("postgres://baton:hunter2@db:5432/baton".into());
+        assert_eq!(url.to_string(), "postgres://baton:***@db:5432/baton");
+        assert!(!format!("{url:?}").contains("hunter2"));
+        let config = Config::resolve(Settings {
+            database_url: Some(url.expose().into()),
+            admin_password: Some("s3cret-pass".into()),
+            ..Settings::default()
+        })
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("s3cret-pass"));
+    }
+
+    #[test]
+    fn higher_layer_wins_and_lower_layer_fills_gaps() {
+        let flags = Settings {
+            bind: Some("127.0.0.1:9000".parse().unwrap()),
+            ..Settings::default()
+        };
+        let file: Settings =
+            toml::from_str("bind = \"127.0.0.1:7000\"\npublic_url = \"https://help.example\"\n")
+                .unwrap();
+        let config = Config::resolve(flags.or(file)).unwrap();
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.public_url, "https://help.example");
+        assert!(config.database_url.expose().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn unknown_scheme_is_rejected() {
+        let err = Config::resolve(Settings {
+            database_url: Some("mysql://x".into()),
+            ..Settings::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("sqlite:// or postgres://"));
+    }
+}

@@ -1,0 +1,30 @@
+//! Plain domain types, parsed once at the edge so the rest of Baton never sees an unvalidated
+//! string. Nothing here knows HTTP or SQL.
+
+pub mod clock;
+pub mod text;
+
+pub use clock::Clock;
+pub use text::{BotText, Email, Name, Password, Role};
+
+/// Why a value given from outside was refused; the message is shown to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ParseError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl ParseError {
+    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            field,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// A fresh random id with a readable prefix (`bot_…`, `hnd_…`), unique across nodes.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,191 @@
+//! Newtypes for the strings that come from outside: emails, passwords, names, roles, bot texts.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::ParseError;
+
+/// A lower-cased, trimmed email address with one `@` and something on each side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let email = raw.trim().to_lowercase();
+        let problem = |p: &str| Err(ParseError::new("email", p));
+        if email.is_empty() {
+            return problem("is required");
+        }
+        if email.chars().count() > 254 {
+            return problem("is longer than 254 characters");
+        }
+        match email.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.contains('@')
+                    && !email.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+            {
+                Ok(Self(email))
+            }
+            _ => problem("is not an email address"),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password good enough to hash: 8 to 1024 characters. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let len = raw.chars().count();
+        if len < 8 {
+            return Err(ParseError::new(
+                "password",
+                "must be at least 8 characters long",
+            ));
+        }
+        if len > 1024 {
+            return Err(ParseError::new(
+                "password",
+                "must be at most 1024 characters long",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A display name: trimmed, 1 to 100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ParseError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(ParseError::new(field, "is required"));
+        }
+        if name.chars().count() > 100 {
+            return Err(ParseError::new(field, "is longer than 100 characters"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(ParseError::new(field, "contains control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Free text a bot owner writes (system prompt, handoff message): at most 8000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotText(String);
+
+impl BotText {
+    pub const MAX_CHARS: usize = 8000;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ParseError> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                field,
+                format!("is longer than {} characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw.trim().to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// What a user may do in their workspace. Owners and admins manage; agents handle handoffs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        match raw {
+            "owner" => Ok(Role::Owner),
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            _ => Err(ParseError::new("role", "must be \"admin\" or \"agent\"")),
+        }
+    }
+
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in ["", "no-at-sign", "@example.com", "ana@", "a@b@c", "a b@c.d"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused_and_never_printed() {
+        assert!(Password::parse("short").is_err());
+        let password = Password::parse("correct horse").unwrap();
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(Name::parse("name", "  Ana ").unwrap().as_str(), "Ana");
+        assert!(Name::parse("name", "   ").is_err());
+        assert!(Name::parse("name", &"x".repeat(101)).is_err());
+        assert!(Name::parse("name", "a\u{0}b").is_err());
+    }
+}

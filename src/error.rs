@@ -1,0 +1,135 @@
+//! The API error: a stable snake_case code, an HTTP status from one table, and a message safe to
+//! show. Internal failures are logged with their detail and answered with a generic message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// Every error code the API can answer with; [`Code::status`] is the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    MalformedJson,
+    BadRequest,
+    InvalidBody,
+    ValidationFailed,
+    AuthenticationRequired,
+    InvalidCredentials,
+    Forbidden,
+    NotFound,
+    Conflict,
+    AlreadyClaimed,
+    NotClaimHolder,
+    HandoffNotOpen,
+    ToolNotInstalled,
+    WindowClosed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::MalformedJson => "malformed_json",
+            Code::BadRequest => "bad_request",
+            Code::InvalidBody => "invalid_body",
+            Code::ValidationFailed => "validation_failed",
+            Code::AuthenticationRequired => "authentication_required",
+            Code::InvalidCredentials => "invalid_credentials",
+            Code::Forbidden => "forbidden",
+            Code::NotFound => "not_found",
+            Code::Conflict => "conflict",
+            Code::AlreadyClaimed => "already_claimed",
+            Code::NotClaimHolder => "not_claim_holder",
+            Code::HandoffNotOpen => "handoff_not_open",
+            Code::ToolNotInstalled => "tool_not_installed",
+            Code::WindowClosed => "whatsapp_window_closed",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::RateLimited => "rate_limited",
+            Code::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::MalformedJson | Code::BadRequest => StatusCode::BAD_REQUEST,
+            Code::InvalidBody | Code::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::AuthenticationRequired | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Conflict
+            | Code::AlreadyClaimed
+            | Code::NotClaimHolder
+            | Code::HandoffNotOpen
+            | Code::ToolNotInstalled
+            | Code::WindowClosed => StatusCode::CONFLICT,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An error answered to an API client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(Code::NotFound, format!("{what} not found"))
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(Code::Forbidden, message)
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(Code::ValidationFailed, message)
+    }
+
+    /// Logs the detail of an unexpected failure and hides it from the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(Code::Internal, "something went wrong on our side")
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::domain::ParseError> for ApiError {
+    fn from(err: crate::domain::ParseError) -> Self {
+        ApiError::validation(err.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code.as_str(), "message": self.message}});
+        (self.code.status(), axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,107 @@
+//! Login, logout, and the caller's own account.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::UserView;
+use crate::accounts;
+use crate::domain::Password;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::http::extract::{ApiJson, Caller, SESSION_COOKIE};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+        .route("/me/password", post(change_password))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<impl IntoResponse> {
+    let user = accounts::check_login(&state.store, &body.email, body.password)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::InvalidCredentials, "wrong email or password"))?;
+    let (token, csrf) = accounts::open_session(&state.store, &state.clock, &user).await?;
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.public_url.starts_with("https://"))
+        .max_age(time_max_age())
+        .build();
+    let body = json!({"user": UserView::from(&user), "csrf_token": csrf});
+    Ok((jar.add(cookie), axum::Json(body)))
+}
+
+fn time_max_age() -> time::Duration {
+    time::Duration::milliseconds(accounts::SESSION_TTL_MS)
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> ApiResult<impl IntoResponse> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        state
+            .store
+            .delete_session(&crate::auth::digest(cookie.value()))
+            .await?;
+    }
+    let gone = Cookie::build((SESSION_COOKIE, "")).path("/").build();
+    Ok((jar.remove(gone), StatusCode::NO_CONTENT))
+}
+
+async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+    let workspace = state.store.workspace(caller.workspace_id()).await?;
+    Ok(axum::Json(json!({
+        "user": UserView::from(&caller.user),
+        "workspace": {"id": workspace.id, "name": workspace.name},
+        "is_instance_owner": caller.user.is_instance_owner(),
+        "csrf_token": caller.csrf_token,
+    })))
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changing the password ends every session of the user, this one included.
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    let new_password = Password::parse(&body.new_password)?;
+    let checked =
+        accounts::check_login(&state.store, &caller.user.email, body.current_password).await?;
+    if checked.is_none() {
+        return Err(ApiError::new(
+            Code::InvalidCredentials,
+            "the current password is wrong",
+        ));
+    }
+    let hash = accounts::hash(new_password).await;
+    state
+        .store
+        .set_password_hash(&caller.user.id, &hash)
+        .await?;
+    state.store.delete_sessions_of(&caller.user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,217 @@
+//! Bots: their texts, their public widget key, and which tools they use.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use serde::{Deserialize, Serialize};
+
+use crate::auth;
+use crate::domain::clock::rfc3339;
+use crate::domain::{BotText, Name, ParseError};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::http::extract::{Admin, ApiJson, Caller};
+use crate::marketplace;
+use crate::state::AppState;
+use crate::store::{BotPatch, BotRecord, NewBot};
+
+pub fn router() -> axum::Router<AppState> {
+    Router::new()
+        .route("/bots", post(create).get(list))
+        .route("/bots/{bot_id}", get(read).patch(update))
+        .route("/bots/{bot_id}/tools/{slug}", put(set_tool))
+}
+
+pub const DEFAULT_HANDOFF_MESSAGE: &str =
+    "I'm connecting you with our team. A person will reply right here in this chat.";
+pub const DEFAULT_RESPONSE_TIME: &str = "Our team responds within 2 hours during business hours.";
+pub const DEFAULT_GREETING: &str = "Hi! Ask me anything, or ask to talk to a person at any time.";
+const DEFAULT_SYSTEM_PROMPT: &str =
+    "You are a friendly support assistant. Answer only from the knowledge base.";
+
+#[derive(Serialize)]
+pub struct BotView {
+    id: String,
+    name: String,
+    system_prompt: String,
+    handoff_message: String,
+    response_time_text: String,
+    greeting: String,
+    widget_key: String,
+    llm_model: Option<String>,
+    /// Tools switched on for this bot (and installed in the workspace).
+    tools: Vec<String>,
+    widget_snippet: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl BotView {
+    fn new(bot: BotRecord, tools: Vec<String>, public_url: &str) -> Self {
+        BotView {
+            widget_snippet: format!(
+                "<script src=\"{public_url}/widget.js\" data-bot=\"{}\" async></script>",
+                bot.widget_key
+            ),
+            id: bot.id,
+            name: bot.name,
+            system_prompt: bot.system_prompt,
+            handoff_message: bot.handoff_message,
+            response_time_text: bot.response_time_text,
+            greeting: bot.greeting,
+            widget_key: bot.widget_key,
+            llm_model: bot.llm_model,
+            tools,
+            created_at: rfc3339(bot.created_at),
+            updated_at: rfc3339(bot.updated_at),
+        }
+    }
+}
+
+async fn view(state: &AppState, bot: BotRecord) -> ApiResult<BotView> {
+    let tools = state.store.enabled_tools(&bot.id).await?;
+    Ok(BotView::new(bot, tools, &state.config.public_url))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BotBody {
+    name: Option<String>,
+    system_prompt: Option<String>,
+    handoff_message: Option<String>,
+    response_time_text: Option<String>,
+    greeting: Option<String>,
+    #[serde(default, with = "nullable")]
+    llm_model: Option<Option<String>>,
+}
+
+/// Tells a missing `llm_model` (keep) from an explicit `null` (clear).
+mod nullable {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Ok(Some(Option::deserialize(d)?))
+    }
+}
+
+impl BotBody {
+    fn into_patch(self) -> Result<BotPatch, ParseError> {
+        let text = |field, value: Option<String>| {
+            value
+                .map(|v| BotText::parse(field, &v).map(BotText::into_inner))
+                .transpose()
+        };
+        Ok(BotPatch {
+            name: self
+                .name
+                .map(|n| Name::parse("name", &n).map(Name::into_inner))
+                .transpose()?,
+            system_prompt: text("system_prompt", self.system_prompt)?,
+            handoff_message: text("handoff_message", self.handoff_message)?,
+            response_time_text: text("response_time_text", self.response_time_text)?,
+            greeting: text("greeting", self.greeting)?,
+            llm_model: self
+                .llm_model
+                .map(|m| m.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty())),
+        })
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(body): ApiJson<BotBody>,
+) -> ApiResult<(StatusCode, axum::Json<BotView>)> {
+    if body.name.is_none() {
+        return Err(ApiError::validation("name: is required"));
+    }
+    let patch = body.into_patch()?;
+    let bot = NewBot {
+        name: patch.name.unwrap_or_default(),
+        system_prompt: patch
+            .system_prompt
+            .unwrap_or_else(|| DEFAULT_SYSTEM_PROMPT.to_owned()),
+        handoff_message: patch
+            .handoff_message
+            .unwrap_or_else(|| DEFAULT_HANDOFF_MESSAGE.to_owned()),
+        response_time_text: patch
+            .response_time_text
+            .unwrap_or_else(|| DEFAULT_RESPONSE_TIME.to_owned()),
+        greeting: patch
+            .greeting
+            .unwrap_or_else(|| DEFAULT_GREETING.to_owned()),
+    };
+    let widget_key = format!("wk_{}", &auth::random_token()[..24]);
+    let now = state.clock.now_ms();
+    let bot = state
+        .store
+        .create_bot(caller.workspace_id(), bot, &widget_key, now)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(view(&state, bot).await?)))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<Vec<BotView>>> {
+    let mut views = Vec::new();
+    for bot in state.store.list_bots(caller.workspace_id()).await? {
+        views.push(view(&state, bot).await?);
+    }
+    Ok(axum::Json(views))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bot_id): Path<String>,
+) -> ApiResult<axum::Json<BotView>> {
+    let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
+    Ok(axum::Json(view(&state, bot).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(bot_id): Path<String>,
+    ApiJson(body): ApiJson<BotBody>,
+) -> ApiResult<axum::Json<BotView>> {
+    let patch = body.into_patch()?;
+    let bot = state
+        .store
+        .update_bot(caller.workspace_id(), &bot_id, patch, state.clock.now_ms())
+        .await?;
+    Ok(axum::Json(view(&state, bot).await?))
+}
+
+#[derive(Deserialize)]
+struct ToolSwitch {
+    enabled: bool,
+}
+
+async fn set_tool(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((bot_id, slug)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ToolSwitch>,
+) -> ApiResult<axum::Json<BotView>> {
+    let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
+    let tool = marketplace::find(&slug).ok_or_else(|| ApiError::not_found("tool"))?;
+    let now = state.clock.now_ms();
+    let switched = state
+        .store
+        .set_bot_tool(caller.workspace_id(), &bot.id, tool.slug, body.enabled, now)
+        .await?;
+    if !switched {
+        return Err(ApiError::new(
+            Code::ToolNotInstalled,
+            format!(
+                "{} is not installed in this workspace: add it from the Marketplace first",
+                tool.name
+            ),
+        ));
+    }
+    Ok(axum::Json(view(&state, bot).await?))
+}

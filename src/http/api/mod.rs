@@ -1,0 +1,49 @@
+//! `/api/v1`: one module per area, each exposing `router()`.
+
+mod agents;
+mod auth;
+mod bots;
+mod keys;
+mod marketplace;
+mod workspaces;
+
+use axum::Router;
+use serde::Serialize;
+
+use crate::domain::clock::rfc3339;
+use crate::state::AppState;
+use crate::store::UserRecord;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(agents::router())
+        .merge(workspaces::router())
+        .merge(keys::router())
+        .merge(bots::router())
+        .merge(marketplace::router())
+}
+
+/// A user as the API shows them: never their password hash.
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    pub workspace_id: String,
+    pub created_at: String,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(user: &UserRecord) -> Self {
+        UserView {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: user.role().as_str(),
+            workspace_id: user.workspace_id.clone(),
+            created_at: rfc3339(user.created_at),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Baton: a self-hosted customer-support chatbot whose heart is the handoff from bot to human.
+//!
+//! The map:
+//! - [`config`]: settings from flags, `BATON_*` variables and a TOML file.
+//! - [`domain`]: plain types parsed at the edge (emails, names, roles) and the clock; no HTTP,
+//!   no SQL.
+//! - [`store`]: persistence on SQLite or PostgreSQL behind one [`store::Store`].
+//! - [`auth`]: password hashing, session tokens and API keys.
+//! - [`accounts`]: the owner made on first start, logins, workspaces.
+//! - [`marketplace`]: the catalogue of tools a workspace can add to its bots.
+//! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
+//! - [`state`]: what handlers share, and how it is assembled at start.
+//! - [`telemetry`]: logging.
+
+pub mod accounts;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod marketplace;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::state::AppState;
+
+/// Serves Baton on an already-bound listener until `shutdown` completes, then stops taking
+/// connections, tells sockets to close, and lets in-flight requests finish.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state.clone());
+    let draining = state.clone();
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        draining.begin_shutdown();
+    })
+    .await?;
+    state.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The `baton` command: parses the command line, loads settings, and runs one subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use baton::config::{Config, Settings};
+use baton::domain::Clock;
+use baton::state::{AppState, FirstStart};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Customer-support chatbot with a human handoff"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// A TOML file with settings (keys as the flags, with `_`): below flags and environment.
+    #[arg(long, env = "BATON_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Exit 0 if a Baton server answers at the bind address, 1 otherwise.
+    Healthcheck,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("baton: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = match &cli.config {
+        Some(path) => cli.settings.or(Settings::from_file(path)?),
+        None => cli.settings,
+    };
+    let config = Config::resolve(settings)?;
+    baton::telemetry::init(config.log_format);
+    for name in baton::config::unknown_env_vars() {
+        tracing::warn!(variable = %name, "unknown BATON_ setting in the environment, ignored");
+    }
+    match cli.command {
+        Command::Serve => serve(config).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let store = baton::store::Store::connect(&config.database_url).await?;
+            store.migrate().await?;
+            tracing::info!(database = %config.database_url, "database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck => healthcheck(&config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let (state, first_start) = AppState::start(config, Clock::default()).await?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        database = %state.config.database_url,
+        "Baton is serving at {}",
+        state.config.public_url
+    );
+    if let Some(first) = first_start {
+        announce_owner(&first, &state.config.public_url);
+    }
+    baton::serve(state, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Says once how to log in for the first time.
+fn announce_owner(first: &FirstStart, public_url: &str) {
+    match &first.one_time_password {
+        Some(password) => tracing::warn!(
+            "created the owner account: log in at {public_url} as {} with the one-time \
+             password {password} and change it (POST /api/v1/me/password); it is not shown again",
+            first.email
+        ),
+        None => tracing::info!(
+            "created the owner account {} with the password from BATON_ADMIN_PASSWORD",
+            first.email
+        ),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn healthcheck(config: &Config) -> anyhow::Result<ExitCode> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{addr}/healthz");
+    let answer = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await;
+    match answer {
+        Ok(response) if response.status().is_success() => {
+            println!("ok: {url}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(response) => {
+            println!("unhealthy: {url} answered {}", response.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(err) => {
+            println!("unreachable: {url}: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

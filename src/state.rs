@@ -1,0 +1,105 @@
+//! What every request handler shares, and how it is put together at start.
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
+
+use crate::config::{Config, Secret};
+use crate::domain::Clock;
+use crate::store::Store;
+
+/// Shared by every handler and background task; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    /// Key for signing visitor tokens and encrypting channel secrets.
+    pub secret_key: Secret,
+    pub metrics: PrometheusHandle,
+    /// Flips to `true` when the server starts draining, so long-lived sockets can close.
+    pub shutdown: watch::Receiver<bool>,
+    shutdown_tx: Arc<watch::Sender<bool>>,
+}
+
+/// What the first start created, to be told once to whoever started Baton.
+#[derive(Debug, Clone)]
+pub struct FirstStart {
+    pub email: String,
+    /// Set when no password was configured and one was generated.
+    pub one_time_password: Option<String>,
+}
+
+impl AppState {
+    /// Connects to the database, runs migrations and creates the owner on first start.
+    pub async fn start(
+        config: Config,
+        clock: Clock,
+    ) -> anyhow::Result<(AppState, Option<FirstStart>)> {
+        if !config.database_url.is_postgres() {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("cannot create data folder {}", config.data_dir.display())
+            })?;
+        }
+        let store = Store::connect(&config.database_url)
+            .await
+            .with_context(|| format!("cannot open database {}", config.database_url))?;
+        store.migrate().await.context("database migration failed")?;
+        let secret_key = match &config.secret_key {
+            Some(key) => key.clone(),
+            None => local_secret_key(&config)?,
+        };
+        let first_start = crate::accounts::ensure_owner(&store, &config, &clock).await?;
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            clock,
+            secret_key,
+            metrics: metrics_handle(),
+            shutdown,
+            shutdown_tx: Arc::new(shutdown_tx),
+        };
+        Ok((state, first_start))
+    }
+
+    /// Tells long-lived connections to finish.
+    pub fn begin_shutdown(&self) {
+        self.shutdown_tx.send_replace(true);
+    }
+}
+
+/// The Prometheus recorder is process-wide; tests start many servers in one process.
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .install_recorder()
+                .expect("no other metrics recorder is installed")
+        })
+        .clone()
+}
+
+/// Without `BATON_SECRET_KEY`, a single node keeps a random key in its data folder.
+fn local_secret_key(config: &Config) -> anyhow::Result<Secret> {
+    if config.database_url.is_postgres() {
+        tracing::warn!(
+            "BATON_SECRET_KEY is not set: using a key kept in the data folder; \
+             every node sharing this database needs the same BATON_SECRET_KEY"
+        );
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let path = config.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => Ok(Secret::new(key.trim())),
+        _ => {
+            let key = crate::auth::random_token();
+            std::fs::write(&path, &key)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(Secret::new(key))
+        }
+    }
+}

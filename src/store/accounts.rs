@@ -1,0 +1,336 @@
+//! Workspaces, users, sessions and API keys.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, StoreResult, conflict_on_unique};
+use crate::domain::{Email, Name, Role, new_id};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct WorkspaceRecord {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// 1 for the first owner of the installation, the only one who may create workspaces.
+    pub instance_owner: i64,
+    pub whatsapp_number: Option<String>,
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    pub fn is_instance_owner(&self) -> bool {
+        self.instance_owner == 1
+    }
+
+    pub fn role(&self) -> Role {
+        // The CHECK constraint keeps the column to the three known values.
+        Role::parse(&self.role).unwrap_or(Role::Agent)
+    }
+}
+
+/// A user found by email, with the hash to check their password against.
+#[derive(Debug, Clone, FromRow)]
+struct UserWithHash {
+    #[sqlx(flatten)]
+    user: UserRecord,
+    password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: UserRecord,
+    /// Sent back in forms and `X-CSRF-Token` by the dashboard.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the key, so a user can tell keys apart without the secret.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role, u.is_instance_owner AS instance_owner, \
+                            u.whatsapp_number, u.created_at";
+
+/// What is needed to create a user; the password is already hashed.
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub name: &'a Name,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+impl Store {
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(count)
+    }
+
+    /// Creates a workspace and its owner in one transaction.
+    pub async fn create_workspace(
+        &self,
+        name: &Name,
+        owner: NewUser<'_>,
+        instance_owner: bool,
+        now: i64,
+    ) -> StoreResult<(WorkspaceRecord, UserRecord)> {
+        let mut tx = self.pool().begin().await?;
+        let workspace = WorkspaceRecord {
+            id: new_id("ws"),
+            name: name.as_str().to_owned(),
+            created_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, event_seq, created_at) VALUES ($1, $2, 0, $3)",
+        )
+        .bind(&workspace.id)
+        .bind(&workspace.name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let user = insert_user(&mut tx, &workspace.id, owner, instance_owner, now).await?;
+        tx.commit().await?;
+        Ok((workspace, user))
+    }
+
+    pub async fn create_user(
+        &self,
+        workspace_id: &str,
+        user: NewUser<'_>,
+        now: i64,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.pool().begin().await?;
+        let user = insert_user(&mut tx, workspace_id, user, false, now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn workspace(&self, id: &str) -> StoreResult<WorkspaceRecord> {
+        sqlx::query_as("SELECT id, name, created_at FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("workspace"))
+    }
+
+    /// The user with this email and their password hash, if any.
+    pub async fn user_for_login(&self, email: &Email) -> StoreResult<Option<(UserRecord, String)>> {
+        let found: Option<UserWithHash> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.map(|f| (f.user, f.password_hash)))
+    }
+
+    pub async fn user(&self, workspace_id: &str, user_id: &str) -> StoreResult<UserRecord> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 AND u.id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("user"))
+    }
+
+    pub async fn list_users(&self, workspace_id: &str) -> StoreResult<Vec<UserRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 ORDER BY u.created_at, u.id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The user behind a live session token hash.
+    pub async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionRecord>> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRecord,
+            csrf_token: String,
+        }
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| SessionRecord {
+            user: r.user,
+            csrf_token: r.csrf_token,
+        }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_api_key(
+        &self,
+        user: &UserRecord,
+        name: &Name,
+        key_hash: &str,
+        prefix: &str,
+        now: i64,
+    ) -> StoreResult<ApiKeyRecord> {
+        let record = ApiKeyRecord {
+            id: new_id("key"),
+            name: name.as_str().to_owned(),
+            prefix: prefix.to_owned(),
+            created_at: now,
+            last_used_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO api_keys (id, workspace_id, user_id, name, key_hash, prefix, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&record.id)
+        .bind(&user.workspace_id)
+        .bind(&user.id)
+        .bind(&record.name)
+        .bind(key_hash)
+        .bind(prefix)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(record)
+    }
+
+    pub async fn list_api_keys(&self, workspace_id: &str) -> StoreResult<Vec<ApiKeyRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, prefix, created_at, last_used_at FROM api_keys \
+             WHERE workspace_id = $1 ORDER BY created_at, id",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn delete_api_key(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("api key"));
+        }
+        Ok(())
+    }
+
+    /// The user an API key acts for; the key's own workspace is the user's.
+    pub async fn api_key_user(&self, key_hash: &str, now: i64) -> StoreResult<Option<UserRecord>> {
+        let user: Option<UserRecord> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id \
+             WHERE k.key_hash = $1"
+        ))
+        .bind(key_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        if user.is_some() {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
+                .bind(now)
+                .bind(key_hash)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(user)
+    }
+}
+
+async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    user: NewUser<'_>,
+    instance_owner: bool,
+    now: i64,
+) -> StoreResult<UserRecord> {
+    let record = UserRecord {
+        id: new_id("usr"),
+        workspace_id: workspace_id.to_owned(),
+        email: user.email.as_str().to_owned(),
+        name: user.name.as_str().to_owned(),
+        role: user.role.as_str().to_owned(),
+        instance_owner: i64::from(instance_owner),
+        whatsapp_number: None,
+        created_at: now,
+    };
+    sqlx::query(
+        "INSERT INTO users (id, workspace_id, email, name, password_hash, role, \
+         is_instance_owner, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&record.id)
+    .bind(&record.workspace_id)
+    .bind(&record.email)
+    .bind(&record.name)
+    .bind(user.password_hash)
+    .bind(&record.role)
+    .bind(record.instance_owner)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| conflict_on_unique(e, "a user with this email already exists"))?;
+    Ok(record)
+}

@@ -1,0 +1,115 @@
+//! Persistence on SQLite or PostgreSQL, chosen by the database URL's scheme.
+//!
+//! Why one `Store` over sqlx's `Any` driver rather than a trait with two implementations: the
+//! schema and every query are written in the SQL the two databases share (text ids, `BIGINT`
+//! unix-millisecond times, `$n` placeholders, `RETURNING`, `ON CONFLICT`), so two
+//! implementations would be the same code twice. Where the databases really differ (pragmas,
+//! LISTEN/NOTIFY) [`Backend`] says which one this is. The same integration suite runs against
+//! both, so a query that only one of them accepts fails a test.
+
+mod accounts;
+mod bots;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+
+pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRecord};
+pub use bots::{BotPatch, BotRecord, NewBot};
+
+use crate::config::DatabaseUrl;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects to the database the URL names, creating a SQLite file if there is none.
+    pub async fn connect(url: &DatabaseUrl) -> StoreResult<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.is_postgres() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let options = AnyConnectOptions::from_str(url.expose())?;
+        let max = match backend {
+            // SQLite has one writer at a time; more connections only add lock waits.
+            Backend::Sqlite => 4,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers work while one writer commits; the setting lives in the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        Ok(Store { pool, backend })
+    }
+
+    /// Brings the schema up to date; safe to run on every start and from several nodes.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Answers whether the database takes a query, for `/healthz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Turns a unique-constraint violation into a conflict the API can explain.
+pub(crate) fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(message.to_owned())
+        }
+        _ => StoreError::Database(err),
+    }
+}
