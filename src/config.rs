@@ -247,6 +247,38 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The effective settings as TOML lines, secrets masked: what `baton config` prints.
+    pub fn describe(&self) -> String {
+        let quote = |v: &str| format!("{v:?}");
+        let masked = |v: &Option<Secret>| v.as_ref().map(|_| quote("***"));
+        let mut lines = vec![
+            ("bind", Some(quote(&self.bind.to_string()))),
+            ("data_dir", Some(quote(&self.data_dir.display().to_string()))),
+            ("database_url", Some(quote(&self.database_url.masked()))),
+            ("public_url", Some(quote(&self.public_url))),
+            ("admin_email", self.admin_email.as_deref().map(quote)),
+            ("admin_password", masked(&self.admin_password)),
+            ("whatsapp_graph_url", Some(quote(&self.whatsapp_graph_url))),
+            ("secret_key", masked(&self.secret_key)),
+            ("max_body_bytes", Some(self.max_body_bytes.to_string())),
+            ("log_format", Some(quote(&format!("{:?}", self.log_format).to_lowercase()))),
+        ];
+        if let Some(llm) = &self.llm {
+            lines.push(("llm_base_url", Some(quote(&llm.base_url))));
+            lines.push(("llm_api_key", masked(&llm.api_key)));
+            lines.push(("llm_model", Some(quote(&llm.model))));
+        }
+        lines
+            .into_iter()
+            .map(|(key, value)| match value {
+                Some(value) => format!("{key} = {value}\n"),
+                None => format!("# {key} is not set\n"),
+            })
+            .collect()
+    }
+}
+
 /// The `BATON_*` variables Baton reads; anything else with that prefix is probably a typo.
 pub const KNOWN_ENV: &[&str] = &[
     "BATON_BIND",

@@ -10,7 +10,7 @@
 //! - [`marketplace`]: the catalogue of tools a workspace can add to its bots.
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
 //! - [`state`]: what handlers share, and how it is assembled at start.
-//! - [`telemetry`]: logging.
+//! - [`telemetry`]: structured logging.
 
 pub mod accounts;
 pub mod auth;

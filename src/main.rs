@@ -33,6 +33,8 @@ enum Command {
     Migrate,
     /// Exit 0 if a Baton server answers at the bind address, 1 otherwise.
     Healthcheck,
+    /// Print the effective settings (secrets masked) and exit.
+    Config,
 }
 
 #[tokio::main]
@@ -66,6 +68,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck => healthcheck(&config).await,
+        Command::Config => {
+            print!("{}", config.describe());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

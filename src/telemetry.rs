@@ -1,4 +1,5 @@
-//! Structured logs through `tracing`; the level comes from `BATON_LOG` (or `RUST_LOG`).
+//! Structured logs through `tracing` on standard error (standard output stays for what a
+//! command prints); the level comes from `BATON_LOG` (or `RUST_LOG`).
 
 use tracing_subscriber::EnvFilter;
 
@@ -8,7 +9,9 @@ pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_env("BATON_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // `try_init` so that a second call (tests start many servers) is harmless.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -1,1 +1,10 @@
+//! Baton's integration tests: one binary, each test with its own server on port 0 and its own
+//! database. `BATON_TEST_DATABASE=postgres` runs the same tests on PostgreSQL.
 
+mod helpers;
+
+mod accounts;
+mod bots;
+mod cli;
+mod input;
+mod tenancy;

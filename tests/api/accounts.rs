@@ -1,0 +1,212 @@
+//! Owner on first start, logins, sessions, API keys and roles.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, code, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn first_start_creates_the_configured_owner_who_can_log_in() {
+    let app = spawn_app().await;
+    let first = app.first_start.as_ref().expect("owner created on first start");
+    assert_eq!(first.email, OWNER_EMAIL);
+    assert!(first.one_time_password.is_none());
+
+    let (status, me) = app.owner().await.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["email"], OWNER_EMAIL);
+    assert_eq!(me["user"]["role"], "owner");
+    assert_eq!(me["is_instance_owner"], true);
+    assert!(me["user"].get("password_hash").is_none());
+}
+
+#[tokio::test]
+async fn without_a_configured_password_a_one_time_password_is_made_and_works() {
+    let app = spawn_app_with(|s| {
+        s.admin_email = None;
+        s.admin_password = None;
+    })
+    .await;
+    let first = app.first_start.clone().expect("owner created");
+    let password = first.one_time_password.expect("a generated password");
+    assert!(password.len() >= 16);
+    app.login(&first.email, &password).await;
+}
+
+#[tokio::test]
+async fn a_second_start_on_the_same_database_creates_no_second_owner() {
+    let app = spawn_app().await;
+    let again = baton::accounts::ensure_owner(
+        &app.state.store,
+        &app.state.config,
+        &app.state.clock,
+    )
+    .await
+    .unwrap();
+    assert!(again.is_none());
+    assert_eq!(app.state.store.count_users().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_unknown_email_is_refused_alike() {
+    let app = spawn_app().await;
+    let api = app.anonymous();
+    for (email, password) in [(OWNER_EMAIL, "not-the-password"), ("nobody@shop.test", OWNER_PASSWORD)] {
+        let (status, body) = api
+            .post("/api/v1/auth/login", json!({"email": email, "password": password}))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(code(&body), "invalid_credentials");
+        assert_eq!(body["error"]["message"], "wrong email or password");
+    }
+    let (status, body) = api.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "authentication_required");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("baton_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = spawn_app().await;
+    let api = app.owner().await;
+    let (status, _) = api.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_old_one_and_ends_sessions() {
+    let app = spawn_app().await;
+    let api = app.owner().await;
+    let (status, body) = api
+        .post(
+            "/api/v1/me/password",
+            json!({"current_password": "wrong-one", "new_password": "brand-new-pass"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = api
+        .post(
+            "/api/v1/me/password",
+            json!({"current_password": OWNER_PASSWORD, "new_password": "brand-new-pass"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(api.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    app.login(OWNER_EMAIL, "brand-new-pass").await;
+}
+
+#[tokio::test]
+async fn an_api_key_is_shown_once_and_then_authenticates_as_its_maker() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (status, created) = owner.post("/api/v1/api-keys", json!({"name": "CRM sync"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("baton_"));
+
+    let (_, listed) = owner.get("/api/v1/api-keys").await;
+    let listed = listed.to_string();
+    assert!(listed.contains("CRM sync") && !listed.contains(&key), "{listed}");
+
+    let integrator = owner.with_bearer(&key);
+    let (status, me) = integrator.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["email"], OWNER_EMAIL);
+    integrator.create_bot("Made with a key").await;
+
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.0, StatusCode::NO_CONTENT);
+    let (status, body) = integrator.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "authentication_required");
+    assert_eq!(owner.with_bearer("baton_made-up").get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn agents_cannot_manage_the_workspace() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Shop").await;
+    let agent = app.member(&owner, "agent@shop.test", "agent").await;
+
+    let attempts = [
+        agent
+            .post(
+                "/api/v1/agents",
+                json!({"email": "x@shop.test", "name": "X", "password": "password-123", "role": "agent"}),
+            )
+            .await,
+        agent.post("/api/v1/marketplace/request_handoff/install", json!({})).await,
+        agent.post("/api/v1/bots", json!({"name": "Mine"})).await,
+        agent.post("/api/v1/api-keys", json!({"name": "k"})).await,
+        agent
+            .put(
+                &format!("/api/v1/bots/{}/tools/request_handoff", bot["id"].as_str().unwrap()),
+                json!({"enabled": true}),
+            )
+            .await,
+        agent
+            .post(
+                "/api/v1/workspaces",
+                json!({"name": "W", "owner": {"email": "w@w.test", "name": "W", "password": "password-123"}}),
+            )
+            .await,
+    ];
+    for (status, body) in attempts {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(code(&body), "forbidden");
+    }
+    // Reading is fine.
+    let (status, bots) = agent.get("/api/v1/bots").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bots.as_array().unwrap().len(), 1);
+    let (_, me) = agent.get("/api/v1/me").await;
+    assert_eq!(me["user"]["role"], "agent");
+}
+
+#[tokio::test]
+async fn admins_add_agents_and_admins_but_no_owners_and_no_duplicate_emails() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let admin = app.member(&owner, "admin@shop.test", "admin").await;
+    app.member(&admin, "agent@shop.test", "agent").await;
+    let (status, body) = admin
+        .post(
+            "/api/v1/agents",
+            json!({"email": "AGENT@shop.test", "name": "Again", "password": "password-123", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = admin
+        .post(
+            "/api/v1/agents",
+            json!({"email": "boss@shop.test", "name": "Boss", "password": "password-123", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, people) = owner.get("/api/v1/agents").await;
+    assert_eq!(people.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_server_finish_cleanly() {
+    let mut app = spawn_app().await;
+    assert_eq!(app.anonymous().get("/healthz").await.0, StatusCode::OK);
+    app.shutdown().await.expect("clean shutdown");
+    assert!(reqwest::get(app.url("/healthz")).await.is_err());
+}
