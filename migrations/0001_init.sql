@@ -57,6 +57,8 @@ CREATE TABLE bots (
     greeting            TEXT NOT NULL,
     widget_key          TEXT NOT NULL,
     llm_model           TEXT,
+    -- Bumped on every knowledge-base change, so each node knows when its index is stale.
+    kb_version          BIGINT NOT NULL DEFAULT 0,
     created_at          BIGINT NOT NULL,
     updated_at          BIGINT NOT NULL,
     CONSTRAINT bots_widget_key_key UNIQUE (widget_key)

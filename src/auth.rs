@@ -8,6 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use hmac::{Hmac, Mac};
+
+use crate::config::Secret;
 use crate::domain::Password;
 
 /// Hashes a password with argon2id; slow on purpose, so call it off the async threads.
@@ -61,9 +64,83 @@ pub fn one_time_password() -> String {
     random_token()[..20].to_owned()
 }
 
+/// Who a widget visitor is: the token a browser keeps so a returning visitor gets their own
+/// conversation back, and nobody else's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visitor {
+    pub workspace_id: String,
+    pub bot_id: String,
+    pub contact_id: String,
+    pub conversation_id: String,
+}
+
+fn visitor_mac(key: &Secret) -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(format!("visitor:{}", key.expose()).as_bytes())
+        .expect("HMAC takes keys of any length")
+}
+
+/// `payload.signature`, both base64url; the payload is the ids joined by spaces.
+pub fn sign_visitor(key: &Secret, visitor: &Visitor) -> String {
+    let payload = format!(
+        "v1 {} {} {} {}",
+        visitor.workspace_id, visitor.bot_id, visitor.contact_id, visitor.conversation_id
+    );
+    let mut mac = visitor_mac(key);
+    mac.update(payload.as_bytes());
+    let signature = mac.finalize().into_bytes();
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
+/// The visitor a token names, if its signature is ours (checked in constant time).
+pub fn verify_visitor(key: &Secret, token: &str) -> Option<Visitor> {
+    let (payload, signature) = token.split_once('.')?;
+    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let mut mac = visitor_mac(key);
+    mac.update(&payload);
+    mac.verify_slice(&signature).ok()?;
+    let payload = String::from_utf8(payload).ok()?;
+    let mut parts = payload.split(' ');
+    if parts.next()? != "v1" {
+        return None;
+    }
+    let visitor = Visitor {
+        workspace_id: parts.next()?.to_owned(),
+        bot_id: parts.next()?.to_owned(),
+        contact_id: parts.next()?.to_owned(),
+        conversation_id: parts.next()?.to_owned(),
+    };
+    parts.next().is_none().then_some(visitor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn visitor_tokens_verify_only_with_our_key_and_untouched() {
+        let key = Secret::new("k1");
+        let visitor = Visitor {
+            workspace_id: "ws_1".into(),
+            bot_id: "bot_1".into(),
+            contact_id: "cus_1".into(),
+            conversation_id: "cnv_1".into(),
+        };
+        let token = sign_visitor(&key, &visitor);
+        assert_eq!(verify_visitor(&key, &token), Some(visitor));
+        assert_eq!(verify_visitor(&Secret::new("k2"), &token), None);
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode("v1 ws_2 bot_1 cus_1 cnv_9"),
+            token.split_once('.').unwrap().1
+        );
+        assert_eq!(verify_visitor(&key, &forged), None);
+        assert_eq!(verify_visitor(&key, "garbage"), None);
+    }
 
     #[test]
     fn a_password_verifies_against_its_own_hash_only() {

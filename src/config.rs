@@ -254,7 +254,10 @@ impl Config {
         let masked = |v: &Option<Secret>| v.as_ref().map(|_| quote("***"));
         let mut lines = vec![
             ("bind", Some(quote(&self.bind.to_string()))),
-            ("data_dir", Some(quote(&self.data_dir.display().to_string()))),
+            (
+                "data_dir",
+                Some(quote(&self.data_dir.display().to_string())),
+            ),
             ("database_url", Some(quote(&self.database_url.masked()))),
             ("public_url", Some(quote(&self.public_url))),
             ("admin_email", self.admin_email.as_deref().map(quote)),
@@ -262,7 +265,10 @@ impl Config {
             ("whatsapp_graph_url", Some(quote(&self.whatsapp_graph_url))),
             ("secret_key", masked(&self.secret_key)),
             ("max_body_bytes", Some(self.max_body_bytes.to_string())),
-            ("log_format", Some(quote(&format!("{:?}", self.log_format).to_lowercase()))),
+            (
+                "log_format",
+                Some(quote(&format!("{:?}", self.log_format).to_lowercase())),
+            ),
         ];
         if let Some(llm) = &self.llm {
             lines.push(("llm_base_url", Some(quote(&llm.base_url))));

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::domain::handoff::Refusal;
 use crate::store::StoreError;
 
 /// Every error code the API can answer with; [`Code::status`] is the table.
@@ -80,6 +81,8 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// More fields for the error object, such as who holds a claimed handoff.
+    pub details: Option<serde_json::Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -89,7 +92,13 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            details: None,
         }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -116,9 +125,22 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            StoreError::Refused(refusal) => refused(refusal),
             other => ApiError::internal(other),
         }
     }
+}
+
+/// A handoff rule's refusal as an API error. Holder ids are filled in with names by the caller
+/// (see `http::api::handoffs`), since only it can look them up.
+fn refused(refusal: Refusal) -> ApiError {
+    let code = match refusal {
+        Refusal::AlreadyClaimed { .. } => Code::AlreadyClaimed,
+        Refusal::NotHolder { .. } | Refusal::NotClaimed => Code::NotClaimHolder,
+        Refusal::Closed => Code::HandoffNotOpen,
+        Refusal::AdminOnly => Code::Forbidden,
+    };
+    ApiError::new(code, refusal.to_string())
 }
 
 impl From<crate::domain::ParseError> for ApiError {
@@ -129,7 +151,13 @@ impl From<crate::domain::ParseError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code.as_str(), "message": self.message}});
+        let mut error = json!({"code": self.code.as_str(), "message": self.message});
+        if let Some(serde_json::Value::Object(details)) = self.details {
+            for (key, value) in details {
+                error[key] = value;
+            }
+        }
+        let body = json!({ "error": error });
         (self.code.status(), axum::Json(body)).into_response()
     }
 }

@@ -8,20 +8,30 @@
 //! - [`auth`]: password hashing, session tokens and API keys.
 //! - [`accounts`]: the owner made on first start, logins, workspaces.
 //! - [`marketplace`]: the catalogue of tools a workspace can add to its bots.
+//! - [`knowledge`]: documents cut into passages, indexed per bot with tantivy, quoted.
+//! - [`bot`]: the `Responder` (built-in: human-request detection, KB answers, summaries).
+//! - [`conversation`]: the loop every channel shares: store, answer, or stay silent.
+//! - [`realtime`]: resumable WebSocket event streams over the event log.
+//! - [`views`]: the JSON shapes of messages and handoffs, for responses and events.
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
 //! - [`state`]: what handlers share, and how it is assembled at start.
 //! - [`telemetry`]: structured logging.
 
 pub mod accounts;
 pub mod auth;
+pub mod bot;
 pub mod config;
+pub mod conversation;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod knowledge;
 pub mod marketplace;
+pub mod realtime;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod views;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -6,8 +6,11 @@ use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
 
+use crate::bot::Responder;
+use crate::bot::builtin::BuiltinResponder;
 use crate::config::{Config, Secret};
 use crate::domain::Clock;
+use crate::knowledge::KnowledgeBase;
 use crate::store::Store;
 
 /// Shared by every handler and background task; cheap to clone.
@@ -19,6 +22,10 @@ pub struct AppState {
     /// Key for signing visitor tokens and encrypting channel secrets.
     pub secret_key: Secret,
     pub metrics: PrometheusHandle,
+    /// Per-bot search indexes over the knowledge base.
+    pub knowledge: KnowledgeBase,
+    /// The bot's brain: built-in unless an LLM is configured.
+    pub responder: Arc<dyn Responder>,
     /// Flips to `true` when the server starts draining, so long-lived sockets can close.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -53,7 +60,12 @@ impl AppState {
         };
         let first_start = crate::accounts::ensure_owner(&store, &config, &clock).await?;
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let knowledge = KnowledgeBase::default();
+        let responder: Arc<dyn Responder> =
+            Arc::new(BuiltinResponder::new(store.clone(), knowledge.clone()));
         let state = AppState {
+            knowledge,
+            responder,
             store,
             config: Arc::new(config),
             clock,
@@ -63,6 +75,12 @@ impl AppState {
             shutdown_tx: Arc::new(shutdown_tx),
         };
         Ok((state, first_start))
+    }
+
+    /// The same state with another responder (tests use slow or failing ones).
+    pub fn with_responder(mut self, responder: Arc<dyn Responder>) -> Self {
+        self.responder = responder;
+        self
     }
 
     /// Tells long-lived connections to finish.

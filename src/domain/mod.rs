@@ -2,10 +2,11 @@
 //! string. Nothing here knows HTTP or SQL.
 
 pub mod clock;
+pub mod handoff;
 pub mod text;
 
 pub use clock::Clock;
-pub use text::{BotText, Email, Name, Password, Role};
+pub use text::{BotText, Email, MessageText, Name, Password, Role};
 
 /// Why a value given from outside was refused; the message is shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -127,6 +127,36 @@ impl BotText {
     }
 }
 
+/// A chat message's text: trimmed, not empty, at most 4096 characters (WhatsApp's limit, so a
+/// message is never too long for the channel it goes out on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+impl MessageText {
+    pub const MAX_CHARS: usize = 4096;
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(ParseError::new("text", "is empty"));
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                "text",
+                format!("is longer than {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if text.contains('\0') {
+            return Err(ParseError::new("text", "contains a NUL character"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What a user may do in their workspace. Owners and admins manage; agents handle handoffs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod extract;
 mod metrics;
+pub mod widget;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -21,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .nest("/api/v1", api::router())
+        .merge(widget::router())
         // A route layer runs after routing, so the route pattern is known for the labels.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)

@@ -9,15 +9,27 @@
 
 mod accounts;
 mod bots;
+mod conversations;
+mod events;
+mod handoffs;
+mod knowledge;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use tokio::sync::broadcast;
 
 pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRecord};
 pub use bots::{BotPatch, BotRecord, NewBot};
+pub use conversations::{
+    ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
+};
+pub use events::{EventRecord, NOTIFY_CHANNEL, WorkspaceTx};
+pub use handoffs::{HandoffFilter, HandoffRecord};
+pub use knowledge::{ChunkRecord, DocumentRecord};
 
 use crate::config::DatabaseUrl;
 
@@ -27,6 +39,9 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// A handoff rule refused the action; nothing was written.
+    #[error("{0}")]
+    Refused(crate::domain::handoff::Refusal),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -46,6 +61,10 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Committed events, for this node's realtime streams.
+    hub: broadcast::Sender<Arc<EventRecord>>,
+    /// Tells this node's own NOTIFYs from other nodes'.
+    node_id: String,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -76,7 +95,14 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Store { pool, backend })
+        // Subscribers that fall this far behind reload from the event log instead.
+        let (hub, _) = broadcast::channel(1024);
+        Ok(Store {
+            pool,
+            backend,
+            hub,
+            node_id: crate::domain::new_id("node"),
+        })
     }
 
     /// Brings the schema up to date; safe to run on every start and from several nodes.
@@ -91,6 +117,10 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     /// Answers whether the database takes a query, for `/healthz`.

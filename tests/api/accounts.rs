@@ -8,7 +8,10 @@ use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, code, spawn_app, spawn_app_wit
 #[tokio::test]
 async fn first_start_creates_the_configured_owner_who_can_log_in() {
     let app = spawn_app().await;
-    let first = app.first_start.as_ref().expect("owner created on first start");
+    let first = app
+        .first_start
+        .as_ref()
+        .expect("owner created on first start");
     assert_eq!(first.email, OWNER_EMAIL);
     assert!(first.one_time_password.is_none());
 
@@ -36,13 +39,10 @@ async fn without_a_configured_password_a_one_time_password_is_made_and_works() {
 #[tokio::test]
 async fn a_second_start_on_the_same_database_creates_no_second_owner() {
     let app = spawn_app().await;
-    let again = baton::accounts::ensure_owner(
-        &app.state.store,
-        &app.state.config,
-        &app.state.clock,
-    )
-    .await
-    .unwrap();
+    let again =
+        baton::accounts::ensure_owner(&app.state.store, &app.state.config, &app.state.clock)
+            .await
+            .unwrap();
     assert!(again.is_none());
     assert_eq!(app.state.store.count_users().await.unwrap(), 1);
 }
@@ -51,9 +51,15 @@ async fn a_second_start_on_the_same_database_creates_no_second_owner() {
 async fn a_wrong_password_or_unknown_email_is_refused_alike() {
     let app = spawn_app().await;
     let api = app.anonymous();
-    for (email, password) in [(OWNER_EMAIL, "not-the-password"), ("nobody@shop.test", OWNER_PASSWORD)] {
+    for (email, password) in [
+        (OWNER_EMAIL, "not-the-password"),
+        ("nobody@shop.test", OWNER_PASSWORD),
+    ] {
         let (status, body) = api
-            .post("/api/v1/auth/login", json!({"email": email, "password": password}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": email, "password": password}),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(code(&body), "invalid_credentials");
@@ -73,9 +79,15 @@ async fn the_session_cookie_is_http_only_and_same_site() {
         .send()
         .await
         .unwrap();
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("baton_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -114,14 +126,19 @@ async fn changing_the_password_needs_the_old_one_and_ends_sessions() {
 async fn an_api_key_is_shown_once_and_then_authenticates_as_its_maker() {
     let app = spawn_app().await;
     let owner = app.owner().await;
-    let (status, created) = owner.post("/api/v1/api-keys", json!({"name": "CRM sync"})).await;
+    let (status, created) = owner
+        .post("/api/v1/api-keys", json!({"name": "CRM sync"}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let key = created["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("baton_"));
 
     let (_, listed) = owner.get("/api/v1/api-keys").await;
     let listed = listed.to_string();
-    assert!(listed.contains("CRM sync") && !listed.contains(&key), "{listed}");
+    assert!(
+        listed.contains("CRM sync") && !listed.contains(&key),
+        "{listed}"
+    );
 
     let integrator = owner.with_bearer(&key);
     let (status, me) = integrator.get("/api/v1/me").await;
@@ -130,11 +147,17 @@ async fn an_api_key_is_shown_once_and_then_authenticates_as_its_maker() {
     integrator.create_bot("Made with a key").await;
 
     let id = created["id"].as_str().unwrap();
-    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        owner.delete(&format!("/api/v1/api-keys/{id}")).await.0,
+        StatusCode::NO_CONTENT
+    );
     let (status, body) = integrator.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(code(&body), "authentication_required");
-    assert_eq!(owner.with_bearer("baton_made-up").get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        owner.with_bearer("baton_made-up").get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]

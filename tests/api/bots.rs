@@ -12,8 +12,18 @@ async fn a_bot_is_created_with_defaults_read_and_updated() {
     let bot = owner.create_bot("Shop helper").await;
     let id = bot["id"].as_str().unwrap();
     assert!(bot["widget_key"].as_str().unwrap().starts_with("wk_"));
-    assert!(bot["response_time_text"].as_str().unwrap().contains("2 hours"));
-    assert!(bot["widget_snippet"].as_str().unwrap().contains(bot["widget_key"].as_str().unwrap()));
+    assert!(
+        bot["response_time_text"]
+            .as_str()
+            .unwrap()
+            .contains("2 hours")
+    );
+    assert!(
+        bot["widget_snippet"]
+            .as_str()
+            .unwrap()
+            .contains(bot["widget_key"].as_str().unwrap())
+    );
     assert_eq!(bot["tools"], json!([]));
 
     let (status, updated) = owner
@@ -38,7 +48,10 @@ async fn request_handoff_is_installed_then_enabled_then_gone_on_uninstall() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     let bot = owner.create_bot("Shop").await;
-    let tool_url = format!("/api/v1/bots/{}/tools/request_handoff", bot["id"].as_str().unwrap());
+    let tool_url = format!(
+        "/api/v1/bots/{}/tools/request_handoff",
+        bot["id"].as_str().unwrap()
+    );
 
     let (_, catalogue) = owner.get("/api/v1/marketplace").await;
     let entry = &catalogue.as_array().unwrap()[0];
@@ -50,7 +63,9 @@ async fn request_handoff_is_installed_then_enabled_then_gone_on_uninstall() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(code(&body), "tool_not_installed");
 
-    let (status, _) = owner.post("/api/v1/marketplace/request_handoff/install", json!({})).await;
+    let (status, _) = owner
+        .post("/api/v1/marketplace/request_handoff/install", json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, catalogue) = owner.get("/api/v1/marketplace").await;
     assert_eq!(catalogue[0]["installed"], true);
@@ -59,16 +74,27 @@ async fn request_handoff_is_installed_then_enabled_then_gone_on_uninstall() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["tools"], json!(["request_handoff"]));
     // Enabling twice is harmless.
-    assert_eq!(owner.put(&tool_url, json!({"enabled": true})).await.0, StatusCode::OK);
+    assert_eq!(
+        owner.put(&tool_url, json!({"enabled": true})).await.0,
+        StatusCode::OK
+    );
 
-    let (status, _) = owner.delete("/api/v1/marketplace/request_handoff/install").await;
+    let (status, _) = owner
+        .delete("/api/v1/marketplace/request_handoff/install")
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, read) = owner.get(&format!("/api/v1/bots/{}", bot["id"].as_str().unwrap())).await;
+    let (_, read) = owner
+        .get(&format!("/api/v1/bots/{}", bot["id"].as_str().unwrap()))
+        .await;
     assert_eq!(read["tools"], json!([]));
 
     // Reinstalling does not silently switch it back on.
-    owner.post("/api/v1/marketplace/request_handoff/install", json!({})).await;
-    let (_, read) = owner.get(&format!("/api/v1/bots/{}", bot["id"].as_str().unwrap())).await;
+    owner
+        .post("/api/v1/marketplace/request_handoff/install", json!({}))
+        .await;
+    let (_, read) = owner
+        .get(&format!("/api/v1/bots/{}", bot["id"].as_str().unwrap()))
+        .await;
     assert_eq!(read["tools"], json!([]));
 
     let (status, body) = owner.put(&tool_url, json!({"enabled": false})).await;
@@ -80,18 +106,29 @@ async fn unknown_tools_and_bots_answer_404() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     let bot = owner.create_bot("Shop").await;
-    let (status, body) = owner.post("/api/v1/marketplace/teleport/install", json!({})).await;
+    let (status, body) = owner
+        .post("/api/v1/marketplace/teleport/install", json!({}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(code(&body), "not_found");
     let (status, _) = owner
         .put(
-            &format!("/api/v1/bots/{}/tools/teleport", bot["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/bots/{}/tools/teleport",
+                bot["id"].as_str().unwrap()
+            ),
             json!({"enabled": true}),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(owner.get("/api/v1/bots/bot_missing").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(owner.get("/api/v1/no/such/route").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        owner.get("/api/v1/bots/bot_missing").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        owner.get("/api/v1/no/such/route").await.0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -106,5 +143,8 @@ async fn health_and_metrics_answer() {
     let metrics = metrics.as_str().unwrap();
     assert!(metrics.contains("baton_http_requests_total{"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/bots\""), "{metrics}");
-    assert!(metrics.contains("baton_http_request_duration_seconds"), "{metrics}");
+    assert!(
+        metrics.contains("baton_http_request_duration_seconds"),
+        "{metrics}"
+    );
 }

@@ -15,7 +15,11 @@ fn baton() -> Command {
 
 fn effective(command: &mut Command) -> String {
     let output = command.output().expect("baton runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -38,10 +42,16 @@ fn flags_beat_environment_which_beats_the_file_which_beats_defaults() {
             .env("BATON_PUBLIC_URL", "https://env.example"),
     );
     assert!(out.contains("bind = \"127.0.0.1:7003\""), "{out}");
-    assert!(out.contains("public_url = \"https://env.example\""), "{out}");
+    assert!(
+        out.contains("public_url = \"https://env.example\""),
+        "{out}"
+    );
     assert!(out.contains("data_dir = \"/tmp/from-file\""), "{out}");
     assert!(out.contains("llm_model = \"file-model\""), "{out}");
-    assert!(out.contains("whatsapp_graph_url = \"https://graph.facebook.com/v23.0\""), "{out}");
+    assert!(
+        out.contains("whatsapp_graph_url = \"https://graph.facebook.com/v23.0\""),
+        "{out}"
+    );
 }
 
 #[test]
@@ -64,10 +74,18 @@ fn a_bad_config_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("baton.toml");
     std::fs::write(&file, "bnid = \"oops\"\n").unwrap();
-    let output = baton().arg("config").arg("--config").arg(&file).output().unwrap();
+    let output = baton()
+        .arg("config")
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("invalid config file") && err.contains("bnid"), "{err}");
+    assert!(
+        err.contains("invalid config file") && err.contains("bnid"),
+        "{err}"
+    );
 }
 
 // Multi-threaded: the child process is awaited while the server keeps answering.
@@ -79,7 +97,10 @@ async fn healthcheck_says_whether_a_server_answers() {
         .status()
         .unwrap();
     assert!(status.success());
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let status = baton()
         .args(["healthcheck", "--bind", &free.to_string()])
         .status()

@@ -38,7 +38,10 @@ impl TestDb {
     async fn create() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let Some(admin_url) = postgres_admin_url() else {
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("baton.db").display());
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("baton.db").display()
+            );
             return TestDb {
                 url,
                 postgres: None,
@@ -75,9 +78,10 @@ impl Drop for TestDb {
                 .expect("runtime");
             runtime.block_on(async {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
                 }
             });
         })
@@ -142,7 +146,10 @@ impl TestApp {
     pub fn anonymous(&self) -> Api {
         Api {
             base: self.url(""),
-            client: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
             bearer: None,
         }
     }
@@ -151,7 +158,10 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> Api {
         let api = self.anonymous();
         let (status, body) = api
-            .post("/api/v1/auth/login", json!({"email": email, "password": password}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": email, "password": password}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "login as {email}: {body}");
         api
@@ -231,11 +241,13 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.client.get(format!("{}{path}", self.base))).await
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.client.delete(format!("{}{path}", self.base))).await
+        self.send(self.client.delete(format!("{}{path}", self.base)))
+            .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -249,12 +261,21 @@ impl Api {
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.client.patch(format!("{}{path}", self.base)).json(&body))
-            .await
+        self.send(
+            self.client
+                .patch(format!("{}{path}", self.base))
+                .json(&body),
+        )
+        .await
     }
 
     /// Sends raw bytes as the body, for tests of malformed input.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         self.send(
             self.client
                 .post(format!("{}{path}", self.base))

@@ -10,7 +10,11 @@ async fn malformed_json_is_a_400_and_stores_nothing() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     let (status, body) = owner
-        .post_raw("/api/v1/bots", "application/json", b"{\"name\": \"Sh".to_vec())
+        .post_raw(
+            "/api/v1/bots",
+            "application/json",
+            b"{\"name\": \"Sh".to_vec(),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(code(&body), "malformed_json");
@@ -28,7 +32,9 @@ async fn wrong_types_and_invalid_values_are_a_422() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(&body), "validation_failed");
     assert!(body["error"]["message"].as_str().unwrap().contains("name"));
-    let (status, _) = owner.post("/api/v1/bots", json!({"name": "X", "colour": "red"})).await;
+    let (status, _) = owner
+        .post("/api/v1/bots", json!({"name": "X", "colour": "red"}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, body) = owner
         .post(
@@ -46,7 +52,16 @@ async fn wrong_types_and_invalid_values_are_a_422() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(owner.get("/api/v1/bots").await.1, json!([]));
-    assert_eq!(owner.get("/api/v1/agents").await.1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        owner
+            .get("/api/v1/agents")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -77,6 +92,8 @@ async fn markup_in_names_is_stored_and_returned_verbatim() {
     let owner = app.owner().await;
     let name = "<script>alert('x')</script> & <b>Co</b>";
     let bot = owner.create_bot(name).await;
-    let (_, read) = owner.get(&format!("/api/v1/bots/{}", bot["id"].as_str().unwrap())).await;
+    let (_, read) = owner
+        .get(&format!("/api/v1/bots/{}", bot["id"].as_str().unwrap()))
+        .await;
     assert_eq!(read["name"], name);
 }

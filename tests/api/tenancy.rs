@@ -11,16 +11,25 @@ async fn another_workspaces_ids_answer_404_on_every_route() {
     let owner = app.owner().await;
     let bot = owner.create_bot("Ours").await;
     let bot_id = bot["id"].as_str().unwrap();
-    let (_, key) = owner.post("/api/v1/api-keys", json!({"name": "ours"})).await;
+    let (_, key) = owner
+        .post("/api/v1/api-keys", json!({"name": "ours"}))
+        .await;
     let key_id = key["id"].as_str().unwrap();
 
     let intruder = app.other_workspace("olga@other.test").await;
-    intruder.post("/api/v1/marketplace/request_handoff/install", json!({})).await;
+    intruder
+        .post("/api/v1/marketplace/request_handoff/install", json!({}))
+        .await;
     let attempts = [
         intruder.get(&format!("/api/v1/bots/{bot_id}")).await,
-        intruder.patch(&format!("/api/v1/bots/{bot_id}"), json!({"name": "Stolen"})).await,
         intruder
-            .put(&format!("/api/v1/bots/{bot_id}/tools/request_handoff"), json!({"enabled": true}))
+            .patch(&format!("/api/v1/bots/{bot_id}"), json!({"name": "Stolen"}))
+            .await,
+        intruder
+            .put(
+                &format!("/api/v1/bots/{bot_id}/tools/request_handoff"),
+                json!({"enabled": true}),
+            )
             .await,
         intruder.delete(&format!("/api/v1/api-keys/{key_id}")).await,
     ];
@@ -39,7 +48,16 @@ async fn another_workspaces_ids_answer_404_on_every_route() {
     let (_, ours) = owner.get(&format!("/api/v1/bots/{bot_id}")).await;
     assert_eq!(ours["name"], "Ours");
     assert_eq!(ours["tools"], json!([]));
-    assert_eq!(owner.get("/api/v1/api-keys").await.1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        owner
+            .get("/api/v1/api-keys")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -47,7 +65,9 @@ async fn installing_a_tool_in_one_workspace_leaves_the_other_alone() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     let other = app.other_workspace("olga@other.test").await;
-    other.post("/api/v1/marketplace/request_handoff/install", json!({})).await;
+    other
+        .post("/api/v1/marketplace/request_handoff/install", json!({}))
+        .await;
     let (_, catalogue) = owner.get("/api/v1/marketplace").await;
     assert_eq!(catalogue[0]["installed"], false);
 }

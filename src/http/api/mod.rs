@@ -3,6 +3,9 @@
 mod agents;
 mod auth;
 mod bots;
+mod documents;
+mod events;
+mod handoffs;
 mod keys;
 mod marketplace;
 mod workspaces;
@@ -21,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .merge(workspaces::router())
         .merge(keys::router())
         .merge(bots::router())
+        .merge(documents::router())
+        .merge(handoffs::router())
+        .merge(events::router())
         .merge(marketplace::router())
 }
 

@@ -1,0 +1,131 @@
+//! The built-in responder: no model, no network. It detects requests for a person, searches
+//! the knowledge base first for everything else, and answers by quoting the best passage when
+//! it is relevant enough; otherwise the knowledge base "has nothing" and it hands off.
+
+use async_trait::async_trait;
+
+use super::summary::{self, Searched};
+use super::{Reply, Responder, ResponderError, Turn, decline_text, detect};
+use crate::domain::handoff::Reason;
+use crate::knowledge::{self, KnowledgeBase};
+use crate::store::Store;
+
+/// Share of the question's weight a passage must cover to count as an answer.
+pub const RELEVANCE_THRESHOLD: f32 = 0.4;
+/// Longest quote, in characters.
+const QUOTE_CHARS: usize = 420;
+
+pub struct BuiltinResponder {
+    store: Store,
+    knowledge: KnowledgeBase,
+}
+
+impl BuiltinResponder {
+    pub fn new(store: Store, knowledge: KnowledgeBase) -> Self {
+        Self { store, knowledge }
+    }
+}
+
+/// Greetings, thanks and acknowledgements, answered without searching or handing off.
+fn small_talk(message: &str) -> Option<&'static str> {
+    let text = detect::normalise(message);
+    let text = text.as_str();
+    const HELLO: &[&str] = &[
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "hi there",
+        "hello there",
+    ];
+    const THANKS: &[&str] = &[
+        "thanks",
+        "thank you",
+        "thx",
+        "ty",
+        "thanks a lot",
+        "thank you so much",
+        "great thanks",
+        "ok thanks",
+        "ok thank you",
+        "perfect thanks",
+    ];
+    const ACK: &[&str] = &[
+        "ok", "okay", "k", "cool", "great", "perfect", "got it", "yes", "no", "alright", "sure",
+    ];
+    const BYE: &[&str] = &["bye", "goodbye", "see you", "bye bye"];
+    if HELLO.contains(&text) {
+        Some("Hello! What can I help you with today?")
+    } else if THANKS.contains(&text) {
+        Some("You're welcome! Is there anything else I can help with?")
+    } else if BYE.contains(&text) {
+        Some("Goodbye, and thanks for getting in touch!")
+    } else if ACK.contains(&text) {
+        Some("Is there anything else I can help you with?")
+    } else {
+        None
+    }
+}
+
+#[async_trait]
+impl Responder for BuiltinResponder {
+    async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError> {
+        let message = turn.message;
+        if detect::is_human_request(message) {
+            return Ok(if turn.handoff_enabled {
+                Reply::Handoff {
+                    reason: Reason::CustomerRequest,
+                    summary: summary::write(
+                        turn.history,
+                        message,
+                        Searched::NotSearched,
+                        Reason::CustomerRequest,
+                    ),
+                }
+            } else {
+                Reply::Answer(decline_text(Reason::CustomerRequest))
+            });
+        }
+        if let Some(answer) = small_talk(message) {
+            return Ok(Reply::Answer(answer.to_owned()));
+        }
+        let index = self.knowledge.index(&self.store, &turn.bot.id).await?;
+        let hits = {
+            let index = index.clone();
+            let query = message.to_owned();
+            tokio::task::spawn_blocking(move || index.search(&query, 3))
+                .await
+                .map_err(knowledge::KnowledgeError::from)?
+                .map_err(knowledge::KnowledgeError::from)?
+        };
+        if index.terms(message).is_empty() {
+            return Ok(Reply::Answer(
+                "Could you tell me a little more about what you need?".to_owned(),
+            ));
+        }
+        match hits.first() {
+            Some(best) if best.relevance >= RELEVANCE_THRESHOLD => {
+                let quote = knowledge::quote(&index, best, message, QUOTE_CHARS);
+                Ok(Reply::Answer(format!("{quote}\n\n(From “{}”)", best.title)))
+            }
+            best if turn.handoff_enabled => {
+                let searched = match best {
+                    Some(hit) => Searched::Weak {
+                        query: message,
+                        title: &hit.title,
+                        relevance: hit.relevance,
+                    },
+                    None => Searched::Nothing { query: message },
+                };
+                Ok(Reply::Handoff {
+                    reason: Reason::KbMiss,
+                    summary: summary::write(turn.history, message, searched, Reason::KbMiss),
+                })
+            }
+            _ => Ok(Reply::Answer(decline_text(Reason::KbMiss))),
+        }
+    }
+}

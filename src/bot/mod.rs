@@ -1,0 +1,66 @@
+//! The bot's brain: a [`Responder`] turns the customer's latest message into an answer, a
+//! handoff, or a polite "I can't help with that". [`builtin`] needs no model; an LLM responder
+//! plugs in behind the same trait.
+
+pub mod builtin;
+pub mod detect;
+pub mod summary;
+
+use async_trait::async_trait;
+
+use crate::domain::handoff::Reason;
+use crate::store::{BotRecord, MessageRecord};
+
+/// What a responder gets to work with.
+pub struct Turn<'a> {
+    pub bot: &'a BotRecord,
+    /// Whether Request Handoff is installed in the workspace and enabled on this bot.
+    pub handoff_enabled: bool,
+    /// The conversation since the bot's context began (the last resolve), oldest first,
+    /// ending with the message to answer.
+    pub history: &'a [MessageRecord],
+    pub message: &'a str,
+}
+
+/// What the bot decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// Say this to the customer.
+    Answer(String),
+    /// Pass the conversation to people (only produced when handoff is enabled).
+    Handoff { reason: Reason, summary: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResponderError {
+    #[error("knowledge base: {0}")]
+    Knowledge(#[from] crate::knowledge::KnowledgeError),
+    #[error("model: {0}")]
+    Model(String),
+}
+
+#[async_trait]
+pub trait Responder: Send + Sync {
+    async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError>;
+}
+
+/// What the bot says when it hands off: the bot's handoff message and its response-time text.
+pub fn handoff_text(bot: &BotRecord) -> String {
+    [bot.handoff_message.trim(), bot.response_time_text.trim()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What the bot says when it cannot help and may not hand off: no promise of a person.
+pub fn decline_text(reason: Reason) -> String {
+    match reason {
+        Reason::CustomerRequest => "I'm sorry, I can't connect you with a person in this chat. \
+            I'm happy to help with questions about our products and services, though."
+            .to_owned(),
+        Reason::KbMiss | Reason::BotError => "I'm sorry, I can't help with that. \
+            Could you rephrase your question, or ask me about something else?"
+            .to_owned(),
+    }
+}

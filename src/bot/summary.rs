@@ -1,0 +1,184 @@
+//! The note an agent reads first: what the customer wants, what the bot tried, and why it
+//! handed off, plus the facts worth copying (order numbers, emails, phone numbers).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::domain::handoff::Reason;
+use crate::store::MessageRecord;
+
+/// What the bot's knowledge-base search found, for the summary.
+pub enum Searched<'a> {
+    NotSearched,
+    Nothing {
+        query: &'a str,
+    },
+    Weak {
+        query: &'a str,
+        title: &'a str,
+        relevance: f32,
+    },
+}
+
+pub fn write(
+    history: &[MessageRecord],
+    message: &str,
+    searched: Searched<'_>,
+    reason: Reason,
+) -> String {
+    let earlier: Vec<&str> = history
+        .iter()
+        .filter(|m| m.author == "customer" && m.text != message)
+        .map(|m| m.text.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    match reason {
+        Reason::CustomerRequest => {
+            parts.push(format!(
+                "The customer asked for a person: “{}”.",
+                short(message)
+            ));
+            if let Some(topic) = earlier.last() {
+                parts.push(format!("Before that they asked: “{}”.", short(topic)));
+            }
+        }
+        Reason::KbMiss | Reason::BotError => {
+            parts.push(format!("The customer asked: “{}”.", short(message)));
+        }
+    }
+    match searched {
+        Searched::NotSearched => {}
+        Searched::Nothing { query } => parts.push(format!(
+            "The bot searched the knowledge base for “{}” and found nothing.",
+            short(query)
+        )),
+        Searched::Weak {
+            query,
+            title,
+            relevance,
+        } => parts.push(format!(
+            "The bot searched the knowledge base for “{}”; the closest passage (“{}”, relevance \
+             {:.2}) did not answer it.",
+            short(query),
+            title,
+            relevance
+        )),
+    }
+    let answered = history.iter().filter(|m| m.author == "bot").count();
+    if answered > 0 {
+        parts.push(format!("The bot had replied {answered} time(s) before."));
+    }
+    parts.push(
+        match reason {
+            Reason::CustomerRequest => "Reason: the customer asked to talk to a person.",
+            Reason::KbMiss => "Reason: the knowledge base has no answer.",
+            Reason::BotError => "Reason: the bot failed to answer.",
+        }
+        .to_owned(),
+    );
+    let mut texts: Vec<&str> = earlier.clone();
+    texts.push(message);
+    let facts = key_facts(&texts);
+    if !facts.is_empty() {
+        parts.push(format!("Key facts: {}.", facts.join(", ")));
+    }
+    parts.join(" ")
+}
+
+fn short(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= 160 {
+        return text;
+    }
+    let cut: String = text.chars().take(157).collect();
+    format!(
+        "{}…",
+        cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head)
+    )
+}
+
+/// Order numbers, emails and phone numbers mentioned by the customer, in order, once each.
+pub fn key_facts(texts: &[&str]) -> Vec<String> {
+    static PATTERNS: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        vec![
+            (
+                "email",
+                Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("email pattern"),
+            ),
+            (
+                "phone",
+                Regex::new(r"\+\d[\d ()-]{7,}\d").expect("phone pattern"),
+            ),
+            (
+                "order",
+                Regex::new(r"(?i)(?:#\s?[A-Z0-9-]{3,}|\b[A-Z]{2,4}-?\d{4,}\b|\b\d{5,}\b)")
+                    .expect("order pattern"),
+            ),
+        ]
+    });
+    let mut facts: Vec<String> = Vec::new();
+    for text in texts {
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for (label, pattern) in patterns {
+            for found in pattern.find_iter(text) {
+                if taken
+                    .iter()
+                    .any(|&(s, e)| found.start() < e && s < found.end())
+                {
+                    continue;
+                }
+                taken.push((found.start(), found.end()));
+                let fact = format!("{label} {}", found.as_str().trim());
+                if !facts.contains(&fact) {
+                    facts.push(fact);
+                }
+            }
+        }
+    }
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_are_found_once_each() {
+        let facts = key_facts(&[
+            "My order #A12345 never came, email me at ana@example.com",
+            "Order #A12345 again, or call +44 20 7946 0958",
+        ]);
+        assert_eq!(
+            facts,
+            [
+                "email ana@example.com",
+                "order #A12345",
+                "phone +44 20 7946 0958"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_summary_says_what_why_and_what_was_tried() {
+        let text = write(
+            &[],
+            "Where is my parcel 123456?",
+            Searched::Nothing {
+                query: "Where is my parcel 123456?",
+            },
+            Reason::KbMiss,
+        );
+        assert!(
+            text.starts_with("The customer asked: “Where is my parcel 123456?”."),
+            "{text}"
+        );
+        assert!(text.contains("found nothing"), "{text}");
+        assert!(
+            text.contains("Reason: the knowledge base has no answer."),
+            "{text}"
+        );
+        assert!(text.contains("order 123456"), "{text}");
+    }
+}

@@ -1,0 +1,147 @@
+//! The loop every channel shares: a customer message is stored, then — only if the
+//! conversation is still the bot's — the responder runs and its reply is stored under the same
+//! condition, checked again at the moment of writing. A reply computed while a handoff began
+//! is dropped, so the bot never talks over a person.
+
+use tracing::Instrument;
+
+use crate::bot::{Reply, Turn, decline_text, handoff_text};
+use crate::domain::handoff::Reason;
+use crate::marketplace::REQUEST_HANDOFF;
+use crate::state::AppState;
+use crate::store::{ConversationRecord, CustomerMessage, MessageRecord, NewMessage, StoreResult};
+
+/// Stores a customer's message and, if the bot holds the conversation, starts its answer in
+/// the background. Returns once the message is durable.
+pub async fn receive(
+    state: &AppState,
+    conversation: &ConversationRecord,
+    message: NewMessage<'_>,
+) -> StoreResult<CustomerMessage> {
+    let stored = state
+        .store
+        .add_customer_message(conversation, message, state.clock.now_ms())
+        .await?;
+    if let CustomerMessage::Stored {
+        message,
+        conversation,
+    } = &stored
+        && conversation.active_handoff_id.is_none()
+    {
+        let state = state.clone();
+        let (conversation, message) = (conversation.clone(), message.clone());
+        let span = tracing::info_span!(
+            "bot_turn",
+            workspace_id = %conversation.workspace_id,
+            conversation_id = %conversation.id,
+        );
+        tokio::spawn(
+            async move {
+                if let Err(err) = bot_turn(&state, &conversation, &message).await {
+                    tracing::error!(error = %err, "the bot could not answer");
+                }
+            }
+            .instrument(span),
+        );
+    }
+    Ok(stored)
+}
+
+/// What became of a bot turn.
+#[derive(Debug)]
+pub enum Outcome {
+    Answered(MessageRecord),
+    HandedOff(MessageRecord),
+    /// The conversation changed hands while the bot was thinking; nothing was sent.
+    Dropped,
+}
+
+/// Runs the responder on `message` as the conversation stood (`seen`) and stores the result
+/// only if the conversation still stands that way.
+pub async fn bot_turn(
+    state: &AppState,
+    seen: &ConversationRecord,
+    message: &MessageRecord,
+) -> StoreResult<Outcome> {
+    let bot = state.store.bot(&seen.workspace_id, &seen.bot_id).await?;
+    let handoff_enabled = state
+        .store
+        .enabled_tools(&bot.id)
+        .await?
+        .iter()
+        .any(|slug| slug == REQUEST_HANDOFF);
+    let history = state
+        .store
+        .messages_after(&seen.id, seen.context_seq, 200)
+        .await?;
+    let history: Vec<MessageRecord> = history
+        .into_iter()
+        .filter(|m| m.seq <= message.seq)
+        .collect();
+    let turn = Turn {
+        bot: &bot,
+        handoff_enabled,
+        history: &history,
+        message: &message.text,
+    };
+    let reply = match state.responder.respond(turn).await {
+        Ok(reply) => reply,
+        Err(err) => {
+            tracing::warn!(error = %err, "responder failed");
+            if handoff_enabled {
+                Reply::Handoff {
+                    reason: Reason::BotError,
+                    summary: format!(
+                        "The customer asked: “{}”. The bot failed to answer ({err}). \
+                         Reason: the bot failed to answer.",
+                        message.text
+                    ),
+                }
+            } else {
+                Reply::Answer(decline_text(Reason::BotError))
+            }
+        }
+    };
+    let now = state.clock.now_ms();
+    let outcome = match reply {
+        Reply::Answer(text) => state
+            .store
+            .add_bot_message(seen, NewMessage::text("bot", &bot.name, &text), now)
+            .await?
+            .map_or(Outcome::Dropped, Outcome::Answered),
+        Reply::Handoff { reason, summary } if handoff_enabled => {
+            let text = handoff_text(&bot);
+            let opened = state
+                .store
+                .open_handoff(
+                    seen,
+                    NewMessage::text("bot", &bot.name, &text),
+                    reason,
+                    &summary,
+                    now,
+                )
+                .await?;
+            match opened {
+                Some((message, handoff)) => {
+                    tracing::info!(handoff_id = %handoff.id, reason = reason.as_str(), "handed off");
+                    Outcome::HandedOff(message)
+                }
+                None => Outcome::Dropped,
+            }
+        }
+        // A responder may not hand off when the tool is off; say so honestly instead.
+        Reply::Handoff { reason, .. } => state
+            .store
+            .add_bot_message(
+                seen,
+                NewMessage::text("bot", &bot.name, &decline_text(reason)),
+                now,
+            )
+            .await?
+            .map_or(Outcome::Dropped, Outcome::Answered),
+    };
+    if matches!(outcome, Outcome::Dropped) {
+        tracing::info!("bot reply dropped: the conversation changed hands while it was computed");
+    }
+    Ok(outcome)
+}

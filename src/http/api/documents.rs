@@ -1,0 +1,218 @@
+//! A bot's knowledge base: add documents (JSON or a file upload), list, delete, and search it
+//! the way the bot would.
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::domain::clock::rfc3339;
+use crate::domain::{BotText, Name};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::http::extract::{Admin, ApiJson, Caller};
+use crate::knowledge::chunk::{self, Format};
+use crate::state::AppState;
+use crate::store::DocumentRecord;
+
+/// Uploads may be larger than other requests: a manual or an FAQ export.
+pub const DOCUMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/bots/{bot_id}/documents",
+            get(list)
+                .post(add)
+                .layer(DefaultBodyLimit::max(DOCUMENT_MAX_BYTES)),
+        )
+        .route("/bots/{bot_id}/documents/{doc_id}", delete(remove))
+        .route("/bots/{bot_id}/search", get(search))
+}
+
+#[derive(Serialize)]
+struct DocumentView {
+    id: String,
+    bot_id: String,
+    title: String,
+    format: String,
+    chunks: i64,
+    created_at: String,
+}
+
+impl From<DocumentRecord> for DocumentView {
+    fn from(d: DocumentRecord) -> Self {
+        DocumentView {
+            id: d.id,
+            bot_id: d.bot_id,
+            title: d.title,
+            format: d.format,
+            chunks: d.chunks,
+            created_at: rfc3339(d.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NewDocument {
+    title: String,
+    content: String,
+    format: Option<String>,
+}
+
+/// A document from either a JSON body or a multipart upload (`file`, optional `title`).
+async fn read_document(request: Request, state: &AppState) -> ApiResult<NewDocument> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        let ApiJson(doc) = ApiJson::<NewDocument>::from_request(request, state).await?;
+        return Ok(doc);
+    }
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Code::PayloadTooLarge
+        } else {
+            Code::BadRequest
+        };
+        ApiError::new(code, e.body_text())
+    };
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::new(Code::BadRequest, e.body_text()))?;
+    let (mut title, mut file, mut format) = (None, None, None);
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("title") => title = Some(field.text().await.map_err(bad)?),
+            Some("format") => format = Some(field.text().await.map_err(bad)?),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("document.txt").to_owned();
+                let bytes = field.bytes().await.map_err(bad)?;
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    ApiError::validation("file: must be UTF-8 text, Markdown or HTML")
+                })?;
+                file = Some((name, text));
+            }
+            _ => {}
+        }
+    }
+    let (name, content) = file.ok_or_else(|| ApiError::validation("file: is required"))?;
+    let stem = name
+        .rsplit_once('.')
+        .map_or(name.as_str(), |(stem, _)| stem)
+        .to_owned();
+    Ok(NewDocument {
+        title: title.filter(|t| !t.trim().is_empty()).unwrap_or(stem),
+        content,
+        format: format.or_else(|| Some(Format::from_file_name(&name).as_str().to_owned())),
+    })
+}
+
+async fn add(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(bot_id): Path<String>,
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
+    let doc = read_document(request, &state).await?;
+    let title = Name::parse("title", &doc.title)?;
+    let format = match doc.format.as_deref() {
+        None => Format::Text,
+        Some(raw) => Format::parse(raw)
+            .ok_or_else(|| ApiError::validation("format: must be text, markdown or html"))?,
+    };
+    if doc.content.trim().is_empty() {
+        return Err(ApiError::validation("content: is empty"));
+    }
+    let passages: Vec<(String, String)> = chunk::passages(format, &doc.content)
+        .into_iter()
+        .map(|p| (p.heading, p.body))
+        .collect();
+    if passages.is_empty() {
+        return Err(ApiError::validation("content: has no text to learn from"));
+    }
+    let record = state
+        .store
+        .add_document(
+            caller.workspace_id(),
+            &bot.id,
+            title.as_str(),
+            format.as_str(),
+            &doc.content,
+            &passages,
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(DocumentView::from(record)))))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bot_id): Path<String>,
+) -> ApiResult<Json<Vec<DocumentView>>> {
+    let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
+    let docs = state
+        .store
+        .list_documents(caller.workspace_id(), &bot.id)
+        .await?;
+    Ok(Json(docs.into_iter().map(DocumentView::from).collect()))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((bot_id, doc_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_document(caller.workspace_id(), &bot_id, &doc_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+    limit: Option<usize>,
+}
+
+/// Ranked passages with their scores, and whether the bot would answer from the best one.
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bot_id): Path<String>,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<Json<Value>> {
+    let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
+    let q = BotText::parse("q", &query.q)?.into_inner();
+    let hits = state
+        .knowledge
+        .search(
+            &state.store,
+            &bot.id,
+            &q,
+            query.limit.unwrap_or(5).clamp(1, 50),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    let threshold = crate::bot::builtin::RELEVANCE_THRESHOLD;
+    Ok(Json(json!({
+        "query": q,
+        "threshold": threshold,
+        "answerable": hits.first().is_some_and(|h| h.relevance >= threshold),
+        "results": hits.iter().map(|h| json!({
+            "document_id": h.document_id,
+            "chunk_id": h.chunk_id,
+            "title": h.title,
+            "heading": h.heading,
+            "text": h.body,
+            "score": h.score,
+            "relevance": h.relevance,
+        })).collect::<Vec<_>>(),
+    })))
+}

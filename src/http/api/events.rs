@@ -1,0 +1,33 @@
+//! `GET /api/v1/events?after=<seq>`: the workspace's events over WebSocket, resumable.
+
+use axum::Router;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::http::extract::Caller;
+use crate::realtime::{self, Feed};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/events", get(events))
+}
+
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(after): Query<After>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let feed = Feed::Workspace {
+        workspace_id: caller.user.workspace_id,
+    };
+    realtime::upgrade(ws, state, feed, after.after)
+}

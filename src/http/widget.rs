@@ -1,0 +1,215 @@
+//! `/widget/v1`: the public API the chat widget talks to from a business's site. A visitor is
+//! known only by their signed token and reaches only their own conversation.
+
+use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::auth::{self, Visitor};
+use crate::conversation;
+use crate::domain::MessageText;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::http::extract::ApiJson;
+use crate::realtime::{self, Feed};
+use crate::state::AppState;
+use crate::store::{ConversationRecord, CustomerMessage, NewMessage, StoreError};
+use crate::views::MessageView;
+
+pub fn router() -> Router<AppState> {
+    // The widget runs on other sites; it authenticates with a bearer token, never cookies.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    Router::new()
+        .route("/widget/v1/sessions", post(start_session))
+        .route("/widget/v1/messages", post(send).get(history))
+        .route("/widget/v1/stream", get(stream))
+        .layer(cors)
+}
+
+/// A visitor proved by the `Authorization: Bearer <visitor token>` header.
+pub struct VisitorAuth(pub Visitor);
+
+impl FromRequestParts<AppState> for VisitorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::AuthenticationRequired,
+                    "send the visitor token as a bearer token",
+                )
+            })?;
+        verified(state, token).map(VisitorAuth)
+    }
+}
+
+fn verified(state: &AppState, token: &str) -> ApiResult<Visitor> {
+    auth::verify_visitor(&state.secret_key, token.trim())
+        .ok_or_else(|| ApiError::new(Code::AuthenticationRequired, "invalid visitor token"))
+}
+
+async fn visitor_conversation(
+    state: &AppState,
+    visitor: &Visitor,
+) -> ApiResult<ConversationRecord> {
+    Ok(state
+        .store
+        .conversation(&visitor.workspace_id, &visitor.conversation_id)
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct SessionBody {
+    widget_key: String,
+    visitor_token: Option<String>,
+    /// A name the site knows the visitor by, if any.
+    name: Option<String>,
+}
+
+/// Starts a visitor's session, or resumes it when their token is still good for this bot.
+async fn start_session(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SessionBody>,
+) -> ApiResult<Json<Value>> {
+    let bot = state
+        .store
+        .bot_by_widget_key(body.widget_key.trim())
+        .await
+        .map_err(|_| ApiError::not_found("widget"))?;
+    let returning = body
+        .visitor_token
+        .as_deref()
+        .and_then(|token| auth::verify_visitor(&state.secret_key, token))
+        .filter(|visitor| visitor.bot_id == bot.id);
+    let visitor = match returning {
+        Some(visitor) => visitor,
+        None => {
+            let now = state.clock.now_ms();
+            let external_id = crate::domain::new_id("visitor");
+            let name = body
+                .name
+                .as_deref()
+                .and_then(|n| crate::domain::Name::parse("name", n).ok())
+                .map_or_else(|| "Website visitor".to_owned(), |n| n.into_inner());
+            let contact = state
+                .store
+                .upsert_contact(&bot.workspace_id, "widget", &external_id, &name, None, now)
+                .await?;
+            let conversation = state
+                .store
+                .conversation_for(&contact, &bot.id, None, now)
+                .await?;
+            Visitor {
+                workspace_id: bot.workspace_id.clone(),
+                bot_id: bot.id.clone(),
+                contact_id: contact.id,
+                conversation_id: conversation.id,
+            }
+        }
+    };
+    let conversation = visitor_conversation(&state, &visitor).await?;
+    Ok(Json(json!({
+        "visitor_token": auth::sign_visitor(&state.secret_key, &visitor),
+        "conversation_id": visitor.conversation_id,
+        "bot": {"name": bot.name, "greeting": bot.greeting},
+        "handoff_active": conversation.active_handoff_id.is_some(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct SendBody {
+    text: String,
+}
+
+/// Stores the visitor's message; the 201 means it is durable. The bot answers on the stream.
+async fn send(
+    State(state): State<AppState>,
+    VisitorAuth(visitor): VisitorAuth,
+    ApiJson(body): ApiJson<SendBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let text = MessageText::parse(&body.text)?;
+    let conversation = visitor_conversation(&state, &visitor).await?;
+    let contact = state
+        .store
+        .contact(&visitor.workspace_id, &visitor.contact_id)
+        .await?;
+    let message = NewMessage::text("customer", &contact.name, text.as_str());
+    match conversation::receive(&state, &conversation, message).await? {
+        CustomerMessage::Stored { message, .. } => Ok((
+            StatusCode::CREATED,
+            Json(realtime::visitor_message(&json!(MessageView::from(
+                &message
+            )))),
+        )),
+        CustomerMessage::Duplicate => Err(ApiError::internal("duplicate widget message")),
+    }
+}
+
+#[derive(Deserialize)]
+struct AfterQuery {
+    #[serde(default)]
+    after: i64,
+    token: Option<String>,
+}
+
+/// The visitor's messages after `after`; agent messages fetched here count as delivered.
+async fn history(
+    State(state): State<AppState>,
+    VisitorAuth(visitor): VisitorAuth,
+    Query(query): Query<AfterQuery>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let messages = state
+        .store
+        .messages_after(&visitor.conversation_id, query.after, 500)
+        .await?;
+    let undelivered: Vec<String> = messages
+        .iter()
+        .filter(|m| m.author == "agent" && m.delivery_status.as_deref() == Some("sent"))
+        .map(|m| m.id.clone())
+        .collect();
+    state
+        .store
+        .mark_delivered(&visitor.workspace_id, &undelivered, state.clock.now_ms())
+        .await?;
+    Ok(Json(
+        messages
+            .iter()
+            .map(|m| realtime::visitor_message(&json!(MessageView::from(m))))
+            .collect(),
+    ))
+}
+
+/// The visitor's live stream; the token rides in the query, as browsers cannot set headers on
+/// a WebSocket.
+async fn stream(
+    State(state): State<AppState>,
+    Query(query): Query<AfterQuery>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let token = query
+        .token
+        .as_deref()
+        .ok_or_else(|| ApiError::new(Code::AuthenticationRequired, "token is required"))?;
+    let visitor = verified(&state, token)?;
+    visitor_conversation(&state, &visitor)
+        .await
+        .map_err(|_| ApiError::from(StoreError::NotFound("conversation")))?;
+    let feed = Feed::Visitor {
+        workspace_id: visitor.workspace_id,
+        conversation_id: visitor.conversation_id,
+    };
+    Ok(realtime::upgrade(ws, state, feed, query.after))
+}

@@ -1,0 +1,238 @@
+//! The knowledge base: documents cut into passages ([`chunk`]), indexed per bot ([`index`]),
+//! and quoted as answers. Each node keeps an in-memory index per bot and rebuilds it when the
+//! bot's `kb_version` in the database moves, so a document added or deleted on any node is
+//! in (or out of) the next answer everywhere.
+
+pub mod chunk;
+pub mod index;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::store::{Store, StoreError};
+pub use index::{BotIndex, Hit};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("index build task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+struct Cached {
+    version: i64,
+    index: Arc<BotIndex>,
+}
+
+/// Per-bot indexes, built on first use and after every change.
+#[derive(Clone, Default)]
+pub struct KnowledgeBase {
+    cache: Arc<Mutex<HashMap<String, Cached>>>,
+    /// One build at a time, so a burst of searches after a change builds once.
+    building: Arc<AsyncMutex<()>>,
+}
+
+impl KnowledgeBase {
+    /// The bot's current index.
+    pub async fn index(
+        &self,
+        store: &Store,
+        bot_id: &str,
+    ) -> Result<Arc<BotIndex>, KnowledgeError> {
+        let version = store.kb_version(bot_id).await?;
+        if let Some(index) = self.cached(bot_id, version) {
+            return Ok(index);
+        }
+        let _building = self.building.lock().await;
+        if let Some(index) = self.cached(bot_id, version) {
+            return Ok(index);
+        }
+        let chunks = store.bot_chunks(bot_id).await?;
+        let index = Arc::new(tokio::task::spawn_blocking(move || BotIndex::build(&chunks)).await??);
+        self.cache.lock().expect("cache lock").insert(
+            bot_id.to_owned(),
+            Cached {
+                version,
+                index: index.clone(),
+            },
+        );
+        Ok(index)
+    }
+
+    fn cached(&self, bot_id: &str, version: i64) -> Option<Arc<BotIndex>> {
+        let cache = self.cache.lock().expect("cache lock");
+        cache
+            .get(bot_id)
+            .filter(|c| c.version == version)
+            .map(|c| c.index.clone())
+    }
+
+    pub async fn search(
+        &self,
+        store: &Store,
+        bot_id: &str,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<Hit>, KnowledgeError> {
+        let index = self.index(store, bot_id).await?;
+        let query = query.to_owned();
+        Ok(tokio::task::spawn_blocking(move || index.search(&query, limit)).await??)
+    }
+}
+
+/// The most useful stretch of a passage for a question: whole sentences (or list items)
+/// around the one that shares most of the question's terms, never cut mid-word.
+pub fn quote(index: &BotIndex, hit: &Hit, question: &str, max_chars: usize) -> String {
+    let wanted = index.terms(question);
+    let units = sentences(&hit.body);
+    if units.is_empty() {
+        return hit.heading.clone();
+    }
+    let overlap = |unit: &str| {
+        let terms = index.terms(unit);
+        wanted.iter().filter(|t| terms.contains(t)).count()
+    };
+    let best = (0..units.len())
+        .max_by_key(|&i| (overlap(units[i]), usize::MAX - i))
+        .unwrap_or(0);
+    let mut start = best;
+    let mut end = best + 1;
+    let mut len = units[best].len();
+    // Grow forwards first (explanations follow their topic sentence), then backwards.
+    while end < units.len() && len + units[end].len() < max_chars {
+        len += units[end].len() + 1;
+        end += 1;
+    }
+    while start > 0 && len + units[start - 1].len() < max_chars {
+        start -= 1;
+        len += units[start].len() + 1;
+    }
+    let mut text = units[start..end].join(" ");
+    if units[start..end].iter().any(|u| u.starts_with('•')) {
+        text = units[start..end].join("\n");
+    }
+    if text.chars().count() > max_chars {
+        text = trim_words(&text, max_chars);
+    }
+    text
+}
+
+/// Sentences and list items of a passage.
+fn sentences(body: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut start = 0;
+        let bytes = line.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let ends_sentence = matches!(b, b'.' | b'!' | b'?')
+                && bytes.get(i + 1).is_some_and(|n| *n == b' ')
+                && bytes
+                    .get(i + 2)
+                    .is_some_and(|n| n.is_ascii_uppercase() || !n.is_ascii());
+            if ends_sentence {
+                out.push(line[start..=i].trim());
+                start = i + 1;
+            }
+        }
+        let rest = line[start..].trim();
+        if !rest.is_empty() {
+            out.push(rest);
+        }
+    }
+    out
+}
+
+/// Cuts at the last whole word before `max_chars` and marks the cut.
+fn trim_words(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 2 > max_chars {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ChunkRecord;
+
+    fn chunk(id: &str, title: &str, heading: &str, body: &str) -> ChunkRecord {
+        ChunkRecord {
+            id: id.into(),
+            document_id: format!("doc-{id}"),
+            title: title.into(),
+            heading: heading.into(),
+            body: body.into(),
+        }
+    }
+
+    fn shop() -> BotIndex {
+        BotIndex::build(&[
+            chunk("1", "Shipping", "Delivery times", "Standard delivery takes 3 to 5 business days. Express delivery arrives the next business day if you order before 2 pm."),
+            chunk("2", "Returns", "Return policy", "You can return unworn items within 30 days of delivery. Refunds go back to the original payment method within 5 days."),
+            chunk("3", "Payments", "Accepted cards", "We accept Visa, Mastercard, American Express and PayPal."),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn the_passage_that_answers_ranks_first_with_high_relevance() {
+        let index = shop();
+        let hits = index.search("How long does delivery take?", 3).unwrap();
+        assert_eq!(hits[0].chunk_id, "1");
+        assert!(
+            hits[0].relevance >= crate::bot::builtin::RELEVANCE_THRESHOLD,
+            "{hits:?}"
+        );
+        let hits = index.search("can I return items I bought?", 3).unwrap();
+        assert_eq!(hits[0].chunk_id, "2");
+        let hits = index.search("do you take paypal", 3).unwrap();
+        assert_eq!(hits[0].chunk_id, "3");
+    }
+
+    #[test]
+    fn an_unrelated_question_has_low_relevance() {
+        let index = shop();
+        let hits = index
+            .search("what is the airspeed of a swallow", 3)
+            .unwrap();
+        assert!(hits.first().is_none_or(|h| h.relevance < 0.4), "{hits:?}");
+    }
+
+    #[test]
+    fn stemming_matches_word_forms() {
+        let index = shop();
+        let hits = index.search("refunded", 1).unwrap();
+        assert_eq!(hits[0].chunk_id, "2");
+    }
+
+    #[test]
+    fn quotes_are_whole_sentences_around_the_best_one() {
+        let index = shop();
+        let question = "when will my refund be paid back?";
+        let hit = &index.search(question, 1).unwrap()[0];
+        let quoted = quote(&index, hit, question, 80);
+        assert_eq!(
+            quoted,
+            "Refunds go back to the original payment method within 5 days."
+        );
+    }
+
+    #[test]
+    fn over_long_text_is_cut_between_words() {
+        let cut = trim_words("alpha beta gamma delta", 12);
+        assert_eq!(cut, "alpha beta…");
+    }
+}

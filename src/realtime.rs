@@ -1,0 +1,222 @@
+//! Resumable event streams over WebSocket. A client connects with `after=<seq>`; the socket
+//! first replays the log from the database, then follows the live hub. Whenever the hub skips
+//! (a gap in sequence numbers, or this socket lagged behind the channel) the socket reloads
+//! from the log, so a client sees every event exactly once and in order however slow it is —
+//! and a slow client holds up no one else, since each has its own cursor.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::state::AppState;
+use crate::store::{EventRecord, StoreResult};
+
+/// Events read from the log per query when catching up.
+const PAGE: i64 = 500;
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// Which events a socket follows, and how they are shown to it.
+#[derive(Clone)]
+pub enum Feed {
+    /// Everything in a workspace, as agents and integrators see it.
+    Workspace { workspace_id: String },
+    /// One conversation, as its customer sees it: messages and handoff status, nothing else.
+    Visitor {
+        workspace_id: String,
+        conversation_id: String,
+    },
+}
+
+impl Feed {
+    fn wants(&self, event: &EventRecord) -> bool {
+        match self {
+            Feed::Workspace { workspace_id } => event.workspace_id == *workspace_id,
+            Feed::Visitor {
+                workspace_id,
+                conversation_id,
+            } => {
+                event.workspace_id == *workspace_id
+                    && event.conversation_id.as_deref() == Some(conversation_id.as_str())
+            }
+        }
+    }
+
+    async fn load(&self, state: &AppState, after: i64) -> StoreResult<Vec<EventRecord>> {
+        match self {
+            Feed::Workspace { workspace_id } => {
+                state.store.events_after(workspace_id, after, PAGE).await
+            }
+            Feed::Visitor {
+                conversation_id, ..
+            } => {
+                state
+                    .store
+                    .conversation_events_after(conversation_id, after, PAGE)
+                    .await
+            }
+        }
+    }
+
+    /// A visitor's feed has gaps by nature (other conversations' events), so only the
+    /// workspace feed can trust "next number" to mean "nothing missed".
+    fn contiguous(&self) -> bool {
+        matches!(self, Feed::Workspace { .. })
+    }
+}
+
+/// Upgrades with small buffers: an idle connection should cost a few KB, not the 128 KB
+/// tungstenite reserves by default.
+pub fn upgrade(ws: WebSocketUpgrade, state: AppState, feed: Feed, after: i64) -> Response {
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| async move {
+            metrics::gauge!("baton_open_websockets").increment(1.0);
+            if let Err(err) = follow(socket, &state, &feed, after).await {
+                tracing::debug!(error = %err, "event stream ended");
+            }
+            metrics::gauge!("baton_open_websockets").decrement(1.0);
+        })
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StreamError {
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("socket: {0}")]
+    Socket(#[from] axum::Error),
+}
+
+async fn follow(
+    mut socket: WebSocket,
+    state: &AppState,
+    feed: &Feed,
+    after: i64,
+) -> Result<(), StreamError> {
+    // Subscribe before reading the log, so nothing committed in between is missed.
+    let mut live = state.store.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    let mut last = after;
+    catch_up(&mut socket, state, feed, &mut last).await?;
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(event) if feed.wants(&event) && event.seq > last => {
+                    if feed.contiguous() && event.seq == last + 1 {
+                        deliver(&mut socket, state, feed, &event).await?;
+                        last = event.seq;
+                    } else {
+                        catch_up(&mut socket, state, feed, &mut last).await?;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => catch_up(&mut socket, state, feed, &mut last).await?,
+                Err(RecvError::Closed) => break,
+            },
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = heartbeat.tick() => socket.send(Message::Ping(Default::default())).await?,
+            // The flag only ever flips to `true`, so any change means "stop".
+            _ = shutdown.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends everything in the log after `last`.
+async fn catch_up(
+    socket: &mut WebSocket,
+    state: &AppState,
+    feed: &Feed,
+    last: &mut i64,
+) -> Result<(), StreamError> {
+    loop {
+        let events = feed.load(state, *last).await?;
+        let full = events.len() as i64 == PAGE;
+        for event in &events {
+            deliver(socket, state, feed, event).await?;
+            *last = event.seq;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+async fn deliver(
+    socket: &mut WebSocket,
+    state: &AppState,
+    feed: &Feed,
+    event: &EventRecord,
+) -> Result<(), StreamError> {
+    let text = match feed {
+        Feed::Workspace { .. } => event.payload.clone(),
+        Feed::Visitor { .. } => match visitor_view(event) {
+            Some(view) => view.to_string(),
+            None => return Ok(()),
+        },
+    };
+    socket.send(Message::Text(Utf8Bytes::from(text))).await?;
+    if let Feed::Visitor { workspace_id, .. } = feed
+        && let Some(id) = undelivered_agent_message(event)
+    {
+        state
+            .store
+            .mark_delivered(workspace_id, &[id], state.clock.now_ms())
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a customer may see of an event: messages without internal fields, and the handoff's
+/// status without its summary or reason.
+pub fn visitor_view(event: &EventRecord) -> Option<Value> {
+    let payload: Value = serde_json::from_str(&event.payload).ok()?;
+    match event.kind.as_str() {
+        "message.created" => Some(serde_json::json!({
+            "type": "message.created",
+            "seq": event.seq,
+            "message": visitor_message(&payload["message"]),
+        })),
+        kind if kind.starts_with("handoff.") => Some(serde_json::json!({
+            "type": "handoff.updated",
+            "seq": event.seq,
+            "status": payload["handoff"]["status"],
+            "agent_name": payload["handoff"]["claimed_by"]["name"],
+        })),
+        _ => None,
+    }
+}
+
+/// A message as the widget shows it.
+pub fn visitor_message(message: &Value) -> Value {
+    serde_json::json!({
+        "id": message["id"],
+        "seq": message["seq"],
+        "author": message["author"],
+        "author_name": message["author_name"],
+        "text": message["text"],
+        "created_at": message["created_at"],
+    })
+}
+
+fn undelivered_agent_message(event: &EventRecord) -> Option<String> {
+    if event.kind != "message.created" {
+        return None;
+    }
+    let payload: Value = serde_json::from_str(&event.payload).ok()?;
+    let message = &payload["message"];
+    (message["author"] == "agent" && message["delivery_status"] == "sent")
+        .then(|| message["id"].as_str().map(str::to_owned))
+        .flatten()
+}

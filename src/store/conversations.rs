@@ -1,0 +1,395 @@
+//! Contacts, conversations and their messages. Customer messages are stored (and committed)
+//! before anyone acknowledges them; bot messages are stored only while the conversation is
+//! still the bot's.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, StoreResult, WorkspaceTx};
+use crate::domain::new_id;
+use crate::views::message_event;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ContactRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub channel: String,
+    pub external_id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub last_inbound_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ConversationRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub bot_id: String,
+    pub contact_id: String,
+    pub channel: String,
+    pub channel_id: Option<String>,
+    /// The open handoff; while set, the bot says nothing.
+    pub active_handoff_id: Option<String>,
+    /// The bot's context starts after this sequence number (it moves on every resolve).
+    pub context_seq: i64,
+    pub last_customer_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub author: String,
+    pub author_name: String,
+    pub user_id: Option<String>,
+    pub kind: String,
+    pub text: String,
+    pub external_id: Option<String>,
+    pub delivery_status: Option<String>,
+    pub delivery_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// A message about to be stored.
+pub struct NewMessage<'a> {
+    pub author: &'a str,
+    pub author_name: &'a str,
+    pub user_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub text: &'a str,
+    pub external_id: Option<&'a str>,
+    pub delivery_status: Option<&'a str>,
+}
+
+impl<'a> NewMessage<'a> {
+    pub fn text(author: &'a str, author_name: &'a str, text: &'a str) -> Self {
+        NewMessage {
+            author,
+            author_name,
+            user_id: None,
+            kind: "text",
+            text,
+            external_id: None,
+            delivery_status: None,
+        }
+    }
+}
+
+/// What storing a customer message found.
+#[derive(Debug)]
+pub enum CustomerMessage {
+    /// Stored; the conversation as it was at that moment says whether the bot should answer.
+    Stored {
+        message: MessageRecord,
+        conversation: ConversationRecord,
+    },
+    /// A redelivery of a message already stored (same channel id).
+    Duplicate,
+}
+
+const CONVERSATION_COLUMNS: &str = "id, workspace_id, bot_id, contact_id, channel, channel_id, \
+    active_handoff_id, context_seq, last_customer_at, created_at, updated_at";
+pub(super) const MESSAGE_COLUMNS: &str = "id, workspace_id, conversation_id, seq, author, \
+    author_name, user_id, kind, text, external_id, delivery_status, delivery_error, created_at";
+
+impl Store {
+    /// The contact with this channel identity, created on first sight.
+    pub async fn upsert_contact(
+        &self,
+        workspace_id: &str,
+        channel: &str,
+        external_id: &str,
+        name: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<ContactRecord> {
+        sqlx::query(
+            "INSERT INTO contacts (id, workspace_id, channel, external_id, name, phone, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (workspace_id, channel, external_id) DO NOTHING",
+        )
+        .bind(new_id("cus"))
+        .bind(workspace_id)
+        .bind(channel)
+        .bind(external_id)
+        .bind(name)
+        .bind(phone)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, channel, external_id, name, phone, last_inbound_at, \
+             created_at FROM contacts WHERE workspace_id = $1 AND channel = $2 AND external_id = $3",
+        )
+        .bind(workspace_id)
+        .bind(channel)
+        .bind(external_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    pub async fn contact(&self, workspace_id: &str, id: &str) -> StoreResult<ContactRecord> {
+        sqlx::query_as(
+            "SELECT id, workspace_id, channel, external_id, name, phone, last_inbound_at, \
+             created_at FROM contacts WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("contact"))
+    }
+
+    /// The contact's conversation with this bot, started on first contact.
+    pub async fn conversation_for(
+        &self,
+        contact: &ContactRecord,
+        bot_id: &str,
+        channel_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<ConversationRecord> {
+        let existing: Option<ConversationRecord> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+             WHERE contact_id = $1 AND bot_id = $2 ORDER BY created_at LIMIT 1"
+        ))
+        .bind(&contact.id)
+        .bind(bot_id)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some(conversation) = existing {
+            return Ok(conversation);
+        }
+        let conversation = ConversationRecord {
+            id: new_id("cnv"),
+            workspace_id: contact.workspace_id.clone(),
+            bot_id: bot_id.to_owned(),
+            contact_id: contact.id.clone(),
+            channel: contact.channel.clone(),
+            channel_id: channel_id.map(str::to_owned),
+            active_handoff_id: None,
+            context_seq: 0,
+            last_customer_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        sqlx::query(&format!(
+            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, NULL, $7, $7)"
+        ))
+        .bind(&conversation.id)
+        .bind(&conversation.workspace_id)
+        .bind(&conversation.bot_id)
+        .bind(&conversation.contact_id)
+        .bind(&conversation.channel)
+        .bind(&conversation.channel_id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(conversation)
+    }
+
+    pub async fn conversation(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> StoreResult<ConversationRecord> {
+        sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))
+    }
+
+    /// Stores a customer's message durably, with its `message.created` event.
+    pub async fn add_customer_message(
+        &self,
+        conversation: &ConversationRecord,
+        message: NewMessage<'_>,
+        now: i64,
+    ) -> StoreResult<CustomerMessage> {
+        let mut tx = self.workspace_tx(&conversation.workspace_id).await?;
+        if let Some(external_id) = message.external_id {
+            let seen: Option<(String,)> = sqlx::query_as(
+                "SELECT id FROM messages WHERE conversation_id = $1 AND external_id = $2",
+            )
+            .bind(&conversation.id)
+            .bind(external_id)
+            .fetch_optional(tx.conn())
+            .await?;
+            if seen.is_some() {
+                return Ok(CustomerMessage::Duplicate);
+            }
+        }
+        let current = load_conversation(&mut tx, &conversation.id).await?;
+        let stored = insert_message(&mut tx, &current, message, now).await?;
+        sqlx::query(
+            "UPDATE conversations SET last_customer_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(&current.id)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query("UPDATE contacts SET last_inbound_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&current.contact_id)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(CustomerMessage::Stored {
+            message: stored,
+            conversation: current,
+        })
+    }
+
+    /// Stores a bot message only if the conversation is still the bot's, in the context the
+    /// reply was computed for. `None` means the reply was dropped: a handoff began (or ended)
+    /// while the bot was thinking.
+    pub async fn add_bot_message(
+        &self,
+        conversation: &ConversationRecord,
+        message: NewMessage<'_>,
+        now: i64,
+    ) -> StoreResult<Option<MessageRecord>> {
+        let mut tx = self.workspace_tx(&conversation.workspace_id).await?;
+        let current = load_conversation(&mut tx, &conversation.id).await?;
+        if !bot_may_speak(conversation, &current) {
+            return Ok(None);
+        }
+        let stored = insert_message(&mut tx, &current, message, now).await?;
+        tx.commit().await?;
+        Ok(Some(stored))
+    }
+
+    /// A conversation's messages after `after`, oldest first, at most `limit`.
+    pub async fn messages_after(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3"
+        ))
+        .bind(conversation_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Marks agent messages as delivered to the customer, with a `message.status` event each.
+    /// Only messages still `sent` change, so repeated deliveries add nothing.
+    pub async fn mark_delivered(
+        &self,
+        workspace_id: &str,
+        message_ids: &[String],
+        now: i64,
+    ) -> StoreResult<()> {
+        if message_ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        for id in message_ids {
+            let updated: Option<(String, String)> = sqlx::query_as(
+                "UPDATE messages SET delivery_status = 'delivered' \
+                 WHERE id = $1 AND workspace_id = $2 AND delivery_status = 'sent' \
+                 RETURNING id, conversation_id",
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .fetch_optional(tx.conn())
+            .await?;
+            if let Some((id, conversation_id)) = updated {
+                let seq = tx.next_seq().await?;
+                let payload = serde_json::json!({
+                    "conversation_id": conversation_id,
+                    "message_id": id,
+                    "delivery_status": "delivered",
+                });
+                tx.record(seq, "message.status", Some(&conversation_id), payload, now)
+                    .await?;
+            }
+        }
+        tx.commit().await
+    }
+}
+
+/// A bot reply computed for `seen` may be sent only if nothing has changed hands since.
+pub(super) fn bot_may_speak(seen: &ConversationRecord, now: &ConversationRecord) -> bool {
+    now.active_handoff_id.is_none() && now.context_seq == seen.context_seq
+}
+
+pub(super) async fn load_conversation(
+    tx: &mut WorkspaceTx,
+    id: &str,
+) -> StoreResult<ConversationRecord> {
+    let workspace_id = tx.workspace_id().to_owned();
+    sqlx::query_as(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(StoreError::NotFound("conversation"))
+}
+
+/// Inserts a message and its `message.created` event.
+pub(super) async fn insert_message(
+    tx: &mut WorkspaceTx,
+    conversation: &ConversationRecord,
+    message: NewMessage<'_>,
+    now: i64,
+) -> StoreResult<MessageRecord> {
+    let seq = tx.next_seq().await?;
+    let record = MessageRecord {
+        id: new_id("msg"),
+        workspace_id: conversation.workspace_id.clone(),
+        conversation_id: conversation.id.clone(),
+        seq,
+        author: message.author.to_owned(),
+        author_name: message.author_name.to_owned(),
+        user_id: message.user_id.map(str::to_owned),
+        kind: message.kind.to_owned(),
+        text: message.text.to_owned(),
+        external_id: message.external_id.map(str::to_owned),
+        delivery_status: message.delivery_status.map(str::to_owned),
+        delivery_error: None,
+        created_at: now,
+    };
+    sqlx::query(&format!(
+        "INSERT INTO messages ({MESSAGE_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12)"
+    ))
+    .bind(&record.id)
+    .bind(&record.workspace_id)
+    .bind(&record.conversation_id)
+    .bind(seq)
+    .bind(&record.author)
+    .bind(&record.author_name)
+    .bind(&record.user_id)
+    .bind(&record.kind)
+    .bind(&record.text)
+    .bind(&record.external_id)
+    .bind(&record.delivery_status)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    tx.record(
+        seq,
+        "message.created",
+        Some(&conversation.id),
+        message_event(&record),
+        now,
+    )
+    .await?;
+    Ok(record)
+}

@@ -1,0 +1,299 @@
+//! Handoffs: opened by the bot, claimed, answered, released and resolved by people. Each
+//! change runs in a [`WorkspaceTx`], so the rule checked by [`handoff::decide`] holds at the
+//! moment of writing: of any number of concurrent claims exactly one finds the handoff pending.
+
+use sqlx::FromRow;
+
+use super::conversations::{bot_may_speak, insert_message, load_conversation};
+use super::{
+    ConversationRecord, MessageRecord, NewMessage, Store, StoreError, StoreResult, WorkspaceTx,
+};
+use crate::domain::handoff::{self, Action, Actor, Reason, Snapshot, Status};
+use crate::domain::new_id;
+use crate::views::handoff_event;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct HandoffRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub conversation_id: String,
+    pub bot_id: String,
+    pub status: String,
+    pub reason: String,
+    pub summary: String,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<i64>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub created_at: i64,
+    // Joined from the conversation, its contact and the holder.
+    pub channel: String,
+    pub contact_id: String,
+    pub customer_name: String,
+    pub customer_phone: Option<String>,
+    pub claimed_by_name: Option<String>,
+    pub last_customer_at: Option<i64>,
+}
+
+impl HandoffRecord {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Resolved)
+    }
+
+    fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            status: self.status(),
+            holder: self.claimed_by.as_deref(),
+        }
+    }
+}
+
+/// Which handoffs to list.
+#[derive(Debug, Clone, Default)]
+pub struct HandoffFilter {
+    pub status: Option<Status>,
+    pub bot_id: Option<String>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+    pub limit: i64,
+}
+
+const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.bot_id, h.status, \
+    h.reason, h.summary, h.claimed_by, h.claimed_at, h.resolved_by, h.resolved_at, h.created_at, \
+    c.channel, c.contact_id, ct.name AS customer_name, ct.phone AS customer_phone, \
+    u.name AS claimed_by_name, c.last_customer_at \
+    FROM handoffs h JOIN conversations c ON c.id = h.conversation_id \
+    JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = h.claimed_by";
+
+impl Store {
+    /// Opens a handoff with the bot's handoff message, if the conversation is still the bot's
+    /// as `seen`. `None` means someone else changed it first and nothing was written.
+    pub async fn open_handoff(
+        &self,
+        seen: &ConversationRecord,
+        bot_message: NewMessage<'_>,
+        reason: Reason,
+        summary: &str,
+        now: i64,
+    ) -> StoreResult<Option<(MessageRecord, HandoffRecord)>> {
+        let mut tx = self.workspace_tx(&seen.workspace_id).await?;
+        let current = load_conversation(&mut tx, &seen.id).await?;
+        if !bot_may_speak(seen, &current) {
+            return Ok(None);
+        }
+        let message = insert_message(&mut tx, &current, bot_message, now).await?;
+        let id = new_id("hnd");
+        sqlx::query(
+            "INSERT INTO handoffs (id, workspace_id, conversation_id, bot_id, status, reason, \
+             summary, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&current.workspace_id)
+        .bind(&current.id)
+        .bind(&current.bot_id)
+        .bind(reason.as_str())
+        .bind(summary)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query(
+            "UPDATE conversations SET active_handoff_id = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(&id)
+        .bind(now)
+        .bind(&current.id)
+        .execute(tx.conn())
+        .await?;
+        let handoff = load_handoff(&mut tx, &id).await?;
+        record_handoff_event(&mut tx, "handoff.created", &handoff, now).await?;
+        tx.commit().await?;
+        Ok(Some((message, handoff)))
+    }
+
+    pub async fn handoff(&self, workspace_id: &str, id: &str) -> StoreResult<HandoffRecord> {
+        sqlx::query_as(&format!(
+            "{HANDOFF_SELECT} WHERE h.workspace_id = $1 AND h.id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("handoff"))
+    }
+
+    pub async fn list_handoffs(
+        &self,
+        workspace_id: &str,
+        filter: &HandoffFilter,
+    ) -> StoreResult<Vec<HandoffRecord>> {
+        let order = if filter.oldest_first { "ASC" } else { "DESC" };
+        Ok(sqlx::query_as(&format!(
+            "{HANDOFF_SELECT} WHERE h.workspace_id = $1 \
+             AND ($2 = '' OR h.status = $2) AND ($3 = '' OR h.bot_id = $3) \
+             ORDER BY h.created_at {order}, h.id {order} LIMIT $4"
+        ))
+        .bind(workspace_id)
+        .bind(filter.status.map(Status::as_str).unwrap_or(""))
+        .bind(filter.bot_id.as_deref().unwrap_or(""))
+        .bind(filter.limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// How many handoffs are in each status: `(pending, in_progress, resolved)`.
+    pub async fn handoff_counts(&self, workspace_id: &str) -> StoreResult<(i64, i64, i64)> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM handoffs WHERE workspace_id = $1 GROUP BY status",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?;
+        let count = |s: &str| rows.iter().find(|(st, _)| st == s).map_or(0, |(_, n)| *n);
+        Ok((count("pending"), count("in_progress"), count("resolved")))
+    }
+
+    /// Claims, releases or resolves a handoff; a refused action writes nothing.
+    pub async fn act_on_handoff(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        actor: Actor<'_>,
+        actor_name: &str,
+        action: Action,
+        now: i64,
+    ) -> StoreResult<HandoffRecord> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let before = load_handoff(&mut tx, id).await?;
+        let next =
+            handoff::decide(before.snapshot(), actor, action).map_err(StoreError::Refused)?;
+        let (kind, note) = match action {
+            Action::Claim => {
+                sqlx::query(
+                    "UPDATE handoffs SET status = $1, claimed_by = $2, claimed_at = $3 WHERE id = $4",
+                )
+                .bind(next.as_str())
+                .bind(actor.user_id)
+                .bind(now)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+                (
+                    "handoff.claimed",
+                    format!("{actor_name} joined the conversation."),
+                )
+            }
+            Action::Release => {
+                sqlx::query(
+                    "UPDATE handoffs SET status = $1, claimed_by = NULL, claimed_at = NULL \
+                     WHERE id = $2",
+                )
+                .bind(next.as_str())
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+                let left = before.claimed_by_name.as_deref().unwrap_or("The agent");
+                (
+                    "handoff.released",
+                    format!(
+                        "{left} left the conversation. Someone else from the team will reply here."
+                    ),
+                )
+            }
+            Action::Resolve => {
+                sqlx::query(
+                    "UPDATE handoffs SET status = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4",
+                )
+                .bind(next.as_str())
+                .bind(actor.user_id)
+                .bind(now)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+                (
+                    "handoff.resolved",
+                    "This conversation was resolved. The assistant is back to help.".to_owned(),
+                )
+            }
+            Action::Reply => unreachable!("replies go through add_agent_message"),
+        };
+        let conversation = load_conversation(&mut tx, &before.conversation_id).await?;
+        insert_message(
+            &mut tx,
+            &conversation,
+            NewMessage::text("system", "Baton", &note),
+            now,
+        )
+        .await?;
+        let seq = tx.next_seq().await?;
+        if action == Action::Resolve {
+            // A fresh context: the bot never reads back into the handed-off part.
+            sqlx::query(
+                "UPDATE conversations SET active_handoff_id = NULL, context_seq = $1, \
+                 updated_at = $2 WHERE id = $3",
+            )
+            .bind(seq)
+            .bind(now)
+            .bind(&conversation.id)
+            .execute(tx.conn())
+            .await?;
+        }
+        let after = load_handoff(&mut tx, id).await?;
+        tx.record(
+            seq,
+            kind,
+            Some(&after.conversation_id),
+            handoff_event(&after),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Stores an agent's reply if the rules let this actor reply now.
+    pub async fn add_agent_message(
+        &self,
+        workspace_id: &str,
+        handoff_id: &str,
+        actor: Actor<'_>,
+        message: NewMessage<'_>,
+        now: i64,
+    ) -> StoreResult<(HandoffRecord, MessageRecord)> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let handoff = load_handoff(&mut tx, handoff_id).await?;
+        handoff::decide(handoff.snapshot(), actor, Action::Reply).map_err(StoreError::Refused)?;
+        let conversation = load_conversation(&mut tx, &handoff.conversation_id).await?;
+        let stored = insert_message(&mut tx, &conversation, message, now).await?;
+        tx.commit().await?;
+        Ok((handoff, stored))
+    }
+}
+
+async fn load_handoff(tx: &mut WorkspaceTx, id: &str) -> StoreResult<HandoffRecord> {
+    let workspace_id = tx.workspace_id().to_owned();
+    sqlx::query_as(&format!(
+        "{HANDOFF_SELECT} WHERE h.workspace_id = $1 AND h.id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(StoreError::NotFound("handoff"))
+}
+
+async fn record_handoff_event(
+    tx: &mut WorkspaceTx,
+    kind: &str,
+    handoff: &HandoffRecord,
+    now: i64,
+) -> StoreResult<()> {
+    let seq = tx.next_seq().await?;
+    tx.record(
+        seq,
+        kind,
+        Some(&handoff.conversation_id),
+        handoff_event(handoff),
+        now,
+    )
+    .await
+}

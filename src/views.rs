@@ -1,0 +1,92 @@
+//! The JSON shapes of messages and handoffs, shared by API responses and realtime events so
+//! that a client sees one shape whichever way a record reaches it.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::clock::rfc3339;
+use crate::store::{HandoffRecord, MessageRecord};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub id: String,
+    pub seq: i64,
+    pub conversation_id: String,
+    /// `customer`, `bot`, `agent` or `system`.
+    pub author: String,
+    pub author_name: String,
+    pub kind: String,
+    pub text: String,
+    pub created_at: String,
+    /// For messages Baton sends out: `sent`, `delivered`, `read` or `failed`.
+    pub delivery_status: Option<String>,
+    pub delivery_error: Option<String>,
+}
+
+impl From<&MessageRecord> for MessageView {
+    fn from(m: &MessageRecord) -> Self {
+        MessageView {
+            id: m.id.clone(),
+            seq: m.seq,
+            conversation_id: m.conversation_id.clone(),
+            author: m.author.clone(),
+            author_name: m.author_name.clone(),
+            kind: m.kind.clone(),
+            text: m.text.clone(),
+            created_at: rfc3339(m.created_at),
+            delivery_status: m.delivery_status.clone(),
+            delivery_error: m.delivery_error.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HandoffView {
+    pub id: String,
+    pub status: String,
+    pub reason: String,
+    pub summary: String,
+    pub conversation_id: String,
+    pub bot_id: String,
+    pub channel: String,
+    pub customer: Value,
+    pub created_at: String,
+    pub claimed_by: Option<Value>,
+    pub claimed_at: Option<String>,
+    pub resolved_at: Option<String>,
+    /// When the customer last wrote: agents need it for WhatsApp's 24-hour window.
+    pub last_customer_at: Option<String>,
+}
+
+impl From<&HandoffRecord> for HandoffView {
+    fn from(h: &HandoffRecord) -> Self {
+        HandoffView {
+            id: h.id.clone(),
+            status: h.status.clone(),
+            reason: h.reason.clone(),
+            summary: h.summary.clone(),
+            conversation_id: h.conversation_id.clone(),
+            bot_id: h.bot_id.clone(),
+            channel: h.channel.clone(),
+            customer: json!({"id": h.contact_id, "name": h.customer_name, "phone": h.customer_phone}),
+            created_at: rfc3339(h.created_at),
+            claimed_by: h
+                .claimed_by
+                .as_ref()
+                .map(|id| json!({"id": id, "name": h.claimed_by_name})),
+            claimed_at: h.claimed_at.map(rfc3339),
+            resolved_at: h.resolved_at.map(rfc3339),
+            last_customer_at: h.last_customer_at.map(rfc3339),
+        }
+    }
+}
+
+/// The payload of a `message.created` event.
+pub fn message_event(message: &MessageRecord) -> Value {
+    json!({"conversation_id": message.conversation_id, "message": MessageView::from(message)})
+}
+
+/// The payload of a `handoff.*` event.
+pub fn handoff_event(handoff: &HandoffRecord) -> Value {
+    json!({"conversation_id": handoff.conversation_id, "handoff": HandoffView::from(handoff)})
+}
