@@ -12,20 +12,20 @@ use crate::state::AppState;
 use crate::store::{ConversationRecord, CustomerMessage, MessageRecord, NewMessage, StoreResult};
 
 /// Stores a customer's message and, if the bot holds the conversation, starts its answer in
-/// the background. Returns once the message is durable.
+/// the background. Returns once the message is durable; `None` for a redelivery.
 pub async fn receive(
     state: &AppState,
     conversation: &ConversationRecord,
     message: NewMessage<'_>,
-) -> StoreResult<CustomerMessage> {
+) -> StoreResult<Option<CustomerMessage>> {
     let stored = state
         .store
         .add_customer_message(conversation, message, state.clock.now_ms())
         .await?;
-    if let CustomerMessage::Stored {
+    if let Some(CustomerMessage {
         message,
         conversation,
-    } = &stored
+    }) = &stored
         && conversation.active_handoff_id.is_none()
     {
         let state = state.clone();

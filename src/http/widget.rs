@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::ApiJson;
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
-use crate::store::{ConversationRecord, CustomerMessage, NewMessage, StoreError};
+use crate::store::{ConversationRecord, NewMessage, StoreError};
 use crate::views::MessageView;
 
 pub fn router() -> Router<AppState> {
@@ -147,15 +147,12 @@ async fn send(
         .contact(&visitor.workspace_id, &visitor.contact_id)
         .await?;
     let message = NewMessage::text("customer", &contact.name, text.as_str());
-    match conversation::receive(&state, &conversation, message).await? {
-        CustomerMessage::Stored { message, .. } => Ok((
-            StatusCode::CREATED,
-            Json(realtime::visitor_message(&json!(MessageView::from(
-                &message
-            )))),
-        )),
-        CustomerMessage::Duplicate => Err(ApiError::internal("duplicate widget message")),
-    }
+    // Widget messages carry no channel id, so they are never taken for redeliveries.
+    let stored = conversation::receive(&state, &conversation, message)
+        .await?
+        .ok_or_else(|| ApiError::internal("widget message taken for a redelivery"))?;
+    let view = json!(MessageView::from(&stored.message));
+    Ok((StatusCode::CREATED, Json(realtime::visitor_message(&view))))
 }
 
 #[derive(Deserialize)]

@@ -79,16 +79,12 @@ impl<'a> NewMessage<'a> {
     }
 }
 
-/// What storing a customer message found.
+/// A customer message as stored, with the conversation as it stood at that moment (which
+/// says whether the bot should answer).
 #[derive(Debug)]
-pub enum CustomerMessage {
-    /// Stored; the conversation as it was at that moment says whether the bot should answer.
-    Stored {
-        message: MessageRecord,
-        conversation: ConversationRecord,
-    },
-    /// A redelivery of a message already stored (same channel id).
-    Duplicate,
+pub struct CustomerMessage {
+    pub message: MessageRecord,
+    pub conversation: ConversationRecord,
 }
 
 const CONVERSATION_COLUMNS: &str = "id, workspace_id, bot_id, contact_id, channel, channel_id, \
@@ -207,13 +203,14 @@ impl Store {
         .ok_or(StoreError::NotFound("conversation"))
     }
 
-    /// Stores a customer's message durably, with its `message.created` event.
+    /// Stores a customer's message durably, with its `message.created` event. `None` means it
+    /// is a redelivery of a message already stored (same channel id) and nothing was written.
     pub async fn add_customer_message(
         &self,
         conversation: &ConversationRecord,
         message: NewMessage<'_>,
         now: i64,
-    ) -> StoreResult<CustomerMessage> {
+    ) -> StoreResult<Option<CustomerMessage>> {
         let mut tx = self.workspace_tx(&conversation.workspace_id).await?;
         if let Some(external_id) = message.external_id {
             let seen: Option<(String,)> = sqlx::query_as(
@@ -224,7 +221,7 @@ impl Store {
             .fetch_optional(tx.conn())
             .await?;
             if seen.is_some() {
-                return Ok(CustomerMessage::Duplicate);
+                return Ok(None);
             }
         }
         let current = load_conversation(&mut tx, &conversation.id).await?;
@@ -242,10 +239,10 @@ impl Store {
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
-        Ok(CustomerMessage::Stored {
+        Ok(Some(CustomerMessage {
             message: stored,
             conversation: current,
-        })
+        }))
     }
 
     /// Stores a bot message only if the conversation is still the bot's, in the context the

@@ -25,18 +25,29 @@ pub struct ChunkRecord {
     pub body: String,
 }
 
+/// A document about to be stored, already cut into `(heading, body)` chunks.
+pub struct NewDocument<'a> {
+    pub title: &'a str,
+    pub format: &'a str,
+    pub content: &'a str,
+    pub chunks: &'a [(String, String)],
+}
+
 impl Store {
     /// Stores a document and its chunks, and marks the bot's index stale.
     pub async fn add_document(
         &self,
         workspace_id: &str,
         bot_id: &str,
-        title: &str,
-        format: &str,
-        content: &str,
-        chunks: &[(String, String)],
+        document: NewDocument<'_>,
         now: i64,
     ) -> StoreResult<DocumentRecord> {
+        let NewDocument {
+            title,
+            format,
+            content,
+            chunks,
+        } = document;
         let mut tx = self.pool().begin().await?;
         let bumped = sqlx::query(
             "UPDATE bots SET kb_version = kb_version + 1 WHERE workspace_id = $1 AND id = $2",

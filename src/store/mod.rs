@@ -29,7 +29,7 @@ pub use conversations::{
 };
 pub use events::{EventRecord, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
-pub use knowledge::{ChunkRecord, DocumentRecord};
+pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument};
 
 use crate::config::DatabaseUrl;
 

@@ -103,8 +103,21 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts Baton with a responder made from the started state (say, one wrapping the built-in).
+pub async fn spawn_app_with_responder(
+    make: impl FnOnce(&AppState) -> std::sync::Arc<dyn baton::bot::Responder> + 'static,
+) -> TestApp {
+    spawn(|_| {}, Some(Box::new(make))).await
+}
+
 /// Starts Baton on port 0 with a fresh database; `adjust` changes settings before start.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(adjust, None).await
+}
+
+type MakeResponder = Box<dyn FnOnce(&AppState) -> std::sync::Arc<dyn baton::bot::Responder>>;
+
+async fn spawn(adjust: impl FnOnce(&mut Settings), responder: Option<MakeResponder>) -> TestApp {
     baton::telemetry::init(baton::config::LogFormat::Text);
     let db = TestDb::create().await;
     let mut settings = Settings {
@@ -120,9 +133,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let addr = listener.local_addr().unwrap();
     settings.public_url = Some(format!("http://{addr}"));
     let config = Config::resolve(settings).expect("valid test config");
-    let (state, first_start) = AppState::start(config, Clock::default())
+    let (mut state, first_start) = AppState::start(config, Clock::default())
         .await
         .expect("Baton starts");
+    if let Some(make) = responder {
+        let responder = make(&state);
+        state = state.with_responder(responder);
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(baton::serve(state.clone(), listener, async {
         let _ = stopped.await;
@@ -295,4 +312,250 @@ impl Api {
 /// The error code of an API error body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// A workspace set up like a small shop: a bot with a knowledge base, Request Handoff
+/// installed and (unless asked otherwise) enabled.
+pub struct Shop {
+    pub owner: Api,
+    pub bot_id: String,
+    pub widget_key: String,
+}
+
+pub const SHIPPING_DOC: &str = "# Shipping\n\n## Delivery times\n\nStandard delivery takes 3 to 5 business days. Express delivery arrives the next business day when you order before 2 pm.\n\n## Shipping costs\n\nShipping is free on orders over $50. Below that, standard shipping costs $4.95.\n";
+pub const RETURNS_DOC: &str = "# Returns\n\n## Return policy\n\nYou can return unworn items within 30 days of delivery for a full refund. Refunds go back to the original payment method within 5 business days.\n";
+
+impl TestApp {
+    pub async fn shop(&self, handoff_enabled: bool) -> Shop {
+        let owner = self.owner().await;
+        let bot = owner.create_bot("Acme Help").await;
+        let bot_id = bot["id"].as_str().unwrap().to_owned();
+        for (title, content) in [("Shipping", SHIPPING_DOC), ("Returns", RETURNS_DOC)] {
+            let (status, body) = owner
+                .post(
+                    &format!("/api/v1/bots/{bot_id}/documents"),
+                    json!({"title": title, "content": content, "format": "markdown"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        owner
+            .post("/api/v1/marketplace/request_handoff/install", json!({}))
+            .await;
+        if handoff_enabled {
+            let (status, body) = owner
+                .put(
+                    &format!("/api/v1/bots/{bot_id}/tools/request_handoff"),
+                    json!({"enabled": true}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        Shop {
+            owner,
+            bot_id,
+            widget_key: bot["widget_key"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A new widget visitor of the bot with this widget key.
+    pub async fn visitor(&self, widget_key: &str) -> Visitor {
+        let api = self.anonymous();
+        let (status, session) = api
+            .post("/widget/v1/sessions", json!({"widget_key": widget_key}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{session}");
+        let token = session["visitor_token"].as_str().unwrap().to_owned();
+        Visitor {
+            api: api.with_bearer(&token),
+            conversation_id: session["conversation_id"].as_str().unwrap().to_owned(),
+            token,
+            addr: self.addr,
+        }
+    }
+
+    /// `n` agents of the owner's workspace, each with an API key, made directly in the store
+    /// so that tests needing many agents do not hash many passwords.
+    pub async fn agents(&self, owner: &Api, n: usize) -> Vec<(String, Api)> {
+        let (_, me) = owner.get("/api/v1/me").await;
+        let workspace_id = me["workspace"]["id"].as_str().unwrap().to_owned();
+        let hash = baton::auth::hash_password(
+            &baton::domain::Password::parse("agent-password-1").unwrap(),
+        );
+        let mut agents = Vec::new();
+        for i in 0..n {
+            let email = baton::domain::Email::parse(&format!("agent{i}@shop.test")).unwrap();
+            let name = baton::domain::Name::parse("name", &format!("Agent {i}")).unwrap();
+            let user = self
+                .state
+                .store
+                .create_user(
+                    &workspace_id,
+                    baton::store::NewUser {
+                        email: &email,
+                        name: &name,
+                        password_hash: &hash,
+                        role: baton::domain::Role::Agent,
+                    },
+                    self.state.clock.now_ms(),
+                )
+                .await
+                .unwrap();
+            let key = baton::auth::new_api_key();
+            self.state
+                .store
+                .create_api_key(&user, &name, &baton::auth::digest(&key), "baton_", 0)
+                .await
+                .unwrap();
+            agents.push((user.name.clone(), owner.with_bearer(&key)));
+        }
+        agents
+    }
+}
+
+/// A widget visitor: their token and their conversation.
+pub struct Visitor {
+    pub api: Api,
+    pub token: String,
+    pub conversation_id: String,
+    addr: SocketAddr,
+}
+
+impl Visitor {
+    pub async fn say(&self, text: &str) -> Value {
+        let (status, body) = self
+            .api
+            .post("/widget/v1/messages", json!({"text": text}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    pub async fn messages(&self) -> Vec<Value> {
+        let (status, body) = self.api.get("/widget/v1/messages").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_array().unwrap().clone()
+    }
+
+    /// Waits until the conversation has `n` messages, and returns them.
+    pub async fn wait_for_messages(&self, n: usize) -> Vec<Value> {
+        eventually(|| async {
+            let messages = self.messages().await;
+            (messages.len() >= n).then_some(messages)
+        })
+        .await
+    }
+
+    pub async fn stream(&self, after: i64) -> Socket {
+        Socket::connect(
+            &format!(
+                "ws://{}/widget/v1/stream?token={}&after={after}",
+                self.addr, self.token
+            ),
+            None,
+        )
+        .await
+    }
+}
+
+/// Polls `check` until it answers, for at most ten seconds.
+pub async fn eventually<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A WebSocket client reading JSON events.
+pub struct Socket {
+    inner: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Socket {
+    pub async fn connect(url: &str, bearer: Option<&str>) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().unwrap();
+        if let Some(key) = bearer {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {key}").parse().unwrap());
+        }
+        let (inner, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
+        Socket { inner }
+    }
+
+    /// The next JSON event, waiting at most five seconds.
+    pub async fn next(&mut self) -> Value {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(5), self.inner.next())
+                .await
+                .expect("an event within 5 s")
+                .expect("socket open")
+                .expect("frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    /// The next event of this type, skipping others.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let event = self.next().await;
+            if event["type"] == kind {
+                return event;
+            }
+        }
+    }
+
+    /// Whether an event arrives within `ms` milliseconds.
+    pub async fn quiet_for(&mut self, ms: u64) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        match tokio::time::timeout(std::time::Duration::from_millis(ms), self.inner.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => Some(serde_json::from_str(&text).unwrap()),
+            _ => None,
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.inner.close(None).await;
+    }
+}
+
+impl TestApp {
+    /// The workspace event stream, authenticated with an API key of `api`'s user.
+    pub async fn events(&self, owner: &Api, after: i64) -> Socket {
+        let key = match &owner.bearer {
+            Some(key) => key.clone(),
+            None => {
+                let (_, created) = owner
+                    .post("/api/v1/api-keys", json!({"name": "events"}))
+                    .await;
+                created["key"].as_str().unwrap().to_owned()
+            }
+        };
+        Socket::connect(
+            &format!("ws://{}/api/v1/events?after={after}", self.addr),
+            Some(&key),
+        )
+        .await
+    }
 }

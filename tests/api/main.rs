@@ -6,5 +6,8 @@ mod helpers;
 mod accounts;
 mod bots;
 mod cli;
+mod handoff;
 mod input;
+mod realtime;
 mod tenancy;
+mod widget;

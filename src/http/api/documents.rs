@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::knowledge::chunk::{self, Format};
 use crate::state::AppState;
-use crate::store::DocumentRecord;
+use crate::store::{DocumentRecord, NewDocument};
 
 /// Uploads may be larger than other requests: a manual or an FAQ export.
 pub const DOCUMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -55,21 +55,21 @@ impl From<DocumentRecord> for DocumentView {
 }
 
 #[derive(Deserialize)]
-struct NewDocument {
+struct DocumentBody {
     title: String,
     content: String,
     format: Option<String>,
 }
 
 /// A document from either a JSON body or a multipart upload (`file`, optional `title`).
-async fn read_document(request: Request, state: &AppState) -> ApiResult<NewDocument> {
+async fn read_document(request: Request, state: &AppState) -> ApiResult<DocumentBody> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_multipart {
-        let ApiJson(doc) = ApiJson::<NewDocument>::from_request(request, state).await?;
+        let ApiJson(doc) = ApiJson::<DocumentBody>::from_request(request, state).await?;
         return Ok(doc);
     }
     let bad = |e: axum::extract::multipart::MultipartError| {
@@ -104,7 +104,7 @@ async fn read_document(request: Request, state: &AppState) -> ApiResult<NewDocum
         .rsplit_once('.')
         .map_or(name.as_str(), |(stem, _)| stem)
         .to_owned();
-    Ok(NewDocument {
+    Ok(DocumentBody {
         title: title.filter(|t| !t.trim().is_empty()).unwrap_or(stem),
         content,
         format: format.or_else(|| Some(Format::from_file_name(&name).as_str().to_owned())),
@@ -140,10 +140,12 @@ async fn add(
         .add_document(
             caller.workspace_id(),
             &bot.id,
-            title.as_str(),
-            format.as_str(),
-            &doc.content,
-            &passages,
+            NewDocument {
+                title: title.as_str(),
+                format: format.as_str(),
+                content: &doc.content,
+                chunks: &passages,
+            },
             state.clock.now_ms(),
         )
         .await?;

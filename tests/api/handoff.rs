@@ -1,0 +1,466 @@
+//! The whole loop on the widget channel: bot answers, handoff, claim, reply, resolve.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton::bot::{Reply, Responder, ResponderError, Turn};
+use baton::conversation::{Outcome, bot_turn};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::helpers::{TestApp, code, eventually, spawn_app, spawn_app_with_responder};
+
+fn texts(messages: &[Value]) -> Vec<(String, String)> {
+    messages
+        .iter()
+        .map(|m| {
+            (
+                m["author"].as_str().unwrap().to_owned(),
+                m["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn pending(app: &TestApp, owner: &crate::helpers::Api) -> Vec<Value> {
+    let _ = app;
+    let (status, body) = owner.get("/api/v1/handoffs?status=pending").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_whole_loop_from_question_to_handoff_to_resolve_and_back_to_the_bot() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let mut events = app.events(&shop.owner, 0).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    // A knowledge-base question gets an answer quoted from the knowledge base.
+    visitor.say("How long does standard delivery take?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert_eq!(messages[1]["author"], "bot");
+    let answer = messages[1]["text"].as_str().unwrap();
+    assert!(answer.contains("3 to 5 business days"), "{answer}");
+    assert!(
+        answer.contains("Shipping"),
+        "the answer names its source: {answer}"
+    );
+
+    // Asking for a person: the handoff message with the response time, then a pending handoff.
+    visitor.say("I want to talk to a person").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let handoff_text = messages[3]["text"].as_str().unwrap();
+    assert_eq!(messages[3]["author"], "bot");
+    assert!(handoff_text.contains("within 2 hours"), "{handoff_text}");
+    let created = events.next_of("handoff.created").await;
+    let handoff = &created["handoff"];
+    assert_eq!(handoff["status"], "pending");
+    assert_eq!(handoff["reason"], "customer_request");
+    assert_eq!(handoff["channel"], "widget");
+    let summary = handoff["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("asked for a person") && summary.contains("standard delivery"),
+        "{summary}"
+    );
+    let id = handoff["id"].as_str().unwrap().to_owned();
+    assert_eq!(pending(&app, &shop.owner).await.len(), 1);
+
+    // The customer writes more: the bot stays silent, agents see it live.
+    visitor
+        .say("My order number is #A1234, it never came")
+        .await;
+    let live = events.next_of("message.created").await;
+    assert_eq!(
+        live["message"]["text"],
+        "My order number is #A1234, it never came"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let messages = visitor.messages().await;
+    assert_eq!(
+        messages.len(),
+        5,
+        "the bot must stay silent: {:?}",
+        texts(&messages)
+    );
+
+    // An agent claims it and replies; the customer's stream delivers the reply with the name.
+    let agents = app.agents(&shop.owner, 2).await;
+    let (name, agent) = &agents[0];
+    let mut stream = visitor.stream(messages[4]["seq"].as_i64().unwrap()).await;
+    let (status, claimed) = agent
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+    assert_eq!(claimed["status"], "in_progress");
+    assert_eq!(claimed["claimed_by"]["name"], name.as_str());
+    let joined = stream.next_of("message.created").await;
+    assert_eq!(joined["message"]["author"], "system");
+    let update = stream.next_of("handoff.updated").await;
+    assert_eq!(update["status"], "in_progress");
+    assert!(update.get("summary").is_none());
+
+    let (status, sent) = agent
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Hi, I'm on it!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["delivery_status"], "sent");
+    let reply = stream.next_of("message.created").await;
+    assert_eq!(reply["message"]["text"], "Hi, I'm on it!");
+    assert_eq!(reply["message"]["author"], "agent");
+    assert_eq!(reply["message"]["author_name"], name.as_str());
+    // Delivery to the widget shows on the agent's side.
+    let status_event = events.next_of("message.status").await;
+    assert_eq!(status_event["message_id"], sent["id"]);
+    assert_eq!(status_event["delivery_status"], "delivered");
+
+    // Someone who does not hold it may not reply.
+    let (_, other) = &agents[1];
+    let (status, body) = other
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "me too"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "not_claim_holder");
+    assert_eq!(body["error"]["holder"]["name"], name.as_str());
+
+    // Resolve: the bot is back, answers the next question, and hands off nothing new.
+    let (status, resolved) = agent
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    let before = visitor.messages().await.len();
+    visitor.say("Can I return unworn items?").await;
+    let messages = visitor.wait_for_messages(before + 2).await;
+    let last = messages.last().unwrap();
+    assert_eq!(last["author"], "bot");
+    assert!(last["text"].as_str().unwrap().contains("30 days"), "{last}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(pending(&app, &shop.owner).await.is_empty());
+    let (_, all) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+
+    // The agent's view has the whole history.
+    let (_, full) = shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let authors: Vec<&str> = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["author"].as_str().unwrap())
+        .collect();
+    assert!(
+        authors.starts_with(&[
+            "customer", "bot", "customer", "bot", "customer", "system", "agent"
+        ]),
+        "{authors:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_later_request_opens_a_new_handoff_on_the_same_conversation() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    let first = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let id = first["id"].as_str().unwrap();
+    shop.owner
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    visitor.say("sorry, I need an agent again").await;
+    let second = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(second["conversation_id"], first["conversation_id"]);
+    let (_, full) = shop
+        .owner
+        .get(&format!(
+            "/api/v1/handoffs/{}",
+            second["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        full["messages"].as_array().unwrap().len() >= 5,
+        "history stays whole: {full}"
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_claims_have_exactly_one_winner() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("connect me to customer service").await;
+    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let url = format!("/api/v1/handoffs/{}/claim", handoff["id"].as_str().unwrap());
+    let agents = app.agents(&shop.owner, 20).await;
+    let claims = agents.iter().map(|(_, api)| api.post(&url, json!({})));
+    let results = futures_util::future::join_all(claims).await;
+    let winners: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].0 == StatusCode::OK)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let winner = &agents[winners[0]].0;
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(code(body), "already_claimed");
+        assert_eq!(body["error"]["holder"]["name"], winner.as_str());
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(winner.as_str())
+        );
+    }
+    // One system message, one claim event: the losers wrote nothing.
+    let joined = visitor
+        .messages()
+        .await
+        .iter()
+        .filter(|m| m["author"] == "system")
+        .count();
+    assert_eq!(joined, 1);
+}
+
+#[tokio::test]
+async fn admins_release_claims_and_agents_cannot() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("can I speak to a representative?").await;
+    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    let agents = app.agents(&shop.owner, 2).await;
+    agents[0]
+        .1
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    let (status, body) = agents[0]
+        .1
+        .post(&format!("/api/v1/handoffs/{id}/release"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, released) = shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/release"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{released}");
+    assert_eq!(released["status"], "pending");
+    assert_eq!(released["claimed_by"], Value::Null);
+    let (status, _) = agents[1]
+        .1
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The admin may answer over the holder's shoulder; an unclaimed agent may not resolve.
+    let (status, _) = shop
+        .owner
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Admin here"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = agents[0]
+        .1
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = agents[1]
+        .1
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = agents[1]
+        .1
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&body), "handoff_not_open");
+}
+
+#[tokio::test]
+async fn a_question_the_knowledge_base_cannot_answer_hands_off_as_kb_miss() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("Do you repair vintage motorcycles?").await;
+    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    assert_eq!(handoff["reason"], "kb_miss");
+    let summary = handoff["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("vintage motorcycles") && summary.contains("knowledge base"),
+        "{summary}"
+    );
+    let messages = visitor.wait_for_messages(2).await;
+    assert!(
+        messages[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("connecting you")
+    );
+}
+
+#[tokio::test]
+async fn without_the_tool_enabled_the_bot_declines_politely_and_promises_no_one() {
+    let app = spawn_app().await;
+    let shop = app.shop(false).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("Do you repair vintage motorcycles?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    let miss = messages[1]["text"].as_str().unwrap().to_lowercase();
+    visitor.say("I want to talk to a human").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let request = messages[3]["text"].as_str().unwrap().to_lowercase();
+    for text in [&miss, &request] {
+        assert!(text.contains("sorry"), "{text}");
+        assert!(
+            !text.contains("connecting")
+                && !text.contains("will reply")
+                && !text.contains("team responds"),
+            "{text}"
+        );
+    }
+    assert!(request.contains("can't connect you"), "{request}");
+    assert!(pending(&app, &shop.owner).await.is_empty());
+    // Installed but not enabled on this bot is the same as not installed.
+    let (_, all) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(all, json!([]));
+}
+
+#[tokio::test]
+async fn questions_about_people_are_answered_not_handed_off() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    visitor.say("how much does shipping cost?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    assert!(
+        messages[3]["text"].as_str().unwrap().contains("$50"),
+        "{:?}",
+        texts(&messages)
+    );
+    assert!(pending(&app, &shop.owner).await.is_empty());
+}
+
+/// A responder that holds its answer to messages containing "[slow]" until let go.
+struct Slow {
+    inner: Arc<dyn Responder>,
+    gate: Arc<Semaphore>,
+    finished: Arc<Semaphore>,
+}
+
+#[async_trait]
+impl Responder for Slow {
+    async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError> {
+        let slow = turn.message.contains("[slow]");
+        if slow {
+            self.gate.acquire().await.unwrap().forget();
+        }
+        let reply = self.inner.respond(turn).await;
+        if slow {
+            self.finished.add_permits(1);
+        }
+        reply
+    }
+}
+
+#[tokio::test]
+async fn a_bot_reply_computed_while_a_handoff_began_is_dropped() {
+    let gate = Arc::new(Semaphore::new(0));
+    let finished = Arc::new(Semaphore::new(0));
+    let (g, f) = (gate.clone(), finished.clone());
+    let app = spawn_app_with_responder(move |state| {
+        Arc::new(Slow {
+            inner: state.responder.clone(),
+            gate: g,
+            finished: f,
+        })
+    })
+    .await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor
+        .say("How long does standard delivery take? [slow]")
+        .await;
+    visitor.say("actually, let me talk to a person").await;
+    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let agents = app.agents(&shop.owner, 1).await;
+    agents[0]
+        .1
+        .post(
+            &format!("/api/v1/handoffs/{}/claim", handoff["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+
+    gate.add_permits(1);
+    finished.acquire().await.unwrap().forget();
+    // The turn has its reply; give it time to try to store it, then check it did not.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let messages = visitor.messages().await;
+    assert!(
+        messages
+            .iter()
+            .all(|m| !m["text"].as_str().unwrap().contains("3 to 5 business days")),
+        "the stale answer reached the customer: {:?}",
+        texts(&messages)
+    );
+}
+
+#[tokio::test]
+async fn the_send_check_is_atomic_with_the_conversation_state() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let workspace_id = app
+        .state
+        .store
+        .bot_by_widget_key(&shop.widget_key)
+        .await
+        .unwrap()
+        .workspace_id;
+    let conversation = app
+        .state
+        .store
+        .conversation(&workspace_id, handoff["conversation_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    // What the bot saw before the handoff: no handoff, the same context.
+    let mut stale = conversation.clone();
+    stale.active_handoff_id = None;
+    let message = app
+        .state
+        .store
+        .messages_after(&conversation.id, 0, 10)
+        .await
+        .unwrap()[0]
+        .clone();
+    let outcome = bot_turn(&app.state, &stale, &message).await.unwrap();
+    assert!(matches!(outcome, Outcome::Dropped), "{outcome:?}");
+
+    // And after a resolve, a reply computed in the old context is dropped as well.
+    shop.owner
+        .post(
+            &format!(
+                "/api/v1/handoffs/{}/resolve",
+                handoff["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    let outcome = bot_turn(&app.state, &conversation, &message).await.unwrap();
+    assert!(matches!(outcome, Outcome::Dropped), "{outcome:?}");
+}

@@ -1,0 +1,104 @@
+//! Event streams: live, resumable with no gap and no duplicate, scoped to their owner.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Socket, eventually, spawn_app};
+
+fn seqs(events: &[Value]) -> Vec<i64> {
+    events.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_every_missed_event_once_in_order() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    let mut first = app.events(&shop.owner, 0).await;
+    visitor.say("hello").await;
+    let mut seen = vec![first.next().await, first.next().await];
+    first.close().await;
+
+    // Events happen while the client is away.
+    let mut count = 2;
+    for text in [
+        "what does shipping cost?",
+        "can I return unworn items?",
+        "get me a human",
+    ] {
+        visitor.say(text).await;
+        count += 2;
+        visitor.wait_for_messages(count).await;
+    }
+    eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        (!list.as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    visitor.say("still there?").await;
+
+    let last = seen.last().unwrap()["seq"].as_i64().unwrap();
+    let mut second = app.events(&shop.owner, last).await;
+    // 3 questions, 2 answers, the handoff message, handoff.created, and one more message.
+    for _ in 0..8 {
+        seen.push(second.next().await);
+    }
+    assert_eq!(seqs(&seen), (1..=10).collect::<Vec<_>>(), "{seen:?}");
+    assert!(
+        second.quiet_for(300).await.is_none(),
+        "no duplicates after the catch-up"
+    );
+
+    // And it keeps following live.
+    visitor.say("hello again").await;
+    assert_eq!(second.next().await["seq"], 11);
+}
+
+#[tokio::test]
+async fn a_visitor_stream_resumes_and_shows_only_their_conversation() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let alice = app.visitor(&shop.widget_key).await;
+    let bob = app.visitor(&shop.widget_key).await;
+
+    alice.say("what does shipping cost?").await;
+    let messages = alice.wait_for_messages(2).await;
+    bob.say("hello from bob").await;
+    bob.wait_for_messages(2).await;
+
+    // Resuming after Alice's first message replays only her bot answer.
+    let mut stream = alice.stream(messages[0]["seq"].as_i64().unwrap()).await;
+    let replay = stream.next().await;
+    assert_eq!(replay["message"]["id"], messages[1]["id"]);
+    assert!(replay["message"].get("delivery_status").is_none());
+    assert!(stream.quiet_for(300).await.is_none(), "nothing of Bob's");
+
+    alice.say("thanks").await;
+    let mine = stream.next().await;
+    assert_eq!(mine["message"]["text"], "thanks");
+}
+
+#[tokio::test]
+async fn streams_refuse_strangers() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("ws://{}/api/v1/events?after=0", app.addr);
+    let refused = tokio_tungstenite::connect_async(url.into_client_request().unwrap()).await;
+    assert!(refused.is_err(), "events need credentials");
+    let url = format!(
+        "ws://{}/widget/v1/stream?token=forged.token&after=0",
+        app.addr
+    );
+    assert!(tokio_tungstenite::connect_async(url).await.is_err());
+
+    // Another workspace's stream carries none of this workspace's events.
+    let other = app.other_workspace("olga@other.test").await;
+    let mut theirs = app.events(&other, 0).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    visitor.wait_for_messages(2).await;
+    assert!(theirs.quiet_for(300).await.is_none());
+    let _ = Socket::close;
+    let _ = json!({});
+}

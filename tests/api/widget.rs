@@ -1,0 +1,161 @@
+//! The widget API: sessions that return, messages stored before the 201, and tenancy.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{code, eventually, spawn_app};
+
+#[tokio::test]
+async fn a_returning_visitor_keeps_their_conversation() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    let (status, again) = app
+        .anonymous()
+        .post(
+            "/widget/v1/sessions",
+            json!({"widget_key": shop.widget_key, "visitor_token": visitor.token}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["conversation_id"], visitor.conversation_id.as_str());
+    assert_eq!(again["bot"]["name"], "Acme Help");
+
+    // A token for another bot starts a fresh conversation rather than crossing over.
+    let other_bot = shop.owner.create_bot("Other").await;
+    let (_, elsewhere) = app
+        .anonymous()
+        .post(
+            "/widget/v1/sessions",
+            json!({"widget_key": other_bot["widget_key"], "visitor_token": visitor.token}),
+        )
+        .await;
+    assert_ne!(
+        elsewhere["conversation_id"],
+        visitor.conversation_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_visitor_reads_only_their_own_conversation() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let alice = app.visitor(&shop.widget_key).await;
+    let bob = app.visitor(&shop.widget_key).await;
+    alice.say("my secret order #99999").await;
+    bob.say("hello").await;
+    let bobs = bob.wait_for_messages(2).await;
+    assert!(
+        bobs.iter()
+            .all(|m| !m["text"].as_str().unwrap().contains("99999"))
+    );
+
+    // A tampered token is refused outright.
+    let mut forged = alice.token.clone();
+    forged.insert(3, 'x');
+    let (status, body) = app
+        .anonymous()
+        .with_bearer(&forged)
+        .get("/widget/v1/messages")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "authentication_required");
+    let (status, _) = app.anonymous().get("/widget/v1/messages").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .anonymous()
+        .post("/widget/v1/sessions", json!({"widget_key": "wk_nope"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn markup_in_messages_is_stored_and_returned_verbatim_as_data() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let evil = "<script>alert('x')</script><img src=x onerror=alert(1)> get me a human";
+    visitor.say(evil).await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert_eq!(messages[0]["text"], evil);
+    let handoff = eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
+    let (_, full) = shop
+        .owner
+        .get(&format!(
+            "/api/v1/handoffs/{}",
+            handoff["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(full["messages"][0]["text"], evil);
+}
+
+#[tokio::test]
+async fn empty_or_oversized_messages_are_refused_and_not_stored() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    for text in ["   ".to_owned(), "x".repeat(4097)] {
+        let (status, body) = visitor
+            .api
+            .post("/widget/v1/messages", json!({"text": text}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    let (status, body) = visitor
+        .api
+        .post_raw(
+            "/widget/v1/messages",
+            "application/json",
+            b"{\"text\":".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&body), "malformed_json");
+    assert!(visitor.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn another_workspace_cannot_see_or_touch_our_handoffs() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    let handoff = eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
+    let id = handoff["id"].as_str().unwrap();
+    let other = app.other_workspace("olga@other.test").await;
+    assert_eq!(other.get("/api/v1/handoffs").await.1, json!([]));
+    for (status, body) in [
+        other.get(&format!("/api/v1/handoffs/{id}")).await,
+        other
+            .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+            .await,
+        other
+            .post(
+                &format!("/api/v1/handoffs/{id}/messages"),
+                json!({"text": "hi"}),
+            )
+            .await,
+        other
+            .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+            .await,
+        other
+            .get(&format!("/api/v1/bots/{}/documents", shop.bot_id))
+            .await,
+        other
+            .get(&format!("/api/v1/bots/{}/search?q=shipping", shop.bot_id))
+            .await,
+    ] {
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    let (_, ours) = shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    assert_eq!(ours["status"], "pending");
+}
