@@ -48,6 +48,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = http::router(state.clone());
+    realtime::relay::spawn(&state);
     let draining = state.clone();
     axum::serve(
         listener,

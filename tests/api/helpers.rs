@@ -96,7 +96,8 @@ pub struct TestApp {
     pub first_start: Option<FirstStart>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _db: TestDb,
+    /// The database, dropped with the app that made it (a second node only borrows it).
+    _db: Option<TestDb>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -129,6 +130,13 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), responder: Option<MakeRespond
         ..Settings::default()
     };
     adjust(&mut settings);
+    let mut app = start(settings, responder).await;
+    app._db = Some(db);
+    app
+}
+
+/// Starts a server on port 0 with these settings.
+async fn start(mut settings: Settings, responder: Option<MakeResponder>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     settings.public_url = Some(format!("http://{addr}"));
@@ -150,11 +158,27 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), responder: Option<MakeRespond
         first_start,
         stop: Some(stop),
         server: Some(server),
-        _db: db,
+        _db: None,
     }
 }
 
 impl TestApp {
+    /// Whether the tests run on PostgreSQL, where several nodes can share a database.
+    pub fn on_postgres(&self) -> bool {
+        self.state.config.database_url.is_postgres()
+    }
+
+    /// Another Baton node on the same database, as a second server behind a load balancer.
+    pub async fn second_node(&self) -> TestApp {
+        let settings = Settings {
+            database_url: Some(self.state.config.database_url.expose().to_owned()),
+            data_dir: Some(self.state.config.data_dir.clone()),
+            secret_key: Some("test-secret-key".to_owned()),
+            ..Settings::default()
+        };
+        start(settings, None).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

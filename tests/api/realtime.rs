@@ -102,3 +102,27 @@ async fn streams_refuse_strangers() {
     let _ = Socket::close;
     let _ = json!({});
 }
+
+#[tokio::test]
+async fn an_event_on_one_node_reaches_clients_of_another() {
+    let app = spawn_app().await;
+    if !app.on_postgres() {
+        // One SQLite file is one node; the PostgreSQL run of this suite covers this.
+        return;
+    }
+    let node_b = app.second_node().await;
+    let shop = app.shop(true).await;
+    // The agent watches node B; the customer talks to node A.
+    let mut events = node_b.events(&shop.owner, 0).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut stream_on_b = crate::helpers::Socket::connect(
+        &format!("ws://{}/widget/v1/stream?token={}&after=0", node_b.addr, visitor.token),
+        None,
+    )
+    .await;
+    visitor.say("get me a human").await;
+    let created = events.next_of("handoff.created").await;
+    assert_eq!(created["handoff"]["reason"], "customer_request");
+    let first = stream_on_b.next_of("message.created").await;
+    assert_eq!(first["message"]["text"], "get me a human");
+}

@@ -4,6 +4,8 @@
 //! from the log, so a client sees every event exactly once and in order however slow it is —
 //! and a slow client holds up no one else, since each has its own cursor.
 
+pub mod relay;
+
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
