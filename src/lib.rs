@@ -11,6 +11,7 @@
 //! - [`knowledge`]: documents cut into passages, indexed per bot with tantivy, quoted.
 //! - [`bot`]: the `Responder` (built-in: human-request detection, KB answers, summaries).
 //! - [`conversation`]: the loop every channel shares: store, answer, or stay silent.
+//! - [`demo`]: the seeded workspace `baton demo` starts with.
 //! - [`realtime`]: resumable WebSocket event streams over the event log.
 //! - [`views`]: the JSON shapes of messages and handoffs, for responses and events.
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod bot;
 pub mod config;
 pub mod conversation;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -29,6 +29,9 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve,
+    /// Run the server with a demo workspace: a shop's bot with a knowledge base, Request
+    /// Handoff enabled, an agent, and known logins (data in ./baton-demo unless set).
+    Demo,
     /// Bring the database schema up to date and exit.
     Migrate,
     /// Exit 0 if a Baton server answers at the bind address, 1 otherwise.
@@ -54,13 +57,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(path) => cli.settings.or(Settings::from_file(path)?),
         None => cli.settings,
     };
+    let settings = match cli.command {
+        Command::Demo => demo_defaults(settings),
+        _ => settings,
+    };
     let config = Config::resolve(settings)?;
     baton::telemetry::init(config.log_format);
     for name in baton::config::unknown_env_vars() {
         tracing::warn!(variable = %name, "unknown BATON_ setting in the environment, ignored");
     }
     match cli.command {
-        Command::Serve => serve(config).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve => serve(config, false).await.map(|()| ExitCode::SUCCESS),
+        Command::Demo => serve(config, true).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
             let store = baton::store::Store::connect(&config.database_url).await?;
             store.migrate().await?;
@@ -75,9 +83,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// The demo keeps its data apart and has logins anyone can type.
+fn demo_defaults(settings: Settings) -> Settings {
+    settings.or(Settings {
+        data_dir: Some(PathBuf::from("./baton-demo")),
+        admin_email: Some(baton::demo::OWNER_EMAIL.to_owned()),
+        admin_password: Some(baton::demo::PASSWORD.to_owned()),
+        ..Settings::default()
+    })
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.bind;
     let (state, first_start) = AppState::start(config, Clock::default()).await?;
+    let demo = match demo {
+        true => {
+            let owner = state.config.admin_email.clone().unwrap_or_default();
+            Some(
+                baton::demo::seed(&state, &owner)
+                    .await
+                    .context("seeding the demo")?,
+            )
+        }
+        false => None,
+    };
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -89,6 +118,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     if let Some(first) = first_start {
         announce_owner(&first, &state.config.public_url);
+    }
+    if let Some(demo) = demo {
+        announce_demo(&demo, &state);
     }
     baton::serve(state, listener, shutdown_signal()).await?;
     Ok(())
@@ -107,6 +139,26 @@ fn announce_owner(first: &FirstStart, public_url: &str) {
             first.email
         ),
     }
+}
+
+fn announce_demo(demo: &baton::demo::Demo, state: &AppState) {
+    let url = &state.config.public_url;
+    let owner = state.config.admin_email.as_deref().unwrap_or_default();
+    println!(
+        "\nBaton demo is running at {url}\n\n\
+         \x20 Admin login   {owner} / {password} (if you set BATON_ADMIN_*, yours)\n\
+         \x20 Agent login   {agent} / {password}\n\
+         \x20 Bot           {bot} (id {bot_id})\n\
+         \x20 Widget key    {key}\n\
+         \x20 Health        {url}/healthz\n\n\
+         Play customer and agent with curl and a WebSocket client: see \"Try the handoff\" in \
+         README.md.\nPress Ctrl-C to stop.\n",
+        password = baton::demo::PASSWORD,
+        agent = baton::demo::AGENT_EMAIL,
+        bot = demo.bot.name,
+        bot_id = demo.bot.id,
+        key = demo.bot.widget_key,
+    );
 }
 
 async fn shutdown_signal() {

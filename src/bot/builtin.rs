@@ -92,6 +92,17 @@ impl Responder for BuiltinResponder {
         if let Some(answer) = small_talk(message) {
             return Ok(Reply::Answer(answer.to_owned()));
         }
+        if detect::is_identity_question(message) {
+            let offer = if turn.handoff_enabled {
+                " If you'd like to talk to a person, just ask and I'll connect you with the team."
+            } else {
+                ""
+            };
+            return Ok(Reply::Answer(format!(
+                "I'm {}'s automated assistant. I answer from our help articles.{offer}",
+                turn.bot.name
+            )));
+        }
         let index = self.knowledge.index(&self.store, &turn.bot.id).await?;
         let hits = {
             let index = index.clone();

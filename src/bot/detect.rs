@@ -164,6 +164,43 @@ pub fn is_human_request(text: &str) -> bool {
     asks || nearly_alone
 }
 
+/// Whether the customer asks what they are talking to ("are you a bot?", "is this a human?").
+pub fn is_identity_question(text: &str) -> bool {
+    let text = normalise(text);
+    const ASKING: &[&str] = &[
+        "are you a",
+        "are you an",
+        "are you human",
+        "are you real",
+        "is this a",
+        "is this an",
+        "am i talking to",
+        "am i chatting with",
+        "am i speaking to",
+        "am i speaking with",
+        "is this automated",
+        "are you automated",
+        "is this human",
+    ];
+    const WHAT: &[&str] = &[
+        "bot",
+        "robot",
+        "human",
+        "person",
+        "real",
+        "ai",
+        "machine",
+        "computer",
+        "chatbot",
+        "automated",
+        "people",
+    ];
+    ASKING
+        .iter()
+        .any(|p| contains_phrase(&text, p) || text.starts_with(p))
+        && WHAT.iter().any(|w| contains_phrase(&text, w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +221,25 @@ mod tests {
             "i need to chat with a live agent now",
         ] {
             assert!(is_human_request(text), "{text:?} should be a request");
+        }
+    }
+
+    #[test]
+    fn identity_questions_are_told_apart() {
+        for text in [
+            "are you a bot?",
+            "Are you human",
+            "am I talking to a real person?",
+            "is this automated?",
+        ] {
+            assert!(is_identity_question(text), "{text:?}");
+        }
+        for text in [
+            "I want a human",
+            "are you open on sunday?",
+            "is this a good jacket",
+        ] {
+            assert!(!is_identity_question(text), "{text:?}");
         }
     }
 

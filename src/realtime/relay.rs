@@ -43,14 +43,17 @@ async fn listen(state: &AppState) -> Result<(), sqlx::Error> {
     loop {
         let notification = listener.recv().await?;
         let mut parts = notification.payload().splitn(3, ':');
-        let (Some(node), Some(workspace_id), Some(seq)) = (parts.next(), parts.next(), parts.next())
+        let (Some(node), Some(workspace_id), Some(seq)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             continue;
         };
         if node == state.store.node_id() {
             continue;
         }
-        let Ok(seq) = seq.parse::<i64>() else { continue };
+        let Ok(seq) = seq.parse::<i64>() else {
+            continue;
+        };
         match state.store.event(workspace_id, seq).await {
             Ok(Some(event)) => state.store.relay(event),
             Ok(None) => {}

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod bots;
 mod cli;
+mod demo;
 mod handoff;
 mod input;
 mod realtime;

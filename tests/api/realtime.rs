@@ -116,7 +116,10 @@ async fn an_event_on_one_node_reaches_clients_of_another() {
     let mut events = node_b.events(&shop.owner, 0).await;
     let visitor = app.visitor(&shop.widget_key).await;
     let mut stream_on_b = crate::helpers::Socket::connect(
-        &format!("ws://{}/widget/v1/stream?token={}&after=0", node_b.addr, visitor.token),
+        &format!(
+            "ws://{}/widget/v1/stream?token={}&after=0",
+            node_b.addr, visitor.token
+        ),
         None,
     )
     .await;

@@ -1,0 +1,43 @@
+//! `baton demo`'s seeded workspace: a bot that answers the shop's questions and hands off.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{OWNER_EMAIL, spawn_app};
+
+#[tokio::test]
+async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent() {
+    let app = spawn_app().await;
+    let demo = baton::demo::seed(&app.state, OWNER_EMAIL).await.unwrap();
+    let again = baton::demo::seed(&app.state, OWNER_EMAIL).await.unwrap();
+    assert_eq!(demo.bot.id, again.bot.id);
+    let owner = app.owner().await;
+    let (_, bots) = owner.get("/api/v1/bots").await;
+    assert_eq!(bots.as_array().unwrap().len(), 1);
+    assert_eq!(bots[0]["tools"], json!(["request_handoff"]));
+    let (_, docs) = owner
+        .get(&format!("/api/v1/bots/{}/documents", demo.bot.id))
+        .await;
+    assert_eq!(docs.as_array().unwrap().len(), 4);
+    app.login(baton::demo::AGENT_EMAIL, baton::demo::PASSWORD)
+        .await;
+
+    for (question, expected) in [
+        ("How long does delivery take?", "3 to 5 business days"),
+        ("do you ship to canada?", "Canada"),
+        ("can I pay with paypal", "PayPal"),
+        ("when will I get my refund", "5 business days"),
+        ("I forgot my password", "Forgot password"),
+        ("can I exchange for a different size", "size"),
+        ("are you a bot?", "automated assistant"),
+    ] {
+        let visitor = app.visitor(&demo.bot.widget_key).await;
+        visitor.say(question).await;
+        let messages = visitor.wait_for_messages(2).await;
+        let answer = messages[1]["text"].as_str().unwrap();
+        assert!(answer.contains(expected), "{question:?} got {answer:?}");
+    }
+    let (status, handoffs) = owner.get("/api/v1/handoffs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(handoffs, json!([]), "no question above needed a person");
+}
