@@ -16,10 +16,12 @@
 //! - [`views`]: the JSON shapes of messages and handoffs, for responses and events.
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
 //! - [`state`]: what handlers share, and how it is assembled at start.
+//! - [`bench`]: `baton bench`, figures measured on a real process over loopback.
 //! - [`telemetry`]: structured logging.
 
 pub mod accounts;
 pub mod auth;
+pub mod bench;
 pub mod bot;
 pub mod config;
 pub mod conversation;

@@ -38,6 +38,9 @@ enum Command {
     Healthcheck,
     /// Print the effective settings (secrets masked) and exit.
     Config,
+    /// Measure a Baton process (started as `baton demo` on a fresh SQLite database) over
+    /// loopback: start time, search latency, throughput, delivery latency, memory.
+    Bench(baton::bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -76,6 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck => healthcheck(&config).await,
+        Command::Bench(args) => baton::bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Config => {
             print!("{}", config.describe());
             Ok(ExitCode::SUCCESS)

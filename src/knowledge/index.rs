@@ -265,7 +265,14 @@ impl BotIndex {
         let mut weights = Vec::with_capacity(terms.len());
         for term in &terms {
             let df = searcher.doc_freq(&Term::from_field_text(self.fields.all, term))? as f32;
-            weights.push((1.0 + (n - df + 0.5) / (df + 0.5)).ln());
+            // Numbers (order ids, quantities) are facts, not topics: they may match, but a
+            // passage is not less relevant for lacking the customer's order number.
+            let weight = if term.chars().all(|c| c.is_ascii_digit()) {
+                0.0
+            } else {
+                (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+            };
+            weights.push(weight);
             for (field, boost) in [
                 (self.fields.title, 1.5),
                 (self.fields.heading, 1.5),
