@@ -188,6 +188,12 @@ const STOP_WORDS: &[&str] = &[
     "you",
     "your",
     "yours",
+    "long",
+    "many",
+    "often",
+    "soon",
+    "able",
+    "possible",
 ];
 
 fn analyzer() -> TextAnalyzer {

@@ -9,6 +9,8 @@ mod cli;
 mod demo;
 mod handoff;
 mod input;
+mod knowledge;
 mod realtime;
+mod store;
 mod tenancy;
 mod widget;
