@@ -59,6 +59,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         start_ms,
     )];
 
+    let (widget_gz, first_visit) = widget_weight(&client, &server).await?;
+    rows.push(row("widget.js gzipped (KiB)", widget_gz as f64 / 1024.0));
+    rows.push(row(
+        "widget first visit, everything loaded (KiB)",
+        first_visit as f64 / 1024.0,
+    ));
+
     let rss_start = rss_kib(&server.child)?;
     rows.push(row(
         "memory: resident after start (MiB)",
@@ -183,6 +190,47 @@ async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
         .await?;
     let _ = client;
     Ok(key["key"].as_str().context("api key")?.to_owned())
+}
+
+/// What a visitor's browser downloads on a first visit: the script (compressed, as browsers ask
+/// for it), the session and the (empty) history. Bytes on the wire, bodies only.
+async fn widget_weight(
+    client: &reqwest::Client,
+    server: &Server,
+) -> anyhow::Result<(usize, usize)> {
+    let script = client
+        .get(format!("{}/widget.js", server.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await?
+        .error_for_status()?;
+    let gzipped = script
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
+    let script_bytes = script.bytes().await?.len();
+    if !gzipped {
+        bail!("/widget.js was not sent compressed");
+    }
+    let session = client
+        .post(format!("{}/widget/v1/sessions", server.base))
+        .json(&json!({"widget_key": server.widget_key}))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let token = serde_json::from_slice::<Value>(&session)?["visitor_token"]
+        .as_str()
+        .context("token")?
+        .to_owned();
+    let history = client
+        .get(format!("{}/widget/v1/messages?after=0", server.base))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    Ok((script_bytes, script_bytes + session.len() + history.len()))
 }
 
 fn rss_kib(child: &Child) -> anyhow::Result<u64> {

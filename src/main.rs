@@ -99,7 +99,7 @@ fn demo_defaults(settings: Settings) -> Settings {
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.bind;
-    let (state, first_start) = AppState::start(config, Clock::default()).await?;
+    let (mut state, first_start) = AppState::start(config, Clock::default()).await?;
     let demo = match demo {
         true => {
             let owner = state.config.admin_email.clone().unwrap_or_default();
@@ -111,6 +111,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         false => None,
     };
+    state.demo_widget_key = demo.as_ref().map(|d| d.bot.widget_key.clone());
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -150,13 +151,14 @@ fn announce_demo(demo: &baton::demo::Demo, state: &AppState) {
     let owner = state.config.admin_email.as_deref().unwrap_or_default();
     println!(
         "\nBaton demo is running at {url}\n\n\
+         \x20 Customer      {url}/demo  (the shop page with the chat widget)\n\
+         \x20 Agent         {url}/handoffs  (the dashboard; open it in a second tab)\n\
          \x20 Admin login   {owner} / {password} (if you set BATON_ADMIN_*, yours)\n\
          \x20 Agent login   {agent} / {password}\n\
          \x20 Bot           {bot} (id {bot_id})\n\
-         \x20 Widget key    {key}\n\
-         \x20 Health        {url}/healthz\n\n\
-         Play customer and agent with curl and a WebSocket client: see \"Try the handoff\" in \
-         README.md.\nPress Ctrl-C to stop.\n",
+         \x20 Widget key    {key}\n\n\
+         Or play both sides with curl: see \"Try the handoff\" in README.md.\n\
+         Press Ctrl-C to stop.\n",
         password = baton::demo::PASSWORD,
         agent = baton::demo::AGENT_EMAIL,
         bot = demo.bot.name,

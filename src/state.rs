@@ -26,6 +26,8 @@ pub struct AppState {
     pub knowledge: KnowledgeBase,
     /// The bot's brain: built-in unless an LLM is configured.
     pub responder: Arc<dyn Responder>,
+    /// The demo bot's widget key, under `baton demo`: the `/demo` page embeds it.
+    pub demo_widget_key: Option<String>,
     /// Flips to `true` when the server starts draining, so long-lived sockets can close.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -71,6 +73,7 @@ impl AppState {
             clock,
             secret_key,
             metrics: metrics_handle(),
+            demo_widget_key: None,
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         };

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod handoff;
+pub mod settings;
 pub mod text;
 
 pub use clock::Clock;

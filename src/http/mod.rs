@@ -2,6 +2,8 @@
 //! extract, call one store or service function, and map the result.
 
 pub mod api;
+mod assets;
+mod dashboard;
 pub mod extract;
 mod metrics;
 pub mod widget;
@@ -23,6 +25,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .nest("/api/v1", api::router())
         .merge(widget::router())
+        .merge(dashboard::router())
+        .merge(assets::router())
         // A route layer runs after routing, so the route pattern is known for the labels.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)

@@ -121,11 +121,19 @@ async fn start_session(
         }
     };
     let conversation = visitor_conversation(&state, &visitor).await?;
+    // The open handoff, as the customer may see it: its status and who is helping.
+    let handoff = match &conversation.active_handoff_id {
+        Some(id) => {
+            let h = state.store.handoff(&visitor.workspace_id, id).await?;
+            json!({"status": h.status, "agent_name": h.claimed_by_name})
+        }
+        None => Value::Null,
+    };
     Ok(Json(json!({
         "visitor_token": auth::sign_visitor(&state.secret_key, &visitor),
         "conversation_id": visitor.conversation_id,
         "bot": {"name": bot.name, "greeting": bot.greeting},
-        "handoff_active": conversation.active_handoff_id.is_some(),
+        "handoff": handoff,
     })))
 }
 

@@ -90,6 +90,16 @@ impl Store {
         .await?)
     }
 
+    /// The last sequence number handed out in a workspace: where a page's live updates start.
+    pub async fn workspace_seq(&self, workspace_id: &str) -> StoreResult<i64> {
+        let (seq,): (i64,) = sqlx::query_as("SELECT event_seq FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(super::StoreError::NotFound("workspace"))?;
+        Ok(seq)
+    }
+
     pub async fn event(&self, workspace_id: &str, seq: i64) -> StoreResult<Option<EventRecord>> {
         Ok(sqlx::query_as(
             "SELECT workspace_id, seq, kind, conversation_id, payload, created_at FROM events \

@@ -13,6 +13,7 @@ mod conversations;
 mod events;
 mod handoffs;
 mod knowledge;
+mod settings;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bots;
+mod browser;
 mod cli;
 mod demo;
 mod handoff;

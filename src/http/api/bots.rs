@@ -73,16 +73,17 @@ async fn view(state: &AppState, bot: BotRecord) -> ApiResult<BotView> {
     Ok(BotView::new(bot, tools, &state.config.public_url))
 }
 
-#[derive(Deserialize)]
+/// A bot's editable fields, from the API's JSON or the dashboard's form.
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct BotBody {
-    name: Option<String>,
-    system_prompt: Option<String>,
-    handoff_message: Option<String>,
-    response_time_text: Option<String>,
-    greeting: Option<String>,
+pub(crate) struct BotBody {
+    pub name: Option<String>,
+    pub system_prompt: Option<String>,
+    pub handoff_message: Option<String>,
+    pub response_time_text: Option<String>,
+    pub greeting: Option<String>,
     #[serde(default, with = "nullable")]
-    llm_model: Option<Option<String>>,
+    pub llm_model: Option<Option<String>>,
 }
 
 /// Tells a missing `llm_model` (keep) from an explicit `null` (clear).
@@ -97,7 +98,7 @@ mod nullable {
 }
 
 impl BotBody {
-    fn into_patch(self) -> Result<BotPatch, ParseError> {
+    pub(crate) fn into_patch(self) -> Result<BotPatch, ParseError> {
         let text = |field, value: Option<String>| {
             value
                 .map(|v| BotText::parse(field, &v).map(BotText::into_inner))
@@ -124,6 +125,16 @@ async fn create(
     Admin(caller): Admin,
     ApiJson(body): ApiJson<BotBody>,
 ) -> ApiResult<(StatusCode, axum::Json<BotView>)> {
+    let bot = create_bot(&state, caller.workspace_id(), body).await?;
+    Ok((StatusCode::CREATED, axum::Json(view(&state, bot).await?)))
+}
+
+/// A new bot with the defaults for whatever the body leaves out, and its own widget key.
+pub(crate) async fn create_bot(
+    state: &AppState,
+    workspace_id: &str,
+    body: BotBody,
+) -> ApiResult<BotRecord> {
     if body.name.is_none() {
         return Err(ApiError::validation("name: is required"));
     }
@@ -145,11 +156,10 @@ async fn create(
     };
     let widget_key = format!("wk_{}", &auth::random_token()[..24]);
     let now = state.clock.now_ms();
-    let bot = state
+    Ok(state
         .store
-        .create_bot(caller.workspace_id(), bot, &widget_key, now)
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(view(&state, bot).await?)))
+        .create_bot(workspace_id, bot, &widget_key, now)
+        .await?)
 }
 
 async fn list(
@@ -197,12 +207,24 @@ async fn set_tool(
     Path((bot_id, slug)): Path<(String, String)>,
     ApiJson(body): ApiJson<ToolSwitch>,
 ) -> ApiResult<axum::Json<BotView>> {
-    let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
-    let tool = marketplace::find(&slug).ok_or_else(|| ApiError::not_found("tool"))?;
+    let bot = switch_tool(&state, caller.workspace_id(), &bot_id, &slug, body.enabled).await?;
+    Ok(axum::Json(view(&state, bot).await?))
+}
+
+/// Switches a marketplace tool on or off for a bot; on needs it installed (409 otherwise).
+pub(crate) async fn switch_tool(
+    state: &AppState,
+    workspace_id: &str,
+    bot_id: &str,
+    slug: &str,
+    enabled: bool,
+) -> ApiResult<BotRecord> {
+    let bot = state.store.bot(workspace_id, bot_id).await?;
+    let tool = marketplace::find(slug).ok_or_else(|| ApiError::not_found("tool"))?;
     let now = state.clock.now_ms();
     let switched = state
         .store
-        .set_bot_tool(caller.workspace_id(), &bot.id, tool.slug, body.enabled, now)
+        .set_bot_tool(workspace_id, &bot.id, tool.slug, enabled, now)
         .await?;
     if !switched {
         return Err(ApiError::new(
@@ -213,5 +235,5 @@ async fn set_tool(
             ),
         ));
     }
-    Ok(axum::Json(view(&state, bot).await?))
+    Ok(bot)
 }

@@ -55,14 +55,14 @@ impl From<DocumentRecord> for DocumentView {
 }
 
 #[derive(Deserialize)]
-struct DocumentBody {
-    title: String,
-    content: String,
-    format: Option<String>,
+pub(crate) struct DocumentBody {
+    pub title: String,
+    pub content: String,
+    pub format: Option<String>,
 }
 
 /// A document from either a JSON body or a multipart upload (`file`, optional `title`).
-async fn read_document(request: Request, state: &AppState) -> ApiResult<DocumentBody> {
+pub(crate) async fn read_document(request: Request, state: &AppState) -> ApiResult<DocumentBody> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -119,6 +119,17 @@ async fn add(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
     let doc = read_document(request, &state).await?;
+    let record = store_document(&state, caller.workspace_id(), &bot.id, doc).await?;
+    Ok((StatusCode::CREATED, Json(json!(DocumentView::from(record)))))
+}
+
+/// Checks a document, cuts it into passages and stores it in the bot's knowledge base.
+pub(crate) async fn store_document(
+    state: &AppState,
+    workspace_id: &str,
+    bot_id: &str,
+    doc: DocumentBody,
+) -> ApiResult<DocumentRecord> {
     let title = Name::parse("title", &doc.title)?;
     let format = match doc.format.as_deref() {
         None => Format::Text,
@@ -135,21 +146,16 @@ async fn add(
     if passages.is_empty() {
         return Err(ApiError::validation("content: has no text to learn from"));
     }
-    let record = state
+    let document = NewDocument {
+        title: title.as_str(),
+        format: format.as_str(),
+        content: &doc.content,
+        chunks: &passages,
+    };
+    Ok(state
         .store
-        .add_document(
-            caller.workspace_id(),
-            &bot.id,
-            NewDocument {
-                title: title.as_str(),
-                format: format.as_str(),
-                content: &doc.content,
-                chunks: &passages,
-            },
-            state.clock.now_ms(),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(DocumentView::from(record)))))
+        .add_document(workspace_id, bot_id, document, state.clock.now_ms())
+        .await?)
 }
 
 async fn list(

@@ -2,12 +2,13 @@
 
 mod agents;
 mod auth;
-mod bots;
-mod documents;
+pub(crate) mod bots;
+pub(crate) mod documents;
 mod events;
 mod handoffs;
 mod keys;
 mod marketplace;
+pub(crate) mod settings;
 mod workspaces;
 
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(handoffs::router())
         .merge(events::router())
         .merge(marketplace::router())
+        .merge(settings::router())
 }
 
 /// A user as the API shows them: never their password hash.

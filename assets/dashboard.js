@@ -1,0 +1,285 @@
+// Baton dashboard: live updates over the workspace event stream, and the handoff actions.
+// Customer text is only ever put in the page with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var me = document.body.dataset.user;
+  var isAdmin = document.body.dataset.admin === "true";
+  var pageData = (function () {
+    var el = document.getElementById("page-data");
+    return el ? JSON.parse(el.textContent) : null;
+  })();
+  var list = document.getElementById("handoff-list");
+
+  function $(id) { return document.getElementById(id); }
+
+  function api(method, path, body) {
+    var options = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(path, options).then(function (response) {
+      return response.text().then(function (text) {
+        var data = text ? JSON.parse(text) : null;
+        if (!response.ok) {
+          var message = data && data.error ? data.error.message : "Something went wrong (" + response.status + ")";
+          throw new Error(message);
+        }
+        return data;
+      });
+    });
+  }
+
+  // ---- Alerts: a sound and a browser notification for new handoffs, once allowed. ----
+  var audio = null;
+  function beep() {
+    if (!audio) return;
+    var osc = audio.createOscillator();
+    var gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.15, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+    osc.connect(gain);
+    gain.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.4);
+  }
+  function alertNew(handoff) {
+    beep();
+    if (window.Notification && Notification.permission === "granted") {
+      var note = new Notification("New handoff: " + handoff.customer.name, { body: handoff.summary.slice(0, 140), tag: handoff.id });
+      note.onclick = function () { window.focus(); location.href = "/handoffs/" + handoff.id; };
+    }
+  }
+  var alertsButton = $("enable-alerts");
+  if (alertsButton) {
+    if (localStorage.getItem("baton-alerts") === "on") alertsButton.textContent = "Alerts on";
+    alertsButton.addEventListener("click", function () {
+      try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = null; }
+      localStorage.setItem("baton-alerts", "on");
+      alertsButton.textContent = "Alerts on";
+      if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+      beep();
+    });
+  }
+
+  // Filters apply as soon as they change.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
+  // ---- Waiting times tick without a reload. ----
+  function waited(since) {
+    var minutes = Math.max(0, Math.floor((Date.now() - since) / 60000));
+    if (minutes === 0) return "just now";
+    if (minutes < 60) return minutes + " min";
+    if (minutes < 48 * 60) return Math.floor(minutes / 60) + " h";
+    return Math.floor(minutes / 1440) + " d";
+  }
+  setInterval(function () {
+    document.querySelectorAll("[data-since]").forEach(function (cell) {
+      cell.textContent = waited(Number(cell.dataset.since));
+    });
+  }, 30000);
+
+  // ---- The queue: re-render from the server when handoffs change. ----
+  var refreshing = null;
+  function refreshQueue() {
+    if (!list || refreshing) return;
+    refreshing = fetch(location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("handoff-list");
+        if (fresh) list.replaceChildren.apply(list, Array.from(fresh.childNodes).map(function (n) { return document.importNode(n, true); }));
+        ["pending", "in_progress", "resolved"].forEach(function (status) {
+          var a = doc.getElementById("count-" + status), b = $("count-" + status);
+          if (a && b) b.textContent = a.textContent;
+        });
+      })
+      .finally(function () { refreshing = null; });
+  }
+  function refreshPendingCount() {
+    api("GET", "/api/v1/handoffs/counts").then(function (counts) {
+      var pill = $("nav-pending");
+      if (!pill) return;
+      pill.textContent = counts.pending;
+      pill.className = counts.pending > 0 ? "pill" : "pill zero";
+    }).catch(function () {});
+  }
+
+  // ---- One handoff: history, state and actions. ----
+  var state = pageData ? { status: pageData.status, holderId: pageData.holder_id, holderName: pageData.holder_name } : null;
+
+  function renderState() {
+    if (!state) return;
+    var mine = state.holderId === me;
+    var badge = $("status-badge");
+    var labels = { pending: "Pending", in_progress: "In progress", resolved: "Resolved" };
+    badge.textContent = labels[state.status];
+    badge.className = "badge " + state.status;
+    $("claim").hidden = state.status !== "pending";
+    if ($("release")) $("release").hidden = state.status !== "in_progress";
+    $("resolve").hidden = state.status === "resolved" || (state.status === "in_progress" && !mine && !isAdmin);
+    $("holder").textContent = state.holderName || "nobody yet";
+    var banner = $("holder-banner");
+    banner.hidden = !(state.status === "in_progress" && !mine);
+    banner.textContent = state.holderName ? state.holderName + " has claimed this handoff." : "";
+    var canReply = state.status === "in_progress" && (mine || isAdmin);
+    $("reply-text").disabled = !canReply;
+    $("send").disabled = !canReply;
+    $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" :
+      state.status === "pending" ? "Claim this handoff to reply." :
+      state.status === "resolved" ? "This handoff is resolved." :
+      (state.holderName || "Another agent") + " holds this handoff.";
+  }
+
+  function showError(error) {
+    var box = $("action-error");
+    box.textContent = error ? error.message : "";
+    box.hidden = !error;
+  }
+
+  function addMessage(m) {
+    var conversation = $("conversation");
+    if (!conversation || document.querySelector('[data-message="' + m.id + '"]')) return;
+    var bubble = document.createElement("div");
+    bubble.className = "msg " + m.author;
+    bubble.dataset.message = m.id;
+    if (m.author !== "system") {
+      var meta = document.createElement("div");
+      meta.className = "meta";
+      var who = document.createElement("span");
+      who.textContent = m.author_name;
+      var when = document.createElement("span");
+      when.textContent = m.created_at.slice(11, 16);
+      when.title = m.created_at;
+      meta.append(who, when);
+      if (m.delivery_status) {
+        var delivery = document.createElement("span");
+        delivery.className = "delivery";
+        delivery.dataset.delivery = m.id;
+        delivery.textContent = m.delivery_status;
+        meta.append(delivery);
+      }
+      bubble.append(meta);
+    }
+    var text = document.createElement("div");
+    text.className = "text";
+    text.textContent = m.text;
+    bubble.append(text);
+    conversation.append(bubble);
+    conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  function applyHandoff(h) {
+    state.status = h.status;
+    state.holderId = h.claimed_by ? h.claimed_by.id : null;
+    state.holderName = h.claimed_by ? h.claimed_by.name : null;
+    renderState();
+  }
+
+  if (state) {
+    renderState();
+    var conversation = $("conversation");
+    conversation.scrollTop = conversation.scrollHeight;
+    var base = "/api/v1/handoffs/" + pageData.handoff_id;
+    $("claim").addEventListener("click", function () {
+      api("POST", base + "/claim").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);
+    });
+    if ($("release")) $("release").addEventListener("click", function () {
+      api("POST", base + "/release").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);
+    });
+    $("resolve").addEventListener("click", function () {
+      api("POST", base + "/resolve").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);
+    });
+    var textarea = $("reply-text");
+    $("composer").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = textarea.value.trim();
+      if (!text) return;
+      $("send").disabled = true;
+      api("POST", base + "/messages", { text: text })
+        .then(function (m) { showError(null); textarea.value = ""; addMessage(m); })
+        .catch(showError)
+        .finally(function () { renderState(); textarea.focus(); });
+    });
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        $("composer").requestSubmit();
+      }
+    });
+  }
+
+  // ---- Knowledge base: upload with progress, copy the snippet. ----
+  var upload = $("upload");
+  if (upload) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var xhr = new XMLHttpRequest();
+      var bar = $("upload-progress");
+      var status = $("upload-status");
+      bar.classList.add("active");
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) bar.firstElementChild.style.width = Math.round(100 * e.loaded / e.total) + "%";
+      };
+      xhr.onload = function () {
+        var data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (e) {}
+        if (xhr.status === 201) {
+          location.href = location.pathname + "?ok=" + encodeURIComponent("Added “" + data.title + "” (" + data.chunks + " passages).");
+        } else {
+          bar.classList.remove("active");
+          status.textContent = data && data.error ? data.error.message : "Upload failed (" + xhr.status + ")";
+        }
+      };
+      xhr.onerror = function () { status.textContent = "Upload failed: the server could not be reached."; };
+      xhr.open("POST", upload.action);
+      xhr.setRequestHeader("X-CSRF-Token", csrf);
+      xhr.send(new FormData(upload));
+    });
+  }
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var text = $(button.dataset.copy).textContent;
+      (navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject()).then(
+        function () { button.textContent = "Copied"; },
+        function () { button.textContent = "Select the text and copy it"; }
+      );
+    });
+  });
+
+  // ---- The workspace event stream, resumed from the last sequence number seen. ----
+  var seq = pageData ? pageData.seq : list ? Number(list.dataset.seq) : null;
+  if (seq === null) return;
+  var delay = 500;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/api/v1/events?after=" + seq);
+    socket.onopen = function () { delay = 500; document.body.classList.remove("offline"); };
+    socket.onmessage = function (message) {
+      var event = JSON.parse(message.data);
+      seq = Math.max(seq, event.seq);
+      if (event.type.indexOf("handoff.") === 0) {
+        refreshQueue();
+        refreshPendingCount();
+        if (event.type === "handoff.created" && localStorage.getItem("baton-alerts") === "on") alertNew(event.handoff);
+        if (state && event.handoff.id === pageData.handoff_id) applyHandoff(event.handoff);
+      } else if (event.type === "message.created" && state && event.conversation_id === pageData.conversation_id) {
+        addMessage(event.message);
+      } else if (event.type === "message.status") {
+        var label = document.querySelector('[data-delivery="' + event.message_id + '"]');
+        if (label) label.textContent = event.delivery_status;
+      }
+    };
+    socket.onclose = function () {
+      document.body.classList.add("offline");
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+  connect();
+})();

@@ -1,0 +1,222 @@
+/* Baton chat widget. One dependency-free script:
+ *   <script src="https://baton.example/widget.js" data-bot="WIDGET_KEY" async></script>
+ * It lives in a shadow root, so the host page can neither break nor restyle it. It keeps the
+ * visitor's conversation across reloads (the visitor token in localStorage), follows it live
+ * over a WebSocket, and resumes after the last message seen when the connection comes back. */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector('script[data-bot][src*="widget.js"]');
+  if (!script || window.__batonWidget) return;
+  window.__batonWidget = true;
+  var key = script.getAttribute("data-bot");
+  var base = new URL(script.src, location.href).origin;
+  var storageKey = "baton:" + key;
+
+  var css =
+    ":host{all:initial}" +
+    "*{box-sizing:border-box;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}" +
+    ".launcher{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;background:#3b5bdb;color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.2);display:grid;place-items:center;z-index:2147483646}" +
+    ".launcher:focus-visible,.send:focus-visible,.close:focus-visible{outline:3px solid #a5b4fc;outline-offset:2px}" +
+    ".launcher svg{width:28px;height:28px}" +
+    ".badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;border-radius:11px;background:#e03131;color:#fff;font-size:12px;font-weight:700;display:grid;place-items:center;padding:0 6px}" +
+    ".panel{position:fixed;right:20px;bottom:92px;width:370px;height:560px;max-height:calc(100vh - 110px);background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden;z-index:2147483647;color:#1c2330}" +
+    ".panel[hidden],.badge[hidden],.typing[hidden]{display:none}" +
+    ".head{background:#3b5bdb;color:#fff;padding:14px 16px;display:flex;align-items:center;gap:10px}" +
+    ".avatar{width:36px;height:36px;border-radius:50%;background:rgba(255,255,255,.2);display:grid;place-items:center;font-weight:700}" +
+    ".title{flex:1;min-width:0}.name{font-weight:700;font-size:15px}.status{font-size:12px;opacity:.85}" +
+    ".close{background:none;border:0;color:#fff;font-size:22px;cursor:pointer;line-height:1;padding:4px 8px;border-radius:6px}" +
+    ".log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
+    ".msg{max-width:82%;padding:9px 12px;border-radius:14px;font-size:14px;line-height:1.45;white-space:pre-wrap;word-wrap:break-word}" +
+    ".msg.customer{align-self:flex-end;background:#3b5bdb;color:#fff;border-bottom-right-radius:4px}" +
+    ".msg.bot,.msg.agent{align-self:flex-start;background:#fff;border:1px solid #e4e7ec;border-bottom-left-radius:4px}" +
+    ".msg.agent{border-color:#c5d0fa}" +
+    ".msg.system{align-self:center;background:none;color:#667085;font-size:12px;text-align:center;padding:2px 8px}" +
+    ".who{font-size:11px;font-weight:600;color:#3b5bdb;margin-bottom:2px}" +
+    ".typing{align-self:flex-start;background:#fff;border:1px solid #e4e7ec;border-radius:14px;padding:10px 14px}" +
+    ".typing i{display:inline-block;width:6px;height:6px;margin:0 2px;border-radius:50%;background:#98a2b3;animation:b 1.2s infinite}" +
+    ".typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}" +
+    "@keyframes b{0%,60%,100%{opacity:.3;transform:translateY(0)}30%{opacity:1;transform:translateY(-3px)}}" +
+    ".form{display:flex;gap:8px;padding:10px;border-top:1px solid #e4e7ec;background:#fff}" +
+    ".input{flex:1;border:1px solid #d0d5dd;border-radius:10px;padding:9px 11px;font-size:14px;resize:none;height:40px;max-height:120px;color:#1c2330}" +
+    ".input:focus{outline:2px solid #c5d0fa;border-color:#3b5bdb}" +
+    ".send{border:0;background:#3b5bdb;color:#fff;border-radius:10px;padding:0 14px;font-weight:600;cursor:pointer;font-size:14px}" +
+    ".send:disabled{opacity:.5}" +
+    ".note{font-size:11px;color:#98a2b3;text-align:center;padding:4px 0 8px;background:#fff}" +
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0}.launcher{right:14px;bottom:14px}}";
+
+  var host = document.createElement("div");
+  host.setAttribute("data-baton-widget", "");
+  var root = host.attachShadow({ mode: "open" });
+  root.innerHTML =
+    "<style>" + css + "</style>" +
+    '<button class="launcher" part="launcher" aria-label="Open chat" aria-expanded="false">' +
+    '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>' +
+    '<span class="badge" hidden>0</span></button>' +
+    '<section class="panel" role="dialog" aria-label="Chat" hidden>' +
+    '<div class="head"><div class="avatar" aria-hidden="true">?</div><div class="title"><div class="name"></div><div class="status" aria-live="polite">Online</div></div>' +
+    '<button class="close" aria-label="Close chat">×</button></div>' +
+    '<div class="log" role="log" aria-live="polite"></div>' +
+    '<form class="form"><textarea class="input" rows="1" aria-label="Message" placeholder="Write a message…" maxlength="4096"></textarea>' +
+    '<button class="send" type="submit">Send</button></form>' +
+    '<div class="note">Powered by Baton</div></section>';
+  document.body.appendChild(host);
+
+  function q(selector) { return root.querySelector(selector); }
+  var launcher = q(".launcher"), panel = q(".panel"), log = q(".log"), badge = q(".badge");
+  var input = q(".input"), sendButton = q(".send"), status = q(".status");
+  var typing = document.createElement("div");
+  typing.className = "typing";
+  typing.hidden = true;
+  typing.setAttribute("aria-label", "typing");
+  typing.innerHTML = "<i></i><i></i><i></i>";
+
+  var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
+  var typingTimer = null, handoff = null, greeting = null;
+
+  function setStatus() {
+    if (handoff && handoff.status === "pending") status.textContent = "Connecting you to the team…";
+    else if (handoff && handoff.status === "in_progress") status.textContent = (handoff.agent_name || "Someone from the team") + " is here";
+    else status.textContent = "Online · replies instantly";
+  }
+
+  function showTyping(on) {
+    clearTimeout(typingTimer);
+    typing.hidden = !on;
+    if (on) {
+      log.appendChild(typing);
+      typingTimer = setTimeout(function () { typing.hidden = true; }, 10000);
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function bubble(m) {
+    var el = document.createElement("div");
+    el.className = "msg " + m.author;
+    if (m.author === "agent") {
+      var who = document.createElement("div");
+      who.className = "who";
+      who.textContent = m.author_name;
+      el.appendChild(who);
+    }
+    el.appendChild(document.createTextNode(m.text));
+    return el;
+  }
+
+  function add(m) {
+    if (m.id && seen[m.id]) return;
+    if (m.id) seen[m.id] = true;
+    if (m.seq) lastSeq = Math.max(lastSeq, m.seq);
+    log.insertBefore(bubble(m), typing.parentNode ? typing : null);
+    if (m.author !== "customer") {
+      showTyping(false);
+      if (panel.hidden && m.author !== "system") {
+        unread += 1;
+        badge.textContent = unread;
+        badge.hidden = false;
+        launcher.setAttribute("aria-label", "Open chat, " + unread + " unread");
+      }
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function request(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    return fetch(base + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) {
+        return r.json().then(function (data) {
+          if (!r.ok) throw new Error(data && data.error ? data.error.message : "HTTP " + r.status);
+          return data;
+        });
+      });
+  }
+
+  function connect() {
+    var url = base.replace(/^http/, "ws") + "/widget/v1/stream?token=" + encodeURIComponent(token) + "&after=" + lastSeq;
+    socket = new WebSocket(url);
+    socket.onopen = function () { delay = 500; };
+    socket.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.type === "message.created") add(data.message);
+      else if (data.type === "handoff.updated") {
+        lastSeq = Math.max(lastSeq, data.seq);
+        handoff = data.status === "resolved" ? null : { status: data.status, agent_name: data.agent_name };
+        if (data.status !== "resolved") showTyping(false);
+        setStatus();
+      }
+    };
+    socket.onclose = function () {
+      socket = null;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 15000);
+    };
+  }
+
+  function start() {
+    var saved = null;
+    try { saved = localStorage.getItem(storageKey); } catch (e) {}
+    return request("POST", "/widget/v1/sessions", { widget_key: key, visitor_token: saved })
+      .then(function (session) {
+        token = session.visitor_token;
+        try { localStorage.setItem(storageKey, token); } catch (e) {}
+        q(".name").textContent = session.bot.name;
+        q(".avatar").textContent = (session.bot.name || "?").charAt(0).toUpperCase();
+        greeting = session.bot.greeting;
+        handoff = session.handoff;
+        setStatus();
+        if (greeting) add({ author: "bot", text: greeting });
+        return request("GET", "/widget/v1/messages?after=0");
+      })
+      .then(function (messages) {
+        messages.forEach(add);
+        unread = 0;
+        badge.hidden = true;
+        connect();
+      })
+      .catch(function () {
+        status.textContent = "Chat unavailable, retrying…";
+        setTimeout(start, 5000);
+      });
+  }
+
+  function open(show) {
+    panel.hidden = !show;
+    launcher.setAttribute("aria-expanded", String(show));
+    if (show) {
+      unread = 0;
+      badge.hidden = true;
+      launcher.setAttribute("aria-label", "Close chat");
+      log.scrollTop = log.scrollHeight;
+      input.focus();
+    } else {
+      launcher.setAttribute("aria-label", "Open chat");
+      launcher.focus();
+    }
+  }
+
+  launcher.addEventListener("click", function () { open(panel.hidden); });
+  q(".close").addEventListener("click", function () { open(false); });
+  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") open(false); });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      q(".form").requestSubmit();
+    }
+  });
+  q(".form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || !token) return;
+    sendButton.disabled = true;
+    request("POST", "/widget/v1/messages", { text: text })
+      .then(function (m) {
+        input.value = "";
+        add(m);
+        if (!handoff) showTyping(true);
+      })
+      .catch(function (error) { add({ author: "system", text: "Not sent: " + error.message }); })
+      .finally(function () { sendButton.disabled = false; input.focus(); });
+  });
+
+  start();
+})();

@@ -1,0 +1,113 @@
+//! Workspace settings kept as JSON documents: today, who hears about new handoffs.
+
+use serde::{Deserialize, Serialize};
+
+use super::ParseError;
+
+/// Settings → Notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    #[serde(default)]
+    pub whatsapp: WhatsappNotifications,
+}
+
+/// New-handoff messages to agents on WhatsApp.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsappNotifications {
+    #[serde(default)]
+    pub enabled: bool,
+    /// The WhatsApp channel (business number) the notifications are sent from.
+    #[serde(default)]
+    pub channel_id: Option<String>,
+    /// Agents' numbers in international format (`+4915112345678`).
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// The approved template used outside an agent's 24-hour window.
+    #[serde(default)]
+    pub template: Template,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+}
+
+impl Default for Template {
+    fn default() -> Self {
+        Template {
+            name: "new_handoff".to_owned(),
+            language: "en_US".to_owned(),
+        }
+    }
+}
+
+
+/// A phone number in international form: `+` and 8 to 15 digits; spaces and dashes dropped.
+pub fn parse_phone(raw: &str) -> Result<String, ParseError> {
+    let compact: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or_default();
+    if compact.starts_with('+')
+        && (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+    {
+        Ok(compact)
+    } else {
+        Err(ParseError::new(
+            "recipients",
+            format!("{raw:?} is not a phone number in international form, like +4915112345678"),
+        ))
+    }
+}
+
+impl NotificationSettings {
+    /// Normalises numbers and checks the rest; what is stored is always valid.
+    pub fn validated(mut self) -> Result<Self, ParseError> {
+        let whatsapp = &mut self.whatsapp;
+        whatsapp.recipients = whatsapp
+            .recipients
+            .iter()
+            .map(|r| parse_phone(r))
+            .collect::<Result<_, _>>()?;
+        whatsapp.recipients.dedup();
+        if whatsapp.template.name.trim().is_empty() || whatsapp.template.language.trim().is_empty()
+        {
+            return Err(ParseError::new("template", "needs a name and a language"));
+        }
+        if whatsapp.enabled && whatsapp.channel_id.as_deref().is_none_or(str::is_empty) {
+            return Err(ParseError::new(
+                "channel_id",
+                "choose the WhatsApp number to send from",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_normalised_or_refused() {
+        assert_eq!(parse_phone("+49 151 1234-5678").unwrap(), "+4915112345678");
+        assert!(parse_phone("015112345678").is_err());
+        assert!(parse_phone("+12").is_err());
+        assert!(parse_phone("+49abc12345678").is_err());
+    }
+
+    #[test]
+    fn enabling_needs_a_channel() {
+        let mut settings = NotificationSettings::default();
+        settings.whatsapp.enabled = true;
+        assert!(settings.clone().validated().is_err());
+        settings.whatsapp.channel_id = Some("ch_1".into());
+        assert!(settings.validated().is_ok());
+    }
+}

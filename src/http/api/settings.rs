@@ -1,0 +1,53 @@
+//! `GET|PUT /api/v1/settings/notifications`: who hears about new handoffs.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::domain::settings::NotificationSettings;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Admin, ApiJson, Caller};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/settings/notifications", get(read).put(write))
+}
+
+const NAME: &str = "notifications";
+
+/// The workspace's notification settings, or the defaults when none were saved.
+pub(crate) async fn load(state: &AppState, workspace_id: &str) -> ApiResult<NotificationSettings> {
+    match state.store.setting(workspace_id, NAME).await? {
+        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
+        None => Ok(NotificationSettings::default()),
+    }
+}
+
+pub(crate) async fn save(
+    state: &AppState,
+    workspace_id: &str,
+    settings: NotificationSettings,
+) -> ApiResult<NotificationSettings> {
+    let settings = settings.validated()?;
+    let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
+    state
+        .store
+        .put_setting(workspace_id, NAME, &json, state.clock.now_ms())
+        .await?;
+    Ok(settings)
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<NotificationSettings>> {
+    Ok(Json(load(&state, caller.workspace_id()).await?))
+}
+
+async fn write(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(settings): ApiJson<NotificationSettings>,
+) -> ApiResult<Json<NotificationSettings>> {
+    Ok(Json(save(&state, caller.workspace_id(), settings).await?))
+}

@@ -1,0 +1,294 @@
+//! Marketplace, Agents and Settings → Notifications.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
+use crate::accounts;
+use crate::domain::settings::{NotificationSettings, Template, WhatsappNotifications};
+use crate::domain::{Email, Name, Password, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::http::api::settings;
+use crate::marketplace;
+use crate::state::AppState;
+use crate::store::NewUser;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/marketplace", get(marketplace_page))
+        .route("/marketplace/{slug}", post(marketplace_change))
+        .route("/agents", get(agents_page).post(add_agent))
+        .route(
+            "/settings/notifications",
+            get(notifications_page).post(save_notifications),
+        )
+}
+
+fn admin_only(caller: &crate::http::extract::Caller) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins can do this"))
+    }
+}
+
+async fn marketplace_page(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Query(flash): Query<Flash>,
+) -> ApiResult<Markup> {
+    let ws = caller.workspace_id();
+    let installed = state.store.installed_tools(ws).await?;
+    let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let content = html! {
+        div class="header" { h1 { "Marketplace" } }
+        (flash.render())
+        @for tool in marketplace::CATALOGUE {
+            @let is_installed = installed.iter().any(|s| s == tool.slug);
+            div class="card" data-tool=(tool.slug) {
+                div class="header" style="margin-bottom:.5rem" {
+                    h2 style="margin:0" { (tool.name) }
+                    @if caller.is_admin() {
+                        form method="post" action=(format!("/marketplace/{}", tool.slug)) {
+                            (csrf_field(&caller))
+                            @if is_installed {
+                                input type="hidden" name="action" value="remove";
+                                button class="btn danger" type="submit" { "Remove" }
+                            } @else {
+                                input type="hidden" name="action" value="add";
+                                button class="btn primary" type="submit" { "Add" }
+                            }
+                        }
+                    }
+                }
+                p class="muted" style="margin:0" { (tool.description) }
+                @if is_installed {
+                    p class="small" { span class="badge resolved" { "Installed" } " Switch it on per bot in " a href="/bots" { "Bots" } " → Settings → Tools." }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        &caller,
+        Nav::Marketplace,
+        "Marketplace",
+        pending,
+        content,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    csrf_token: String,
+    action: String,
+}
+
+async fn marketplace_change(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(slug): Path<String>,
+    axum::Form(form): axum::Form<ChangeForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    let tool = marketplace::find(&slug).ok_or_else(|| ApiError::not_found("tool"))?;
+    let ws = caller.workspace_id();
+    if form.action == "add" {
+        state
+            .store
+            .install_tool(ws, tool.slug, state.clock.now_ms())
+            .await?;
+        Ok(back(
+            "/marketplace",
+            Ok(&format!(
+                "{} added. Switch it on for a bot in its Settings → Tools.",
+                tool.name
+            )),
+        ))
+    } else {
+        state.store.uninstall_tool(ws, tool.slug).await?;
+        Ok(back(
+            "/marketplace",
+            Ok(&format!("{} removed from every bot.", tool.name)),
+        ))
+    }
+}
+
+async fn agents_page(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Query(flash): Query<Flash>,
+) -> ApiResult<Markup> {
+    let ws = caller.workspace_id();
+    let users = state.store.list_users(ws).await?;
+    let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let content = html! {
+        div class="header" { h1 { "Agents" } }
+        (flash.render())
+        div class="card" style="padding:0" {
+            table {
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } } }
+                tbody {
+                    @for user in &users {
+                        tr { td { (user.name) } td { (user.email) } td { span class="badge" { (user.role) } } }
+                    }
+                }
+            }
+        }
+        @if caller.is_admin() {
+            form class="card" method="post" action="/agents" {
+                h2 { "Add a person" }
+                (csrf_field(&caller))
+                div class="grid2" {
+                    div { label for="agent-name" { "Name" } input id="agent-name" type="text" name="name" required; }
+                    div { label for="agent-email" { "Email" } input id="agent-email" type="email" name="email" required; }
+                    div { label for="agent-password" { "Password" } input id="agent-password" type="password" name="password" required minlength="8"; }
+                    div {
+                        label for="agent-role" { "Role" }
+                        select id="agent-role" name="role" { option value="agent" { "Agent" } option value="admin" { "Admin" } }
+                    }
+                }
+                div style="margin-top:1rem" { button class="btn primary" type="submit" { "Add" } }
+            }
+        }
+    };
+    Ok(layout(&caller, Nav::Agents, "Agents", pending, content))
+}
+
+#[derive(Deserialize)]
+struct AgentForm {
+    csrf_token: String,
+    name: String,
+    email: String,
+    password: String,
+    role: String,
+}
+
+async fn add_agent(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    axum::Form(form): axum::Form<AgentForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    let parsed = (|| {
+        let role = match Role::parse(&form.role)? {
+            Role::Owner => Role::Admin,
+            role => role,
+        };
+        Ok::<_, crate::domain::ParseError>((
+            Email::parse(&form.email)?,
+            Name::parse("name", &form.name)?,
+            Password::parse(&form.password)?,
+            role,
+        ))
+    })();
+    let (email, name, password, role) = match parsed {
+        Ok(parsed) => parsed,
+        Err(err) => return Ok(back("/agents", Err(err.to_string()))),
+    };
+    let hash = accounts::hash(password).await;
+    let user = NewUser {
+        email: &email,
+        name: &name,
+        password_hash: &hash,
+        role,
+    };
+    Ok(
+        match state
+            .store
+            .create_user(caller.workspace_id(), user, state.clock.now_ms())
+            .await
+        {
+            Ok(user) => back("/agents", Ok(&format!("{} can now log in.", user.name))),
+            Err(err) => back("/agents", Err(ApiError::from(err).message)),
+        },
+    )
+}
+
+async fn notifications_page(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Query(flash): Query<Flash>,
+) -> ApiResult<Markup> {
+    let ws = caller.workspace_id();
+    let current = settings::load(&state, ws).await?;
+    let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let wa = &current.whatsapp;
+    let disabled = !caller.is_admin();
+    let content = html! {
+        div class="header" { h1 { "Settings → Notifications" } }
+        (flash.render())
+        form class="card" method="post" action="/settings/notifications" {
+            h2 { "WhatsApp messages to agents" }
+            p class="muted small" { "On every new handoff, each number below gets a WhatsApp message: free text if that agent wrote to your business number in the last 24 hours, otherwise the approved template." }
+            (csrf_field(&caller))
+            div class="toggle" {
+                label for="wa-enabled" style="margin:0" { "Send WhatsApp notifications" }
+                input id="wa-enabled" type="checkbox" name="enabled" value="true" checked[wa.enabled] disabled[disabled];
+            }
+            label for="wa-channel" { "Send from channel" }
+            input id="wa-channel" type="text" name="channel_id" value=(wa.channel_id.as_deref().unwrap_or("")) placeholder="The WhatsApp channel id, once a number is connected" disabled[disabled];
+            label for="wa-recipients" { "Agents' numbers" }
+            textarea id="wa-recipients" name="recipients" placeholder="+4915112345678, one per line" disabled[disabled] { (wa.recipients.join("\n")) }
+            div class="grid2" {
+                div { label for="wa-template" { "Template name" } input id="wa-template" type="text" name="template_name" value=(wa.template.name) disabled[disabled]; }
+                div { label for="wa-language" { "Template language" } input id="wa-language" type="text" name="template_language" value=(wa.template.language) disabled[disabled]; }
+            }
+            @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save" } } }
+        }
+    };
+    Ok(layout(
+        &caller,
+        Nav::Notifications,
+        "Notifications",
+        pending,
+        content,
+    ))
+}
+
+#[derive(Deserialize)]
+struct NotificationsForm {
+    csrf_token: String,
+    enabled: Option<String>,
+    channel_id: String,
+    recipients: String,
+    template_name: String,
+    template_language: String,
+}
+
+async fn save_notifications(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    axum::Form(form): axum::Form<NotificationsForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    let wanted = NotificationSettings {
+        whatsapp: WhatsappNotifications {
+            enabled: form.enabled.as_deref() == Some("true"),
+            channel_id: Some(form.channel_id.trim().to_owned()).filter(|c| !c.is_empty()),
+            recipients: form
+                .recipients
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            template: Template {
+                name: form.template_name.trim().to_owned(),
+                language: form.template_language.trim().to_owned(),
+            },
+        },
+    };
+    Ok(
+        match settings::save(&state, caller.workspace_id(), wanted).await {
+            Ok(_) => back("/settings/notifications", Ok("Saved.")),
+            Err(err) => back("/settings/notifications", Err(err.message)),
+        },
+    )
+}

@@ -1,0 +1,335 @@
+//! Bots: the list, and one bot's settings, tools, knowledge base and widget snippet.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
+use crate::bot::builtin::RELEVANCE_THRESHOLD;
+use crate::error::{ApiError, ApiResult};
+use crate::http::api::bots::{BotBody, create_bot, switch_tool};
+use crate::marketplace::REQUEST_HANDOFF;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/bots", get(list).post(create))
+        .route("/bots/{id}", get(view).post(update))
+        .route("/bots/{id}/tools/{slug}", post(toggle))
+        .route("/bots/{id}/documents/{doc}/delete", post(delete_document))
+}
+
+fn admin_only(caller: &crate::http::extract::Caller) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins can change bots"))
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Query(flash): Query<Flash>,
+) -> ApiResult<Markup> {
+    let ws = caller.workspace_id();
+    let mut bots = Vec::new();
+    for bot in state.store.list_bots(ws).await? {
+        let tools = state.store.enabled_tools(&bot.id).await?;
+        bots.push((bot, tools));
+    }
+    let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let content = html! {
+        div class="header" { h1 { "Bots" } }
+        (flash.render())
+        div class="card" style="padding:0" {
+            table {
+                thead { tr { th { "Name" } th { "Tools" } th { "Widget key" } } }
+                tbody {
+                    @for (bot, tools) in &bots {
+                        tr class="row" {
+                            td { a class="open" href=(format!("/bots/{}", bot.id)) { (bot.name) } }
+                            td { @if tools.is_empty() { span class="muted" { "none" } } @else { @for t in tools.iter() { span class="badge" { (t) } " " } } }
+                            td { code { (bot.widget_key) } }
+                        }
+                    }
+                    @if bots.is_empty() { tr { td colspan="3" class="empty" { "No bots yet: create one below." } } }
+                }
+            }
+        }
+        @if caller.is_admin() {
+            form class="card" method="post" action="/bots" {
+                h2 { "New bot" }
+                (csrf_field(&caller))
+                label for="new-bot-name" { "Name" }
+                input id="new-bot-name" type="text" name="name" required placeholder="Acme Help";
+                div style="margin-top:1rem" { button class="btn primary" type="submit" { "Create bot" } }
+            }
+        }
+    };
+    Ok(layout(&caller, Nav::Bots, "Bots", pending, content))
+}
+
+#[derive(Deserialize)]
+struct BotForm {
+    csrf_token: String,
+    name: Option<String>,
+    system_prompt: Option<String>,
+    handoff_message: Option<String>,
+    response_time_text: Option<String>,
+    greeting: Option<String>,
+}
+
+impl BotForm {
+    fn body(self) -> BotBody {
+        BotBody {
+            name: self.name,
+            system_prompt: self.system_prompt,
+            handoff_message: self.handoff_message,
+            response_time_text: self.response_time_text,
+            greeting: self.greeting,
+            llm_model: None,
+        }
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    axum::Form(form): axum::Form<BotForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    match create_bot(&state, caller.workspace_id(), form.body()).await {
+        Ok(bot) => Ok(back(&format!("/bots/{}", bot.id), Ok("Bot created."))),
+        Err(err) => Ok(back("/bots", Err(err.message))),
+    }
+}
+
+#[derive(Deserialize)]
+struct ViewQuery {
+    q: Option<String>,
+    ok: Option<String>,
+    error: Option<String>,
+}
+
+async fn view(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(id): Path<String>,
+    Query(query): Query<ViewQuery>,
+) -> ApiResult<Markup> {
+    let ws = caller.workspace_id();
+    let bot = state.store.bot(ws, &id).await?;
+    let installed = state.store.installed_tools(ws).await?;
+    let enabled = state.store.enabled_tools(&bot.id).await?;
+    let docs = state.store.list_documents(ws, &bot.id).await?;
+    let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let q = query.q.clone().filter(|q| !q.trim().is_empty());
+    let hits = match &q {
+        Some(q) => state
+            .knowledge
+            .search(&state.store, &bot.id, q, 5)
+            .await
+            .map_err(ApiError::internal)?,
+        None => Vec::new(),
+    };
+    let flash = Flash {
+        ok: query.ok,
+        error: query.error,
+    };
+    let handoff_installed = installed.iter().any(|s| s == REQUEST_HANDOFF);
+    let handoff_on = enabled.iter().any(|s| s == REQUEST_HANDOFF);
+    let snippet = format!(
+        "<script src=\"{}/widget.js\" data-bot=\"{}\" async></script>",
+        state.config.public_url, bot.widget_key
+    );
+    let disabled = !caller.is_admin();
+    let content = html! {
+        div class="header" {
+            div { a href="/bots" class="small" { "← Bots" } h1 style="margin-top:.4rem" { (bot.name) } }
+        }
+        (flash.render())
+        div class="grid2" {
+            form class="card" method="post" action=(format!("/bots/{}", bot.id)) {
+                h2 { "Settings" }
+                (csrf_field(&caller))
+                label for="name" { "Name" }
+                input id="name" type="text" name="name" value=(bot.name) required disabled[disabled];
+                label for="greeting" { "Greeting" }
+                textarea id="greeting" name="greeting" disabled[disabled] { (bot.greeting) }
+                label for="system_prompt" { "System prompt" }
+                textarea id="system_prompt" name="system_prompt" disabled[disabled] { (bot.system_prompt) }
+                label for="handoff_message" { "Handoff message" }
+                textarea id="handoff_message" name="handoff_message" disabled[disabled] { (bot.handoff_message) }
+                label for="response_time_text" { "Response time" }
+                input id="response_time_text" type="text" name="response_time_text" value=(bot.response_time_text) disabled[disabled];
+                div class="hint" { "Said after the handoff message, e.g. “Our team responds within 2 hours during business hours.”" }
+                @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save settings" } } }
+            }
+            div {
+                section class="card" id="tools" {
+                    h2 { "Settings → Tools" }
+                    div class="toggle" {
+                        div {
+                            strong { "Request Handoff" }
+                            div class="muted small" { "Hand the conversation to your team when the customer asks for a person or the knowledge base has no answer." }
+                            @if !handoff_installed {
+                                div class="small" style="margin-top:.3rem" { "Not installed. " a href="/marketplace" { "Add it from the Marketplace" } }
+                            }
+                        }
+                        @if handoff_installed {
+                            form method="post" action=(format!("/bots/{}/tools/{REQUEST_HANDOFF}", bot.id)) {
+                                (csrf_field(&caller))
+                                input type="hidden" name="enabled" value=(if handoff_on { "false" } else { "true" });
+                                button type="submit" class=(if handoff_on { "switch on" } else { "switch" }) role="switch"
+                                    aria-checked=(handoff_on) aria-label="Request Handoff" id="toggle-request_handoff" disabled[disabled] {}
+                            }
+                        }
+                    }
+                }
+                section class="card" {
+                    h2 { "Widget" }
+                    p class="muted small" { "Paste this tag before </body> on your site." }
+                    pre class="snippet" id="snippet" { (snippet) }
+                    button class="btn" type="button" data-copy="snippet" { "Copy snippet" }
+                }
+            }
+        }
+        section class="card" id="knowledge" {
+            h2 { "Knowledge base" }
+            @if !disabled {
+                // Uploaded by the page's script (with progress) straight to the API.
+                form id="upload" method="post" enctype="multipart/form-data" action=(format!("/api/v1/bots/{}/documents", bot.id)) {
+                    div class="actions" style="align-items:end" {
+                        div style="flex:1" {
+                            label for="doc-file" { "Upload a file (text, Markdown or HTML)" }
+                            input id="doc-file" type="file" name="file" accept=".txt,.md,.markdown,.html,.htm" required;
+                        }
+                        div style="flex:1" {
+                            label for="doc-title" { "Title (optional)" }
+                            input id="doc-title" type="text" name="title";
+                        }
+                        button class="btn primary" type="submit" { "Upload" }
+                    }
+                    div class="progress" id="upload-progress" { div {} }
+                    div class="hint" id="upload-status" {}
+                }
+            }
+            table style="margin-top:1rem" {
+                thead { tr { th { "Document" } th { "Format" } th { "Passages" } th {} } }
+                tbody {
+                    @for doc in &docs {
+                        tr {
+                            td { (doc.title) }
+                            td { span class="badge" { (doc.format) } }
+                            td { (doc.chunks) }
+                            td style="text-align:right" {
+                                @if !disabled {
+                                    form method="post" action=(format!("/bots/{}/documents/{}/delete", bot.id, doc.id)) {
+                                        (csrf_field(&caller))
+                                        button class="btn danger" type="submit" aria-label=(format!("Delete {}", doc.title)) { "Delete" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if docs.is_empty() { tr { td colspan="4" class="empty" { "No documents yet. The bot answers only from what you upload here." } } }
+                }
+            }
+            form method="get" action=(format!("/bots/{}", bot.id)) style="margin-top:1.25rem" {
+                label for="kb-search" { "Test a question" }
+                div class="actions" {
+                    input id="kb-search" type="search" name="q" value=(q.as_deref().unwrap_or("")) placeholder="How long does delivery take?" style="flex:1";
+                    button class="btn" type="submit" { "Search" }
+                }
+            }
+            @if let Some(q) = &q {
+                div id="search-results" {
+                    p class="small" {
+                        @match hits.first() {
+                            Some(best) if best.relevance >= RELEVANCE_THRESHOLD => { "The bot would answer “" (q) "” from " strong { (best.title) } "." }
+                            _ => { "The knowledge base has nothing relevant for “" (q) "”: the bot would hand off (or decline, if Request Handoff is off)." }
+                        }
+                    }
+                    @for hit in &hits {
+                        div class="result" {
+                            div { strong { (hit.title) } @if !hit.heading.is_empty() { " › " (hit.heading) } }
+                            div class="muted small score" { "relevance " (format!("{:.2}", hit.relevance)) " · BM25 " (format!("{:.2}", hit.score)) }
+                            div class="small" { (hit.body) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(&caller, Nav::Bots, &bot.name, pending, content))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<BotForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    let path = format!("/bots/{id}");
+    let patch = match form.body().into_patch() {
+        Ok(patch) => patch,
+        Err(err) => return Ok(back(&path, Err(err.to_string()))),
+    };
+    state
+        .store
+        .update_bot(caller.workspace_id(), &id, patch, state.clock.now_ms())
+        .await?;
+    Ok(back(&path, Ok("Settings saved.")))
+}
+
+#[derive(Deserialize)]
+struct ToggleForm {
+    csrf_token: String,
+    enabled: String,
+}
+
+async fn toggle(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path((id, slug)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ToggleForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    let enabled = form.enabled == "true";
+    let path = format!("/bots/{id}");
+    Ok(
+        match switch_tool(&state, caller.workspace_id(), &id, &slug, enabled).await {
+            Ok(_) if enabled => back(&path, Ok("Request Handoff is on for this bot.")),
+            Ok(_) => back(&path, Ok("Request Handoff is off for this bot.")),
+            Err(err) => back(&path, Err(err.message)),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+async fn delete_document(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path((id, doc)): Path<(String, String)>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    state
+        .store
+        .delete_document(caller.workspace_id(), &id, &doc)
+        .await?;
+    Ok(back(&format!("/bots/{id}"), Ok("Document deleted.")))
+}

@@ -1,0 +1,270 @@
+//! Tools → Handoffs: the queue with its tabs, and one handoff with its history. Actions (claim,
+//! reply, release, resolve) go to the JSON API from the page's script, so the page stays live.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Nav, Page, json_for_script, layout};
+use crate::domain::clock::rfc3339;
+use crate::domain::handoff::Status;
+use crate::error::ApiResult;
+use crate::http::extract::Caller;
+use crate::state::AppState;
+use crate::store::{HandoffFilter, HandoffRecord, MessageRecord};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/handoffs", get(list))
+        .route("/handoffs/{id}", get(view))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    tab: Option<String>,
+    bot: Option<String>,
+    order: Option<String>,
+}
+
+/// "4 min", "2 h", "3 d": how long someone has waited.
+pub fn waited(from_ms: i64, now_ms: i64) -> String {
+    let minutes = (now_ms - from_ms).max(0) / 60_000;
+    match minutes {
+        0 => "just now".to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h", m / 60),
+        m => format!("{} d", m / (24 * 60)),
+    }
+}
+
+fn hhmm(ms: i64) -> String {
+    rfc3339(ms)[11..16].to_owned()
+}
+
+fn reason_label(reason: &str) -> &'static str {
+    match reason {
+        "customer_request" => "Asked for a person",
+        "kb_miss" => "No answer in KB",
+        "bot_error" => "Bot error",
+        _ => "Other",
+    }
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "pending" => "Pending",
+        "in_progress" => "In progress",
+        _ => "Resolved",
+    }
+}
+
+/// The first sentence of a summary, for the queue.
+fn first_line(summary: &str) -> &str {
+    summary.find(". ").map_or(summary, |end| &summary[..=end])
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Markup> {
+    let tab = query
+        .tab
+        .as_deref()
+        .and_then(Status::parse)
+        .unwrap_or(Status::Pending);
+    let oldest_first = query.order.as_deref() == Some("oldest");
+    let bot = query.bot.filter(|b| !b.is_empty());
+    let filter = HandoffFilter {
+        status: Some(tab),
+        bot_id: bot.clone(),
+        oldest_first,
+        limit: 200,
+    };
+    let ws = caller.workspace_id();
+    let handoffs = state.store.list_handoffs(ws, &filter).await?;
+    let (pending, in_progress, resolved) = state.store.handoff_counts(ws).await?;
+    let bots = state.store.list_bots(ws).await?;
+    let seq = state.store.workspace_seq(ws).await?;
+    let now = state.clock.now_ms();
+    let tab_link = |status: Status, count: i64| {
+        let href = format!(
+            "/handoffs?tab={}&bot={}&order={}",
+            status.as_str(),
+            bot.as_deref().unwrap_or(""),
+            if oldest_first { "oldest" } else { "newest" }
+        );
+        html! {
+            a href=(href) class=[(status == tab).then_some("active")] data-tab=(status.as_str()) {
+                (status_label(status.as_str()))
+                span class="count" id=(format!("count-{}", status.as_str())) { (count) }
+            }
+        }
+    };
+    let content = html! {
+        div class="header" {
+            h1 { "Handoffs" }
+            div class="actions" {
+                button class="btn" id="enable-alerts" type="button" { "Enable alerts" }
+            }
+        }
+        div class="tabs" role="tablist" {
+            (tab_link(Status::Pending, pending))
+            (tab_link(Status::InProgress, in_progress))
+            (tab_link(Status::Resolved, resolved))
+        }
+        form class="actions" method="get" action="/handoffs" style="margin-bottom:1rem" {
+            input type="hidden" name="tab" value=(tab.as_str());
+            select name="bot" aria-label="Filter by bot" style="width:auto" data-autosubmit {
+                option value="" { "All bots" }
+                @for b in &bots {
+                    option value=(b.id) selected[bot.as_deref() == Some(b.id.as_str())] { (b.name) }
+                }
+            }
+            select name="order" aria-label="Order" style="width:auto" data-autosubmit {
+                option value="newest" selected[!oldest_first] { "Newest first" }
+                option value="oldest" selected[oldest_first] { "Oldest waiting first" }
+            }
+        }
+        div class="card" style="padding:0" {
+            table {
+                thead { tr { th { "Customer" } th { "Reason" } th { "Summary" } th { "Waiting" } th { "Holder" } } }
+                tbody id="handoff-list" data-seq=(seq) {
+                    @for h in &handoffs { (row(h, now)) }
+                    @if handoffs.is_empty() {
+                        tr { td colspan="5" class="empty" { "Nothing here. New requests appear live." } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(&caller, Nav::Handoffs, "Handoffs", pending, content))
+}
+
+fn row(h: &HandoffRecord, now: i64) -> Markup {
+    html! {
+        tr class="row" data-handoff=(h.id) {
+            td {
+                a class="open" href=(format!("/handoffs/{}", h.id)) { (h.customer_name) }
+                div { span class="badge channel" { (h.channel) } }
+            }
+            td { span class="badge reason" { (reason_label(&h.reason)) } }
+            td class="summary-line" { (first_line(&h.summary)) }
+            td class="waiting" data-since=(h.created_at) { (waited(h.created_at, now)) }
+            td { @match &h.claimed_by_name { Some(name) => (name), None => span class="muted" { "—" } } }
+        }
+    }
+}
+
+async fn view(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(id): Path<String>,
+) -> ApiResult<Markup> {
+    let ws = caller.workspace_id();
+    let handoff = state.store.handoff(ws, &id).await?;
+    let messages = state
+        .store
+        .messages_after(&handoff.conversation_id, 0, 10_000)
+        .await?;
+    let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let seq = state.store.workspace_seq(ws).await?;
+    let now = state.clock.now_ms();
+    let page = json!({
+        "handoff_id": handoff.id,
+        "conversation_id": handoff.conversation_id,
+        "status": handoff.status,
+        "holder_id": handoff.claimed_by,
+        "holder_name": handoff.claimed_by_name,
+        "seq": seq,
+    });
+    let content = html! {
+        script type="application/json" id="page-data" { (json_for_script(&page)) }
+        div class="header" {
+            div {
+                a href="/handoffs" class="small" { "← All handoffs" }
+                h1 style="margin-top:.4rem" { (handoff.customer_name) }
+                div class="actions" {
+                    span class=(format!("badge {}", handoff.status)) id="status-badge" { (status_label(&handoff.status)) }
+                    span class="badge reason" { (reason_label(&handoff.reason)) }
+                    span class="badge channel" { (handoff.channel) }
+                }
+            }
+            div class="actions" {
+                button class="btn primary" id="claim" type="button" hidden[handoff.status != "pending"] { "Claim" }
+                @if caller.is_admin() {
+                    button class="btn" id="release" type="button" hidden[handoff.status != "in_progress"] { "Release" }
+                }
+                button class="btn ok" id="resolve" type="button" hidden[handoff.status == "resolved"] { "Resolve" }
+            }
+        }
+        div class="banner" id="holder-banner" role="status" hidden[!claimed_by_other(&caller, &handoff)] {
+            @if let Some(name) = &handoff.claimed_by_name { (name) " has claimed this handoff." }
+        }
+        div class="flash error" id="action-error" role="alert" hidden {}
+        div class="grid2" style="grid-template-columns: 2fr 1fr" {
+            div {
+                div class="summary-box" {
+                    h2 { "Summary" }
+                    div id="summary" { (handoff.summary) }
+                }
+                div class="card" {
+                    h2 { "Conversation" }
+                    div class="conversation" id="conversation" aria-live="polite" {
+                        @for m in &messages { (message(m)) }
+                    }
+                    form class="composer" id="composer" {
+                        textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
+                        button class="btn primary" id="send" type="submit" { "Send" }
+                    }
+                    div class="hint" id="composer-hint" {}
+                }
+            }
+            div class="card" {
+                h2 { "Details" }
+                dl class="facts" {
+                    dt { "Customer" } dd { (handoff.customer_name) }
+                    @if let Some(phone) = &handoff.customer_phone { dt { "Phone" } dd { (phone) } }
+                    dt { "Channel" } dd { (handoff.channel) }
+                    dt { "Requested" } dd title=(rfc3339(handoff.created_at)) { (waited(handoff.created_at, now)) " ago" }
+                    dt { "Holder" } dd id="holder" { (handoff.claimed_by_name.as_deref().unwrap_or("nobody yet")) }
+                    @if let Some(at) = handoff.last_customer_at {
+                        dt { "Customer last wrote" } dd title=(rfc3339(at)) { (waited(at, now)) " ago" }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        &caller,
+        Nav::Handoffs,
+        &handoff.customer_name,
+        pending,
+        content,
+    ))
+}
+
+fn claimed_by_other(caller: &Caller, handoff: &HandoffRecord) -> bool {
+    handoff.status == "in_progress"
+        && handoff.claimed_by.as_deref() != Some(caller.user.id.as_str())
+}
+
+fn message(m: &MessageRecord) -> Markup {
+    html! {
+        div class=(format!("msg {}", m.author)) data-message=(m.id) data-seq=(m.seq) {
+            @if m.author != "system" {
+                div class="meta" {
+                    span { (m.author_name) }
+                    span title=(rfc3339(m.created_at)) { (hhmm(m.created_at)) }
+                    @if let Some(status) = &m.delivery_status {
+                        span class="delivery" data-delivery=(m.id) { (status) }
+                    }
+                }
+            }
+            div class="text" { (m.text) }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Workspace settings as named JSON documents.
+
+use super::{Store, StoreResult};
+
+impl Store {
+    pub async fn setting(&self, workspace_id: &str, name: &str) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT value FROM workspace_settings WHERE workspace_id = $1 AND name = $2",
+        )
+        .bind(workspace_id)
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(value,)| value))
+    }
+
+    pub async fn put_setting(
+        &self,
+        workspace_id: &str,
+        name: &str,
+        value: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO workspace_settings (workspace_id, name, value, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, name) \
+             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(workspace_id)
+        .bind(name)
+        .bind(value)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

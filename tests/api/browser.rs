@@ -1,0 +1,647 @@
+//! The dashboard and the widget in a real browser: Debian's Chromium, headless, driven over
+//! WebDriver (chromedriver). Each test starts its own chromedriver; each person in a test gets
+//! their own browser session (a separate profile, so separate cookies and storage). Missing
+//! Chromium is a failure, not a skip: `scripts/test` installs it.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{Shop, TestApp, eventually, spawn_app};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A chromedriver process, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists(),
+        "Chromium and chromedriver are needed for the browser tests: \
+         apt-get install chromium chromium-driver (scripts/test does it)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    eventually(|| async {
+        reqwest::get(format!("{}/status", driver.url))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    driver
+}
+
+/// One person's browser.
+struct Browser {
+    client: Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn open(driver: &Driver) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("a Chromium session");
+        Browser {
+            client,
+            _profile: profile,
+        }
+    }
+
+    async fn go(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    /// Waits (up to ten seconds) for an element.
+    async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap();
+    }
+
+    /// Runs JavaScript in the page and returns its value.
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Waits until the JavaScript expression is true.
+    async fn until(&self, what: &str, expression: &str) {
+        let script = format!("return !!({expression});");
+        for _ in 0..200 {
+            if self.js(&script).await == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting until {what}: {expression}");
+    }
+
+    async fn login(&self, app: &TestApp, email: &str, password: &str) {
+        self.go(&app.url("/login")).await;
+        self.type_into("#email", email).await;
+        self.type_into("#password", password).await;
+        self.click("button[type=submit]").await;
+        self.find("nav.sidebar").await;
+    }
+
+    /// Saves a screenshot under `test-artifacts/screenshots/`.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// A customer-facing page on another origin than Baton, with the widget tag on it, as a
+/// business's site would have.
+async fn host_page(app: &TestApp, widget_key: &str) -> String {
+    let html = format!(
+        "<!doctype html><html><head><title>Shop</title><style>body{{font:16px serif}} \
+         .msg,button{{color:red!important;display:none!important}}</style></head><body>\
+         <h1>Our shop</h1><script src=\"{}/widget.js\" data-bot=\"{widget_key}\" async></script>\
+         </body></html>",
+        app.url("")
+    );
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, page).await });
+    format!("http://{addr}/")
+}
+
+/// JavaScript that reaches into the widget's shadow root.
+fn widget(css: &str) -> String {
+    format!("document.querySelector('[data-baton-widget]').shadowRoot.querySelector('{css}')")
+}
+
+fn widget_all(css: &str) -> String {
+    format!(
+        "Array.from(document.querySelector('[data-baton-widget]').shadowRoot.querySelectorAll('{css}'))"
+    )
+}
+
+async fn widget_say(customer: &Browser, text: &str) {
+    customer
+        .until(
+            "the widget is ready",
+            &format!(
+                "{} && {}",
+                widget(".input"),
+                widget(".name") + ".textContent"
+            ),
+        )
+        .await;
+    let text = serde_json::to_string(text).unwrap();
+    customer
+        .js(&format!(
+            "const i = {}; i.value = {text}; {}.requestSubmit(); return true;",
+            widget(".input"),
+            widget(".form")
+        ))
+        .await;
+}
+
+async fn open_widget(customer: &Browser) {
+    customer
+        .until("the launcher shows", &widget(".launcher"))
+        .await;
+    customer
+        .js(&format!("{}.click(); return true;", widget(".launcher")))
+        .await;
+    customer
+        .until("the panel opens", &format!("!{}.hidden", widget(".panel")))
+        .await;
+}
+
+async fn agent(app: &TestApp, shop: &Shop, email: &str, name: &str) {
+    let (status, body) = shop
+        .owner
+        .post(
+            "/api/v1/agents",
+            json!({"email": email, "name": name, "password": "agent-password-1", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let _ = app;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_loop_with_a_mouse_in_two_browsers() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    agent(&app, &shop, "sam@shop.test", "Sam Rivera").await;
+    let driver = driver().await;
+    let site = host_page(&app, &shop.widget_key).await;
+
+    // The agent watches the queue before anything happens.
+    let agent = Browser::open(&driver).await;
+    agent.login(&app, "sam@shop.test", "agent-password-1").await;
+    agent.go(&app.url("/handoffs")).await;
+    agent.find("#handoff-list").await;
+    agent.screenshot("01-handoffs-empty").await;
+
+    // The customer asks on the shop's site, and the bot answers from the knowledge base.
+    let customer = Browser::open(&driver).await;
+    customer.go(&site).await;
+    open_widget(&customer).await;
+    widget_say(&customer, "How long does standard delivery take?").await;
+    customer
+        .until(
+            "the bot answers",
+            &format!(
+                "{}.some(m => m.textContent.includes('3 to 5 business days'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    // The host page's CSS cannot reach inside the widget.
+    let visible = customer
+        .js(&format!(
+            "return getComputedStyle({}).display;",
+            widget(".msg.bot")
+        ))
+        .await;
+    assert_ne!(visible, json!("none"));
+
+    widget_say(&customer, "I want to talk to a person").await;
+    customer
+        .until(
+            "the bot says the team is coming",
+            &format!(
+                "{}.some(m => m.textContent.includes('within 2 hours'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    customer
+        .until(
+            "the header says so",
+            &format!(
+                "{}.textContent.includes('Connecting you')",
+                widget(".status")
+            ),
+        )
+        .await;
+    customer.screenshot("02-widget-handoff-requested").await;
+
+    // It appears in the agent's Pending tab without a reload.
+    agent
+        .until(
+            "the new handoff appears live",
+            "document.querySelectorAll('#handoff-list tr[data-handoff]').length === 1",
+        )
+        .await;
+    agent
+        .until(
+            "the count moves",
+            "document.getElementById('count-pending').textContent === '1'",
+        )
+        .await;
+    agent.screenshot("03-handoffs-pending").await;
+    agent.click("#handoff-list tr[data-handoff] a.open").await;
+    agent.find("#summary").await;
+    let summary = agent.find("#summary").await.text().await.unwrap();
+    assert!(summary.contains("asked for a person"), "{summary}");
+
+    // Claim, reply; the customer sees the reply live with the agent's name.
+    agent.click("#claim").await;
+    agent
+        .until(
+            "the claim shows",
+            "document.getElementById('status-badge').textContent === 'In progress'",
+        )
+        .await;
+    agent
+        .until(
+            "the reply box opens",
+            "!document.getElementById('reply-text').disabled",
+        )
+        .await;
+    agent
+        .type_into("#reply-text", "Hi, Sam here. Let me check your order.")
+        .await;
+    agent.click("#send").await;
+    customer
+        .until(
+            "the agent's reply arrives",
+            &format!(
+                "{}.some(m => m.textContent.includes('Let me check your order'))",
+                widget_all(".msg.agent")
+            ),
+        )
+        .await;
+    let who = customer
+        .js(&format!(
+            "return {}.textContent;",
+            widget(".msg.agent .who")
+        ))
+        .await;
+    assert_eq!(who, json!("Sam Rivera"));
+    customer
+        .until(
+            "the header names the agent",
+            &format!("{}.textContent.includes('Sam Rivera')", widget(".status")),
+        )
+        .await;
+    customer.screenshot("04-widget-agent-reply").await;
+
+    // The customer answers; the agent sees it live, and the delivery status of the reply.
+    widget_say(&customer, "Thanks! It is order #A1234.").await;
+    agent
+        .until("the customer's message arrives", "Array.from(document.querySelectorAll('.msg.customer')).some(m => m.textContent.includes('#A1234'))")
+        .await;
+    agent.until("the reply shows as delivered", "Array.from(document.querySelectorAll('.delivery')).some(d => d.textContent === 'delivered')").await;
+    agent.screenshot("05-handoff-conversation").await;
+
+    // Resolve: the bot answers the next question again.
+    agent.click("#resolve").await;
+    agent
+        .until(
+            "it is resolved",
+            "document.getElementById('status-badge').textContent === 'Resolved'",
+        )
+        .await;
+    widget_say(&customer, "Is shipping free?").await;
+    customer
+        .until(
+            "the bot is back",
+            &format!(
+                "{}.some(m => m.textContent.includes('$50'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    customer.screenshot("06-widget-bot-again").await;
+    agent.close().await;
+    customer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_two_agents_race_the_loser_sees_who_won_at_once() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    agent(&app, &shop, "ana@shop.test", "Ana").await;
+    agent(&app, &shop, "bo@shop.test", "Bo").await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("connect me to customer service").await;
+    let handoff = eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
+    let page = app.url(&format!("/handoffs/{}", handoff["id"].as_str().unwrap()));
+    let driver = driver().await;
+    let ana = Browser::open(&driver).await;
+    let bo = Browser::open(&driver).await;
+    ana.login(&app, "ana@shop.test", "agent-password-1").await;
+    bo.login(&app, "bo@shop.test", "agent-password-1").await;
+    ana.go(&page).await;
+    bo.go(&page).await;
+    ana.find("#claim").await;
+    bo.find("#claim").await;
+
+    // Both click; exactly one wins, and the other's page says who at once.
+    let _ = tokio::join!(ana.click("#claim"), bo.click("#claim"));
+    for browser in [&ana, &bo] {
+        browser
+            .until(
+                "the page settles",
+                "document.getElementById('status-badge').textContent === 'In progress'",
+            )
+            .await;
+    }
+    let ana_holds = ana
+        .js("return document.getElementById('holder-banner').hidden;")
+        .await
+        == json!(true);
+    let (loser, winner) = if ana_holds {
+        (&bo, "Ana")
+    } else {
+        (&ana, "Bo")
+    };
+    loser
+        .until(
+            "the loser sees the winner",
+            &format!("document.getElementById('holder-banner').textContent.includes('{winner}')"),
+        )
+        .await;
+    loser
+        .until(
+            "the loser cannot reply",
+            "document.getElementById('reply-text').disabled",
+        )
+        .await;
+    assert_eq!(
+        loser
+            .js("return document.getElementById('claim').hidden;")
+            .await,
+        json!(true)
+    );
+    loser.screenshot("07-handoff-claimed-by-other").await;
+    ana.close().await;
+    bo.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_from_a_customer_is_shown_as_text_and_runs_nothing() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let evil = "<img src=x onerror=alert(1)><script>alert(2)</script> get me a human";
+    visitor.say(evil).await;
+    let handoff = eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
+    let driver = driver().await;
+    let admin = Browser::open(&driver).await;
+    admin
+        .login(
+            &app,
+            crate::helpers::OWNER_EMAIL,
+            crate::helpers::OWNER_PASSWORD,
+        )
+        .await;
+    // Any alert() would leave a dialog open and fail the next WebDriver command.
+    admin.go(&app.url("/handoffs")).await;
+    admin.find("#handoff-list tr[data-handoff]").await;
+    admin
+        .go(&app.url(&format!("/handoffs/{}", handoff["id"].as_str().unwrap())))
+        .await;
+    let shown = admin
+        .find("#conversation .msg.customer .text")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown, evil);
+    assert_eq!(
+        admin
+            .js("return document.querySelectorAll('main img, main script:not(#page-data)').length;")
+            .await,
+        json!(0)
+    );
+    // A message arriving live is text too.
+    visitor
+        .say("<b>bold?</b><img src=y onerror=alert(3)>")
+        .await;
+    admin
+        .until("the live message arrives", "Array.from(document.querySelectorAll('.msg.customer .text')).some(t => t.textContent.includes('<b>bold?</b>'))")
+        .await;
+    assert_eq!(
+        admin
+            .js("return document.querySelectorAll('main img, main b').length;")
+            .await,
+        json!(0)
+    );
+    // A Content-Security-Policy forbids inline script on dashboard pages.
+    let response = reqwest::get(app.url("/login")).await.unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"));
+    assert_eq!(script_src, Some("script-src 'self'"), "{csp}");
+    admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_keeps_the_conversation_across_a_reload() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let site = host_page(&app, &shop.widget_key).await;
+    let customer = Browser::open(&driver).await;
+    customer.go(&site).await;
+    open_widget(&customer).await;
+    widget_say(&customer, "Can I return unworn items?").await;
+    customer
+        .until(
+            "the bot answers",
+            &format!(
+                "{}.some(m => m.textContent.includes('30 days'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+
+    customer.client.refresh().await.unwrap();
+    open_widget(&customer).await;
+    customer
+        .until(
+            "the history is back",
+            &format!(
+                "{}.some(m => m.textContent.includes('Can I return unworn items?'))",
+                widget_all(".msg.customer")
+            ),
+        )
+        .await;
+    widget_say(&customer, "Is shipping free?").await;
+    customer
+        .until(
+            "the same conversation goes on",
+            &format!(
+                "{}.some(m => m.textContent.includes('$50'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    let customers = customer
+        .js(&format!("return {}.length;", widget_all(".msg.customer")))
+        .await;
+    assert_eq!(customers, json!(2));
+    // Phone-sized: the panel takes the whole screen.
+    customer.client.set_window_size(390, 844).await.unwrap();
+    let width = customer
+        .js(&format!(
+            "return {}.getBoundingClientRect().width;",
+            widget(".panel")
+        ))
+        .await;
+    assert!(width.as_f64().unwrap() >= 370.0, "{width}");
+    customer.screenshot("08-widget-phone").await;
+    // Escape closes it and gives focus back to the launcher.
+    customer.js(&format!("{}.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Escape', bubbles: true}})); return true;", widget(".panel"))).await;
+    customer
+        .until("the panel closes", &format!("{}.hidden", widget(".panel")))
+        .await;
+    customer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Shop helper").await;
+    let bot_id = bot["id"].as_str().unwrap();
+    let driver = driver().await;
+    let admin = Browser::open(&driver).await;
+    admin
+        .login(
+            &app,
+            crate::helpers::OWNER_EMAIL,
+            crate::helpers::OWNER_PASSWORD,
+        )
+        .await;
+
+    // Not installed yet: the bot page points to the marketplace.
+    admin.go(&app.url(&format!("/bots/{bot_id}"))).await;
+    admin.find("#tools a[href='/marketplace']").await;
+    admin.click("#tools a[href='/marketplace']").await;
+    admin
+        .click("[data-tool=request_handoff] button.primary")
+        .await;
+    admin
+        .find("[data-tool=request_handoff] .badge.resolved")
+        .await;
+    admin.screenshot("09-marketplace").await;
+
+    admin.go(&app.url(&format!("/bots/{bot_id}"))).await;
+    admin.click("#toggle-request_handoff").await;
+    admin.find("#toggle-request_handoff.on").await;
+    let (_, read) = owner.get(&format!("/api/v1/bots/{bot_id}")).await;
+    assert_eq!(read["tools"], json!(["request_handoff"]));
+
+    // Upload a document through the page, with the search box finding it.
+    let file = tempfile::Builder::new().suffix(".md").tempfile().unwrap();
+    std::fs::write(
+        file.path(),
+        "# Gift wrapping\n\nWe gift-wrap any order for $3.",
+    )
+    .unwrap();
+    admin
+        .find("#doc-file")
+        .await
+        .send_keys(&file.path().display().to_string())
+        .await
+        .unwrap();
+    admin.click("#upload button[type=submit]").await;
+    admin
+        .until(
+            "the upload lands",
+            "document.body.textContent.includes('passages')",
+        )
+        .await;
+    admin.type_into("#kb-search", "gift wrap").await;
+    admin.click("#kb-search + button").await;
+    admin.find("#search-results .result").await;
+    admin.screenshot("10-bot-settings").await;
+
+    admin.go(&app.url("/marketplace")).await;
+    admin
+        .click("[data-tool=request_handoff] button.danger")
+        .await;
+    admin
+        .find("[data-tool=request_handoff] button.primary")
+        .await;
+    let (_, read) = owner.get(&format!("/api/v1/bots/{bot_id}")).await;
+    assert_eq!(read["tools"], json!([]));
+    admin.close().await;
+}
