@@ -45,7 +45,6 @@ impl Default for Template {
     }
 }
 
-
 /// A phone number in international form: `+` and 8 to 15 digits; spaces and dashes dropped.
 pub fn parse_phone(raw: &str) -> Result<String, ParseError> {
     let compact: String = raw

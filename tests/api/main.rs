@@ -7,6 +7,7 @@ mod accounts;
 mod bots;
 mod browser;
 mod cli;
+mod dashboard;
 mod demo;
 mod handoff;
 mod input;

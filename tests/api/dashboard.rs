@@ -1,0 +1,99 @@
+//! Dashboard pages over plain HTTP: login walls, CSRF, and the notification settings behind the
+//! Settings → Notifications form.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{code, spawn_app};
+
+#[tokio::test]
+async fn pages_send_strangers_to_the_login_page() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for page in [
+        "/handoffs",
+        "/bots",
+        "/marketplace",
+        "/agents",
+        "/settings/notifications",
+    ] {
+        let response = client.get(app.url(page)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with("/login?next="), "{location}");
+    }
+    let login = client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_csrf_token_changes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let response = owner
+        .client
+        .post(app.url("/marketplace/request_handoff"))
+        .form(&[("csrf_token", "forged"), ("action", "add")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (_, catalogue) = owner.get("/api/v1/marketplace").await;
+    assert_eq!(catalogue[0]["installed"], false);
+
+    // With the token from the session, the same form works.
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap();
+    let response = owner
+        .client
+        .post(app.url("/marketplace/request_handoff"))
+        .form(&[("csrf_token", token), ("action", "add")])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let (_, catalogue) = owner.get("/api/v1/marketplace").await;
+    assert_eq!(catalogue[0]["installed"], true);
+}
+
+#[tokio::test]
+async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (status, defaults) = owner.get("/api/v1/settings/notifications").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(defaults["whatsapp"]["enabled"], false);
+    assert_eq!(defaults["whatsapp"]["template"]["name"], "new_handoff");
+
+    let wanted = json!({"whatsapp": {"enabled": true, "channel_id": "ch_1",
+        "recipients": ["+49 151 1234-5678", "+14155550123"],
+        "template": {"name": "handoff_alert", "language": "de"}}});
+    let (status, saved) = owner.put("/api/v1/settings/notifications", wanted).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        saved["whatsapp"]["recipients"],
+        json!(["+4915112345678", "+14155550123"])
+    );
+    let (_, read) = owner.get("/api/v1/settings/notifications").await;
+    assert_eq!(read, saved);
+
+    let (status, body) = owner
+        .put(
+            "/api/v1/settings/notifications",
+            json!({"whatsapp": {"enabled": false, "recipients": ["0151 not international"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "validation_failed");
+    assert_eq!(owner.get("/api/v1/settings/notifications").await.1, saved);
+
+    let agent = app.member(&owner, "agent@shop.test", "agent").await;
+    let (status, _) = agent.put("/api/v1/settings/notifications", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let other = app.other_workspace("olga@other.test").await;
+    let (_, theirs) = other.get("/api/v1/settings/notifications").await;
+    assert_eq!(theirs["whatsapp"]["recipients"], json!([]));
+}
