@@ -138,7 +138,8 @@
 
   function showError(error) {
     var box = $("action-error");
-    box.textContent = error ? error.message : "";
+    var text = error ? error.message : "";
+    box.textContent = text.charAt(0).toUpperCase() + text.slice(1);
     box.hidden = !error;
   }
 
