@@ -6,6 +6,7 @@
 use tracing::Instrument;
 
 use crate::bot::{Reply, Turn, decline_text, handoff_text};
+use crate::channels::{notify, whatsapp};
 use crate::domain::handoff::Reason;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
@@ -84,7 +85,17 @@ pub async fn bot_turn(
         history: &history,
         message: &message.text,
     };
-    let reply = match state.responder.respond(turn).await {
+    let reply = if message.kind == "reaction" {
+        // A thumbs-up needs no answer.
+        return Ok(Outcome::Dropped);
+    } else if !whatsapp::bot_readable(&message.kind) {
+        Ok(Reply::Answer(
+            "Thanks! I can only read text messages: could you type your question?".to_owned(),
+        ))
+    } else {
+        state.responder.respond(turn).await
+    };
+    let reply = match reply {
         Ok(reply) => reply,
         Err(err) => {
             tracing::warn!(error = %err, "responder failed");
@@ -124,6 +135,10 @@ pub async fn bot_turn(
             match opened {
                 Some((message, handoff)) => {
                     tracing::info!(handoff_id = %handoff.id, reason = reason.as_str(), "handed off");
+                    // Telling agents must never hold up or undo the handoff.
+                    if let Err(err) = notify::handoff_created(state, &handoff).await {
+                        tracing::error!(error = %err, handoff_id = %handoff.id, "could not queue agent notifications");
+                    }
                     Outcome::HandedOff(message)
                 }
                 None => Outcome::Dropped,
@@ -140,6 +155,7 @@ pub async fn bot_turn(
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
     };
+    state.outbox_wake.notify_one();
     if matches!(outcome, Outcome::Dropped) {
         tracing::info!("bot reply dropped: the conversation changed hands while it was computed");
     }

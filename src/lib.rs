@@ -10,6 +10,8 @@
 //! - [`marketplace`]: the catalogue of tools a workspace can add to its bots.
 //! - [`knowledge`]: documents cut into passages, indexed per bot with tantivy, quoted.
 //! - [`bot`]: the `Responder` (built-in: human-request detection, KB answers, summaries).
+//! - [`channels`]: WhatsApp (webhooks, the Graph API client) and the outbox that delivers.
+//! - [`crypto`]: channel secrets encrypted at rest.
 //! - [`conversation`]: the loop every channel shares: store, answer, or stay silent.
 //! - [`demo`]: the seeded workspace `baton demo` starts with.
 //! - [`realtime`]: resumable WebSocket event streams over the event log.
@@ -23,8 +25,10 @@ pub mod accounts;
 pub mod auth;
 pub mod bench;
 pub mod bot;
+pub mod channels;
 pub mod config;
 pub mod conversation;
+pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
@@ -53,6 +57,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = http::router(state.clone());
     realtime::relay::spawn(&state);
+    channels::outbox::spawn(&state);
     let draining = state.clone();
     axum::serve(
         listener,

@@ -26,6 +26,10 @@ pub struct AppState {
     pub knowledge: KnowledgeBase,
     /// The bot's brain: built-in unless an LLM is configured.
     pub responder: Arc<dyn Responder>,
+    /// Wakes the outbox worker when something was queued.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The WhatsApp Graph API client.
+    pub whatsapp: Arc<crate::channels::whatsapp::Graph>,
     /// The demo bot's widget key, under `baton demo`: the `/demo` page embeds it.
     pub demo_widget_key: Option<String>,
     /// Flips to `true` when the server starts draining, so long-lived sockets can close.
@@ -63,6 +67,9 @@ impl AppState {
         let first_start = crate::accounts::ensure_owner(&store, &config, &clock).await?;
         let (shutdown_tx, shutdown) = watch::channel(false);
         let knowledge = KnowledgeBase::default();
+        let whatsapp = Arc::new(crate::channels::whatsapp::Graph::new(
+            &config.whatsapp_graph_url,
+        ));
         let responder: Arc<dyn Responder> =
             Arc::new(BuiltinResponder::new(store.clone(), knowledge.clone()));
         let state = AppState {
@@ -74,6 +81,8 @@ impl AppState {
             secret_key,
             metrics: metrics_handle(),
             demo_widget_key: None,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            whatsapp,
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         };

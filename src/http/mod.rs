@@ -6,6 +6,7 @@ mod assets;
 mod dashboard;
 pub mod extract;
 mod metrics;
+pub mod webhooks;
 pub mod widget;
 
 use axum::Router;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .nest("/api/v1", api::router())
         .merge(widget::router())
+        .merge(webhooks::router())
         .merge(dashboard::router())
         .merge(assets::router())
         // A route layer runs after routing, so the route pattern is known for the labels.

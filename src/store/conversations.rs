@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreResult, WorkspaceTx};
+use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx};
 use crate::domain::new_id;
 use crate::views::message_event;
 
@@ -63,6 +63,8 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
     pub external_id: Option<&'a str>,
     pub delivery_status: Option<&'a str>,
+    /// For a WhatsApp template message: `{name, language, parameters}`.
+    pub template: Option<&'a serde_json::Value>,
 }
 
 impl<'a> NewMessage<'a> {
@@ -75,6 +77,7 @@ impl<'a> NewMessage<'a> {
             text,
             external_id: None,
             delivery_status: None,
+            template: None,
         }
     }
 }
@@ -339,13 +342,20 @@ pub(super) async fn load_conversation(
     .ok_or(StoreError::NotFound("conversation"))
 }
 
-/// Inserts a message and its `message.created` event.
+/// Inserts a message and its `message.created` event. Bot and agent messages in a WhatsApp
+/// conversation are queued for delivery in the same transaction, so none is ever stored
+/// without also being on its way.
 pub(super) async fn insert_message(
     tx: &mut WorkspaceTx,
     conversation: &ConversationRecord,
-    message: NewMessage<'_>,
+    mut message: NewMessage<'_>,
     now: i64,
 ) -> StoreResult<MessageRecord> {
+    let outbound_whatsapp =
+        conversation.channel == "whatsapp" && matches!(message.author, "bot" | "agent");
+    if outbound_whatsapp {
+        message.delivery_status = Some("queued");
+    }
     let seq = tx.next_seq().await?;
     let record = MessageRecord {
         id: new_id("msg"),
@@ -388,5 +398,19 @@ pub(super) async fn insert_message(
         now,
     )
     .await?;
+    if outbound_whatsapp {
+        let payload = serde_json::json!({
+            "conversation_id": conversation.id,
+            "text": record.text,
+            "template": message.template,
+        });
+        let delivery = NewDelivery {
+            kind: "whatsapp.message",
+            message_id: Some(&record.id),
+            handoff_id: None,
+            payload: payload.to_string(),
+        };
+        super::channels::enqueue(tx, delivery, now).await?;
+    }
     Ok(record)
 }

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod bots;
+mod channels;
 mod conversations;
 mod events;
 mod handoffs;
@@ -25,6 +26,7 @@ use tokio::sync::broadcast;
 
 pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRecord};
 pub use bots::{BotPatch, BotRecord, NewBot};
+pub use channels::{ChannelRecord, NewDelivery, OutboxRecord, status_rank};
 pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
 };

@@ -170,12 +170,18 @@ impl TestApp {
 
     /// Another Baton node on the same database, as a second server behind a load balancer.
     pub async fn second_node(&self) -> TestApp {
-        let settings = Settings {
+        self.second_node_with(|_| {}).await
+    }
+
+    /// Another node on the same database (or this one restarted), with adjusted settings.
+    pub async fn second_node_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings {
             database_url: Some(self.state.config.database_url.expose().to_owned()),
             data_dir: Some(self.state.config.data_dir.clone()),
             secret_key: Some("test-secret-key".to_owned()),
             ..Settings::default()
         };
+        adjust(&mut settings);
         start(settings, None).await
     }
 

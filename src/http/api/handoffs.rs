@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::MessageText;
+use crate::domain::clock::rfc3339;
 use crate::domain::handoff::{Action, Actor, Refusal, Status};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, Caller};
 use crate::state::AppState;
 use crate::store::{HandoffFilter, NewMessage, StoreError};
@@ -77,8 +78,27 @@ async fn read(
         .store
         .messages_after(&handoff.conversation_id, 0, 10_000)
         .await?;
+    let notifications = state
+        .store
+        .handoff_deliveries(caller.workspace_id(), &handoff.id)
+        .await?;
     let mut body = json!(HandoffView::from(&handoff));
     body["messages"] = json!(messages.iter().map(MessageView::from).collect::<Vec<_>>());
+    body["notifications"] = json!(
+        notifications
+            .iter()
+            .map(|n| {
+                let payload: Value = serde_json::from_str(&n.payload).unwrap_or_default();
+                let status = match (n.done_at, &n.last_error) {
+                    (Some(_), None) => "sent",
+                    (Some(_), Some(_)) => "failed",
+                    (None, _) => "pending",
+                };
+                json!({"to": payload["to"], "status": status, "error": n.last_error,
+                   "by_template": payload.get("template").is_some(), "attempts": n.attempts})
+            })
+            .collect::<Vec<_>>()
+    );
     Ok(Json(body))
 }
 
@@ -160,18 +180,62 @@ async fn resolve(
 
 #[derive(Deserialize)]
 struct ReplyBody {
-    text: String,
+    text: Option<String>,
+    /// An approved WhatsApp template, for when the 24-hour window is closed.
+    template: Option<TemplateBody>,
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct TemplateBody {
+    name: String,
+    language: String,
+    #[serde(default)]
+    parameters: Vec<String>,
 }
 
 /// Stores the agent's reply, then it is delivered on the customer's channel; the response
-/// carries the message with its delivery status.
+/// carries the message with its delivery status. On WhatsApp, free text is refused before
+/// sending once the customer's 24-hour window has closed; a template may still go.
 async fn reply(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
-    let text = MessageText::parse(&body.text)?;
+    let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
+    let now = state.clock.now_ms();
+    let (text, kind, template) = match (body.text, body.template) {
+        (_, Some(template)) => {
+            if handoff.channel != "whatsapp" {
+                return Err(ApiError::validation(
+                    "template: templates are for WhatsApp conversations",
+                ));
+            }
+            if template.name.trim().is_empty() || template.language.trim().is_empty() {
+                return Err(ApiError::validation(
+                    "template: needs a name and a language",
+                ));
+            }
+            let text = format!("Template “{}” ({})", template.name, template.language);
+            (text, "template", Some(json!(template)))
+        }
+        (Some(text), None) => {
+            let text = MessageText::parse(&text)?;
+            let window_open = handoff
+                .last_customer_at
+                .is_some_and(|at| now - at < crate::channels::notify::WINDOW_MS);
+            if handoff.channel == "whatsapp" && !window_open {
+                return Err(ApiError::new(
+                    Code::WindowClosed,
+                    "the customer last wrote more than 24 hours ago: WhatsApp only allows an \
+                     approved template now",
+                )
+                .with_details(json!({"last_customer_at": handoff.last_customer_at.map(rfc3339)})));
+            }
+            (text.as_str().to_owned(), "text", None)
+        }
+        (None, None) => return Err(ApiError::validation("text: is required")),
+    };
     let actor = Actor {
         user_id: &caller.user.id,
         is_admin: caller.is_admin(),
@@ -179,18 +243,15 @@ async fn reply(
     let message = NewMessage {
         user_id: Some(&caller.user.id),
         delivery_status: Some("sent"),
-        ..NewMessage::text("agent", &caller.user.name, text.as_str())
+        kind,
+        template: template.as_ref(),
+        ..NewMessage::text("agent", &caller.user.name, &text)
     };
     let stored = state
         .store
-        .add_agent_message(
-            caller.workspace_id(),
-            &id,
-            actor,
-            message,
-            state.clock.now_ms(),
-        )
+        .add_agent_message(caller.workspace_id(), &id, actor, message, now)
         .await;
+    state.outbox_wake.notify_one();
     match stored {
         Ok((_, message)) => Ok((StatusCode::CREATED, Json(MessageView::from(&message)))),
         Err(err) => Err(name_holder(&state, &caller, err).await),

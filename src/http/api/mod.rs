@@ -3,6 +3,7 @@
 mod agents;
 mod auth;
 pub(crate) mod bots;
+pub(crate) mod channels;
 pub(crate) mod documents;
 mod events;
 mod handoffs;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(marketplace::router())
         .merge(settings::router())
+        .merge(channels::router())
 }
 
 /// A user as the API shows them: never their password hash.

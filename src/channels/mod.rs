@@ -1,0 +1,116 @@
+//! Channels other than the widget: WhatsApp ([`whatsapp`]), the outbox worker that delivers
+//! to them ([`outbox`]), and agent notifications of new handoffs ([`notify`]). Customer
+//! messages from any channel go through the same loop as the widget's
+//! ([`crate::conversation`]).
+
+pub mod notify;
+pub mod outbox;
+pub mod whatsapp;
+
+use serde_json::Value;
+
+use crate::conversation;
+use crate::state::AppState;
+use crate::store::{ChannelRecord, NewMessage, StoreError};
+use whatsapp::{Inbound, Number};
+
+/// What a webhook body held, once processed.
+#[derive(Debug, Default)]
+pub struct Processed {
+    pub stored: usize,
+    pub duplicates: usize,
+    pub statuses: usize,
+}
+
+/// Stores every customer message of a WhatsApp webhook (idempotently on wamid), applies every
+/// status, and starts the bot where it should answer.
+pub async fn receive_whatsapp(
+    state: &AppState,
+    channel: &ChannelRecord,
+    number: &Number,
+    body: &Value,
+) -> Result<Processed, StoreError> {
+    let (inbound, statuses) = whatsapp::parse(body);
+    let mut processed = Processed::default();
+    let now = state.clock.now_ms();
+    for message in inbound {
+        if notify::is_agent_number(state, &channel.workspace_id, message.phone.as_deref()).await? {
+            notify::agent_wrote(state, &channel.workspace_id, message.phone.as_deref(), now)
+                .await?;
+            mark_read(state, number, &message, false);
+            continue;
+        }
+        match store_inbound(state, channel, &message).await? {
+            Some(bot_answers) => {
+                processed.stored += 1;
+                mark_read(state, number, &message, bot_answers);
+            }
+            None => processed.duplicates += 1,
+        }
+    }
+    for status in statuses {
+        if let Some(id) = state
+            .store
+            .message_by_external_id(&channel.workspace_id, &status.wamid)
+            .await?
+        {
+            state
+                .store
+                .set_delivery_status(
+                    &channel.workspace_id,
+                    &id,
+                    &status.status,
+                    status.error.as_deref(),
+                    None,
+                    now,
+                )
+                .await?;
+            processed.statuses += 1;
+        }
+    }
+    Ok(processed)
+}
+
+/// Stores one inbound message; `Some(bot_answers)` when new, `None` for a redelivery.
+async fn store_inbound(
+    state: &AppState,
+    channel: &ChannelRecord,
+    message: &Inbound,
+) -> Result<Option<bool>, StoreError> {
+    let now = state.clock.now_ms();
+    let contact = state
+        .store
+        .upsert_contact(
+            &channel.workspace_id,
+            "whatsapp",
+            &message.contact_key,
+            &message.name,
+            message.phone.as_deref(),
+            now,
+        )
+        .await?;
+    let conversation = state
+        .store
+        .conversation_for(&contact, &channel.bot_id, Some(&channel.id), now)
+        .await?;
+    let new = NewMessage {
+        kind: &message.kind,
+        external_id: Some(&message.wamid),
+        ..NewMessage::text("customer", &contact.name, &message.text)
+    };
+    let stored = conversation::receive(state, &conversation, new).await?;
+    Ok(stored.map(|s| s.conversation.active_handoff_id.is_none() && message.kind != "reaction"))
+}
+
+/// Tells WhatsApp the message was read (and that a reply is being typed, when the bot will
+/// answer). Best effort: a failure here loses nothing.
+fn mark_read(state: &AppState, number: &Number, message: &Inbound, typing: bool) {
+    let graph = state.whatsapp.clone();
+    let number = number.clone();
+    let body = whatsapp::read_body(&message.wamid, typing);
+    tokio::spawn(async move {
+        if let Err(err) = graph.send(&number, &body).await {
+            tracing::debug!(error = %err, "could not mark a WhatsApp message read");
+        }
+    });
+}

@@ -1,0 +1,211 @@
+//! The delivery worker: sends what the outbox holds, records every outcome on the message,
+//! and retries what can succeed later with exponential backoff. Rows are claimed with a lease,
+//! so several nodes can run workers on one database; a row whose sender died is picked up
+//! again when its lease runs out (at-least-once: a crash between Meta's 200 and our write can
+//! send a message twice, never zero times).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::whatsapp::{self, Graph, Number, Recipient, SendError};
+use crate::state::AppState;
+use crate::store::{OutboxRecord, StoreError};
+
+/// How long a claimed delivery is ours before another worker may take it.
+const LEASE_MS: i64 = 60_000;
+/// Attempts before a transient failure counts as final.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// Backoff after the n-th failed attempt: 2 s, 4 s, 8 s … capped at 10 minutes.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    (1_000i64 << attempts.clamp(1, 10)).min(600_000)
+}
+
+/// Starts the worker; it stops with the server.
+pub fn spawn(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let graph = state.whatsapp.clone();
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            match run_due(&state, &graph).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(err) => tracing::warn!(error = %err, "outbox: could not read due deliveries"),
+            }
+            tokio::select! {
+                () = state.outbox_wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+/// Sends every delivery that is due now; answers how many it handled.
+pub async fn run_due(state: &AppState, graph: &Graph) -> Result<usize, StoreError> {
+    let now = state.clock.now_ms();
+    let due = state.store.claim_deliveries(now, LEASE_MS, 20).await?;
+    let handled = due.len();
+    for delivery in due {
+        let span = tracing::info_span!("deliver", workspace_id = %delivery.workspace_id, kind = %delivery.kind);
+        let _entered = span.enter();
+        let outcome = attempt(state, graph, &delivery).await;
+        if let Err(err) = record(state, &delivery, outcome).await {
+            tracing::error!(error = %err, delivery = %delivery.id, "outbox: could not record an outcome");
+        }
+    }
+    Ok(handled)
+}
+
+/// What one attempt gave.
+enum Outcome {
+    Sent(String),
+    Failed(SendError),
+}
+
+async fn attempt(state: &AppState, graph: &Graph, delivery: &OutboxRecord) -> Outcome {
+    match build(state, delivery).await {
+        Ok((number, body)) => match graph.send(&number, &body).await {
+            Ok(wamid) => Outcome::Sent(wamid),
+            Err(err) => Outcome::Failed(err),
+        },
+        Err(message) => Outcome::Failed(SendError {
+            code: None,
+            message,
+            transient: false,
+        }),
+    }
+}
+
+/// The number to send from and the Graph request body.
+async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Value), String> {
+    let payload: Value = serde_json::from_str(&delivery.payload).map_err(|e| e.to_string())?;
+    let ws = &delivery.workspace_id;
+    let (channel_id, to) = match delivery.kind.as_str() {
+        "whatsapp.message" => {
+            let conversation_id = payload["conversation_id"].as_str().unwrap_or_default();
+            let conversation = state
+                .store
+                .conversation(ws, conversation_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let contact = state
+                .store
+                .contact(ws, &conversation.contact_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let to = match contact.phone {
+                Some(phone) => Recipient::Phone(phone),
+                None => Recipient::User(contact.external_id),
+            };
+            let channel_id = conversation
+                .channel_id
+                .ok_or("the conversation has no channel")?;
+            (channel_id, to)
+        }
+        "whatsapp.notify" => (
+            payload["channel_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            Recipient::Phone(payload["to"].as_str().unwrap_or_default().to_owned()),
+        ),
+        other => return Err(format!("unknown delivery kind {other}")),
+    };
+    let channel = state
+        .store
+        .channel(&channel_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if channel.workspace_id != *ws {
+        return Err("the channel belongs to another workspace".to_owned());
+    }
+    let number = Number::open(&state.secret_key, &channel.config).map_err(|e| e.to_string())?;
+    let body = match payload["template"].as_object() {
+        Some(template) => {
+            let parameters: Vec<String> = template
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect();
+            whatsapp::template_body(
+                &to,
+                template
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                template
+                    .get("language")
+                    .and_then(Value::as_str)
+                    .unwrap_or("en_US"),
+                &parameters,
+            )
+        }
+        None => whatsapp::text_body(&to, payload["text"].as_str().unwrap_or_default()),
+    };
+    Ok((number, body))
+}
+
+async fn record(
+    state: &AppState,
+    delivery: &OutboxRecord,
+    outcome: Outcome,
+) -> Result<(), StoreError> {
+    let now = state.clock.now_ms();
+    let ws = &delivery.workspace_id;
+    match outcome {
+        Outcome::Sent(wamid) => {
+            if let Some(message_id) = &delivery.message_id {
+                state
+                    .store
+                    .set_delivery_status(ws, message_id, "accepted", None, Some(&wamid), now)
+                    .await?;
+            }
+            state.store.finish_delivery(&delivery.id, None, now).await
+        }
+        Outcome::Failed(err) if err.transient && delivery.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed; will retry");
+            let at = now + backoff_ms(delivery.attempts);
+            state
+                .store
+                .retry_delivery(&delivery.id, at, &err.to_string())
+                .await
+        }
+        Outcome::Failed(err) => {
+            tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed for good");
+            if let Some(message_id) = &delivery.message_id {
+                state
+                    .store
+                    .set_delivery_status(
+                        ws,
+                        message_id,
+                        "failed",
+                        Some(&err.to_string()),
+                        None,
+                        now,
+                    )
+                    .await?;
+            }
+            state
+                .store
+                .finish_delivery(&delivery.id, Some(&err.to_string()), now)
+                .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1), 2_000);
+        assert_eq!(backoff_ms(2), 4_000);
+        assert_eq!(backoff_ms(30), 600_000);
+    }
+}

@@ -1,0 +1,404 @@
+//! The WhatsApp Business Cloud API as Meta speaks it (see shared/WHATSAPP.md): signed webhooks
+//! in, Graph API sends out, and what each error code means for a retry.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::config::Secret;
+use crate::crypto;
+
+/// A connected number, secrets decrypted.
+#[derive(Clone)]
+pub struct Number {
+    pub phone_number_id: String,
+    pub access_token: String,
+    pub app_secret: String,
+    pub verify_token: String,
+}
+
+/// How a number is stored: secrets sealed with `BATON_SECRET_KEY`.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    phone_number_id: String,
+    access_token: String,
+    app_secret: String,
+    verify_token: String,
+}
+
+impl Number {
+    pub fn seal(&self, key: &Secret) -> String {
+        json!(Stored {
+            phone_number_id: self.phone_number_id.clone(),
+            access_token: crypto::encrypt(key, &self.access_token),
+            app_secret: crypto::encrypt(key, &self.app_secret),
+            verify_token: crypto::encrypt(key, &self.verify_token),
+        })
+        .to_string()
+    }
+
+    pub fn open(key: &Secret, stored: &str) -> Result<Number, crypto::DecryptError> {
+        let stored: Stored = serde_json::from_str(stored).map_err(|_| crypto::DecryptError)?;
+        Ok(Number {
+            phone_number_id: stored.phone_number_id,
+            access_token: crypto::decrypt(key, &stored.access_token)?,
+            app_secret: crypto::decrypt(key, &stored.app_secret)?,
+            verify_token: crypto::decrypt(key, &stored.verify_token)?,
+        })
+    }
+}
+
+/// Checks `X-Hub-Signature-256: sha256=<hex>` over the raw body, in constant time.
+pub fn signature_ok(app_secret: &str, body: &[u8], header: &str) -> bool {
+    let Some(hex_sig) = header.strip_prefix("sha256=") else {
+        return false;
+    };
+    let Ok(expected) = hex::decode(hex_sig.trim()) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Whom a message goes to: a phone number (`to`) or a business-scoped user id (`recipient`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Phone(String),
+    User(String),
+}
+
+impl Recipient {
+    fn field(&self) -> (&'static str, &str) {
+        match self {
+            Recipient::Phone(phone) => ("to", phone.trim_start_matches('+')),
+            Recipient::User(id) => ("recipient", id),
+        }
+    }
+}
+
+pub fn text_body(to: &Recipient, text: &str) -> Value {
+    let (field, value) = to.field();
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        field: value,
+        "type": "text",
+        "text": {"preview_url": false, "body": text},
+    })
+}
+
+/// A template message; `parameters` fill the body's `{{1}}`, `{{2}}`…
+pub fn template_body(to: &Recipient, name: &str, language: &str, parameters: &[String]) -> Value {
+    let (field, value) = to.field();
+    let mut template = json!({"name": name, "language": {"code": language}});
+    if !parameters.is_empty() {
+        let parameters: Vec<Value> = parameters
+            .iter()
+            .map(|p| json!({"type": "text", "text": p}))
+            .collect();
+        template["components"] = json!([{"type": "body", "parameters": parameters}]);
+    }
+    json!({"messaging_product": "whatsapp", field: value, "type": "template", "template": template})
+}
+
+/// Marks a customer's message read, optionally with a typing indicator (a reply is coming).
+pub fn read_body(message_id: &str, typing: bool) -> Value {
+    let mut body =
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id});
+    if typing {
+        body["typing_indicator"] = json!({"type": "text"});
+    }
+    body
+}
+
+/// Why a send did not go through, and whether trying again can help.
+#[derive(Debug, Clone)]
+pub struct SendError {
+    pub code: Option<i64>,
+    pub message: String,
+    pub transient: bool,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.code {
+            Some(code) => write!(f, "({code}) {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Meta's codes that mean "later", not "never": throughput and pair-rate limits, and the
+/// generic temporary failures.
+fn transient_code(code: i64) -> bool {
+    matches!(code, 130429 | 131056 | 131000 | 1 | 2 | 4 | 80007 | 133004)
+}
+
+pub struct Graph {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Graph {
+    pub fn new(base: &str) -> Graph {
+        Graph {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("HTTP client"),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `POST /{phone-number-id}/messages`; answers the new message's wamid (or "" for reads).
+    pub async fn send(&self, number: &Number, body: &Value) -> Result<String, SendError> {
+        let url = format!("{}/{}/messages", self.base, number.phone_number_id);
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(&number.access_token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| SendError {
+                code: None,
+                message: format!("WhatsApp API unreachable: {e}"),
+                transient: true,
+            })?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(answer["messages"][0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned());
+        }
+        let code = answer["error"]["code"].as_i64();
+        let details = answer["error"]["error_data"]["details"]
+            .as_str()
+            .or(answer["error"]["message"].as_str())
+            .unwrap_or("no details")
+            .to_owned();
+        Err(SendError {
+            code,
+            message: details,
+            transient: status.is_server_error()
+                || status.as_u16() == 429
+                || code.is_some_and(transient_code),
+        })
+    }
+}
+
+/// One thing a customer sent, as Baton records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inbound {
+    pub wamid: String,
+    /// `user_id` when present (2026 business-scoped ids), else `wa_id`.
+    pub contact_key: String,
+    /// The phone number, when WhatsApp gave one.
+    pub phone: Option<String>,
+    pub name: String,
+    /// `text`, `image`, `location`, `interactive`, `button`, `reaction`, …
+    pub kind: String,
+    /// What the history shows; for text and button taps, what the bot reads.
+    pub text: String,
+}
+
+/// A status of one of our messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusUpdate {
+    pub wamid: String,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// Everything in one webhook body: every entry, change, message and status.
+pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
+    let mut inbound = Vec::new();
+    let mut statuses = Vec::new();
+    let changes = body["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|entry| entry["changes"].as_array().into_iter().flatten());
+    for change in changes {
+        if change["field"] != "messages" {
+            continue;
+        }
+        let value = &change["value"];
+        let contacts = value["contacts"].as_array().cloned().unwrap_or_default();
+        for message in value["messages"].as_array().into_iter().flatten() {
+            let from = message["from"].as_str();
+            let from_user = message["from_user_id"].as_str();
+            let contact = contacts
+                .iter()
+                .find(|c| {
+                    (from.is_some() && c["wa_id"].as_str() == from)
+                        || (from_user.is_some() && c["user_id"].as_str() == from_user)
+                })
+                .or(contacts.first());
+            let user_id = from_user.or(contact.and_then(|c| c["user_id"].as_str()));
+            let wa_id = from.or(contact.and_then(|c| c["wa_id"].as_str()));
+            let Some(key) = user_id.or(wa_id) else {
+                continue;
+            };
+            let name = contact
+                .and_then(|c| {
+                    c["profile"]["name"]
+                        .as_str()
+                        .or(c["profile"]["username"].as_str())
+                })
+                .or(wa_id)
+                .unwrap_or("WhatsApp customer");
+            let kind = message["type"].as_str().unwrap_or("unknown").to_owned();
+            inbound.push(Inbound {
+                wamid: message["id"].as_str().unwrap_or_default().to_owned(),
+                contact_key: key.to_owned(),
+                phone: wa_id.map(|w| format!("+{w}")),
+                name: name.to_owned(),
+                text: describe(&kind, message),
+                kind,
+            });
+        }
+        for status in value["statuses"].as_array().into_iter().flatten() {
+            let error = status["errors"]
+                .as_array()
+                .and_then(|e| e.first())
+                .map(|e| {
+                    let code = e["code"]
+                        .as_i64()
+                        .map(|c| format!("({c}) "))
+                        .unwrap_or_default();
+                    let text = e["error_data"]["details"]
+                        .as_str()
+                        .or(e["message"].as_str())
+                        .or(e["title"].as_str())
+                        .unwrap_or("failed");
+                    format!("{code}{text}")
+                });
+            statuses.push(StatusUpdate {
+                wamid: status["id"].as_str().unwrap_or_default().to_owned(),
+                status: status["status"].as_str().unwrap_or_default().to_owned(),
+                error,
+            });
+        }
+    }
+    (inbound, statuses)
+}
+
+/// The readable form of a message of any type.
+fn describe(kind: &str, m: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    match kind {
+        "text" => s(&m["text"]["body"]),
+        "interactive" => {
+            let reply = &m["interactive"];
+            let picked = if reply["type"] == "list_reply" {
+                &reply["list_reply"]
+            } else {
+                &reply["button_reply"]
+            };
+            s(&picked["title"])
+        }
+        "button" => s(&m["button"]["text"]),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let caption = s(&m[kind]["caption"]);
+            let file = s(&m[kind]["filename"]);
+            let detail = [caption, file]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · ");
+            if detail.is_empty() {
+                format!("[{kind}]")
+            } else {
+                format!("[{kind}] {detail}")
+            }
+        }
+        "location" => {
+            let l = &m["location"];
+            let place = [s(&l["name"]), s(&l["address"])]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "[location] {}{}, {}",
+                if place.is_empty() {
+                    String::new()
+                } else {
+                    format!("{place} · ")
+                },
+                l["latitude"],
+                l["longitude"]
+            )
+        }
+        "reaction" => format!("[reaction {}]", s(&m["reaction"]["emoji"])),
+        "contacts" => "[shared contact]".to_owned(),
+        "order" => "[order]".to_owned(),
+        _ => "[a message WhatsApp could not show]".to_owned(),
+    }
+}
+
+/// Message kinds whose text the bot can read and answer.
+pub fn bot_readable(kind: &str) -> bool {
+    matches!(kind, "text" | "interactive" | "button")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_check_the_exact_bytes() {
+        let body = br#"{"a":1}"#;
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+        mac.update(body);
+        let good = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert!(signature_ok("secret", body, &good));
+        assert!(!signature_ok("other", body, &good));
+        assert!(!signature_ok("secret", br#"{"a":2}"#, &good));
+        assert!(!signature_ok("secret", body, "sha1=abc"));
+    }
+
+    #[test]
+    fn the_unicode_test_vector_holds_over_the_escaped_body() {
+        // whatsapp-api-js test vector: Meta signs the \uXXXX-escaped form.
+        let raw = "Let's pretend this body is equal to the message object and can handle unicode characters like みどりいろ and J'ai mangé des pâtes";
+        let escaped: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_string()
+                } else {
+                    format!("\\u{:04x}", c as u32)
+                }
+            })
+            .collect();
+        let header = "sha256=0363007aabdf1ab579f35936651a460fb5fa1aaf40df98b1264446b72cc96688";
+        assert!(signature_ok("YOUR_APP_SECRET", escaped.as_bytes(), header));
+        assert!(!signature_ok("YOUR_APP_SECRET", raw.as_bytes(), header));
+    }
+
+    #[test]
+    fn template_bodies_carry_parameters() {
+        let body = template_body(
+            &Recipient::Phone("+4915112345678".into()),
+            "new_handoff",
+            "en_US",
+            &["Ana".into()],
+        );
+        assert_eq!(body["to"], "4915112345678");
+        assert_eq!(
+            body["template"]["components"][0]["parameters"][0]["text"],
+            "Ana"
+        );
+        let body = text_body(&Recipient::User("US.123".into()), "hi");
+        assert_eq!(body["recipient"], "US.123");
+        assert!(body.get("to").is_none());
+    }
+}

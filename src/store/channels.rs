@@ -1,0 +1,295 @@
+//! Connected channels (WhatsApp numbers) and the outbox that delivers to them.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, StoreResult, WorkspaceTx};
+use crate::domain::new_id;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ChannelRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub bot_id: String,
+    pub kind: String,
+    /// JSON; secrets inside are encrypted.
+    pub config: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub kind: String,
+    pub message_id: Option<String>,
+    pub handoff_id: Option<String>,
+    pub payload: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub done_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Something to deliver, queued in the same transaction as the message it carries.
+pub struct NewDelivery<'a> {
+    pub kind: &'a str,
+    pub message_id: Option<&'a str>,
+    pub handoff_id: Option<&'a str>,
+    pub payload: String,
+}
+
+const OUTBOX_COLUMNS: &str = "id, workspace_id, kind, message_id, handoff_id, payload, attempts, \
+                              last_error, done_at, created_at";
+
+/// Delivery statuses in the order they happen; a status never moves backwards.
+pub fn status_rank(status: &str) -> i32 {
+    match status {
+        "queued" => 0,
+        "accepted" => 1,
+        "sent" => 2,
+        "delivered" => 3,
+        "read" | "played" => 4,
+        _ => -1,
+    }
+}
+
+impl Store {
+    pub async fn create_channel(
+        &self,
+        workspace_id: &str,
+        bot_id: &str,
+        kind: &str,
+        config: &str,
+        now: i64,
+    ) -> StoreResult<ChannelRecord> {
+        let record = ChannelRecord {
+            id: new_id("ch"),
+            workspace_id: workspace_id.to_owned(),
+            bot_id: bot_id.to_owned(),
+            kind: kind.to_owned(),
+            config: config.to_owned(),
+            created_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO channels (id, workspace_id, bot_id, kind, config, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&record.id)
+        .bind(workspace_id)
+        .bind(bot_id)
+        .bind(kind)
+        .bind(config)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(record)
+    }
+
+    /// A channel by id alone: webhooks arrive without a session, named by the channel id.
+    pub async fn channel(&self, id: &str) -> StoreResult<ChannelRecord> {
+        sqlx::query_as(
+            "SELECT id, workspace_id, bot_id, kind, config, created_at FROM channels WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("channel"))
+    }
+
+    pub async fn list_channels(&self, workspace_id: &str) -> StoreResult<Vec<ChannelRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, bot_id, kind, config, created_at FROM channels \
+             WHERE workspace_id = $1 ORDER BY created_at, id",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Claims up to `limit` deliveries that are due, so no other worker sends them meanwhile.
+    pub async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= $2 \
+                 AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT $3) \
+               AND done_at IS NULL AND (locked_until IS NULL OR locked_until < $2) \
+             RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// When the next delivery is due, if any is waiting.
+    pub async fn next_delivery_at(&self) -> StoreResult<Option<i64>> {
+        let (next,): (Option<i64>,) =
+            sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE done_at IS NULL")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(next)
+    }
+
+    pub async fn finish_delivery(
+        &self,
+        id: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn retry_delivery(&self, id: &str, at: i64, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+        )
+        .bind(at)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Notifications queued for a handoff, with how they went.
+    pub async fn handoff_deliveries(
+        &self,
+        workspace_id: &str,
+        handoff_id: &str,
+    ) -> StoreResult<Vec<OutboxRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE workspace_id = $1 AND handoff_id = $2 \
+             ORDER BY created_at, id"
+        ))
+        .bind(workspace_id)
+        .bind(handoff_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Queues deliveries outside a message transaction (agent notifications).
+    pub async fn enqueue(
+        &self,
+        workspace_id: &str,
+        delivery: NewDelivery<'_>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        enqueue(&mut tx, delivery, now).await?;
+        tx.commit().await
+    }
+
+    /// Moves a message's delivery status forward (never back), with a `message.status` event.
+    /// `external_id` is the channel's id for it (a wamid), set on acceptance.
+    pub async fn set_delivery_status(
+        &self,
+        workspace_id: &str,
+        message_id: &str,
+        status: &str,
+        error: Option<&str>,
+        external_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let current: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT conversation_id, delivery_status FROM messages WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(message_id)
+        .bind(workspace_id)
+        .fetch_optional(tx.conn())
+        .await?;
+        let Some((conversation_id, current)) = current else {
+            return Err(StoreError::NotFound("message"));
+        };
+        let current_rank = current.as_deref().map_or(-1, status_rank);
+        let moves = match status {
+            // A failure after delivery is not news; before it, it is.
+            "failed" => {
+                current.as_deref() != Some("failed") && current_rank < status_rank("delivered")
+            }
+            _ => status_rank(status) > current_rank,
+        };
+        if let Some(external_id) = external_id {
+            sqlx::query("UPDATE messages SET external_id = $1 WHERE id = $2")
+                .bind(external_id)
+                .bind(message_id)
+                .execute(tx.conn())
+                .await?;
+        }
+        if !moves {
+            tx.commit().await?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE messages SET delivery_status = $1, delivery_error = $2 WHERE id = $3")
+            .bind(status)
+            .bind(error)
+            .bind(message_id)
+            .execute(tx.conn())
+            .await?;
+        let seq = tx.next_seq().await?;
+        let payload = serde_json::json!({
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "delivery_status": status,
+            "delivery_error": error,
+        });
+        tx.record(seq, "message.status", Some(&conversation_id), payload, now)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Our message with this channel id (wamid), for status webhooks.
+    pub async fn message_by_external_id(
+        &self,
+        workspace_id: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM messages WHERE workspace_id = $1 AND external_id = $2 \
+             AND author IN ('bot', 'agent')",
+        )
+        .bind(workspace_id)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(id,)| id))
+    }
+}
+
+/// Queues a delivery inside an open workspace transaction.
+pub(super) async fn enqueue(
+    tx: &mut WorkspaceTx,
+    delivery: NewDelivery<'_>,
+    now: i64,
+) -> StoreResult<()> {
+    let workspace_id = tx.workspace_id().to_owned();
+    sqlx::query(
+        "INSERT INTO outbox (id, workspace_id, kind, message_id, handoff_id, payload, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+    )
+    .bind(new_id("out"))
+    .bind(workspace_id)
+    .bind(delivery.kind)
+    .bind(delivery.message_id)
+    .bind(delivery.handoff_id)
+    .bind(&delivery.payload)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,679 @@
+//! WhatsApp end to end, against the fake Graph API, with Meta's own payloads and signatures.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::fake_graph::{APP_SECRET, FakeGraph, Next, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN};
+use crate::helpers::{Shop, TestApp, code, eventually, spawn_app_with};
+
+/// A file from shared/whatsapp-fixtures, byte for byte.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/whatsapp-fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A text message from a customer, shaped as Meta sends it.
+fn text_from(wa_id: &str, name: &str, wamid: &str, body: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "419561257915477", "changes": [{
+    "field": "messages",
+    "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": "1749416383", "type": "text",
+                      "text": {"body": body}}],
+    }}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// A status webhook for one of our messages.
+fn status_of(wamid: &str, status: &str, recipient: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "419561257915477", "changes": [{
+    "field": "messages",
+    "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [{"id": wamid, "status": status, "timestamp": "1749416400",
+                      "recipient_id": recipient}],
+    }}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+struct Setup {
+    app: TestApp,
+    shop: Shop,
+    graph: FakeGraph,
+    channel_id: String,
+}
+
+impl Setup {
+    async fn new() -> Setup {
+        let graph = FakeGraph::start().await;
+        let base = graph.base.clone();
+        let app = spawn_app_with(move |s| s.whatsapp_graph_url = Some(base)).await;
+        let shop = app.shop(true).await;
+        let (status, channel) = shop
+            .owner
+            .post(
+                &format!("/api/v1/bots/{}/channels/whatsapp", shop.bot_id),
+                json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": TOKEN,
+                       "app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{channel}");
+        let channel_id = channel["id"].as_str().unwrap().to_owned();
+        assert!(
+            channel["webhook_url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/webhooks/whatsapp/{channel_id}"))
+        );
+        Setup {
+            app,
+            shop,
+            graph,
+            channel_id,
+        }
+    }
+
+    async fn post(&self, body: &[u8], signature: Option<&str>) -> (StatusCode, String) {
+        let mut request = reqwest::Client::new()
+            .post(
+                self.app
+                    .url(&format!("/webhooks/whatsapp/{}", self.channel_id)),
+            )
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn deliver(&self, body: &[u8]) {
+        let (status, text) = self.post(body, Some(&sign(body))).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+    }
+
+    async fn handoffs(&self) -> Vec<Value> {
+        self.shop
+            .owner
+            .get("/api/v1/handoffs")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// Waits until the fake has accepted `n` messages, and returns them.
+    async fn sent(&self, n: usize) -> Vec<Value> {
+        eventually(|| async {
+            let sent = self.graph.sent();
+            (sent.len() >= n).then_some(sent)
+        })
+        .await
+    }
+}
+
+#[tokio::test]
+async fn the_verification_handshake_echoes_the_challenge_only_for_our_token() {
+    let s = Setup::new().await;
+    let url = |token: &str| {
+        s.app.url(&format!(
+            "/webhooks/whatsapp/{}?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}",
+            s.channel_id
+        ))
+    };
+    let ok = reqwest::get(url(VERIFY_TOKEN)).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(
+        reqwest::get(url("wrong")).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let other = s
+        .app
+        .url("/webhooks/whatsapp/ch_missing?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x");
+    assert_eq!(
+        reqwest::get(other).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn metas_own_payload_and_signature_are_accepted_and_stored_once() {
+    let s = Setup::new().await;
+    let body = fixture("meta_webhook_text.json");
+    let vector = "sha256=bec51913f460e445f1596819524b4c58d79a001bcb2c0cb0ef1e09b2cb9fe031";
+    assert_eq!(sign(&body), vector, "the fixture's published test vector");
+    let (status, _) = s.post(&body, Some(vector)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Meta redelivers: the same message id is stored once.
+    let (status, _) = s.post(&body, Some(vector)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let answer = s.sent(1).await;
+    assert_eq!(answer[0]["to"], "16505551234");
+    assert_eq!(answer[0]["type"], "text");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        s.graph.sent().len(),
+        1,
+        "one answer for one message: {:?}",
+        s.graph.sent()
+    );
+    // The customer's message was marked read, with a typing indicator as the bot answered.
+    let reads =
+        eventually(|| async { (!s.graph.reads().is_empty()).then(|| s.graph.reads()) }).await;
+    assert_eq!(
+        reads[0]["message_id"],
+        "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
+    );
+    assert_eq!(reads[0]["typing_indicator"]["type"], "text");
+}
+
+#[tokio::test]
+async fn a_missing_forged_or_stale_signature_is_refused_and_stores_nothing() {
+    let s = Setup::new().await;
+    let body = text_from(
+        "4915112345678",
+        "Mallory",
+        "wamid.forged1",
+        "get me a human",
+    );
+    let (status, text) = s.post(&body, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    let (status, _) = s
+        .post(
+            &body,
+            Some("sha256=0000000000000000000000000000000000000000000000000000000000000000"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A signature that was valid for another body (a replay with altered content).
+    let stale = sign(&fixture("meta_webhook_text.json"));
+    let (status, _) = s.post(&body, Some(&stale)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(s.handoffs().await.is_empty());
+    assert!(s.graph.sent().is_empty());
+    // Malformed JSON with a valid signature is a clear 400.
+    let junk = b"{not json".to_vec();
+    let (status, text) = s.post(&junk, Some(&sign(&junk))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+}
+
+#[tokio::test]
+async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
+    let s = Setup::new().await;
+    let (status, body) = s
+        .shop
+        .owner
+        .put(
+            "/api/v1/settings/notifications",
+            json!({"whatsapp": {"enabled": true, "channel_id": s.channel_id,
+                   "recipients": ["+14155550123"], "template": {"name": "new_handoff", "language": "en_US"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "I want to talk to a person",
+    ))
+    .await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    assert_eq!(handoff["channel"], "whatsapp");
+    assert_eq!(handoff["customer"]["name"], "Lena");
+    assert_eq!(handoff["customer"]["phone"], "+4915112345678");
+
+    // The customer gets the handoff message; the agent (never wrote to us) gets the template.
+    let sent = s.sent(2).await;
+    let to_customer = sent.iter().find(|b| b["to"] == "4915112345678").unwrap();
+    assert!(
+        to_customer["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("within 2 hours")
+    );
+    let to_agent = sent.iter().find(|b| b["to"] == "14155550123").unwrap();
+    assert_eq!(to_agent["type"], "template");
+    assert_eq!(to_agent["template"]["name"], "new_handoff");
+    assert_eq!(
+        to_agent["template"]["components"][0]["parameters"][0]["text"],
+        "Lena"
+    );
+    let id = handoff["id"].as_str().unwrap();
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    assert_eq!(full["notifications"][0]["status"], "sent", "{full}");
+
+    // Claim and reply: the reply reaches the fake Graph API as text to the customer.
+    let agents = s.app.agents(&s.shop.owner, 1).await;
+    let agent = &agents[0].1;
+    assert_eq!(
+        agent
+            .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, reply) = agent
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Hi Lena, Sam here."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    assert_eq!(reply["delivery_status"], "queued");
+    let sent = s.sent(3).await;
+    assert_eq!(sent[2]["text"]["body"], "Hi Lena, Sam here.");
+
+    // Statuses arrive (out of order, twice); the message keeps the highest.
+    let message_id = reply["id"].as_str().unwrap();
+    eventually(|| async {
+        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        let m = full["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == message_id)
+            .cloned()?;
+        (m["delivery_status"] == "accepted").then_some(())
+    })
+    .await;
+    let sent_wamid = "wamid.FAKE0003";
+    for status in ["read", "delivered", "read", "sent"] {
+        s.deliver(&status_of(sent_wamid, status, "4915112345678"))
+            .await;
+    }
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let reply_now = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == message_id)
+        .unwrap()
+        .clone();
+    assert_eq!(reply_now["delivery_status"], "read", "{reply_now}");
+
+    // Resolve: the bot answers the customer again.
+    agent
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in2",
+        "Is shipping free?",
+    ))
+    .await;
+    let sent = s.sent(4).await;
+    assert!(
+        sent[3]["text"]["body"].as_str().unwrap().contains("$50"),
+        "{:?}",
+        sent[3]
+    );
+    assert_eq!(s.handoffs().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_agent_who_wrote_within_a_day_is_notified_with_free_text() {
+    let s = Setup::new().await;
+    s.shop
+        .owner
+        .put(
+            "/api/v1/settings/notifications",
+            json!({"whatsapp": {"enabled": true, "channel_id": s.channel_id, "recipients": ["+14155550123"]}}),
+        )
+        .await;
+    // The agent writes to the business number: not a customer conversation, but their window opens.
+    s.deliver(&text_from(
+        "14155550123",
+        "Agent Sam",
+        "wamid.agent1",
+        "hi, it's Sam",
+    ))
+    .await;
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "get me a human",
+    ))
+    .await;
+    let sent = s.sent(2).await;
+    let to_agent = sent.iter().find(|b| b["to"] == "14155550123").unwrap();
+    assert_eq!(to_agent["type"], "text");
+    assert!(to_agent["text"]["body"].as_str().unwrap().contains("Lena"));
+    let handoffs = s.handoffs().await;
+    assert_eq!(
+        handoffs.len(),
+        1,
+        "the agent's own message opened no conversation"
+    );
+}
+
+#[tokio::test]
+async fn deliveries_are_retried_through_an_outage_and_permanent_errors_are_not() {
+    let s = Setup::new().await;
+    // Two transient failures (a 5xx and a throughput limit), then success.
+    s.graph.script(&[
+        Next::Fail(503, 1, "Service unavailable"),
+        Next::Fail(400, 130429, "Rate limit hit"),
+    ]);
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "Is shipping free?",
+    ))
+    .await;
+    eventually(|| async { (s.graph.attempts() >= 1).then_some(()) }).await;
+    // Backoff waits are seconds: move Baton's clock instead of sleeping.
+    for _ in 0..3 {
+        s.app.state.clock.advance(Duration::from_secs(60));
+        s.app.state.outbox_wake.notify_one();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let sent = s.sent(1).await;
+    assert!(sent[0]["text"]["body"].as_str().unwrap().contains("$50"));
+    assert_eq!(s.graph.attempts(), 3);
+
+    // Undeliverable (131026): no retry, the failure and its reason on the message.
+    s.graph
+        .script(&[Next::Fail(400, 131026, "Message undeliverable")]);
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in2",
+        "get me a human",
+    ))
+    .await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    let failed = eventually(|| async {
+        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        full["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["delivery_status"] == "failed")
+            .cloned()
+    })
+    .await;
+    assert!(
+        failed["delivery_error"]
+            .as_str()
+            .unwrap()
+            .contains("131026"),
+        "{failed}"
+    );
+    let attempts = s.graph.attempts();
+    s.app.state.clock.advance(Duration::from_secs(3600));
+    s.app.state.outbox_wake.notify_one();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        s.graph.attempts(),
+        attempts,
+        "a permanent error is not retried"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_fails_the_delivery_with_its_reason() {
+    let s = Setup::new().await;
+    s.graph
+        .script(&[Next::Fail(401, 190, "Error validating access token")]);
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "Is shipping free?",
+    ))
+    .await;
+    let ws = workspace(&s).await;
+    let conversation_failed = eventually(|| async {
+        let events = s.app.state.store.events_after(&ws, 0, 100).await.unwrap();
+        events
+            .iter()
+            .find(|e| e.kind == "message.status" && e.payload.contains("failed"))
+            .cloned()
+    })
+    .await;
+    assert!(
+        conversation_failed.payload.contains("190"),
+        "{}",
+        conversation_failed.payload
+    );
+}
+
+async fn workspace(s: &Setup) -> String {
+    let (_, me) = s.shop.owner.get("/api/v1/me").await;
+    me["workspace"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_queued_message_survives_a_restart_and_is_sent_once() {
+    let mut s = Setup::new().await;
+    s.graph.down();
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "Is shipping free?",
+    ))
+    .await;
+    eventually(|| async { (s.graph.attempts() >= 1).then_some(()) }).await;
+    s.app.shutdown().await.unwrap();
+
+    // A new Baton on the same database, the API back up: the answer goes out, once.
+    s.graph.up();
+    let graph_url = s.graph.base.clone();
+    let again = s
+        .app
+        .second_node_with(move |settings| settings.whatsapp_graph_url = Some(graph_url))
+        .await;
+    again.state.clock.advance(Duration::from_secs(120));
+    again.state.outbox_wake.notify_one();
+    let sent = s.sent(1).await;
+    assert!(sent[0]["text"]["body"].as_str().unwrap().contains("$50"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.graph.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn outside_the_24_hour_window_free_text_is_refused_and_a_template_goes() {
+    let s = Setup::new().await;
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "get me a human",
+    ))
+    .await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    assert!(handoff["last_customer_at"].is_string());
+    s.shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    s.sent(1).await;
+
+    s.app.state.clock.advance(Duration::from_secs(25 * 3600));
+    let (status, body) = s
+        .shop
+        .owner
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Sorry for the wait!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "whatsapp_window_closed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("24 hours")
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(s.graph.sent().len(), 1, "nothing was sent");
+
+    let (status, body) = s
+        .shop
+        .owner
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"template": {"name": "follow_up", "language": "en_US", "parameters": ["Lena"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let sent = s.sent(2).await;
+    assert_eq!(sent[1]["type"], "template");
+    assert_eq!(sent[1]["template"]["name"], "follow_up");
+}
+
+#[tokio::test]
+async fn other_message_types_are_recorded_readably_and_answered_sensibly() {
+    let s = Setup::new().await;
+    for (file, vector) in [
+        (
+            "meta_webhook_image.json",
+            "sha256=0f1d43d3d906775592b8a17b951d6c2b3bbf6a72078e014dedb75448bad83586",
+        ),
+        (
+            "meta_webhook_location.json",
+            "sha256=99c7f197a585aab40a867bd3fad33e69164fe5cb817d9e2a0989ba0417308ff7",
+        ),
+    ] {
+        let (status, _) = s.post(&fixture(file), Some(vector)).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+    }
+    let sent = s.sent(2).await;
+    for body in &sent {
+        assert!(
+            body["text"]["body"]
+                .as_str()
+                .unwrap()
+                .contains("only read text"),
+            "{body}"
+        );
+    }
+    let ws = workspace(&s).await;
+    let events = s.app.state.store.events_after(&ws, 0, 100).await.unwrap();
+    let texts: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind == "message.created")
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.payload).unwrap()["message"]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(texts.iter().any(|t| t.starts_with("[image]")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("[location]")),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_button_tap_reaches_the_bot_as_its_title_and_bsuid_contacts_are_keyed_by_user_id() {
+    let s = Setup::new().await;
+    let (status, _) = s
+        .post(
+            &fixture("meta_webhook_interactive_button_reply.json"),
+            Some("sha256=9535d22b68424bb3538bc6e6154ff4a7cf519f86c16b0acc04ea0fd1b5e038d0"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = s
+        .post(
+            &fixture("whatsapp-api-js_incoming_v25_bsuid.json"),
+            Some("sha256=a7d6d1b5b16b6f58b7d272e8712f1b117837cdd3788aa5e276434b2c038f768d"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let sent = s.sent(2).await;
+    assert!(sent.iter().all(|b| b["type"] == "text"), "{sent:?}");
+    let bsuid: Value =
+        serde_json::from_slice(&fixture("whatsapp-api-js_incoming_v25_bsuid.json")).unwrap();
+    let contact = &bsuid["entry"][0]["changes"][0]["value"]["contacts"][0];
+    let addressed = sent.iter().any(|b| {
+        b["recipient"] == contact["user_id"]
+            || (contact["wa_id"].is_string() && b["to"] == contact["wa_id"])
+    });
+    assert!(addressed, "{sent:?} / {contact}");
+}
+
+#[tokio::test]
+async fn channel_secrets_are_stored_encrypted_and_never_shown_in_full() {
+    let s = Setup::new().await;
+    let (_, channels) = s.shop.owner.get("/api/v1/channels").await;
+    let shown = channels.to_string();
+    assert!(
+        !shown.contains(TOKEN) && !shown.contains(APP_SECRET) && !shown.contains(VERIFY_TOKEN),
+        "{shown}"
+    );
+    assert!(shown.contains("••••"), "{shown}");
+    let stored = s
+        .app
+        .state
+        .store
+        .channel(&s.channel_id)
+        .await
+        .unwrap()
+        .config;
+    assert!(
+        !stored.contains(TOKEN) && !stored.contains(APP_SECRET),
+        "{stored}"
+    );
+    // Another workspace cannot connect a number to our bot.
+    let other = s.app.other_workspace("olga@other.test").await;
+    let (status, _) = other
+        .post(
+            &format!("/api/v1/bots/{}/channels/whatsapp", s.shop.bot_id),
+            json!({"phone_number_id": "1", "access_token": "a", "app_secret": "b", "verify_token": "c"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_slow_graph_api_does_not_hold_up_the_webhook_acknowledgement() {
+    let s = Setup::new().await;
+    s.graph.script(&[Next::Slow(Duration::from_secs(2))]);
+    let body = text_from("4915112345678", "Lena", "wamid.in1", "Is shipping free?");
+    s.deliver(&body).await;
+    // Acknowledged (and the message stored) while the send is still hanging at Meta.
+    assert!(s.graph.sent().is_empty());
+    let ws = workspace(&s).await;
+    let stored = s.app.state.store.events_after(&ws, 0, 10).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|e| e.payload.contains("Is shipping free?"))
+    );
+    let sent = s.sent(1).await;
+    assert!(sent[0]["text"]["body"].as_str().unwrap().contains("$50"));
+}
