@@ -127,10 +127,11 @@
     var banner = $("holder-banner");
     banner.hidden = !(state.status === "in_progress" && !mine);
     banner.textContent = state.holderName ? state.holderName + " has claimed this handoff." : "";
-    var canReply = state.status === "in_progress" && (mine || isAdmin);
+    var canReply = state.status === "in_progress" && (mine || isAdmin) && !pageData.window_closed;
     $("reply-text").disabled = !canReply;
     $("send").disabled = !canReply;
     $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" :
+      pageData.window_closed ? "WhatsApp's 24-hour window is closed: send an approved template below." :
       state.status === "pending" ? "Claim this handoff to reply." :
       state.status === "resolved" ? "This handoff is resolved." :
       (state.holderName || "Another agent") + " holds this handoff.";
@@ -206,6 +207,14 @@
         .then(function (m) { showError(null); textarea.value = ""; addMessage(m); })
         .catch(showError)
         .finally(function () { renderState(); textarea.focus(); });
+    });
+    var templateForm = $("template-form");
+    if (templateForm) templateForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var parameters = $("tpl-params").value.split(",").map(function (p) { return p.trim(); }).filter(Boolean);
+      api("POST", base + "/messages", { template: { name: $("tpl-name").value.trim(), language: $("tpl-language").value.trim(), parameters: parameters } })
+        .then(function (m) { showError(null); addMessage(m); })
+        .catch(showError);
     });
     textarea.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey) {

@@ -17,7 +17,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process, stopped when dropped.
-struct Driver {
+pub struct Driver {
     child: Child,
     url: String,
 }
@@ -29,7 +29,7 @@ impl Drop for Driver {
     }
 }
 
-async fn driver() -> Driver {
+pub async fn driver() -> Driver {
     assert!(
         std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists(),
         "Chromium and chromedriver are needed for the browser tests: \
@@ -59,13 +59,13 @@ async fn driver() -> Driver {
 }
 
 /// One person's browser.
-struct Browser {
+pub struct Browser {
     client: Client,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn open(driver: &Driver) -> Browser {
+    pub async fn open(driver: &Driver) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
         caps.insert(
@@ -92,12 +92,12 @@ impl Browser {
         }
     }
 
-    async fn go(&self, url: &str) {
+    pub async fn go(&self, url: &str) {
         self.client.goto(url).await.unwrap();
     }
 
     /// Waits (up to ten seconds) for an element.
-    async fn find(&self, css: &str) -> Element {
+    pub async fn find(&self, css: &str) -> Element {
         self.client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -106,21 +106,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
     }
 
-    async fn click(&self, css: &str) {
+    pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap();
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub async fn type_into(&self, css: &str, text: &str) {
         self.find(css).await.send_keys(text).await.unwrap();
     }
 
     /// Runs JavaScript in the page and returns its value.
-    async fn js(&self, script: &str) -> Value {
+    pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap()
     }
 
     /// Waits until the JavaScript expression is true.
-    async fn until(&self, what: &str, expression: &str) {
+    pub async fn until(&self, what: &str, expression: &str) {
         let script = format!("return !!({expression});");
         for _ in 0..200 {
             if self.js(&script).await == json!(true) {
@@ -131,7 +131,7 @@ impl Browser {
         panic!("timed out waiting until {what}: {expression}");
     }
 
-    async fn login(&self, app: &TestApp, email: &str, password: &str) {
+    pub async fn login(&self, app: &TestApp, email: &str, password: &str) {
         self.go(&app.url("/login")).await;
         self.type_into("#email", email).await;
         self.type_into("#password", password).await;
@@ -140,14 +140,14 @@ impl Browser {
     }
 
     /// Saves a screenshot under `test-artifacts/screenshots/`.
-    async fn screenshot(&self, name: &str) {
+    pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn close(self) {
+    pub async fn close(self) {
         let _ = self.client.close().await;
     }
 }

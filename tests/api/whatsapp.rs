@@ -677,3 +677,87 @@ async fn a_slow_graph_api_does_not_hold_up_the_webhook_acknowledgement() {
     let sent = s.sent(1).await;
     assert!(sent[0]["text"]["body"].as_str().unwrap().contains("$50"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_template_in_the_browser()
+{
+    let graph = FakeGraph::start().await;
+    let base = graph.base.clone();
+    let app = spawn_app_with(move |s| s.whatsapp_graph_url = Some(base)).await;
+    let shop = app.shop(true).await;
+    let driver = crate::browser::driver().await;
+    let admin = crate::browser::Browser::open(&driver).await;
+    admin
+        .login(
+            &app,
+            crate::helpers::OWNER_EMAIL,
+            crate::helpers::OWNER_PASSWORD,
+        )
+        .await;
+
+    // Connect the number through the bot page.
+    admin.go(&app.url(&format!("/bots/{}", shop.bot_id))).await;
+    admin.type_into("#wa-pnid", PHONE_NUMBER_ID).await;
+    admin.type_into("#wa-token", TOKEN).await;
+    admin.type_into("#wa-secret", APP_SECRET).await;
+    admin.type_into("#wa-verify", VERIFY_TOKEN).await;
+    admin.click("#whatsapp button[type=submit]").await;
+    let url = admin
+        .find("#whatsapp .webhook-url")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let channel_id = url.rsplit('/').next().unwrap().to_owned();
+    admin.screenshot("11-bot-whatsapp-connected").await;
+    let page = admin.js("return document.body.textContent;").await;
+    assert!(
+        !page.as_str().unwrap().contains(TOKEN),
+        "the token is never shown again"
+    );
+
+    // A customer writes, hands off; a day later only a template can go.
+    let s = Setup {
+        app,
+        shop,
+        graph,
+        channel_id,
+    };
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "get me a human",
+    ))
+    .await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    s.shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    s.sent(1).await;
+    s.app.state.clock.advance(Duration::from_secs(25 * 3600));
+    admin.go(&s.app.url(&format!("/handoffs/{id}"))).await;
+    admin
+        .until(
+            "the window shows closed",
+            "document.getElementById('window').textContent.includes('closed')",
+        )
+        .await;
+    admin
+        .until(
+            "free text is off",
+            "document.getElementById('reply-text').disabled",
+        )
+        .await;
+    admin.type_into("#tpl-name", "follow_up").await;
+    admin.type_into("#tpl-params", "Lena").await;
+    admin.click("#template-form button[type=submit]").await;
+    let sent = s.sent(2).await;
+    assert_eq!(sent[1]["type"], "template");
+    assert_eq!(sent[1]["template"]["name"], "follow_up");
+    admin.until("the template shows in the history", "Array.from(document.querySelectorAll('.msg.agent')).some(m => m.textContent.includes('follow_up'))").await;
+    admin.screenshot("12-handoff-whatsapp-template").await;
+    admin.close().await;
+}

@@ -217,6 +217,13 @@ async fn notifications_page(
 ) -> ApiResult<Markup> {
     let ws = caller.workspace_id();
     let current = settings::load(&state, ws).await?;
+    let channels: Vec<serde_json::Value> = state
+        .store
+        .list_channels(ws)
+        .await?
+        .iter()
+        .map(|c| crate::http::api::channels::view(&state, c))
+        .collect();
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
     let wa = &current.whatsapp;
     let disabled = !caller.is_admin();
@@ -231,8 +238,17 @@ async fn notifications_page(
                 label for="wa-enabled" style="margin:0" { "Send WhatsApp notifications" }
                 input id="wa-enabled" type="checkbox" name="enabled" value="true" checked[wa.enabled] disabled[disabled];
             }
-            label for="wa-channel" { "Send from channel" }
-            input id="wa-channel" type="text" name="channel_id" value=(wa.channel_id.as_deref().unwrap_or("")) placeholder="The WhatsApp channel id, once a number is connected" disabled[disabled];
+            label for="wa-channel" { "Send from" }
+            select id="wa-channel" name="channel_id" disabled[disabled] {
+                option value="" { "— choose a connected number —" }
+                @for c in &channels {
+                    @let id = c["id"].as_str().unwrap_or_default();
+                    option value=(id) selected[wa.channel_id.as_deref() == Some(id)] {
+                        "WhatsApp " (c["phone_number_id"].as_str().unwrap_or("?"))
+                    }
+                }
+            }
+            @if channels.is_empty() { div class="hint" { "Connect a WhatsApp number on a bot's page first." } }
             label for="wa-recipients" { "Agents' numbers" }
             textarea id="wa-recipients" name="recipients" placeholder="+4915112345678, one per line" disabled[disabled] { (wa.recipients.join("\n")) }
             div class="grid2" {

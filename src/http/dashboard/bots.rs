@@ -11,6 +11,7 @@ use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
 use crate::bot::builtin::RELEVANCE_THRESHOLD;
 use crate::error::{ApiError, ApiResult};
 use crate::http::api::bots::{BotBody, create_bot, switch_tool};
+use crate::http::api::channels::{ConnectBody, connect_number};
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/bots/{id}", get(view).post(update))
         .route("/bots/{id}/tools/{slug}", post(toggle))
         .route("/bots/{id}/documents/{doc}/delete", post(delete_document))
+        .route("/bots/{id}/channels/whatsapp", post(connect_whatsapp))
 }
 
 fn admin_only(caller: &crate::http::extract::Caller) -> Result<(), ApiError> {
@@ -127,6 +129,14 @@ async fn view(
     let installed = state.store.installed_tools(ws).await?;
     let enabled = state.store.enabled_tools(&bot.id).await?;
     let docs = state.store.list_documents(ws, &bot.id).await?;
+    let channels: Vec<serde_json::Value> = state
+        .store
+        .list_channels(ws)
+        .await?
+        .iter()
+        .filter(|c| c.bot_id == bot.id)
+        .map(|c| crate::http::api::channels::view(&state, c))
+        .collect();
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
     let q = query.q.clone().filter(|q| !q.trim().is_empty());
     let hits = match &q {
@@ -187,6 +197,35 @@ async fn view(
                                 input type="hidden" name="enabled" value=(if handoff_on { "false" } else { "true" });
                                 button type="submit" class=(if handoff_on { "switch on" } else { "switch" }) role="switch"
                                     aria-checked=(handoff_on) aria-label="Request Handoff" id="toggle-request_handoff" disabled[disabled] {}
+                            }
+                        }
+                    }
+                }
+                section class="card" id="whatsapp" {
+                    h2 { "WhatsApp" }
+                    @for channel in &channels {
+                        dl class="facts" style="margin-bottom:1rem" {
+                            dt { "Phone number id" } dd { (channel["phone_number_id"].as_str().unwrap_or("?")) }
+                            dt { "Access token" } dd { (channel["access_token"].as_str().unwrap_or("?")) }
+                            dt { "Webhook URL" } dd { code class="webhook-url" { (channel["webhook_url"].as_str().unwrap_or("")) } }
+                            dt { "Channel id" } dd { code { (channel["id"].as_str().unwrap_or("")) } }
+                        }
+                    }
+                    @if channels.is_empty() { p class="muted small" { "No number connected. Customers who write to your WhatsApp Business number get this bot and the same handoff as on the widget." } }
+                    @if !disabled {
+                        details open[channels.is_empty()] {
+                            summary class="small" style="cursor:pointer" { "Connect a number" }
+                            form method="post" action=(format!("/bots/{}/channels/whatsapp", bot.id)) {
+                                (csrf_field(&caller))
+                                label for="wa-pnid" { "Phone number ID" }
+                                input id="wa-pnid" type="text" name="phone_number_id" required inputmode="numeric" placeholder="106540352242922";
+                                label for="wa-token" { "Access token" }
+                                input id="wa-token" type="password" name="access_token" required autocomplete="off";
+                                label for="wa-secret" { "App secret" }
+                                input id="wa-secret" type="password" name="app_secret" required autocomplete="off";
+                                label for="wa-verify" { "Verify token (any phrase; enter the same in Meta's webhook settings)" }
+                                input id="wa-verify" type="text" name="verify_token" required autocomplete="off";
+                                div style="margin-top:1rem" { button class="btn primary" type="submit" { "Connect" } }
                             }
                         }
                     }
@@ -332,4 +371,41 @@ async fn delete_document(
         .delete_document(caller.workspace_id(), &id, &doc)
         .await?;
     Ok(back(&format!("/bots/{id}"), Ok("Document deleted.")))
+}
+
+#[derive(Deserialize)]
+struct WhatsappForm {
+    csrf_token: String,
+    phone_number_id: String,
+    access_token: String,
+    app_secret: String,
+    verify_token: String,
+}
+
+async fn connect_whatsapp(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<WhatsappForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    admin_only(&caller)?;
+    let body = ConnectBody {
+        phone_number_id: form.phone_number_id,
+        access_token: form.access_token,
+        app_secret: form.app_secret,
+        verify_token: form.verify_token,
+    };
+    let path = format!("/bots/{id}");
+    Ok(
+        match connect_number(&state, caller.workspace_id(), &id, body).await {
+            Ok(_) => back(
+                &path,
+                Ok(
+                    "WhatsApp number connected. Paste the webhook URL and your verify token into Meta's webhook settings.",
+                ),
+            ),
+            Err(err) => back(&path, Err(err.message)),
+        },
+    )
 }

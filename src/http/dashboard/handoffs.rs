@@ -173,7 +173,14 @@ async fn view(
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
     let seq = state.store.workspace_seq(ws).await?;
     let now = state.clock.now_ms();
+    let notifications = state.store.handoff_deliveries(ws, &handoff.id).await?;
+    let whatsapp = handoff.channel == "whatsapp";
+    let window_closes = handoff
+        .last_customer_at
+        .map(|at| at + crate::channels::notify::WINDOW_MS);
+    let window_closed = whatsapp && window_closes.is_none_or(|closes| closes <= now);
     let page = json!({
+        "window_closed": window_closed,
         "handoff_id": handoff.id,
         "conversation_id": handoff.conversation_id,
         "status": handoff.status,
@@ -221,6 +228,19 @@ async fn view(
                         button class="btn primary" id="send" type="submit" { "Send" }
                     }
                     div class="hint" id="composer-hint" {}
+                    @if whatsapp {
+                        form class="card" id="template-form" hidden[!window_closed] style="margin-top:1rem;background:#fafbff" {
+                            h2 { "Send an approved template" }
+                            p class="muted small" { "The customer last wrote more than 24 hours ago, so WhatsApp accepts only an approved template until they write again." }
+                            div class="grid2" {
+                                div { label for="tpl-name" { "Template name" } input id="tpl-name" type="text" name="name" required; }
+                                div { label for="tpl-language" { "Language" } input id="tpl-language" type="text" name="language" value="en_US" required; }
+                            }
+                            label for="tpl-params" { "Parameters (comma-separated)" }
+                            input id="tpl-params" type="text" name="parameters";
+                            div style="margin-top:.8rem" { button class="btn primary" type="submit" { "Send template" } }
+                        }
+                    }
                 }
             }
             div class="card" {
@@ -233,6 +253,33 @@ async fn view(
                     dt { "Holder" } dd id="holder" { (handoff.claimed_by_name.as_deref().unwrap_or("nobody yet")) }
                     @if let Some(at) = handoff.last_customer_at {
                         dt { "Customer last wrote" } dd title=(rfc3339(at)) { (waited(at, now)) " ago" }
+                    }
+                    @if whatsapp {
+                        dt { "WhatsApp window" }
+                        dd id="window" {
+                            @match window_closes {
+                                Some(closes) if !window_closed => { "open for " (waited(now, closes)) }
+                                _ => { "closed: templates only" }
+                            }
+                        }
+                    }
+                }
+                @if !notifications.is_empty() {
+                    h2 style="margin-top:1.2rem" { "Agents notified" }
+                    ul class="small" style="padding-left:1.1rem" {
+                        @for n in &notifications {
+                            @let payload: serde_json::Value = serde_json::from_str(&n.payload).unwrap_or_default();
+                            li {
+                                (payload["to"].as_str().unwrap_or("?"))
+                                " · "
+                                @match (n.done_at, &n.last_error) {
+                                    (Some(_), None) => span class="badge resolved" { "sent" },
+                                    (Some(_), Some(error)) => span class="badge pending" title=(error) { "failed: " (error) },
+                                    (None, Some(error)) => span class="badge pending" title=(error) { "retrying" },
+                                    (None, None) => span class="badge" { "queued" },
+                                }
+                            }
+                        }
                     }
                 }
             }
