@@ -92,10 +92,17 @@ pub async fn handoff_created(
     let link = format!("{}/handoffs/{}", state.config.public_url, handoff.id);
     for to in &settings.recipients {
         let in_window = seen.get(to).is_some_and(|at| now - at < WINDOW_MS);
+        let template = json!({
+            "name": settings.template.name,
+            "language": settings.template.language,
+            "parameters": [handoff.customer_name, reason_text(&handoff.reason), link],
+        });
         let payload = if in_window {
             json!({
                 "channel_id": channel_id,
                 "to": to,
+                // If WhatsApp says the window closed after all (131047), the template goes.
+                "fallback_template": template,
                 "text": format!(
                     "New handoff: {} {}. {}\n{}",
                     handoff.customer_name,
@@ -105,15 +112,7 @@ pub async fn handoff_created(
                 ),
             })
         } else {
-            json!({
-                "channel_id": channel_id,
-                "to": to,
-                "template": {
-                    "name": settings.template.name,
-                    "language": settings.template.language,
-                    "parameters": [handoff.customer_name, reason_text(&handoff.reason), link],
-                },
-            })
+            json!({"channel_id": channel_id, "to": to, "template": template})
         };
         let delivery = NewDelivery {
             kind: "whatsapp.notify",

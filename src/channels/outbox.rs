@@ -10,10 +10,12 @@ use serde_json::Value;
 
 use super::whatsapp::{self, Graph, Number, Recipient, SendError};
 use crate::state::AppState;
-use crate::store::{OutboxRecord, StoreError};
+use crate::store::{NewDelivery, OutboxRecord, StoreError};
 
 /// How long a claimed delivery is ours before another worker may take it.
 const LEASE_MS: i64 = 60_000;
+/// WhatsApp's "more than 24 hours since the user last wrote".
+const RE_ENGAGEMENT: i64 = 131047;
 /// Attempts before a transient failure counts as final.
 pub const MAX_ATTEMPTS: i64 = 8;
 
@@ -173,6 +175,29 @@ async fn record(
             state
                 .store
                 .retry_delivery(&delivery.id, at, &err.to_string())
+                .await
+        }
+        Outcome::Failed(err)
+            if err.code == Some(RE_ENGAGEMENT) && delivery.kind == "whatsapp.notify" =>
+        {
+            // The agent's window had closed after all: send the approved template instead.
+            let mut payload: Value = serde_json::from_str(&delivery.payload).unwrap_or_default();
+            if let Some(template) = payload.get("fallback_template").cloned() {
+                payload["template"] = template;
+                payload["text"] = Value::Null;
+                payload["fallback_template"] = Value::Null;
+                let retry = NewDelivery {
+                    kind: "whatsapp.notify",
+                    message_id: None,
+                    handoff_id: delivery.handoff_id.as_deref(),
+                    payload: payload.to_string(),
+                };
+                state.store.enqueue(ws, retry, now).await?;
+                state.outbox_wake.notify_one();
+            }
+            state
+                .store
+                .finish_delivery(&delivery.id, Some(&err.to_string()), now)
                 .await
         }
         Outcome::Failed(err) => {

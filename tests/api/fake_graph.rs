@@ -30,6 +30,8 @@ pub enum Next {
 #[derive(Default)]
 struct Inner {
     script: VecDeque<Next>,
+    /// Behaviours for sends to one recipient, before the general script.
+    for_recipient: std::collections::HashMap<String, VecDeque<Next>>,
     sent: Vec<Value>,
     reads: Vec<Value>,
     attempts: usize,
@@ -68,6 +70,16 @@ impl FakeGraph {
             .lock()
             .unwrap()
             .script
+            .extend(steps.iter().cloned());
+    }
+
+    /// Queues behaviours for the next sends to one recipient (`to` as sent, digits only).
+    pub fn script_for(&self, to: &str, steps: &[Next]) {
+        let mut inner = self.inner.lock().unwrap();
+        inner
+            .for_recipient
+            .entry(to.to_owned())
+            .or_default()
             .extend(steps.iter().cloned());
     }
 
@@ -149,11 +161,22 @@ async fn messages(
     if !shape_ok || !addressed {
         return graph_error(400, 100, "Invalid parameter");
     }
+    let to = body["to"]
+        .as_str()
+        .or(body["recipient"].as_str())
+        .unwrap_or_default()
+        .to_owned();
     let next = {
         let mut inner = inner.lock().unwrap();
         inner.attempts += 1;
         if inner.down {
             Some(Next::Fail(500, 1, "Service temporarily unavailable"))
+        } else if let Some(step) = inner
+            .for_recipient
+            .get_mut(&to)
+            .and_then(VecDeque::pop_front)
+        {
+            Some(step)
         } else {
             inner.script.pop_front()
         }

@@ -335,6 +335,56 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
 }
 
 #[tokio::test]
+async fn a_notification_refused_for_the_window_falls_back_to_the_template() {
+    let s = Setup::new().await;
+    s.shop
+        .owner
+        .put(
+            "/api/v1/settings/notifications",
+            json!({"whatsapp": {"enabled": true, "channel_id": s.channel_id, "recipients": ["+14155550123"]}}),
+        )
+        .await;
+    s.deliver(&text_from(
+        "14155550123",
+        "Agent Sam",
+        "wamid.agent1",
+        "hi, it's Sam",
+    ))
+    .await;
+    // WhatsApp refuses the agent's free text (131047): their window closed after all.
+    s.graph.script_for(
+        "14155550123",
+        &[Next::Fail(400, 131047, "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")],
+    );
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "get me a human",
+    ))
+    .await;
+    let sent = s.sent(2).await;
+    let to_agent = sent.iter().find(|b| b["to"] == "14155550123").unwrap();
+    assert_eq!(to_agent["type"], "template", "{sent:?}");
+    let handoff = s.handoffs().await[0].clone();
+    let (_, full) = s
+        .shop
+        .owner
+        .get(&format!(
+            "/api/v1/handoffs/{}",
+            handoff["id"].as_str().unwrap()
+        ))
+        .await;
+    let statuses: Vec<&str> = full["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["failed", "sent"], "{full}");
+}
+
+#[tokio::test]
 async fn an_agent_who_wrote_within_a_day_is_notified_with_free_text() {
     let s = Setup::new().await;
     s.shop
@@ -374,10 +424,15 @@ async fn an_agent_who_wrote_within_a_day_is_notified_with_free_text() {
 #[tokio::test]
 async fn deliveries_are_retried_through_an_outage_and_permanent_errors_are_not() {
     let s = Setup::new().await;
-    // Two transient failures (a 5xx and a throughput limit), then success.
+    // Three transient failures (a 5xx, the throughput and the pair rate limits), then success.
     s.graph.script(&[
         Next::Fail(503, 1, "Service unavailable"),
         Next::Fail(400, 130429, "Rate limit hit"),
+        Next::Fail(
+            400,
+            131056,
+            "(Business Account, Consumer Account) pair rate limit hit",
+        ),
     ]);
     s.deliver(&text_from(
         "4915112345678",
@@ -388,14 +443,14 @@ async fn deliveries_are_retried_through_an_outage_and_permanent_errors_are_not()
     .await;
     eventually(|| async { (s.graph.attempts() >= 1).then_some(()) }).await;
     // Backoff waits are seconds: move Baton's clock instead of sleeping.
-    for _ in 0..3 {
+    for _ in 0..4 {
         s.app.state.clock.advance(Duration::from_secs(60));
         s.app.state.outbox_wake.notify_one();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let sent = s.sent(1).await;
     assert!(sent[0]["text"]["body"].as_str().unwrap().contains("$50"));
-    assert_eq!(s.graph.attempts(), 3);
+    assert_eq!(s.graph.attempts(), 4);
 
     // Undeliverable (131026): no retry, the failure and its reason on the message.
     s.graph
