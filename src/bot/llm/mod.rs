@@ -183,7 +183,12 @@ impl LlmResponder {
         Failure::Transient(if error.is_timeout() {
             format!("no answer within {} ms", self.config.timeout.as_millis())
         } else if error.is_connect() {
-            "cannot connect to the model server".to_owned()
+            // The root cause (DNS, refused, TLS) is what an operator needs to fix it.
+            let mut cause: &dyn std::error::Error = &error;
+            while let Some(source) = cause.source() {
+                cause = source;
+            }
+            format!("cannot connect to the model server: {cause}")
         } else {
             error.without_url().to_string()
         })

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::domain::handoff::Reason;
 
+/// The tool names are part of the prompt's rules too: renaming one means rewording them.
 pub const SEARCH_TOOL: &str = "search_knowledge_base";
 pub const HANDOFF_TOOL: &str = "request_handoff";
 
@@ -23,6 +24,7 @@ pub enum ModelTurn {
 
 #[derive(Debug)]
 pub struct ToolCall {
+    /// Each tool result names the call it answers by this id.
     pub id: String,
     pub name: String,
     /// The arguments as a JSON string, as the protocol wants them echoed back.
