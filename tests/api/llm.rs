@@ -349,6 +349,22 @@ async fn malformed_tool_arguments_twice_hand_off_with_reason_bot_error() {
 }
 
 #[tokio::test]
+async fn a_model_that_only_ever_calls_tools_is_stopped_after_four_rounds() {
+    let search = || Step::call("search_knowledge_base", json!({"query": "delivery"}));
+    let fake = FakeOpenAi::start(vec![search(), search(), search(), search()]).await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does standard delivery take?").await;
+    visitor.wait_for_messages(2).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    assert_eq!(fake.requests().len(), 4);
+}
+
+#[tokio::test]
 async fn when_the_model_fails_and_handoff_is_off_the_customer_gets_an_apology() {
     let fake = FakeOpenAi::start(vec![Step::Fail(503), Step::Fail(429)]).await;
     let app = spawn_with_llm(&fake, 2_000).await;

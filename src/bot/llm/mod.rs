@@ -37,6 +37,8 @@ const MAX_ROUNDS: usize = 4;
 const SEARCH_HITS: usize = 3;
 /// Longest passage text handed to the model, in characters.
 const PASSAGE_CHARS: usize = 1_500;
+/// Longest summary kept from the model, in characters.
+const SUMMARY_CHARS: usize = 1_000;
 /// Most recent messages sent as history; older ones rarely matter and cost tokens.
 const HISTORY_MESSAGES: usize = 30;
 /// Pause before the one retry, so a briefly overloaded server gets a breath.
@@ -307,7 +309,8 @@ fn handoff_summary(turn: &Turn<'_>, summary: &str, searches: &[Search], reason: 
     let mut parts = Vec::new();
     match summary.trim() {
         "" => parts.push(format!("The customer asked: “{}”.", short(turn.message))),
-        summary => parts.push(summary.to_owned()),
+        // A runaway model must not bury the facts that follow.
+        summary => parts.push(summary.chars().take(SUMMARY_CHARS).collect()),
     }
     if !searches.is_empty() {
         let tried: Vec<String> = searches
