@@ -7,6 +7,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
@@ -45,6 +46,10 @@ pub struct Settings {
     pub llm_api_key: Option<String>,
     #[arg(long, env = "BATON_LLM_MODEL", global = true)]
     pub llm_model: Option<String>,
+    /// How long one request to the model may take, in milliseconds (default 30000); a request
+    /// that takes longer is retried once, then the bot hands off.
+    #[arg(long, env = "BATON_LLM_TIMEOUT_MS", global = true)]
+    pub llm_timeout_ms: Option<u64>,
     /// WhatsApp Graph API base, with its version.
     #[arg(long, env = "BATON_WHATSAPP_GRAPH_URL", global = true)]
     pub whatsapp_graph_url: Option<String>,
@@ -142,14 +147,20 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct LlmConfig {
+    /// Where the OpenAI-compatible API lives, up to and including its version (`…/v1`).
     pub base_url: String,
+    /// Sent as a bearer token; local servers (Ollama, llama.cpp) usually need none.
     pub api_key: Option<Secret>,
+    /// The model every bot uses unless it names its own.
     pub model: String,
+    /// The longest one chat-completions request may take.
+    pub timeout: Duration,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_WHATSAPP_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
 const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+const DEFAULT_LLM_TIMEOUT_MS: u64 = 30_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -192,6 +203,7 @@ impl Settings {
             llm_base_url: self.llm_base_url.or(lower.llm_base_url),
             llm_api_key: self.llm_api_key.or(lower.llm_api_key),
             llm_model: self.llm_model.or(lower.llm_model),
+            llm_timeout_ms: self.llm_timeout_ms.or(lower.llm_timeout_ms),
             whatsapp_graph_url: self.whatsapp_graph_url.or(lower.whatsapp_graph_url),
             secret_key: self.secret_key.or(lower.secret_key),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
@@ -226,6 +238,9 @@ impl Config {
                 .unwrap_or_else(|| "https://api.openai.com/v1".to_owned()),
             api_key: settings.llm_api_key.map(Secret),
             model,
+            timeout: Duration::from_millis(
+                settings.llm_timeout_ms.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+            ),
         });
         Ok(Config {
             bind,
@@ -274,6 +289,7 @@ impl Config {
             lines.push(("llm_base_url", Some(quote(&llm.base_url))));
             lines.push(("llm_api_key", masked(&llm.api_key)));
             lines.push(("llm_model", Some(quote(&llm.model))));
+            lines.push(("llm_timeout_ms", Some(llm.timeout.as_millis().to_string())));
         }
         lines
             .into_iter()
@@ -296,6 +312,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_LLM_BASE_URL",
     "BATON_LLM_API_KEY",
     "BATON_LLM_MODEL",
+    "BATON_LLM_TIMEOUT_MS",
     "BATON_WHATSAPP_GRAPH_URL",
     "BATON_SECRET_KEY",
     "BATON_MAX_BODY_BYTES",

@@ -9,7 +9,8 @@
 //! - [`accounts`]: the owner made on first start, logins, workspaces.
 //! - [`marketplace`]: the catalogue of tools a workspace can add to its bots.
 //! - [`knowledge`]: documents cut into passages, indexed per bot with tantivy, quoted.
-//! - [`bot`]: the `Responder` (built-in: human-request detection, KB answers, summaries).
+//! - [`bot`]: the `Responder`: built-in (human-request detection, KB answers, summaries) or an
+//!   OpenAI-compatible LLM with knowledge-base and handoff tools.
 //! - [`channels`]: WhatsApp (webhooks, the Graph API client) and the outbox that delivers.
 //! - [`crypto`]: channel secrets encrypted at rest.
 //! - [`conversation`]: the loop every channel shares: store, answer, or stay silent.

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::bot::Responder;
 use crate::bot::builtin::BuiltinResponder;
+use crate::bot::llm::LlmResponder;
 use crate::config::{Config, Secret};
 use crate::domain::Clock;
 use crate::knowledge::KnowledgeBase;
@@ -70,8 +71,16 @@ impl AppState {
         let whatsapp = Arc::new(crate::channels::whatsapp::Graph::new(
             &config.whatsapp_graph_url,
         ));
-        let responder: Arc<dyn Responder> =
-            Arc::new(BuiltinResponder::new(store.clone(), knowledge.clone()));
+        let responder: Arc<dyn Responder> = match &config.llm {
+            Some(llm) => {
+                tracing::info!(base_url = %llm.base_url, model = %llm.model, "using the LLM responder");
+                Arc::new(
+                    LlmResponder::new(store.clone(), knowledge.clone(), llm.clone())
+                        .context("cannot set up the HTTP client for the LLM")?,
+                )
+            }
+            None => Arc::new(BuiltinResponder::new(store.clone(), knowledge.clone())),
+        };
         let state = AppState {
             knowledge,
             responder,

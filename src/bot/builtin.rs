@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::summary::{self, Searched};
-use super::{Reply, Responder, ResponderError, Turn, decline_text, detect};
+use super::{Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply};
 use crate::domain::handoff::Reason;
 use crate::knowledge::{self, KnowledgeBase};
 use crate::store::Store;
@@ -75,19 +75,7 @@ impl Responder for BuiltinResponder {
     async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError> {
         let message = turn.message;
         if detect::is_human_request(message) {
-            return Ok(if turn.handoff_enabled {
-                Reply::Handoff {
-                    reason: Reason::CustomerRequest,
-                    summary: summary::write(
-                        turn.history,
-                        message,
-                        Searched::NotSearched,
-                        Reason::CustomerRequest,
-                    ),
-                }
-            } else {
-                Reply::Answer(decline_text(Reason::CustomerRequest))
-            });
+            return Ok(human_request_reply(&turn));
         }
         if let Some(answer) = small_talk(message) {
             return Ok(Reply::Answer(answer.to_owned()));

@@ -1,9 +1,10 @@
 //! The bot's brain: a [`Responder`] turns the customer's latest message into an answer, a
-//! handoff, or a polite "I can't help with that". [`builtin`] needs no model; an LLM responder
-//! plugs in behind the same trait.
+//! handoff, or a polite "I can't help with that". [`builtin`] needs no model; [`llm`] asks an
+//! OpenAI-compatible model, with the knowledge base and the handoff as tools.
 
 pub mod builtin;
 pub mod detect;
+pub mod llm;
 pub mod summary;
 
 use async_trait::async_trait;
@@ -42,6 +43,24 @@ pub enum ResponderError {
 #[async_trait]
 pub trait Responder: Send + Sync {
     async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError>;
+}
+
+/// The reply to an explicit request for a person, the same whichever responder runs: a
+/// handoff with an extractive summary, or, when the bot may not hand off, an honest decline.
+pub fn human_request_reply(turn: &Turn<'_>) -> Reply {
+    if turn.handoff_enabled {
+        Reply::Handoff {
+            reason: Reason::CustomerRequest,
+            summary: summary::write(
+                turn.history,
+                turn.message,
+                summary::Searched::NotSearched,
+                Reason::CustomerRequest,
+            ),
+        }
+    } else {
+        Reply::Answer(decline_text(Reason::CustomerRequest))
+    }
 }
 
 /// What the bot says when it hands off: the bot's handoff message and its response-time text.

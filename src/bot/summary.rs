@@ -69,14 +69,7 @@ pub fn write(
     if answered > 0 {
         parts.push(format!("The bot had replied {answered} time(s) before."));
     }
-    parts.push(
-        match reason {
-            Reason::CustomerRequest => "Reason: the customer asked to talk to a person.",
-            Reason::KbMiss => "Reason: the knowledge base has no answer.",
-            Reason::BotError => "Reason: the bot failed to answer.",
-        }
-        .to_owned(),
-    );
+    parts.push(reason_line(reason).to_owned());
     let mut texts: Vec<&str> = earlier.clone();
     texts.push(message);
     let facts = key_facts(&texts);
@@ -86,7 +79,17 @@ pub fn write(
     parts.join(" ")
 }
 
-fn short(text: &str) -> String {
+/// The closing sentence of every summary, so agents find the reason in the same words.
+pub fn reason_line(reason: Reason) -> &'static str {
+    match reason {
+        Reason::CustomerRequest => "Reason: the customer asked to talk to a person.",
+        Reason::KbMiss => "Reason: the knowledge base has no answer.",
+        Reason::BotError => "Reason: the bot failed to answer.",
+    }
+}
+
+/// `text` on one line, cut at a word boundary after about 160 characters.
+pub fn short(text: &str) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= 160 {
         return text;

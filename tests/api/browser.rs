@@ -403,8 +403,10 @@ async fn when_two_agents_race_the_loser_sees_who_won_at_once() {
     ana.find("#claim").await;
     bo.find("#claim").await;
 
-    // Both click; exactly one wins, and the other's page says who at once.
-    let _ = tokio::join!(ana.click("#claim"), bo.click("#claim"));
+    // Both click at once (through the pages' own handlers, so a button the live update has
+    // just hidden is still "clicked"); exactly one wins, and the other's page says who.
+    let click = "document.getElementById('claim').click(); return true;";
+    let _ = tokio::join!(ana.js(click), bo.js(click));
     for browser in [&ana, &bo] {
         browser
             .until(

@@ -1,6 +1,7 @@
 //! Baton's integration tests: one binary, each test with its own server on port 0 and its own
 //! database. `BATON_TEST_DATABASE=postgres` runs the same tests on PostgreSQL.
 
+mod fake_openai;
 mod helpers;
 
 mod accounts;
@@ -13,6 +14,7 @@ mod fake_graph;
 mod handoff;
 mod input;
 mod knowledge;
+mod llm;
 mod realtime;
 mod store;
 mod tenancy;

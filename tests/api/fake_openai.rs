@@ -1,0 +1,237 @@
+//! A local stand-in for an OpenAI-compatible chat-completions server. It speaks the real
+//! protocol — bearer key, `model`, `messages`, `tools` with JSON-schema parameters, tool calls
+//! whose `arguments` are a JSON *string*, `finish_reason: "tool_calls"` — checks that every
+//! request keeps it, records every request, and answers from a script the test sets.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+pub const API_KEY: &str = "sk-test-baton";
+
+/// One answer of the fake, in the order the test scripts them.
+pub enum Step {
+    /// A final text answer.
+    Answer(&'static str),
+    /// Tool calls, each a name and its arguments (sent as a JSON string, as the API does).
+    Call(Vec<(&'static str, Value)>),
+    /// A tool call whose `arguments` string is sent as given, valid JSON or not.
+    CallRaw(&'static str, &'static str),
+    /// Never answers: longer than any timeout the tests set.
+    Hang,
+    /// An HTTP error with an OpenAI-style error body.
+    Fail(u16),
+}
+
+impl Step {
+    pub fn call(name: &'static str, arguments: Value) -> Step {
+        Step::Call(vec![(name, arguments)])
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    script: Mutex<VecDeque<Step>>,
+    requests: Mutex<Vec<Value>>,
+    /// Requests that broke the protocol, or came when the script had nothing left.
+    violations: Mutex<Vec<String>>,
+}
+
+pub struct FakeOpenAi {
+    /// The base URL to give Baton, with the `/v1` prefix real servers use.
+    pub base_url: String,
+    shared: Arc<Shared>,
+}
+
+impl FakeOpenAi {
+    /// Starts the fake on 127.0.0.1:0 in the test's runtime.
+    pub async fn start(script: Vec<Step>) -> FakeOpenAi {
+        let shared = Arc::new(Shared::default());
+        shared.script.lock().unwrap().extend(script);
+        let app = axum::Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        FakeOpenAi {
+            base_url: format!("http://{addr}/v1"),
+            shared,
+        }
+    }
+
+    /// Every request received so far; fails the test if any broke the protocol.
+    pub fn requests(&self) -> Vec<Value> {
+        let violations = self.shared.violations.lock().unwrap().clone();
+        assert!(
+            violations.is_empty(),
+            "protocol violations: {violations:#?}"
+        );
+        self.shared.requests.lock().unwrap().clone()
+    }
+}
+
+async fn completions(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    shared.requests.lock().unwrap().push(body.clone());
+    let authorised = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {API_KEY}"));
+    if !authorised {
+        return violation(
+            &shared,
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer key",
+        );
+    }
+    if let Err(why) = check_request(&body) {
+        return violation(&shared, StatusCode::BAD_REQUEST, &why);
+    }
+    let step = shared.script.lock().unwrap().pop_front();
+    let model = body["model"].clone();
+    match step {
+        None => violation(
+            &shared,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "a request came after the script ended",
+        ),
+        Some(Step::Answer(text)) => {
+            completion(model, json!({"role": "assistant", "content": text}), "stop")
+        }
+        Some(Step::Call(calls)) => {
+            let calls = calls
+                .into_iter()
+                .map(|(name, arguments)| (name, arguments.to_string()))
+                .collect();
+            tool_calls(model, calls)
+        }
+        Some(Step::CallRaw(name, arguments)) => {
+            tool_calls(model, vec![(name, arguments.to_owned())])
+        }
+        Some(Step::Hang) => std::future::pending::<Response>().await,
+        Some(Step::Fail(status)) => {
+            let status = StatusCode::from_u16(status).unwrap();
+            error(status, "scripted failure")
+        }
+    }
+}
+
+fn tool_calls(model: Value, calls: Vec<(&str, String)>) -> Response {
+    let calls: Vec<Value> = calls
+        .into_iter()
+        .map(|(name, arguments)| {
+            json!({
+                "id": format!("call_{}", uuid::Uuid::new_v4().simple()),
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            })
+        })
+        .collect();
+    completion(
+        model,
+        json!({"role": "assistant", "content": null, "tool_calls": calls}),
+        "tool_calls",
+    )
+}
+
+fn completion(model: Value, message: Value, finish_reason: &str) -> Response {
+    Json(json!({
+        "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }))
+    .into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    let body = json!({"error": {"message": message, "type": "server_error", "code": null}});
+    (status, Json(body)).into_response()
+}
+
+fn violation(shared: &Shared, status: StatusCode, why: &str) -> Response {
+    shared.violations.lock().unwrap().push(why.to_owned());
+    error(status, why)
+}
+
+/// What a real server would reject: a missing model, malformed messages, a tool result that
+/// answers no call, or tools without proper JSON-schema parameters.
+fn check_request(body: &Value) -> Result<(), String> {
+    if body["model"].as_str().is_none_or(str::is_empty) {
+        return Err("`model` is missing".into());
+    }
+    let messages = body["messages"]
+        .as_array()
+        .filter(|m| !m.is_empty())
+        .ok_or("`messages` is missing or empty")?;
+    let mut call_ids: Vec<&str> = Vec::new();
+    for message in messages {
+        match message["role"].as_str() {
+            Some("system" | "user") if message["content"].is_string() => {}
+            Some("assistant") => {
+                for call in message["tool_calls"].as_array().into_iter().flatten() {
+                    let arguments_are_json = call["function"]["arguments"]
+                        .as_str()
+                        .is_some_and(|a| serde_json::from_str::<Value>(a).is_ok());
+                    if call["type"] != "function" || !arguments_are_json {
+                        return Err(format!("bad assistant tool call {call}"));
+                    }
+                    call_ids.extend(call["id"].as_str());
+                }
+                if !message["content"].is_string() && message["tool_calls"].is_null() {
+                    return Err(format!("assistant message without content {message}"));
+                }
+            }
+            Some("tool") => {
+                let id = message["tool_call_id"].as_str().unwrap_or_default();
+                if !call_ids.contains(&id) || !message["content"].is_string() {
+                    return Err(format!("tool message answers no earlier call: {message}"));
+                }
+            }
+            _ => return Err(format!("bad message {message}")),
+        }
+    }
+    for tool in body["tools"].as_array().ok_or("`tools` is missing")? {
+        check_tool(tool)?;
+    }
+    Ok(())
+}
+
+fn check_tool(tool: &Value) -> Result<(), String> {
+    let function = &tool["function"];
+    let parameters = &function["parameters"];
+    let wanted: &[&str] = match function["name"].as_str() {
+        Some("search_knowledge_base") => &["query"],
+        Some("request_handoff") => &["reason", "summary"],
+        _ => return Err(format!("unexpected tool {tool}")),
+    };
+    let well_formed = tool["type"] == "function"
+        && function["description"].is_string()
+        && parameters["type"] == "object";
+    if !well_formed {
+        return Err(format!("malformed tool {tool}"));
+    }
+    for name in wanted {
+        let required = parameters["required"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|v| v == name));
+        if parameters["properties"][name]["type"] != "string" || !required {
+            return Err(format!(
+                "tool parameter {name} is not a required string: {tool}"
+            ));
+        }
+    }
+    Ok(())
+}

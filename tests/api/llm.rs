@@ -1,0 +1,438 @@
+//! The LLM responder through the real server, against a fake OpenAI-compatible endpoint:
+//! knowledge-base tool calls, handoffs the model asks for, the detector that runs first,
+//! retries, timeouts and malformed answers.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::fake_openai::{API_KEY, FakeOpenAi, Step};
+use crate::helpers::{Api, TestApp, spawn_app_with};
+
+const MODEL: &str = "gpt-test-mini";
+
+/// Baton pointed at `fake`, with a model request timeout of `timeout_ms`.
+async fn spawn_with_llm(fake: &FakeOpenAi, timeout_ms: u64) -> TestApp {
+    let base_url = fake.base_url.clone();
+    spawn_app_with(move |settings| {
+        settings.llm_base_url = Some(base_url);
+        settings.llm_model = Some(MODEL.to_owned());
+        settings.llm_api_key = Some(API_KEY.to_owned());
+        settings.llm_timeout_ms = Some(timeout_ms);
+    })
+    .await
+}
+
+async fn pending(owner: &Api) -> Vec<Value> {
+    let (status, body) = owner.get("/api/v1/handoffs?status=pending").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array().unwrap().clone()
+}
+
+fn tool_names(request: &Value) -> Vec<&str> {
+    request["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["function"]["name"].as_str().unwrap())
+        .collect()
+}
+
+fn system_text(request: &Value) -> &str {
+    assert_eq!(request["messages"][0]["role"], "system");
+    request["messages"][0]["content"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn a_knowledge_base_question_is_answered_from_the_passage_the_model_searched() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call(
+            "search_knowledge_base",
+            json!({"query": "standard delivery time"}),
+        ),
+        Step::Answer("Standard delivery takes 3 to 5 business days."),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does standard delivery take?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert_eq!(messages[1]["author"], "bot");
+    assert_eq!(
+        messages[1]["text"],
+        "Standard delivery takes 3 to 5 business days."
+    );
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    let first = &requests[0];
+    assert_eq!(first["model"], MODEL);
+    assert_eq!(
+        tool_names(first),
+        ["search_knowledge_base", "request_handoff"]
+    );
+    let asked = first["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(asked["role"], "user");
+    assert_eq!(asked["content"], "How long does standard delivery take?");
+
+    // The second request carries the call and its result: the passage from the shop's KB.
+    let messages = requests[1]["messages"].as_array().unwrap();
+    let call = &messages[messages.len() - 2];
+    assert_eq!(call["role"], "assistant");
+    assert_eq!(
+        call["tool_calls"][0]["function"]["name"],
+        "search_knowledge_base"
+    );
+    let result = messages.last().unwrap();
+    assert_eq!(result["role"], "tool");
+    assert_eq!(result["tool_call_id"], call["tool_calls"][0]["id"]);
+    let passages: Value = serde_json::from_str(result["content"].as_str().unwrap()).unwrap();
+    let best = &passages["passages"][0];
+    assert_eq!(best["title"], "Shipping");
+    assert!(
+        best["text"]
+            .as_str()
+            .unwrap()
+            .contains("Standard delivery takes 3 to 5 business days"),
+        "{passages}"
+    );
+    assert!(best["relevance"].as_f64().unwrap() > 0.0, "{passages}");
+    assert!(pending(&shop.owner).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_model_can_hand_off_with_its_summary_and_reason_after_searching() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call("search_knowledge_base", json!({"query": "gift wrapping"})),
+        Step::call(
+            "request_handoff",
+            json!({"reason": "kb_miss",
+                   "summary": "The customer wants their order #A98765 gift-wrapped; the help \
+                               articles do not cover gift wrapping."}),
+        ),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor
+        .say("Can you gift-wrap my order #A98765 please?")
+        .await;
+    let messages = visitor.wait_for_messages(2).await;
+    let said = messages[1]["text"].as_str().unwrap();
+    assert!(said.contains("within 2 hours"), "{said}");
+
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "kb_miss");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("The customer wants their order #A98765 gift-wrapped"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("searched the knowledge base for “gift wrapping”"),
+        "the summary says what the bot tried: {summary}"
+    );
+    assert!(summary.contains("order #A98765"), "{summary}");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_handoff_for_a_knowledge_base_miss_is_refused_until_the_model_has_searched() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call(
+            "request_handoff",
+            json!({"reason": "kb_miss", "summary": "Wants gift wrapping."}),
+        ),
+        Step::call("search_knowledge_base", json!({"query": "gift wrapping"})),
+        Step::call(
+            "request_handoff",
+            json!({"reason": "kb_miss", "summary": "Wants gift wrapping."}),
+        ),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Do you offer gift wrapping?").await;
+    visitor.wait_for_messages(2).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "kb_miss");
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    let refusal = requests[1]["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(refusal["role"], "tool");
+    assert!(
+        refusal["content"]
+            .as_str()
+            .unwrap()
+            .contains("search_knowledge_base"),
+        "{refusal}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_for_a_person_the_detector_misses_can_be_handed_off_by_the_model() {
+    let fake = FakeOpenAi::start(vec![Step::call(
+        "request_handoff",
+        json!({"reason": "customer_request",
+               "summary": "The customer wants a colleague to look at a damaged parcel."}),
+    )])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor
+        .say("My parcel arrived damaged, could a colleague of yours look into it?")
+        .await;
+    visitor.wait_for_messages(2).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "customer_request");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("damaged parcel"), "{summary}");
+    assert!(
+        summary.contains("Reason: the customer asked to talk to a person."),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn an_explicit_request_for_a_person_hands_off_without_asking_the_model() {
+    let fake = FakeOpenAi::start(vec![]).await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("I want to talk to a person").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert!(
+        messages[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("within 2 hours")
+    );
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "customer_request");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("asked for a person"), "{summary}");
+    assert!(fake.requests().is_empty(), "the model must not be asked");
+}
+
+#[tokio::test]
+async fn without_request_handoff_the_model_is_not_offered_it_and_the_bot_promises_no_one() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call("search_knowledge_base", json!({"query": "gift wrapping"})),
+        Step::Answer("I'm sorry, I can't help with gift wrapping."),
+        // A model that calls the tool anyway gets an honest decline, not a handoff.
+        Step::call(
+            "request_handoff",
+            json!({"reason": "customer_request", "summary": "Wants a colleague."}),
+        ),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(false).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Do you offer gift wrapping?").await;
+    visitor.wait_for_messages(2).await;
+    let requests = fake.requests();
+    assert_eq!(tool_names(&requests[0]), ["search_knowledge_base"]);
+    let system = system_text(&requests[0]);
+    assert!(!system.contains("request_handoff"), "{system}");
+    assert!(system.contains("never promise"), "{system}");
+    assert!(
+        !system.contains("within 2 hours"),
+        "no response time without a team to respond: {system}"
+    );
+
+    visitor
+        .say("My parcel arrived damaged, could a colleague of yours look into it?")
+        .await;
+    let messages = visitor.wait_for_messages(4).await;
+    let declined = messages[3]["text"].as_str().unwrap();
+    assert_eq!(messages[3]["author"], "bot");
+    assert!(
+        declined.contains("can't connect you with a person"),
+        "{declined}"
+    );
+    assert!(!declined.contains("within 2 hours"), "{declined}");
+
+    visitor.say("I want to talk to a person").await;
+    let messages = visitor.wait_for_messages(6).await;
+    let declined = messages[5]["text"].as_str().unwrap();
+    assert!(
+        declined.contains("can't connect you with a person"),
+        "{declined}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        3,
+        "the detector answered the last one"
+    );
+    let (_, all) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(all.as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_server_error_is_retried_once_and_the_answer_still_arrives() {
+    let fake = FakeOpenAi::start(vec![
+        Step::Fail(500),
+        Step::Answer("Hello! What can I help you with?"),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Do you sell rain jackets?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert_eq!(messages[1]["text"], "Hello! What can I help you with?");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0], requests[1], "the retry repeats the request");
+    assert!(pending(&shop.owner).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_model_that_times_out_twice_hands_off_with_reason_bot_error() {
+    let fake = FakeOpenAi::start(vec![Step::Hang, Step::Hang]).await;
+    let app = spawn_with_llm(&fake, 300).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does standard delivery take?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert!(
+        messages[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("within 2 hours")
+    );
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("no answer within 300 ms"), "{summary}");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn malformed_tool_arguments_twice_hand_off_with_reason_bot_error() {
+    let fake = FakeOpenAi::start(vec![
+        Step::CallRaw("search_knowledge_base", "{\"query\": \"delivery"),
+        Step::CallRaw("search_knowledge_base", "{query: delivery}"),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does standard delivery take?").await;
+    visitor.wait_for_messages(2).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("malformed arguments"), "{summary}");
+    // The fake checks that only well-formed calls are echoed back; none were.
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_model_that_only_ever_calls_tools_is_stopped_after_four_rounds() {
+    let search = || Step::call("search_knowledge_base", json!({"query": "delivery"}));
+    let fake = FakeOpenAi::start(vec![search(), search(), search(), search()]).await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does standard delivery take?").await;
+    visitor.wait_for_messages(2).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    assert_eq!(fake.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn when_the_model_fails_and_handoff_is_off_the_customer_gets_an_apology() {
+    let fake = FakeOpenAi::start(vec![Step::Fail(503), Step::Fail(429)]).await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(false).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does standard delivery take?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    let said = messages[1]["text"].as_str().unwrap();
+    assert!(said.contains("I'm sorry, I can't help with that"), "{said}");
+    assert!(!said.contains("within 2 hours"), "{said}");
+    let (_, all) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(all.as_array().unwrap().len(), 0);
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn the_bots_system_prompt_and_response_time_reach_the_model() {
+    let fake = FakeOpenAi::start(vec![Step::Answer("Hi, I'm Ada!")]).await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let (status, body) = shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", shop.bot_id),
+            json!({"system_prompt": "You are Ada, Acme Outfitters' cheerful assistant.",
+                   "response_time_text": "We reply within 4 hours on weekdays."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("hello, who am I chatting with today?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert_eq!(messages[1]["text"], "Hi, I'm Ada!");
+    let requests = fake.requests();
+    let system = system_text(&requests[0]);
+    assert!(
+        system.starts_with("You are Ada, Acme Outfitters' cheerful assistant."),
+        "{system}"
+    );
+    assert!(
+        system.contains("We reply within 4 hours on weekdays."),
+        "{system}"
+    );
+    assert!(
+        system.contains("always call search_knowledge_base"),
+        "the KB-first rule: {system}"
+    );
+    assert!(system.contains("request_handoff"), "{system}");
+}
+
+#[tokio::test]
+async fn a_bots_own_model_overrides_the_configured_one() {
+    let fake = FakeOpenAi::start(vec![Step::Answer("Hello!")]).await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let (status, body) = shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", shop.bot_id),
+            json!({"llm_model": "acme-large"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("hello, is the shop open?").await;
+    visitor.wait_for_messages(2).await;
+    assert_eq!(fake.requests()[0]["model"], "acme-large");
+}
