@@ -15,6 +15,23 @@ use crate::store::UserRecord;
 
 pub const SESSION_COOKIE: &str = "baton_session";
 
+/// The session cookie: HttpOnly (no script reads it), SameSite=Lax (no other site's form
+/// sends it), Secure when Baton is served over HTTPS, and as long-lived as the session.
+pub fn session_cookie(
+    state: &AppState,
+    token: String,
+) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .secure(state.config.public_url.starts_with("https://"))
+        .max_age(time::Duration::milliseconds(
+            crate::accounts::SESSION_TTL_MS,
+        ))
+        .build()
+}
+
 /// An authenticated user of a workspace; every query a handler makes is scoped by
 /// `user.workspace_id`.
 #[derive(Debug, Clone)]

@@ -12,18 +12,19 @@ use crate::domain::{Email, Name, Password, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::state::AppState;
-use crate::store::NewUser;
+use crate::store::{NewUser, UserRecord};
 
 pub fn router() -> axum::Router<AppState> {
     Router::new().route("/agents", post(create).get(list))
 }
 
+/// A person to add, from the API's JSON or the dashboard's form.
 #[derive(Deserialize)]
-struct NewAgent {
-    email: String,
-    name: String,
-    password: String,
-    role: String,
+pub(crate) struct NewAgent {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: String,
 }
 
 async fn create(
@@ -31,6 +32,16 @@ async fn create(
     Admin(caller): Admin,
     ApiJson(body): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
+    let user = add_member(&state, caller.workspace_id(), body).await?;
+    Ok((StatusCode::CREATED, axum::Json(UserView::from(&user))))
+}
+
+/// Adds an agent or admin to the workspace; never another owner.
+pub(crate) async fn add_member(
+    state: &AppState,
+    workspace_id: &str,
+    body: NewAgent,
+) -> ApiResult<UserRecord> {
     let email = Email::parse(&body.email)?;
     let name = Name::parse("name", &body.name)?;
     let password = Password::parse(&body.password)?;
@@ -45,11 +56,10 @@ async fn create(
         password_hash: &hash,
         role,
     };
-    let user = state
+    Ok(state
         .store
-        .create_user(caller.workspace_id(), user, state.clock.now_ms())
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(UserView::from(&user))))
+        .create_user(workspace_id, user, state.clock.now_ms())
+        .await?)
 }
 
 async fn list(

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -14,7 +14,7 @@ use super::UserView;
 use crate::accounts;
 use crate::domain::Password;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{ApiJson, Caller, SESSION_COOKIE};
+use crate::http::extract::{ApiJson, Caller, SESSION_COOKIE, session_cookie};
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
@@ -40,19 +40,8 @@ async fn login(
         .await?
         .ok_or_else(|| ApiError::new(Code::InvalidCredentials, "wrong email or password"))?;
     let (token, csrf) = accounts::open_session(&state.store, &state.clock, &user).await?;
-    let cookie = Cookie::build((SESSION_COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.public_url.starts_with("https://"))
-        .max_age(time_max_age())
-        .build();
     let body = json!({"user": UserView::from(&user), "csrf_token": csrf});
-    Ok((jar.add(cookie), axum::Json(body)))
-}
-
-fn time_max_age() -> time::Duration {
-    time::Duration::milliseconds(accounts::SESSION_TTL_MS)
+    Ok((jar.add(session_cookie(&state, token)), axum::Json(body)))
 }
 
 async fn logout(State(state): State<AppState>, jar: CookieJar) -> ApiResult<impl IntoResponse> {

@@ -1,6 +1,6 @@
 //! `/api/v1`: one module per area, each exposing `router()`.
 
-mod agents;
+pub(crate) mod agents;
 mod auth;
 pub(crate) mod bots;
 pub(crate) mod channels;

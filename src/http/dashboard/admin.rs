@@ -7,15 +7,13 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
-use crate::accounts;
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::domain::settings::{NotificationSettings, Template, WhatsappNotifications};
-use crate::domain::{Email, Name, Password, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::http::api::agents::{NewAgent, add_member};
 use crate::http::api::settings;
 use crate::marketplace;
 use crate::state::AppState;
-use crate::store::NewUser;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,14 +24,6 @@ pub fn router() -> Router<AppState> {
             "/settings/notifications",
             get(notifications_page).post(save_notifications),
         )
-}
-
-fn admin_only(caller: &crate::http::extract::Caller) -> Result<(), ApiError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("only admins can do this"))
-    }
 }
 
 async fn marketplace_page(
@@ -94,7 +84,7 @@ async fn marketplace_change(
     axum::Form(form): axum::Form<ChangeForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     let tool = marketplace::find(&slug).ok_or_else(|| ApiError::not_found("tool"))?;
     let ws = caller.workspace_id();
     if form.action == "add" {
@@ -174,38 +164,17 @@ async fn add_agent(
     axum::Form(form): axum::Form<AgentForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
-    let parsed = (|| {
-        let role = match Role::parse(&form.role)? {
-            Role::Owner => Role::Admin,
-            role => role,
-        };
-        Ok::<_, crate::domain::ParseError>((
-            Email::parse(&form.email)?,
-            Name::parse("name", &form.name)?,
-            Password::parse(&form.password)?,
-            role,
-        ))
-    })();
-    let (email, name, password, role) = match parsed {
-        Ok(parsed) => parsed,
-        Err(err) => return Ok(back("/agents", Err(err.to_string()))),
-    };
-    let hash = accounts::hash(password).await;
-    let user = NewUser {
-        email: &email,
-        name: &name,
-        password_hash: &hash,
-        role,
+    require_admin(&caller)?;
+    let member = NewAgent {
+        email: form.email,
+        name: form.name,
+        password: form.password,
+        role: form.role,
     };
     Ok(
-        match state
-            .store
-            .create_user(caller.workspace_id(), user, state.clock.now_ms())
-            .await
-        {
+        match add_member(&state, caller.workspace_id(), member).await {
             Ok(user) => back("/agents", Ok(&format!("{} can now log in.", user.name))),
-            Err(err) => back("/agents", Err(ApiError::from(err).message)),
+            Err(err) => back("/agents", Err(err.message)),
         },
     )
 }
@@ -283,7 +252,7 @@ async fn save_notifications(
     axum::Form(form): axum::Form<NotificationsForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     let wanted = NotificationSettings {
         whatsapp: WhatsappNotifications {
             enabled: form.enabled.as_deref() == Some("true"),

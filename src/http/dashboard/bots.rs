@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::bot::builtin::RELEVANCE_THRESHOLD;
 use crate::error::{ApiError, ApiResult};
 use crate::http::api::bots::{BotBody, create_bot, switch_tool};
@@ -22,14 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/bots/{id}/tools/{slug}", post(toggle))
         .route("/bots/{id}/documents/{doc}/delete", post(delete_document))
         .route("/bots/{id}/channels/whatsapp", post(connect_whatsapp))
-}
-
-fn admin_only(caller: &crate::http::extract::Caller) -> Result<(), ApiError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("only admins can change bots"))
-    }
 }
 
 async fn list(
@@ -104,7 +96,7 @@ async fn create(
     axum::Form(form): axum::Form<BotForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     match create_bot(&state, caller.workspace_id(), form.body()).await {
         Ok(bot) => Ok(back(&format!("/bots/{}", bot.id), Ok("Bot created."))),
         Err(err) => Ok(back("/bots", Err(err.message))),
@@ -315,7 +307,7 @@ async fn update(
     axum::Form(form): axum::Form<BotForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     let path = format!("/bots/{id}");
     let patch = match form.body().into_patch() {
         Ok(patch) => patch,
@@ -341,7 +333,7 @@ async fn toggle(
     axum::Form(form): axum::Form<ToggleForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     let enabled = form.enabled == "true";
     let path = format!("/bots/{id}");
     Ok(
@@ -365,7 +357,7 @@ async fn delete_document(
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     state
         .store
         .delete_document(caller.workspace_id(), &id, &doc)
@@ -389,7 +381,7 @@ async fn connect_whatsapp(
     axum::Form(form): axum::Form<WhatsappForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    admin_only(&caller)?;
+    require_admin(&caller)?;
     let body = ConnectBody {
         phone_number_id: form.phone_number_id,
         access_token: form.access_token,

@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::accounts;
 use crate::error::ApiError;
-use crate::http::extract::{Caller, SESSION_COOKIE};
+use crate::http::extract::{Caller, SESSION_COOKIE, session_cookie};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -82,6 +82,15 @@ pub fn check_csrf(caller: &Caller, token: &str) -> Result<(), ApiError> {
         _ => Err(ApiError::forbidden(
             "the form expired or came from another site: reload the page and try again",
         )),
+    }
+}
+
+/// Refuses a change by someone who is not an owner or admin.
+pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins can do this"))
     }
 }
 
@@ -238,13 +247,7 @@ async fn login(
         return Ok(login_form(&next, Some("Wrong email or password.")).into_response());
     };
     let (token, _) = accounts::open_session(&state.store, &state.clock, &user).await?;
-    let cookie = Cookie::build((SESSION_COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.public_url.starts_with("https://"))
-        .build();
-    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+    Ok((jar.add(session_cookie(&state, token)), Redirect::to(&next)).into_response())
 }
 
 #[derive(Deserialize)]
