@@ -66,8 +66,10 @@ pub fn write(
         )),
     }
     let answered = history.iter().filter(|m| m.author == "bot").count();
-    if answered > 0 {
-        parts.push(format!("The bot had replied {answered} time(s) before."));
+    match answered {
+        0 => {}
+        1 => parts.push("The bot had answered one earlier message.".to_owned()),
+        n => parts.push(format!("The bot had answered {n} earlier messages.")),
     }
     parts.push(reason_line(reason).to_owned());
     let mut texts: Vec<&str> = earlier.clone();

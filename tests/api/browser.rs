@@ -636,6 +636,35 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
     admin.find("#search-results .result").await;
     admin.screenshot("10-bot-settings").await;
 
+    admin.go(&app.url("/agents")).await;
+    admin.type_into("#agent-name", "Sam Rivera").await;
+    admin.type_into("#agent-email", "sam@shop.test").await;
+    admin.type_into("#agent-password", "agent-password-1").await;
+    admin
+        .click("form[action='/agents'] button[type=submit]")
+        .await;
+    admin
+        .until(
+            "the agent is listed",
+            "document.body.textContent.includes('sam@shop.test')",
+        )
+        .await;
+    admin.screenshot("13-agents").await;
+    admin.go(&app.url("/settings/notifications")).await;
+    admin.type_into("#wa-recipients", "+49 151 1234 5678").await;
+    admin
+        .click("form[action='/settings/notifications'] button[type=submit]")
+        .await;
+    admin
+        .until(
+            "it is saved",
+            "document.querySelector('.flash.ok') !== null",
+        )
+        .await;
+    admin.screenshot("14-notifications").await;
+    let (_, saved) = owner.get("/api/v1/settings/notifications").await;
+    assert_eq!(saved["whatsapp"]["recipients"], json!(["+4915112345678"]));
+
     admin.go(&app.url("/marketplace")).await;
     admin
         .click("[data-tool=request_handoff] button.danger")
