@@ -1,11 +1,20 @@
-//! Is this message a request to talk to a person? A rule-based detector over normalised
-//! text: a request names someone human (person, agent, representative…) together with a way
-//! of asking for them (talk to, connect me, I want…), or is that name almost alone ("agent!",
-//! "human please"). Questions *about* people — "are you a bot?", "what is your support
-//! email?", "I spoke to an agent yesterday" — are not requests.
+//! Is this message a request to talk to a person? A rule-based detector over normalised text,
+//! in the languages WhatsApp customers write in: English, Spanish, Portuguese, French, German,
+//! Italian, Indonesian, Hindi (romanised and Devanagari), Arabic, Turkish and Russian.
+//!
+//! A request names someone human (person, agent, representative, atendente, оператор…)
+//! together with a way of asking for them (talk to, connect me, quero falar, поговорить…), or is
+//! that name almost alone ("agent!", "humano por favor"). Questions *about* people — "are you
+//! a bot?", "what is your support email?", "I spoke to an agent yesterday" — are not requests.
+//!
+//! Phrases match whole words. A `*` marks an open end: `оператор*` matches "оператором",
+//! `*موظف` matches "بموظف"; inflected and agglutinative languages need that.
+
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, TextAnalyzer, WhitespaceTokenizer};
 
 /// Words and phrases that name a human helper.
 const HUMAN: &[&str] = &[
+    // English
     "human",
     "humans",
     "person",
@@ -37,10 +46,102 @@ const HUMAN: &[&str] = &[
     "actual person",
     "advisor",
     "consultant",
+    // Spanish
+    "humano",
+    "persona",
+    "agente",
+    "asesor",
+    "asesora",
+    "operador",
+    "operadora",
+    "representante",
+    "alguien",
+    "persona real",
+    "servicio al cliente",
+    "atencion al cliente",
+    "soporte",
+    // Portuguese
+    "pessoa",
+    "atendente",
+    "alguem",
+    "pessoa real",
+    "suporte",
+    "atendimento",
+    // French
+    "humain",
+    "personne",
+    "conseiller",
+    "conseillere",
+    "operateur",
+    "operatrice",
+    "quelqu'un",
+    "quelqu un",
+    "service client",
+    "vraie personne",
+    // German
+    "mensch",
+    "menschen",
+    "mitarbeiter",
+    "mitarbeiterin",
+    "berater",
+    "beraterin",
+    "jemand",
+    "jemandem",
+    "kundenservice",
+    "kundendienst",
+    // Italian
+    "umano",
+    "operatore",
+    "qualcuno",
+    "assistenza",
+    "consulente",
+    // Indonesian
+    "manusia",
+    "orang",
+    "agen",
+    "cs",
+    "petugas",
+    // Hindi (romanised and Devanagari)
+    "insaan",
+    "insan",
+    "aadmi",
+    "vyakti",
+    "executive",
+    "*इंसान*",
+    "*एजेंट*",
+    "*व्यक्ति*",
+    // Arabic
+    "*انسان*",
+    "*موظف*",
+    "*شخص*",
+    "*وكيل*",
+    "*ممثل*",
+    "*خدمه العملاء*",
+    "*الدعم*",
+    // Turkish
+    "temsilci*",
+    "yetkili*",
+    "insan",
+    "insanla*",
+    "insana*",
+    "birisi*",
+    "biriyle",
+    "canli destek",
+    "gercek kisi*",
+    // Russian
+    "человек*",
+    "оператор*",
+    "сотрудник*",
+    "менеджер*",
+    "специалист*",
+    "консультант*",
+    "живой",
+    "живым",
 ];
 
 /// Ways of asking to be put in touch.
 const ASK: &[&str] = &[
+    // English
     "talk to",
     "talk with",
     "speak to",
@@ -82,10 +183,125 @@ const ASK: &[&str] = &[
     "hand over",
     "pass me",
     "route me",
+    // Spanish
+    "hablar con",
+    "quiero hablar",
+    "necesito hablar",
+    "pasame con",
+    "paseme con",
+    "comunicame con",
+    "comunicarme con",
+    "me comunica",
+    "puedo hablar",
+    "quiero un",
+    "quiero una",
+    "necesito un",
+    "necesito una",
+    "contactar con",
+    "me pasas con",
+    "transfiereme",
+    // Portuguese
+    "falar com",
+    "quero falar",
+    "preciso falar",
+    "me passa",
+    "me transfere",
+    "posso falar",
+    "quero um",
+    "quero uma",
+    "preciso de",
+    "chamar um",
+    "chama um",
+    // French
+    "parler a",
+    "parler avec",
+    "je veux parler",
+    "je voudrais parler",
+    "passez moi",
+    "mettez moi en relation",
+    "contacter",
+    "joindre",
+    "avoir un",
+    "je veux un",
+    "je veux une",
+    "je voudrais un",
+    "je voudrais une",
+    "j'aimerais parler",
+    "je souhaite parler",
+    // German
+    "sprechen",
+    "reden",
+    "verbinden",
+    "verbinde",
+    "ich will",
+    "ich mochte",
+    "ich moechte",
+    "kann ich",
+    "durchstellen",
+    "weiterleiten",
+    "ich brauche",
+    // Italian
+    "parlare con",
+    "voglio parlare",
+    "vorrei parlare",
+    "passami",
+    "mettermi in contatto",
+    "posso parlare",
+    "voglio un",
+    "voglio una",
+    "vorrei un",
+    "vorrei una",
+    // Indonesian
+    "bicara dengan",
+    "berbicara dengan",
+    "ngobrol dengan",
+    "mau bicara",
+    "ingin bicara",
+    "hubungkan",
+    "sambungkan",
+    "minta",
+    "bisa bicara",
+    // Hindi
+    "baat karni",
+    "baat karna",
+    "baat karao",
+    "baat kara",
+    "baat karwa",
+    "se baat",
+    "connect karo",
+    "chahiye",
+    "chahta",
+    "chahti",
+    "*बात*",
+    // Arabic
+    "*اتكلم*",
+    "*اتحدث*",
+    "*التحدث*",
+    "*تحويلي*",
+    "*حولني*",
+    "*اريد*",
+    "*ممكن*",
+    "*عايز*",
+    // Turkish
+    "konus*",
+    "gorus*",
+    "bagla*",
+    "istiyorum",
+    // Russian
+    "поговор*",
+    "связат*",
+    "соедин*",
+    "переключ*",
+    "позов*",
+    "хочу",
+    "нужен",
+    "нужна",
+    "можно",
 ];
 
-/// Patterns that mention people without asking for one.
+/// Patterns that mention people without asking for one (matched anywhere).
 const NOT_A_REQUEST: &[&str] = &[
+    // English
     "are you a",
     "are you human",
     "are you real",
@@ -117,31 +333,102 @@ const NOT_A_REQUEST: &[&str] = &[
     "travel agent",
     "real estate agent",
     "user agent",
+    // Spanish / Portuguese / Italian
+    "eres un bot",
+    "eres humano",
+    "eres una persona",
+    "eres real",
+    "correo",
+    "telefono",
+    "numero de",
+    "voce e um robo",
+    "voce e humano",
+    "e um bot",
+    "telefone",
+    "sei un bot",
+    "sei umano",
+    "sei una persona",
+    "hable con",
+    "falei com",
+    "ho parlato",
+    // French / German
+    "etes vous un robot",
+    "es tu un robot",
+    "tu es un bot",
+    "courriel",
+    "bist du ein bot",
+    "bist du ein mensch",
+    "sind sie ein bot",
+    "sind sie ein mensch",
+    "telefonnummer",
+    // Indonesian / Hindi / Turkish
+    "apakah kamu bot",
+    "kamu bot",
+    "kamu manusia",
+    "nomor",
+    "kya tum bot",
+    "kya aap bot",
+    "bot musun",
+    "insan misin",
+    "e posta",
+    "numara",
+    // Arabic / Russian
+    "روبوت",
+    "بوت",
+    "رقم",
+    "ايميل",
+    "ты бот",
+    "вы бот",
+    "ты человек",
+    "вы человек",
+    "почта",
+    "номер",
 ];
 
-/// A message reduced to lowercase words separated by single spaces, with ASCII apostrophes.
+/// A message reduced to lowercase, accent-folded words separated by single spaces. Letters of
+/// every script stay (with Devanagari and Arabic marks); punctuation becomes a word break.
 pub fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = true;
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let c = match c {
+    let spaced: String = text
+        .chars()
+        .map(|c| match c {
             '’' | '‘' | '`' => '\'',
-            c => c,
-        };
-        if c.is_alphanumeric() || c == '\'' || c == '-' {
-            out.push(c);
-            space = false;
-        } else if !space {
-            out.push(' ');
-            space = true;
-        }
+            // Arabic alef variants and teh marbuta are written interchangeably.
+            'أ' | 'إ' | 'آ' => 'ا',
+            'ة' => 'ه',
+            'ـ' => ' ',
+            c if c.is_alphanumeric() || c == '\'' || c == '-' => c,
+            c if ('\u{0900}'..='\u{097F}').contains(&c)
+                || ('\u{064B}'..='\u{065F}').contains(&c) =>
+            {
+                c
+            }
+            _ => ' ',
+        })
+        .collect();
+    let mut analyzer = TextAnalyzer::builder(WhitespaceTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = analyzer.token_stream(&spaced);
+    let mut words = Vec::new();
+    while stream.advance() {
+        // Turkish dotless ı folds to i, as customers type it either way.
+        words.push(stream.token().text.replace('ı', "i"));
     }
-    out.trim_end().to_owned()
+    words.join(" ")
 }
 
-fn contains_phrase(haystack: &str, phrase: &str) -> bool {
-    // Whole-word match: pad both with spaces.
-    format!(" {haystack} ").contains(&format!(" {phrase} "))
+/// Whether `phrase` occurs in the normalised text, as whole words unless a `*` opens an end.
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let open_left = phrase.starts_with('*');
+    let open_right = phrase.ends_with('*');
+    let core = phrase.trim_matches('*');
+    let needle = format!(
+        "{}{core}{}",
+        if open_left { "" } else { " " },
+        if open_right { "" } else { " " }
+    );
+    format!(" {text} ").contains(&needle)
 }
 
 /// Whether the customer is asking to be handed to a person.
@@ -150,18 +437,15 @@ pub fn is_human_request(text: &str) -> bool {
     if text.is_empty() {
         return false;
     }
-    let names_human = HUMAN.iter().any(|p| contains_phrase(&text, p));
-    if !names_human {
+    if !HUMAN.iter().any(|p| contains_phrase(&text, p)) {
         return false;
     }
     if NOT_A_REQUEST.iter().any(|p| text.contains(p)) {
         return false;
     }
-    let words = text.split(' ').count();
-    let asks = ASK.iter().any(|p| contains_phrase(&text, p));
-    // "agent", "human please", "representative now!!"
-    let nearly_alone = words <= 3;
-    asks || nearly_alone
+    // "agent", "human please", "humano por favor", "оператор!"
+    let nearly_alone = text.split(' ').count() <= 3;
+    nearly_alone || ASK.iter().any(|p| contains_phrase(&text, p))
 }
 
 /// Whether the customer asks what they are talking to ("are you a bot?", "is this a human?").
@@ -181,6 +465,20 @@ pub fn is_identity_question(text: &str) -> bool {
         "is this automated",
         "are you automated",
         "is this human",
+        "eres un",
+        "eres una",
+        "voce e um",
+        "es tu un",
+        "etes vous un",
+        "bist du ein",
+        "sei un",
+        "apakah kamu",
+        "kya tum",
+        "kya aap",
+        "ты",
+        "вы",
+        "هل انت",
+        "sen",
     ];
     const WHAT: &[&str] = &[
         "bot",
@@ -194,11 +492,26 @@ pub fn is_identity_question(text: &str) -> bool {
         "chatbot",
         "automated",
         "people",
+        "humano",
+        "robo",
+        "humain",
+        "mensch",
+        "umano",
+        "manusia",
+        "бот",
+        "робот",
+        "человек",
+        "روبوت",
+        "بوت",
+        "insan misin",
+        "bot musun",
     ];
     ASKING
         .iter()
         .any(|p| contains_phrase(&text, p) || text.starts_with(p))
-        && WHAT.iter().any(|w| contains_phrase(&text, w))
+        && WHAT
+            .iter()
+            .any(|w| contains_phrase(&text, w) || text.contains(w))
 }
 
 #[cfg(test)]
@@ -225,21 +538,34 @@ mod tests {
     }
 
     #[test]
-    fn identity_questions_are_told_apart() {
+    fn requests_in_the_languages_of_whatsapp_customers_are_detected() {
         for text in [
-            "are you a bot?",
-            "Are you human",
-            "am I talking to a real person?",
-            "is this automated?",
+            "Quiero hablar con una persona",
+            "¿Puedo hablar con un agente?",
+            "pásame con un asesor por favor",
+            "Quero falar com um atendente",
+            "preciso falar com uma pessoa real 😡",
+            "Je veux parler à un conseiller",
+            "j'aimerais parler à quelqu'un du service client",
+            "Ich möchte mit einem Mitarbeiter sprechen",
+            "kann ich bitte mit einem Menschen reden",
+            "Vorrei parlare con un operatore",
+            "voglio parlare con una persona",
+            "saya mau bicara dengan cs",
+            "tolong hubungkan saya dengan agen",
+            "mujhe agent se baat karni hai",
+            "kisi insaan se baat karao",
+            "मुझे एजेंट से बात करनी है",
+            "أريد التحدث مع موظف",
+            "ممكن اتكلم مع خدمة العملاء",
+            "Müşteri temsilcisiyle görüşmek istiyorum",
+            "bir insanla konuşmak istiyorum",
+            "Хочу поговорить с оператором",
+            "соедините меня с живым человеком",
+            "humano por favor",
+            "оператор",
         ] {
-            assert!(is_identity_question(text), "{text:?}");
-        }
-        for text in [
-            "I want a human",
-            "are you open on sunday?",
-            "is this a good jacket",
-        ] {
-            assert!(!is_identity_question(text), "{text:?}");
+            assert!(is_human_request(text), "{text:?} should be a request");
         }
     }
 
@@ -254,9 +580,50 @@ mod tests {
             "I spoke to an agent yesterday and they said it was shipped",
             "how long does shipping take?",
             "do people usually return this item?",
+            "¿eres un bot?",
+            "cuál es el correo de atención al cliente",
+            "você é um robô?",
+            "quel est le numéro de téléphone du service client",
+            "bist du ein Mensch?",
+            "Ты бот?",
+            "какой номер у оператора",
+            "هل انت روبوت",
+            "this is insane, I want a refund",
+            "I'm the admin of my account and I want to change the email",
+            "quero comprar um presente para outra pessoa",
+            "quiero saber si otra persona puede recoger mi pedido",
+            "saya mau pesan untuk 2 orang",
             "",
         ] {
             assert!(!is_human_request(text), "{text:?} should not be a request");
         }
+    }
+
+    #[test]
+    fn identity_questions_are_told_apart() {
+        for text in [
+            "are you a bot?",
+            "Are you human",
+            "am I talking to a real person?",
+            "is this automated?",
+            "¿eres un bot?",
+            "Ты бот?",
+        ] {
+            assert!(is_identity_question(text), "{text:?}");
+        }
+        for text in [
+            "I want a human",
+            "are you open on sunday?",
+            "is this a good jacket",
+        ] {
+            assert!(!is_identity_question(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_is_folded_and_split_on_punctuation() {
+        assert_eq!(normalise("Pásame CON un Asesor!!"), "pasame con un asesor");
+        assert_eq!(normalise("Müşteri temsilcisi"), "musteri temsilcisi");
+        assert_eq!(normalise("أريد"), "اريد");
     }
 }

@@ -464,3 +464,22 @@ async fn the_send_check_is_atomic_with_the_conversation_state() {
     let outcome = bot_turn(&app.state, &conversation, &message).await.unwrap();
     assert!(matches!(outcome, Outcome::Dropped), "{outcome:?}");
 }
+
+#[tokio::test]
+async fn a_request_for_a_person_in_another_language_hands_off_too() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    for (text, expected) in [
+        ("Quero falar com um atendente", 1),
+        ("Хочу поговорить с оператором", 2),
+    ] {
+        let visitor = app.visitor(&shop.widget_key).await;
+        visitor.say(text).await;
+        let handoffs = eventually(|| async {
+            let list = pending(&app, &shop.owner).await;
+            (list.len() == expected).then_some(list)
+        })
+        .await;
+        assert_eq!(handoffs[0]["reason"], "customer_request", "{text}");
+    }
+}
