@@ -161,3 +161,26 @@ pub async fn bot_turn(
     }
     Ok(outcome)
 }
+
+/// How far back a restart looks for customer messages the bot never got to answer.
+const RESUME_WINDOW_MS: i64 = 60 * 60 * 1000;
+
+/// Answers customer messages that were stored but not answered because Baton stopped in
+/// between: a message is acknowledged once durable, so its answer must survive a restart too.
+pub async fn resume_unanswered(state: &AppState) -> StoreResult<usize> {
+    let since = state.clock.now_ms() - RESUME_WINDOW_MS;
+    let pending = state.store.unanswered(since).await?;
+    let count = pending.len();
+    for (conversation, message) in pending {
+        if let Err(err) = bot_turn(state, &conversation, &message).await {
+            tracing::error!(error = %err, conversation_id = %conversation.id, "could not answer after restart");
+        }
+    }
+    if count > 0 {
+        tracing::info!(
+            count,
+            "answered customer messages left unanswered by a restart"
+        );
+    }
+    Ok(count)
+}

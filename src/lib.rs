@@ -59,6 +59,12 @@ pub async fn serve(
     let app = http::router(state.clone());
     realtime::relay::spawn(&state);
     channels::outbox::spawn(&state);
+    let resuming = state.clone();
+    tokio::spawn(async move {
+        if let Err(err) = conversation::resume_unanswered(&resuming).await {
+            tracing::error!(error = %err, "could not look for unanswered messages");
+        }
+    });
     let draining = state.clone();
     axum::serve(
         listener,

@@ -267,6 +267,37 @@ impl Store {
         Ok(Some(stored))
     }
 
+    /// Customer messages since `since` that are the last word in a conversation the bot holds:
+    /// stored, but never answered (Baton stopped between the two).
+    pub async fn unanswered(
+        &self,
+        since: i64,
+    ) -> StoreResult<Vec<(ConversationRecord, MessageRecord)>> {
+        let ids: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT c.workspace_id, c.id, m.id FROM messages m \
+             JOIN conversations c ON c.id = m.conversation_id \
+             WHERE c.active_handoff_id IS NULL AND m.author = 'customer' AND m.created_at > $1 \
+               AND m.seq > c.context_seq \
+               AND m.seq = (SELECT MAX(m2.seq) FROM messages m2 \
+                            WHERE m2.conversation_id = m.conversation_id AND m2.author <> 'system')",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for (workspace_id, conversation_id, message_id) in ids {
+            let conversation = self.conversation(&workspace_id, &conversation_id).await?;
+            let message: MessageRecord = sqlx::query_as(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
+            ))
+            .bind(&message_id)
+            .fetch_one(self.pool())
+            .await?;
+            found.push((conversation, message));
+        }
+        Ok(found)
+    }
+
     /// A conversation's messages after `after`, oldest first, at most `limit`.
     pub async fn messages_after(
         &self,

@@ -483,3 +483,49 @@ async fn a_request_for_a_person_in_another_language_hands_off_too() {
         assert_eq!(handoffs[0]["reason"], "customer_request", "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_message_stored_just_before_a_crash_is_answered_after_the_restart() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    // Stored and acknowledged, but the process "dies" before the bot runs.
+    let workspace_id = app
+        .state
+        .store
+        .bot_by_widget_key(&shop.widget_key)
+        .await
+        .unwrap()
+        .workspace_id;
+    let conversation = app
+        .state
+        .store
+        .conversation(&workspace_id, &visitor.conversation_id)
+        .await
+        .unwrap();
+    app.state
+        .store
+        .add_customer_message(
+            &conversation,
+            baton::store::NewMessage::text("customer", "Website visitor", "Is shipping free?"),
+            app.state.clock.now_ms(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(visitor.messages().await.len(), 3);
+
+    let _restarted = app.second_node().await;
+    let messages = visitor.wait_for_messages(4).await;
+    assert!(
+        messages[3]["text"].as_str().unwrap().contains("$50"),
+        "{messages:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        visitor.messages().await.len(),
+        4,
+        "answered once, earlier answers left alone"
+    );
+}
