@@ -64,6 +64,14 @@ pub async fn hash(password: Password) -> String {
         .expect("the hashing task does not panic")
 }
 
+/// Whether another login attempt for this email is allowed now (ten a minute).
+pub fn login_allowed(state: &crate::state::AppState, email: &str) -> bool {
+    state
+        .login_limiter
+        .check_key(&email.trim().to_lowercase())
+        .is_ok()
+}
+
 /// The user whose email and password these are, taking the same time whether or not the email
 /// exists.
 pub async fn check_login(

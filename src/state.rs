@@ -31,6 +31,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The WhatsApp Graph API client.
     pub whatsapp: Arc<crate::channels::whatsapp::Graph>,
+    /// Login throttle, per email (ten attempts a minute): guessing passwords gets slow fast.
+    pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// The demo bot's widget key, under `baton demo`: the `/demo` page embeds it.
     pub demo_widget_key: Option<String>,
     /// Flips to `true` when the server starts draining, so long-lived sockets can close.
@@ -90,6 +92,9 @@ impl AppState {
             secret_key,
             metrics: metrics_handle(),
             demo_widget_key: None,
+            login_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(10).expect("ten is not zero"),
+            ))),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             whatsapp,
             shutdown,

@@ -233,3 +233,41 @@ async fn shutdown_lets_the_server_finish_cleanly() {
     app.shutdown().await.expect("clean shutdown");
     assert!(reqwest::get(app.url("/healthz")).await.is_err());
 }
+
+#[tokio::test]
+async fn guessing_passwords_is_throttled_per_email() {
+    let app = spawn_app().await;
+    let api = app.anonymous();
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let (status, _) = api
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": OWNER_EMAIL, "password": "guess-guess"}),
+            )
+            .await;
+        statuses.push(status);
+    }
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    let (status, body) = api
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&body), "rate_limited");
+    // Other accounts are not locked out by it.
+    let (status, _) = api
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "someone@else.test", "password": "whatever-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -243,6 +243,13 @@ async fn login(
         .next
         .filter(|n| n.starts_with('/') && !n.starts_with("//"))
         .unwrap_or_else(|| "/handoffs".to_owned());
+    if !accounts::login_allowed(&state, &form.email) {
+        return Ok(login_form(
+            &next,
+            Some("Too many attempts: wait a minute and try again."),
+        )
+        .into_response());
+    }
     let Some(user) = accounts::check_login(&state.store, &form.email, form.password).await? else {
         return Ok(login_form(&next, Some("Wrong email or password.")).into_response());
     };
