@@ -12,6 +12,8 @@ use crate::store::Store;
 
 /// Share of the question's weight a passage must cover to count as an answer.
 pub const RELEVANCE_THRESHOLD: f32 = 0.4;
+/// Relevance from which an answer is given without a caveat.
+const CONFIDENT: f32 = 0.6;
 /// Longest quote, in characters.
 const QUOTE_CHARS: usize = 420;
 
@@ -108,7 +110,16 @@ impl Responder for BuiltinResponder {
         match hits.first() {
             Some(best) if best.relevance >= RELEVANCE_THRESHOLD => {
                 let quote = knowledge::quote(&index, best, message, QUOTE_CHARS);
-                Ok(Reply::Answer(format!("{quote}\n\n(From “{}”)", best.title)))
+                // A passage that covers only part of the question is offered as such.
+                let lead = if best.relevance < CONFIDENT {
+                    "This may not answer everything you asked, but here is what I found:\n\n"
+                } else {
+                    ""
+                };
+                Ok(Reply::Answer(format!(
+                    "{lead}{quote}\n\n(From “{}”)",
+                    best.title
+                )))
             }
             best if turn.handoff_enabled => {
                 let searched = match best {
