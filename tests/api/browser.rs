@@ -515,6 +515,75 @@ async fn markup_from_a_customer_is_shown_as_text_and_runs_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_reconnects_after_a_server_restart_and_misses_nothing() {
+    let mut app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let site = host_page(&app, &shop.widget_key).await;
+    let customer = Browser::open(&driver).await;
+    customer.go(&site).await;
+    open_widget(&customer).await;
+    widget_say(&customer, "I want to talk to a person").await;
+    customer
+        .until(
+            "the handoff message",
+            &format!(
+                "{}.some(m => m.textContent.includes('within 2 hours'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    let handoff = eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
+    let id = handoff["id"].as_str().unwrap().to_owned();
+
+    // Baton goes down; while the widget waits to reconnect, the agent answers twice on the
+    // restarted server. Both replies reach the widget, in order, once each.
+    app.shutdown().await.unwrap();
+    let again = app.restart().await;
+    let agent = again.owner().await;
+    agent
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    for text in [
+        "First reply after the restart",
+        "Second reply after the restart",
+    ] {
+        let (status, body) = agent
+            .post(
+                &format!("/api/v1/handoffs/{id}/messages"),
+                json!({"text": text}),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    }
+    customer
+        .until(
+            "both replies arrive",
+            &format!(
+                "{}.filter(m => m.textContent.includes('after the restart')).length === 2",
+                widget_all(".msg.agent")
+            ),
+        )
+        .await;
+    let order = customer
+        .js(&format!(
+            "return {}.map(m => m.textContent);",
+            widget_all(".msg.agent")
+        ))
+        .await;
+    let order: Vec<String> = serde_json::from_value(order).unwrap();
+    assert!(
+        order[0].contains("First") && order[1].contains("Second"),
+        "{order:?}"
+    );
+    customer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_keeps_the_conversation_across_a_reload() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;

@@ -136,8 +136,13 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), responder: Option<MakeRespond
 }
 
 /// Starts a server on port 0 with these settings.
-async fn start(mut settings: Settings, responder: Option<MakeResponder>) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+async fn start(settings: Settings, responder: Option<MakeResponder>) -> TestApp {
+    start_at("127.0.0.1:0", settings, responder).await
+}
+
+/// Starts a server at this address (port 0: any free port).
+async fn start_at(bind: &str, mut settings: Settings, responder: Option<MakeResponder>) -> TestApp {
+    let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
     let addr = listener.local_addr().unwrap();
     settings.public_url = Some(format!("http://{addr}"));
     let config = Config::resolve(settings).expect("valid test config");
@@ -171,6 +176,18 @@ impl TestApp {
     /// Another Baton node on the same database, as a second server behind a load balancer.
     pub async fn second_node(&self) -> TestApp {
         self.second_node_with(|_| {}).await
+    }
+
+    /// This server started again after `shutdown()`: same database, same address, so clients
+    /// (a widget in a browser) reconnect to it as they would after a real restart.
+    pub async fn restart(&self) -> TestApp {
+        let settings = Settings {
+            database_url: Some(self.state.config.database_url.expose().to_owned()),
+            data_dir: Some(self.state.config.data_dir.clone()),
+            secret_key: Some("test-secret-key".to_owned()),
+            ..Settings::default()
+        };
+        start_at(&self.addr.to_string(), settings, None).await
     }
 
     /// Another node on the same database (or this one restarted), with adjusted settings.
