@@ -135,6 +135,8 @@ pub async fn bot_turn(
             match opened {
                 Some((message, handoff)) => {
                     tracing::info!(handoff_id = %handoff.id, reason = reason.as_str(), "handed off");
+                    metrics::counter!("baton_handoffs_total", "reason" => reason.as_str())
+                        .increment(1);
                     // Telling agents must never hold up or undo the handoff.
                     if let Err(err) = notify::handoff_created(state, &handoff).await {
                         tracing::error!(error = %err, handoff_id = %handoff.id, "could not queue agent notifications");
@@ -156,6 +158,12 @@ pub async fn bot_turn(
             .map_or(Outcome::Dropped, Outcome::Answered),
     };
     state.outbox_wake.notify_one();
+    let label = match &outcome {
+        Outcome::Answered(_) => "answered",
+        Outcome::HandedOff(_) => "handed_off",
+        Outcome::Dropped => "dropped",
+    };
+    metrics::counter!("baton_bot_turns_total", "outcome" => label).increment(1);
     if matches!(outcome, Outcome::Dropped) {
         tracing::info!("bot reply dropped: the conversation changed hands while it was computed");
     }

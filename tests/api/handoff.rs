@@ -329,6 +329,11 @@ async fn without_the_tool_enabled_the_bot_declines_politely_and_promises_no_one(
         );
     }
     assert!(request.contains("can't connect you"), "{request}");
+    let metrics = app.anonymous().get("/metrics").await.1;
+    assert!(
+        metrics.as_str().unwrap().contains("baton_bot_turns_total"),
+        "{metrics}"
+    );
     assert!(pending(&app, &shop.owner).await.is_empty());
     // Installed but not enabled on this bot is the same as not installed.
     let (_, all) = shop.owner.get("/api/v1/handoffs").await;
