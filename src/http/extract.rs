@@ -15,6 +15,20 @@ use crate::store::UserRecord;
 
 pub const SESSION_COOKIE: &str = "baton_session";
 
+/// Ends the session the request's cookie names (if any) and answers the jar without it.
+pub async fn end_session(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        state
+            .store
+            .delete_session(&auth::digest(cookie.value()))
+            .await?;
+    }
+    let gone = axum_extra::extract::cookie::Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .build();
+    Ok(jar.remove(gone))
+}
+
 /// The session cookie: HttpOnly (no script reads it), SameSite=Lax (no other site's form
 /// sends it), Secure when Baton is served over HTTPS, and as long-lived as the session.
 pub fn session_cookie(

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -14,7 +13,7 @@ use super::UserView;
 use crate::accounts;
 use crate::domain::Password;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{ApiJson, Caller, SESSION_COOKIE, session_cookie};
+use crate::http::extract::{ApiJson, Caller, end_session, session_cookie};
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
@@ -51,14 +50,7 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, jar: CookieJar) -> ApiResult<impl IntoResponse> {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        state
-            .store
-            .delete_session(&crate::auth::digest(cookie.value()))
-            .await?;
-    }
-    let gone = Cookie::build((SESSION_COOKIE, "")).path("/").build();
-    Ok((jar.remove(gone), StatusCode::NO_CONTENT))
+    Ok((end_session(&state, jar).await?, StatusCode::NO_CONTENT))
 }
 
 async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {

@@ -12,13 +12,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::Cookie;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::accounts;
 use crate::error::ApiError;
-use crate::http::extract::{Caller, SESSION_COOKIE, session_cookie};
+use crate::http::extract::{Caller, end_session, session_cookie};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -269,14 +268,8 @@ async fn logout(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        state
-            .store
-            .delete_session(&crate::auth::digest(cookie.value()))
-            .await?;
-    }
-    let gone = Cookie::build((SESSION_COOKIE, "")).path("/").build();
-    Ok((jar.remove(gone), Redirect::to("/login")).into_response())
+    let jar = end_session(&state, jar).await?;
+    Ok((jar, Redirect::to("/login")).into_response())
 }
 
 /// Raw JSON for a page's script, safe inside `<script>`: `<` is escaped so text cannot close
