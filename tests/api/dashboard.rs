@@ -97,3 +97,33 @@ async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
     let (_, theirs) = other.get("/api/v1/settings/notifications").await;
     assert_eq!(theirs["whatsapp"]["recipients"], json!([]));
 }
+
+#[tokio::test]
+async fn logging_out_from_the_dashboard_ends_the_session() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap().to_owned();
+    let forged = owner
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK);
+    let response = owner
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.url().path().starts_with("/login"),
+        "{}",
+        response.url()
+    );
+    assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}
