@@ -319,6 +319,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_LOG_FORMAT",
     "BATON_CONFIG",
     "BATON_LOG",
+    "BATON_EVAL_DATA",
 ];
 
 /// Names of `BATON_*` environment variables that Baton does not know.

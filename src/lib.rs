@@ -20,6 +20,8 @@
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
 //! - [`state`]: what handlers share, and how it is assembled at start.
 //! - [`bench`]: `baton bench`, figures measured on a real process over loopback.
+//! - [`eval`]: `baton eval`, the bot's judgement (human-request detection, "the KB has
+//!   nothing", retrieval) measured on the public datasets in `eval-data/`.
 //! - [`telemetry`]: structured logging.
 
 pub mod accounts;
@@ -33,6 +35,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod eval;
 pub mod http;
 pub mod knowledge;
 pub mod marketplace;

@@ -41,6 +41,9 @@ enum Command {
     /// Measure a Baton process (started as `baton demo` on a fresh SQLite database) over
     /// loopback: start time, search latency, throughput, delivery latency, memory.
     Bench(baton::bench::BenchArgs),
+    /// Measure the built-in bot's judgement on the public eval data (human-request detection,
+    /// "the KB has nothing", retrieval) and print one table.
+    Eval(baton::eval::EvalArgs),
 }
 
 #[tokio::main]
@@ -80,6 +83,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Healthcheck => healthcheck(&config).await,
         Command::Bench(args) => baton::bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Eval(args) => tokio::task::spawn_blocking(move || baton::eval::run(&args))
+            .await?
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
         Command::Config => {
             print!("{}", config.describe());
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,153 @@
+//! FAQ retrieval: StackFAQ (web-app how-to questions, paraphrased by annotators) and the JHU
+//! COVID FAQ (short search-style user queries). Each FAQ becomes one KB document — its
+//! question as the title, its answer as the body (StackFAQ: the top answer only), both
+//! indexed — and every query ranks all of them. Nothing is tuned, so every query is held out.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::kb::{Decision, Kb, document};
+use super::metrics::{average_precision, reciprocal_rank};
+use super::{EvalError, Row, Run, count, f3, pct, read_jsonl};
+
+struct Query {
+    text: String,
+    /// Every FAQ that answers it (COVID: two FAQs share one answer text).
+    relevant: HashSet<String>,
+}
+
+struct Collection {
+    name: &'static str,
+    /// Published BM25 (question field) MAP, for comparison.
+    anchor_map: f64,
+    target_mrr: f64,
+    faqs: Vec<(String, String, String)>,
+    queries: Vec<Query>,
+}
+
+pub struct Faq {
+    collections: Vec<Collection>,
+}
+
+/// An id that is a number in one file and a string in another.
+fn id(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn text(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn collection(
+    dir: &Path,
+    folder: &str,
+    name: &'static str,
+    anchor_map: f64,
+    target_mrr: f64,
+) -> Result<Collection, EvalError> {
+    let faqs: Vec<Value> = read_jsonl(&dir.join(folder).join("faqs.jsonl"))?;
+    let queries: Vec<Value> = read_jsonl(&dir.join(folder).join("queries.jsonl"))?;
+    Ok(Collection {
+        name,
+        anchor_map,
+        target_mrr,
+        faqs: faqs
+            .iter()
+            .map(|f| (id(&f["faq_id"]), text(f, "question"), text(f, "answer")))
+            .collect(),
+        queries: queries
+            .iter()
+            .map(|q| Query {
+                text: text(q, "query"),
+                relevant: match (q.get("faq_ids"), q.get("faq_id")) {
+                    (Some(Value::Array(ids)), _) => ids.iter().map(id).collect(),
+                    (_, Some(one)) => HashSet::from([id(one)]),
+                    _ => HashSet::new(),
+                },
+            })
+            .collect(),
+    })
+}
+
+pub fn load(dir: &Path) -> Result<Faq, EvalError> {
+    Ok(Faq {
+        collections: vec![
+            collection(dir, "stackfaq", "StackFAQ", 0.665, 0.85)?,
+            collection(dir, "covidfaq", "COVID FAQ", 0.742, 0.80)?,
+        ],
+    })
+}
+
+impl Faq {
+    pub fn queries(&self) -> usize {
+        self.collections.iter().map(|c| c.queries.len()).sum()
+    }
+
+    pub fn evaluate(&self, run: &mut Run<'_>) -> Result<(), EvalError> {
+        for c in &self.collections {
+            evaluate(c, run)?;
+        }
+        Ok(())
+    }
+}
+
+fn evaluate(c: &Collection, run: &mut Run<'_>) -> Result<(), EvalError> {
+    let chunks = c
+        .faqs
+        .iter()
+        .map(|(id, question, answer)| document(id, question, answer))
+        .collect();
+    let mut kb = Kb::build(&format!("{} ({} FAQs)", c.name, c.faqs.len()), chunks)?;
+    let (mut top1, mut rr, mut ap, mut answered, mut answered_right) = (0, 0.0, 0.0, 0, 0);
+    for q in &c.queries {
+        let ranked = kb.rank(&q.text)?;
+        let first_right = ranked
+            .documents
+            .first()
+            .is_some_and(|d| q.relevant.contains(d));
+        if first_right {
+            top1 += 1;
+        } else {
+            let got = ranked.documents.first().map_or("nothing", String::as_str);
+            run.wrong(c.name, "wrong FAQ first", format!("{} → {got}", q.text));
+        }
+        rr += reciprocal_rank(&ranked.documents, &q.relevant);
+        ap += average_precision(&ranked.documents, &q.relevant);
+        if let Decision::Answer(doc) = &ranked.decision {
+            answered += 1;
+            if q.relevant.contains(doc) {
+                answered_right += 1;
+            }
+        }
+        run.tick();
+    }
+    run.timed(&kb);
+    let n = c.queries.len() as f64;
+    let mrr = rr / n;
+    run.row(Row {
+        measure: "M3",
+        dataset: format!("{} (KB: question + answer; all queries)", c.name),
+        n: format!("{} queries, {} FAQs", count(c.queries.len()), c.faqs.len()),
+        result: format!(
+            "P@1 {} · MRR {} · MAP {} · answered {}% (right {}%)",
+            f3(Some(top1 as f64 / n)),
+            f3(Some(mrr)),
+            f3(Some(ap / n)),
+            pct(Some(answered as f64 / n)),
+            pct(Some(answered_right as f64 / n))
+        ),
+        anchor: format!("BM25 (question field) MAP {:.3}", c.anchor_map),
+        target: format!("MRR ≥ {:.2}", c.target_mrr),
+        met: Some(mrr >= c.target_mrr),
+    });
+    Ok(())
+}

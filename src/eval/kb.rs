@@ -1,0 +1,117 @@
+//! A knowledge base built in memory from a dataset, judged exactly as the built-in responder
+//! judges a live one: the real [`BotIndex`], the real search, and the real
+//! [`RELEVANCE_THRESHOLD`] on the best hit. Every search is timed, because the spec wants KB
+//! search latency measured too.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::bot::builtin::RELEVANCE_THRESHOLD;
+use crate::knowledge::BotIndex;
+use crate::store::ChunkRecord;
+
+/// How many hits the built-in responder asks for; the decision only reads the first.
+const RESPONDER_LIMIT: usize = 3;
+
+/// What the bot does with a question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The best passage is relevant enough: the bot quotes this document.
+    Answer(String),
+    /// Nothing relevant enough: "the KB has nothing", so it hands off (or declines).
+    Miss,
+}
+
+pub struct Kb {
+    /// Shown next to the latency figures.
+    pub name: String,
+    index: BotIndex,
+    /// Documents in the index: the depth of a full ranking.
+    pub documents: usize,
+    /// Text indexed, in bytes: how "large" the KB is when choosing which latency to report.
+    pub bytes: usize,
+    /// Wall time of every search, for p50/p99.
+    pub timings: Vec<Duration>,
+}
+
+/// One ranked search: document ids best first, and the bot's decision on the best one.
+pub struct Ranked {
+    pub documents: Vec<String>,
+    pub decision: Decision,
+    /// The best hit's relevance (0 when there is no hit), for the error listings.
+    pub relevance: f32,
+}
+
+impl Kb {
+    /// One document per chunk record, as given.
+    pub fn build(name: &str, chunks: Vec<ChunkRecord>) -> tantivy::Result<Kb> {
+        let bytes = chunks
+            .iter()
+            .map(|c| c.title.len() + c.heading.len() + c.body.len())
+            .sum();
+        Ok(Kb {
+            name: name.to_owned(),
+            index: BotIndex::build(&chunks)?,
+            documents: chunks.len(),
+            bytes,
+            timings: Vec::new(),
+        })
+    }
+
+    /// One document per intent: the intent's name as the title and its example utterances,
+    /// one per line, as the body — the closest a labelled intent set comes to a help article.
+    pub fn from_intents<'a>(
+        name: &str,
+        examples: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> tantivy::Result<Kb> {
+        let mut by_intent: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (text, intent) in examples {
+            by_intent.entry(intent).or_default().push(text);
+        }
+        let chunks = by_intent
+            .into_iter()
+            .map(|(intent, texts)| document(intent, intent, &texts.join("\n")))
+            .collect();
+        Kb::build(name, chunks)
+    }
+
+    /// The built-in responder's decision for a question.
+    pub fn decide(&mut self, query: &str) -> tantivy::Result<Ranked> {
+        self.search(query, RESPONDER_LIMIT)
+    }
+
+    /// Every document ranked for a question, with the decision on the best one.
+    pub fn rank(&mut self, query: &str) -> tantivy::Result<Ranked> {
+        self.search(query, self.documents.max(1))
+    }
+
+    fn search(&mut self, query: &str, limit: usize) -> tantivy::Result<Ranked> {
+        let started = Instant::now();
+        let hits = self.index.search(query, limit)?;
+        self.timings.push(started.elapsed());
+        let (decision, relevance) = match hits.first() {
+            Some(best) if best.relevance >= RELEVANCE_THRESHOLD => {
+                (Decision::Answer(best.document_id.clone()), best.relevance)
+            }
+            Some(best) => (Decision::Miss, best.relevance),
+            None => (Decision::Miss, 0.0),
+        };
+        Ok(Ranked {
+            documents: hits.into_iter().map(|h| h.document_id).collect(),
+            decision,
+            relevance,
+        })
+    }
+}
+
+/// A whole document as one chunk, the way the evaluation's KBs are made (no passage cutting:
+/// each entry is already one answer).
+pub fn document(id: &str, title: &str, body: &str) -> ChunkRecord {
+    ChunkRecord {
+        id: id.to_owned(),
+        document_id: id.to_owned(),
+        title: title.to_owned(),
+        heading: String::new(),
+        body: body.to_owned(),
+    }
+}

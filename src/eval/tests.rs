@@ -1,0 +1,219 @@
+//! The whole evaluation over a tiny dataset folder written to a temporary directory, so these
+//! tests check the file reading and the scoring without `../shared` and in milliseconds.
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+
+use super::{EvalError, Row, evaluate};
+
+fn write(root: &Path, path: &str, content: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+const RELABEL: &str = "bot,sentence,original_label,explicit_request,reason\n\
+    curekart,Chat with an Agent,CHAT_WITH_AGENT,yes,asks for an agent\n\
+    curekart,Useless,CHAT_WITH_AGENT,no,complaint\n\
+    powerplay11,Need an agent,CHAT_WITH_AN_AGENT,yes,asks for an agent\n";
+
+/// A miniature of every dataset, in the real layout and formats (BOMs included).
+fn tiny_data(root: &Path) {
+    write(
+        root,
+        "clinc150/data_full.json",
+        r#"{
+        "train": [["what is my bank balance", "balance"],
+                  ["how much money do i have in my account", "balance"],
+                  ["set an alarm for 7am", "alarm"],
+                  ["wake me up with an alarm", "alarm"]],
+        "val": [["are you a real person", "are_you_a_bot"]],
+        "test": [["tell me my bank balance", "balance"], ["set an alarm please", "alarm"]],
+        "oos_train": [], "oos_val": [],
+        "oos_test": [["who won the football game", "oos"]]
+    }"#,
+    );
+    write(
+        root,
+        "bitext/bitext_llm_training_sample_4514.csv",
+        "instruction,intent\nDuplicate text!,track_order\n",
+    );
+    write(
+        root,
+        "bitext/bitext_customer_service_training_8175.csv",
+        "\u{feff}flags,utterance,category,intent\n\
+         B,I want to talk to a human,CONTACT,contact_human_agent\n\
+         B,where is my order,ORDER,track_order\n\
+         B,what is the customer service email,CONTACT,contact_customer_service\n\
+         B,duplicate text,ORDER,track_order\n",
+    );
+    write(
+        root,
+        "bitext/bitext_utterances_sample_21534.csv",
+        "\u{feff}flags,utterance,category,intent\nB,get me an agent,CONTACT,contact_human_agent\n",
+    );
+    let train =
+        "sentence,label\nI want to order a product,ORDER_TAKING\nchat with agent,CHAT_WITH_AGENT\n";
+    let test = "sentence,label\norder a product,ORDER_TAKING\nHy,NO_NODES_DETECTED\n";
+    for version in ["v1", "v2"] {
+        for bot in ["sofmattress", "curekart", "powerplay11"] {
+            write(
+                root,
+                &format!("hint3/{version}/train/{bot}_train.csv"),
+                train,
+            );
+            write(root, &format!("hint3/{version}/test/{bot}_test.csv"), test);
+        }
+    }
+    write(
+        root,
+        "hint3/v2/test/curekart_test.csv",
+        "sentence,label\nChat with an Agent,CHAT_WITH_AGENT\nUseless,CHAT_WITH_AGENT\n\
+         Order my product,ORDER_TAKING\nHy,NO_NODES_DETECTED\n",
+    );
+    write(
+        root,
+        "hint3/v2/test/powerplay11_test.csv",
+        "sentence,label\nNeed an agent,CHAT_WITH_AN_AGENT\n",
+    );
+    for (split, texts, labels) in [
+        (
+            "train",
+            "my card has not arrived\nwhat is the exchange rate\n",
+            "card_arrival\nexchange_rate\n",
+        ),
+        ("test", "when will my card arrive\n", "card_arrival\n"),
+        ("id-oos/test", "how do i close my account\n", "oos\n"),
+        ("ood-oos/test", "play some jazz music\n", "oos\n"),
+    ] {
+        write(root, &format!("banking77-oos/{split}/seq.in"), texts);
+        write(root, &format!("banking77-oos/{split}/label"), labels);
+    }
+    write(
+        root,
+        "stackfaq/faqs.jsonl",
+        "{\"faq_id\": 0, \"question\": \"Strikethrough with GitHub Markdown\", \"answer\": \"Use tildes.\"}\n\
+         {\"faq_id\": 1, \"question\": \"How do I delete my Facebook account?\", \"answer\": \"Go to settings.\"}\n",
+    );
+    write(
+        root,
+        "stackfaq/queries.jsonl",
+        "{\"query_id\": \"0-0\", \"query\": \"strikethrough on github\", \"faq_id\": 0, \"group\": \"A\"}\n\
+         {\"query_id\": \"1-0\", \"query\": \"removing my facebook account\", \"faq_id\": 1, \"group\": \"B\"}\n",
+    );
+    write(
+        root,
+        "covidfaq/faqs.jsonl",
+        "{\"faq_id\": \"1\", \"question\": \"What is COVID-19?\", \"answer\": \"A disease caused by a new virus.\"}\n\
+         {\"faq_id\": \"2\", \"question\": \"How does the virus spread?\", \"answer\": \"Through droplets.\"}\n",
+    );
+    write(
+        root,
+        "covidfaq/queries.jsonl",
+        "{\"query_id\": \"9\", \"query\": \"how is the virus spread\", \"faq_ids\": [\"2\", \"1\"]}\n",
+    );
+}
+
+fn row<'a>(rows: &'a [Row], dataset_part: &str) -> &'a Row {
+    rows.iter()
+        .find(|r| r.dataset.contains(dataset_part))
+        .unwrap_or_else(|| panic!("no row for {dataset_part:?} in {rows:#?}"))
+}
+
+#[test]
+fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_data(dir.path());
+    let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
+    let rows = &report.rows;
+    // 4 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 FAQ.
+    assert_eq!(rows.len(), 16, "{rows:#?}");
+
+    // The duplicate of a 4,514-file text is dropped, and the BOM does not hide the header.
+    let bitext = row(
+        rows,
+        "Bitext 8,175 (test) deduped 4→3 rows + 1 CLINC are_you_a_bot; pos = human_agent",
+    );
+    assert!(bitext.result.starts_with("P 1.000 · R 1.000"), "{bitext:?}");
+    assert_eq!(bitext.met, Some(true));
+    // Counting the contact-details question as a positive costs recall.
+    let service = row(
+        rows,
+        "Bitext 8,175 (test) deduped 4→3 rows + 1 CLINC are_you_a_bot; pos = + customer_service",
+    );
+    assert!(
+        service.result.starts_with("P 1.000 · R 0.500"),
+        "{service:?}"
+    );
+
+    // "Useless" is an agent label but not a request: the relabelling makes recall whole.
+    let raw = row(rows, "CHAT_WITH_(AN_)AGENT labels");
+    assert!(raw.result.starts_with("P 1.000 · R 0.667"), "{raw:?}");
+    let relabelled = row(rows, "relabelled by hand");
+    assert!(
+        relabelled.result.starts_with("P 1.000 · R 1.000"),
+        "{relabelled:?}"
+    );
+
+    let clinc = row(rows, "CLINC150");
+    assert_eq!(clinc.result, "in-scope acc 100.0 · OOS recall 100.0");
+    assert_eq!(clinc.met, Some(true));
+
+    let hint3 = row(rows, "HINT3 v1 sofmattress");
+    assert_eq!(
+        hint3.result,
+        "in-scope acc 100.0 · OOS recall 100.0 · MCC 1.00 (binary 1.00)"
+    );
+    assert_eq!(hint3.met, Some(true));
+
+    let banking = row(rows, "BANKING77-OOS");
+    assert!(
+        banking.result.starts_with("in-scope acc 100.0"),
+        "{banking:?}"
+    );
+
+    let stack = row(rows, "StackFAQ");
+    assert!(
+        stack
+            .result
+            .starts_with("P@1 1.000 · MRR 1.000 · MAP 1.000"),
+        "{stack:?}"
+    );
+    // Two gold FAQs: both ranked at the top, so average precision is whole too.
+    let covid = row(rows, "COVID FAQ");
+    assert!(
+        covid
+            .result
+            .starts_with("P@1 1.000 · MRR 1.000 · MAP 1.000"),
+        "{covid:?}"
+    );
+
+    assert_eq!(report.latencies.len(), 6 + 1 + 1 + 2);
+    assert!(report.latencies.iter().all(|l| l.searches > 0));
+}
+
+#[test]
+fn a_missing_data_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = evaluate(&dir.path().join("nope"), RELABEL, &ProgressBar::hidden()).unwrap_err();
+    assert!(matches!(err, EvalError::NoData(_)));
+    assert!(err.to_string().contains("BATON_EVAL_DATA"), "{err}");
+}
+
+#[test]
+fn an_agent_row_missing_from_the_relabelling_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_data(dir.path());
+    let partial = RELABEL.lines().take(3).collect::<Vec<_>>().join("\n");
+    let err = evaluate(dir.path(), &partial, &ProgressBar::hidden()).unwrap_err();
+    assert!(err.to_string().contains("Need an agent"), "{err}");
+}
+
+#[test]
+fn the_compiled_in_relabelling_is_well_formed() {
+    let map = super::hint3::parse_relabel(super::HINT3_RELABEL).unwrap();
+    // 14 curekart + 38 powerplay11 agent-labelled rows in the v2 test files.
+    assert_eq!(map.len(), 52);
+    assert!(map.values().any(|explicit| *explicit));
+}
