@@ -46,6 +46,10 @@ const HUMAN: &[&str] = &[
     "actual person",
     "advisor",
     "consultant",
+    "assistant",
+    "expert",
+    "human agent",
+    "live person",
     // Spanish
     "humano",
     "persona",
@@ -141,7 +145,21 @@ const HUMAN: &[&str] = &[
 
 /// Ways of asking to be put in touch.
 const ASK: &[&str] = &[
-    // English
+    // English: the verbs of getting through to someone, in any form ("talking", "contacted")
+    "talk*",
+    "speak*",
+    "chat*",
+    "contact*",
+    "connect*",
+    "transfer*",
+    "reach*",
+    "direct*",
+    "escalat*",
+    "get in touch",
+    "wanna",
+    "want",
+    "need",
+    "have to",
     "talk to",
     "talk with",
     "speak to",
@@ -301,7 +319,23 @@ const ASK: &[&str] = &[
 
 /// Patterns that mention people without asking for one (matched anywhere).
 const NOT_A_REQUEST: &[&str] = &[
-    // English
+    // English: someone as the subject of a story, not the one asked for
+    "someone stole",
+    "someone hacked",
+    "someone used",
+    "someone took",
+    "someone charged",
+    "someone logged",
+    "someone accessed",
+    "someone ordered",
+    "someone else",
+    "somebody stole",
+    "somebody hacked",
+    "somebody used",
+    "somebody else",
+    "if you are a",
+    "are u a",
+    "r u a",
     "are you a",
     "are you human",
     "are you real",
@@ -420,6 +454,11 @@ pub fn normalise(text: &str) -> String {
 
 /// Whether `phrase` occurs in the normalised text, as whole words unless a `*` opens an end.
 fn contains_phrase(text: &str, phrase: &str) -> bool {
+    !spans(text, phrase).is_empty()
+}
+
+/// Where `phrase` occurs: the first and last word index of each occurrence.
+fn spans(text: &str, phrase: &str) -> Vec<(usize, usize)> {
     let open_left = phrase.starts_with('*');
     let open_right = phrase.ends_with('*');
     let core = phrase.trim_matches('*');
@@ -428,12 +467,88 @@ fn contains_phrase(text: &str, phrase: &str) -> bool {
         if open_left { "" } else { " " },
         if open_right { "" } else { " " }
     );
-    format!(" {text} ").contains(&needle)
+    let padded = format!(" {text} ");
+    padded
+        .match_indices(&needle)
+        .map(|(at, _)| {
+            // Byte offset of the core in `text` (the padding adds one leading space).
+            let start = if open_left { at.saturating_sub(1) } else { at };
+            let end = (start + core.len()).min(text.len());
+            let word = |byte: usize| text.get(..byte).map_or(0, |t| t.matches(' ').count());
+            (word(start), word(end.saturating_sub(1)))
+        })
+        .collect()
+}
+
+/// Asking and the person asked for must be close: "I want to know if that person…" is not a
+/// request, "I want to speak to a person" is. At most three words may stand between them, in
+/// either order (Hindi and Turkish put the verb last).
+const MAX_GAP: usize = 4;
+
+fn near(text: &str, first: &[&str], second: &[&str]) -> bool {
+    let a: Vec<(usize, usize)> = first.iter().flat_map(|p| spans(text, p)).collect();
+    let b: Vec<(usize, usize)> = second.iter().flat_map(|p| spans(text, p)).collect();
+    a.iter().any(|&(a_start, a_end)| {
+        b.iter().any(|&(b_start, b_end)| {
+            // Zero when the two overlap.
+            let gap = b_start
+                .saturating_sub(a_end)
+                .max(a_start.saturating_sub(b_end));
+            gap <= MAX_GAP
+        })
+    })
+}
+
+/// English words a typo should not hide: "agrnt", "wiht", "someody", "ocntact". Only words of
+/// five letters or more, so short everyday words ("that" ≠ "chat") are never "corrected".
+const TYPO_TARGETS: &[&str] = &[
+    "agent",
+    "person",
+    "human",
+    "operator",
+    "assistant",
+    "somebody",
+    "someone",
+    "representative",
+    "customer",
+    "support",
+    "service",
+    "speak",
+    "contact",
+    "transfer",
+    "chatting",
+    "talking",
+    "speaking",
+    "contacting",
+    "connect",
+];
+
+/// Fixes one-edit typos of the words that matter, and splits "tospeak" into "to speak".
+fn correct_typos(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.len() < 4 || TYPO_TARGETS.contains(&word) {
+                return word.to_owned();
+            }
+            if let Some(rest) = word.strip_prefix("to").filter(|r| TYPO_TARGETS.contains(r)) {
+                return format!("to {rest}");
+            }
+            TYPO_TARGETS
+                .iter()
+                .find(|target| {
+                    target.len() >= 5
+                        && word.len() + 1 >= target.len()
+                        && strsim::damerau_levenshtein(word, target) == 1
+                })
+                .map_or_else(|| word.to_owned(), |target| (*target).to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether the customer is asking to be handed to a person.
 pub fn is_human_request(text: &str) -> bool {
-    let text = normalise(text);
+    let text = correct_typos(&normalise(text));
     if text.is_empty() {
         return false;
     }
@@ -445,7 +560,7 @@ pub fn is_human_request(text: &str) -> bool {
     }
     // "agent", "human please", "humano por favor", "оператор!"
     let nearly_alone = text.split(' ').count() <= 3;
-    nearly_alone || ASK.iter().any(|p| contains_phrase(&text, p))
+    nearly_alone || near(&text, ASK, HUMAN)
 }
 
 /// Whether the customer asks what they are talking to ("are you a bot?", "is this a human?").
@@ -618,6 +733,34 @@ mod tests {
         ] {
             assert!(!is_identity_question(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn typos_and_other_forms_of_the_verbs_are_understood() {
+        for text in [
+            "Chat with agrnt",
+            "I'm trying to speak wiht an assistant",
+            "help contacting an agent",
+            "can you transfer to me an agent?",
+            "need help talking to somebody",
+            "assistance tospeak with an operator",
+            "uare not helpful at all need help to speak with someody",
+            "I try to ocntact an agent",
+            "should I chat with an expert",
+        ] {
+            assert!(is_human_request(text), "{text:?} should be a request");
+        }
+        for text in [
+            "someone stole my password, I need help recovering it",
+            "I want to know if that person can pick up my order",
+            "if you are a real person tell me",
+        ] {
+            assert!(!is_human_request(text), "{text:?} should not be a request");
+        }
+        // A "correction" of an everyday word changes nothing without a person named nearby.
+        assert!(!is_human_request(
+            "I want that steak medium rare, can you note it on my order"
+        ));
     }
 
     #[test]

@@ -127,8 +127,8 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     tiny_data(dir.path());
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
-    // 4 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 FAQ.
-    assert_eq!(rows.len(), 16, "{rows:#?}");
+    // 6 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 FAQ.
+    assert_eq!(rows.len(), 18, "{rows:#?}");
 
     // The duplicate of a 4,514-file text is dropped, and the BOM does not hide the header.
     let bitext = row(
