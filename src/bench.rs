@@ -53,7 +53,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let server = start_server(&dir).await?;
     let start_ms = started.elapsed().as_secs_f64() * 1000.0;
     let client = reqwest::Client::new();
-    let admin = login(&client, &server.base).await?;
+    let admin = login(&server.base).await?;
     let mut rows = vec![row(
         "start: process spawn to first healthy answer (ms)",
         start_ms,
@@ -173,7 +173,7 @@ async fn start_server(dir: &std::path::Path) -> anyhow::Result<Server> {
 }
 
 /// An admin API key for the demo workspace.
-async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+async fn login(base: &str) -> anyhow::Result<String> {
     let jar = reqwest::Client::builder().cookie_store(true).build()?;
     jar.post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"email": crate::demo::OWNER_EMAIL, "password": crate::demo::PASSWORD}))
@@ -188,7 +188,6 @@ async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
         .await?
         .json()
         .await?;
-    let _ = client;
     Ok(key["key"].as_str().context("api key")?.to_owned())
 }
 

@@ -216,7 +216,7 @@ async fn open_widget(customer: &Browser) {
         .await;
 }
 
-async fn agent(app: &TestApp, shop: &Shop, email: &str, name: &str) {
+async fn agent(shop: &Shop, email: &str, name: &str) {
     let (status, body) = shop
         .owner
         .post(
@@ -225,14 +225,13 @@ async fn agent(app: &TestApp, shop: &Shop, email: &str, name: &str) {
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
-    let _ = app;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_loop_with_a_mouse_in_two_browsers() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
-    agent(&app, &shop, "sam@shop.test", "Sam Rivera").await;
+    agent(&shop, "sam@shop.test", "Sam Rivera").await;
     let driver = driver().await;
     let site = host_page(&app, &shop.widget_key).await;
 
@@ -383,8 +382,8 @@ async fn the_whole_loop_with_a_mouse_in_two_browsers() {
 async fn when_two_agents_race_the_loser_sees_who_won_at_once() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
-    agent(&app, &shop, "ana@shop.test", "Ana").await;
-    agent(&app, &shop, "bo@shop.test", "Bo").await;
+    agent(&shop, "ana@shop.test", "Ana").await;
+    agent(&shop, "bo@shop.test", "Bo").await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("connect me to customer service").await;
     let handoff = eventually(|| async {

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use crate::helpers::{TestApp, code, eventually, spawn_app, spawn_app_with_responder};
+use crate::helpers::{code, eventually, spawn_app, spawn_app_with_responder};
 
 fn texts(messages: &[Value]) -> Vec<(String, String)> {
     messages
@@ -24,8 +24,7 @@ fn texts(messages: &[Value]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn pending(app: &TestApp, owner: &crate::helpers::Api) -> Vec<Value> {
-    let _ = app;
+async fn pending(owner: &crate::helpers::Api) -> Vec<Value> {
     let (status, body) = owner.get("/api/v1/handoffs?status=pending").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body.as_array().unwrap().clone()
@@ -66,7 +65,7 @@ async fn the_whole_loop_from_question_to_handoff_to_resolve_and_back_to_the_bot(
         "{summary}"
     );
     let id = handoff["id"].as_str().unwrap().to_owned();
-    assert_eq!(pending(&app, &shop.owner).await.len(), 1);
+    assert_eq!(pending(&shop.owner).await.len(), 1);
 
     // The customer writes more: the bot stays silent, agents see it live.
     visitor
@@ -144,7 +143,7 @@ async fn the_whole_loop_from_question_to_handoff_to_resolve_and_back_to_the_bot(
     assert_eq!(last["author"], "bot");
     assert!(last["text"].as_str().unwrap().contains("30 days"), "{last}");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(pending(&app, &shop.owner).await.is_empty());
+    assert!(pending(&shop.owner).await.is_empty());
     let (_, all) = shop.owner.get("/api/v1/handoffs").await;
     assert_eq!(all.as_array().unwrap().len(), 1);
 
@@ -170,13 +169,13 @@ async fn a_later_request_opens_a_new_handoff_on_the_same_conversation() {
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("get me a human").await;
-    let first = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let first = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     let id = first["id"].as_str().unwrap();
     shop.owner
         .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
         .await;
     visitor.say("sorry, I need an agent again").await;
-    let second = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let second = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     assert_ne!(second["id"], first["id"]);
     assert_eq!(second["conversation_id"], first["conversation_id"]);
     let (_, full) = shop
@@ -198,7 +197,7 @@ async fn twenty_concurrent_claims_have_exactly_one_winner() {
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("connect me to customer service").await;
-    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let handoff = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     let url = format!("/api/v1/handoffs/{}/claim", handoff["id"].as_str().unwrap());
     let agents = app.agents(&shop.owner, 20).await;
     let claims = agents.iter().map(|(_, api)| api.post(&url, json!({})));
@@ -235,7 +234,7 @@ async fn admins_release_claims_and_agents_cannot() {
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("can I speak to a representative?").await;
-    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let handoff = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     let id = handoff["id"].as_str().unwrap();
     let agents = app.agents(&shop.owner, 2).await;
     agents[0]
@@ -292,7 +291,7 @@ async fn a_question_the_knowledge_base_cannot_answer_hands_off_as_kb_miss() {
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("Do you repair vintage motorcycles?").await;
-    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let handoff = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     assert_eq!(handoff["reason"], "kb_miss");
     let summary = handoff["summary"].as_str().unwrap();
     assert!(
@@ -334,7 +333,7 @@ async fn without_the_tool_enabled_the_bot_declines_politely_and_promises_no_one(
         metrics.as_str().unwrap().contains("baton_bot_turns_total"),
         "{metrics}"
     );
-    assert!(pending(&app, &shop.owner).await.is_empty());
+    assert!(pending(&shop.owner).await.is_empty());
     // Installed but not enabled on this bot is the same as not installed.
     let (_, all) = shop.owner.get("/api/v1/handoffs").await;
     assert_eq!(all, json!([]));
@@ -354,7 +353,7 @@ async fn questions_about_people_are_answered_not_handed_off() {
         "{:?}",
         texts(&messages)
     );
-    assert!(pending(&app, &shop.owner).await.is_empty());
+    assert!(pending(&shop.owner).await.is_empty());
 }
 
 /// A responder that holds its answer to messages containing "[slow]" until let go.
@@ -399,7 +398,7 @@ async fn a_bot_reply_computed_while_a_handoff_began_is_dropped() {
         .say("How long does standard delivery take? [slow]")
         .await;
     visitor.say("actually, let me talk to a person").await;
-    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let handoff = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     let agents = app.agents(&shop.owner, 1).await;
     agents[0]
         .1
@@ -429,7 +428,7 @@ async fn the_send_check_is_atomic_with_the_conversation_state() {
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("get me a human").await;
-    let handoff = eventually(|| async { pending(&app, &shop.owner).await.first().cloned() }).await;
+    let handoff = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
     let workspace_id = app
         .state
         .store
@@ -481,7 +480,7 @@ async fn a_request_for_a_person_in_another_language_hands_off_too() {
         let visitor = app.visitor(&shop.widget_key).await;
         visitor.say(text).await;
         let handoffs = eventually(|| async {
-            let list = pending(&app, &shop.owner).await;
+            let list = pending(&shop.owner).await;
             (list.len() == expected).then_some(list)
         })
         .await;
