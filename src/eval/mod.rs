@@ -16,6 +16,7 @@ pub mod faq;
 pub mod hint3;
 pub mod kb;
 pub mod metrics;
+mod sweep;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,9 @@ pub struct EvalArgs {
     /// Also print up to this many wrong decisions per dataset and kind, after the table.
     #[arg(long, default_value_t = 0)]
     pub show_errors: usize,
+    /// Also sweep the "KB has nothing" threshold over the dev splits (never the test splits).
+    #[arg(long)]
+    pub sweep: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +181,10 @@ pub fn run(args: &EvalArgs) -> Result<(), EvalError> {
     );
     if args.show_errors > 0 {
         print!("{}", examples(&report.examples, args.show_errors));
+    }
+    if args.sweep {
+        println!("\nthreshold sweep on the dev splits:\n");
+        print!("{}", sweep::run(&args.data)?);
     }
     Ok(())
 }

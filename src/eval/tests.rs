@@ -86,6 +86,9 @@ fn tiny_data(root: &Path) {
         ("test", "when will my card arrive\n", "card_arrival\n"),
         ("id-oos/test", "how do i close my account\n", "oos\n"),
         ("ood-oos/test", "play some jazz music\n", "oos\n"),
+        ("valid", "has my card arrived yet\n", "card_arrival\n"),
+        ("id-oos/valid", "how do i close my account\n", "oos\n"),
+        ("ood-oos/valid", "book a table for two\n", "oos\n"),
     ] {
         write(root, &format!("banking77-oos/{split}/seq.in"), texts);
         write(root, &format!("banking77-oos/{split}/label"), labels);
@@ -216,4 +219,19 @@ fn the_compiled_in_relabelling_is_well_formed() {
     // 14 curekart + 38 powerplay11 agent-labelled rows in the v2 test files.
     assert_eq!(map.len(), 52);
     assert!(map.values().any(|explicit| *explicit));
+}
+
+#[test]
+fn the_threshold_sweep_reads_only_dev_splits_and_moves_monotonically() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_data(dir.path());
+    let table = super::sweep::run(dir.path()).unwrap();
+    let rows: Vec<&str> = table.lines().skip(2).collect();
+    assert_eq!(rows.len(), 11, "{table}");
+    // Out-of-domain recall can only grow as the threshold rises.
+    let ood: Vec<f64> = rows
+        .iter()
+        .map(|r| r.split('|').nth(6).unwrap().trim().parse().unwrap())
+        .collect();
+    assert!(ood.windows(2).all(|w| w[0] <= w[1]), "{table}");
 }

@@ -1,0 +1,83 @@
+//! `baton eval --sweep`: how the "KB has nothing" threshold trades answers for caution, measured
+//! on the **dev** splits only (CLINC150 `val` / `oos_val`, BANKING77-OOS `valid` and the two
+//! `oos/valid` folders), so the threshold the bot ships with is chosen without the test data.
+
+use std::path::Path;
+
+use super::kb::Kb;
+use super::{EvalError, read_json, read_text};
+
+/// One query's best hit: its relevance and whether that hit is the right intent.
+struct Scored {
+    relevance: f32,
+    right: bool,
+}
+
+fn score(kb: &mut Kb, queries: &[(String, String)]) -> Result<Vec<Scored>, EvalError> {
+    queries
+        .iter()
+        .map(|(text, intent)| {
+            let ranked = kb.rank(text)?;
+            Ok(Scored {
+                relevance: ranked.relevance,
+                right: ranked.documents.first() == Some(intent),
+            })
+        })
+        .collect()
+}
+
+fn lines(dir: &Path, name: &str) -> Result<Vec<(String, String)>, EvalError> {
+    let read = |file: &str| -> Result<Vec<String>, EvalError> {
+        Ok(read_text(&dir.join(name).join(file))?
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    };
+    Ok(read("seq.in")?.into_iter().zip(read("label")?).collect())
+}
+
+/// The sweep as a Markdown table: in-scope accuracy and OOS recall per threshold.
+pub fn run(dir: &Path) -> Result<String, EvalError> {
+    let clinc: std::collections::HashMap<String, Vec<(String, String)>> =
+        read_json(&dir.join("clinc150/data_full.json"))?;
+    let get = |split: &str| clinc.get(split).cloned().unwrap_or_default();
+    let mut clinc_kb = Kb::from_intents(
+        "CLINC150 (train)",
+        get("train").iter().map(|(t, i)| (t.as_str(), i.as_str())),
+    )?;
+    let clinc_in = score(&mut clinc_kb, &get("val"))?;
+    let clinc_oos = score(&mut clinc_kb, &get("oos_val"))?;
+
+    let banking = dir.join("banking77-oos");
+    let train = lines(&banking, "train")?;
+    let mut banking_kb = Kb::from_intents(
+        "BANKING77-OOS (train)",
+        train.iter().map(|(t, i)| (t.as_str(), i.as_str())),
+    )?;
+    let banking_in = score(&mut banking_kb, &lines(&banking, "valid")?)?;
+    let banking_id = score(&mut banking_kb, &lines(&banking, "id-oos/valid")?)?;
+    let banking_ood = score(&mut banking_kb, &lines(&banking, "ood-oos/valid")?)?;
+
+    let answered_right = |s: &[Scored], t: f32| {
+        100.0 * s.iter().filter(|q| q.relevance >= t && q.right).count() as f64
+            / s.len().max(1) as f64
+    };
+    let missed = |s: &[Scored], t: f32| {
+        100.0 * s.iter().filter(|q| q.relevance < t).count() as f64 / s.len().max(1) as f64
+    };
+    let mut out = String::from(
+        "| threshold | CLINC150 val in-scope | CLINC150 oos_val recall | BANKING77-OOS valid in-scope | ID-OOS valid recall | OOD-OOS valid recall |\n|---|---|---|---|---|---|\n",
+    );
+    for step in 4..=14 {
+        let t = step as f32 * 0.05;
+        out.push_str(&format!(
+            "| {t:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+            answered_right(&clinc_in, t),
+            missed(&clinc_oos, t),
+            answered_right(&banking_in, t),
+            missed(&banking_id, t),
+            missed(&banking_ood, t),
+        ));
+    }
+    Ok(out)
+}
