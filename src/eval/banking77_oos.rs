@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::kb::{Decision, Kb};
+use super::kb::{Kb, answers, misses};
 use super::metrics::ratio;
 use super::{EvalError, Row, Run, count, pct, read_lines};
 
@@ -50,24 +50,7 @@ impl Banking77Oos {
             "BANKING77-OOS (50 intents, train)",
             self.train.iter().map(|(t, l)| (t.as_str(), l.as_str())),
         )?;
-        let mut right = 0;
-        for (text, intent) in &self.test {
-            let ranked = kb.decide(text)?;
-            match &ranked.decision {
-                Decision::Answer(doc) if doc == intent => right += 1,
-                Decision::Answer(doc) => run.wrong(
-                    name,
-                    "wrong intent",
-                    format!("{text} → {doc} (want {intent})"),
-                ),
-                Decision::Miss => run.wrong(
-                    name,
-                    "in-scope missed",
-                    format!("{text} (best relevance {:.2})", ranked.relevance),
-                ),
-            }
-            run.tick();
-        }
+        let right = answers(&mut kb, &self.test, name, run)?;
         let id = misses(&mut kb, &self.id_oos, name, "in-domain OOS answered", run)?;
         let ood = misses(
             &mut kb,
@@ -99,28 +82,4 @@ impl Banking77Oos {
         });
         Ok(())
     }
-}
-
-/// How many out-of-scope queries the KB correctly has nothing for.
-fn misses(
-    kb: &mut Kb,
-    queries: &[(String, String)],
-    name: &str,
-    kind: &'static str,
-    run: &mut Run<'_>,
-) -> Result<u64, EvalError> {
-    let mut caught = 0;
-    for (text, _) in queries {
-        let ranked = kb.decide(text)?;
-        match ranked.decision {
-            Decision::Miss => caught += 1,
-            Decision::Answer(doc) => run.wrong(
-                name,
-                kind,
-                format!("{text} → {doc} ({:.2})", ranked.relevance),
-            ),
-        }
-        run.tick();
-    }
-    Ok(caught)
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::kb::{Decision, Kb};
+use super::kb::{Kb, answers, misses};
 use super::metrics::ratio;
 use super::{EvalError, Row, Run, count, pct, read_json};
 
@@ -56,37 +56,14 @@ impl Clinc150 {
             "CLINC150 (150 intents, train)",
             train.iter().map(|(t, i)| (t.as_str(), i.as_str())),
         )?;
-        let mut right = 0;
-        for (text, intent) in self.split("test") {
-            let ranked = kb.decide(text)?;
-            match &ranked.decision {
-                Decision::Answer(doc) if doc == intent => right += 1,
-                Decision::Answer(doc) => run.wrong(
-                    name,
-                    "wrong intent",
-                    format!("{text} → {doc} (want {intent})"),
-                ),
-                Decision::Miss => run.wrong(
-                    name,
-                    "in-scope missed",
-                    format!("{text} (best relevance {:.2})", ranked.relevance),
-                ),
-            }
-            run.tick();
-        }
-        let mut caught = 0;
-        for (text, _) in self.split("oos_test") {
-            let ranked = kb.decide(text)?;
-            match ranked.decision {
-                Decision::Miss => caught += 1,
-                Decision::Answer(doc) => run.wrong(
-                    name,
-                    "out-of-scope answered",
-                    format!("{text} → {doc} ({:.2})", ranked.relevance),
-                ),
-            }
-            run.tick();
-        }
+        let right = answers(&mut kb, self.split("test"), name, run)?;
+        let caught = misses(
+            &mut kb,
+            self.split("oos_test"),
+            name,
+            "out-of-scope answered",
+            run,
+        )?;
         run.timed(&kb);
         let (test, oos) = (self.split("test").len(), self.split("oos_test").len());
         let accuracy = ratio(right, test as u64);

@@ -10,6 +10,8 @@ use crate::bot::builtin::RELEVANCE_THRESHOLD;
 use crate::knowledge::BotIndex;
 use crate::store::ChunkRecord;
 
+use super::{EvalError, Run};
+
 /// How many hits the built-in responder asks for; the decision only reads the first.
 const RESPONDER_LIMIT: usize = 3;
 
@@ -114,4 +116,56 @@ pub fn document(id: &str, title: &str, body: &str) -> ChunkRecord {
         heading: String::new(),
         body: body.to_owned(),
     }
+}
+
+/// How many in-scope queries the KB answers with the right intent first; the rest are listed.
+pub fn answers(
+    kb: &mut Kb,
+    queries: &[(String, String)],
+    name: &str,
+    run: &mut Run<'_>,
+) -> Result<u64, EvalError> {
+    let mut right = 0;
+    for (text, intent) in queries {
+        let ranked = kb.decide(text)?;
+        match &ranked.decision {
+            Decision::Answer(doc) if doc == intent => right += 1,
+            Decision::Answer(doc) => run.wrong(
+                name,
+                "wrong intent",
+                format!("{text} → {doc} (want {intent})"),
+            ),
+            Decision::Miss => run.wrong(
+                name,
+                "in-scope missed",
+                format!("{text} (best relevance {:.2})", ranked.relevance),
+            ),
+        }
+        run.tick();
+    }
+    Ok(right)
+}
+
+/// How many out-of-scope queries the KB correctly has nothing for.
+pub fn misses(
+    kb: &mut Kb,
+    queries: &[(String, String)],
+    name: &str,
+    kind: &'static str,
+    run: &mut Run<'_>,
+) -> Result<u64, EvalError> {
+    let mut caught = 0;
+    for (text, _) in queries {
+        let ranked = kb.decide(text)?;
+        match ranked.decision {
+            Decision::Miss => caught += 1,
+            Decision::Answer(doc) => run.wrong(
+                name,
+                kind,
+                format!("{text} → {doc} ({:.2})", ranked.relevance),
+            ),
+        }
+        run.tick();
+    }
+    Ok(caught)
 }
