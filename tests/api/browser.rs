@@ -386,11 +386,7 @@ async fn when_two_agents_race_the_loser_sees_who_won_at_once() {
     agent(&shop, "bo@shop.test", "Bo").await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("connect me to customer service").await;
-    let handoff = eventually(|| async {
-        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
-        list.as_array().unwrap().first().cloned()
-    })
-    .await;
+    let handoff = shop.owner.first_handoff().await;
     let page = app.url(&format!("/handoffs/{}", handoff["id"].as_str().unwrap()));
     let driver = driver().await;
     let ana = Browser::open(&driver).await;
@@ -453,11 +449,7 @@ async fn markup_from_a_customer_is_shown_as_text_and_runs_nothing() {
     let visitor = app.visitor(&shop.widget_key).await;
     let evil = "<img src=x onerror=alert(1)><script>alert(2)</script> get me a human";
     visitor.say(evil).await;
-    let handoff = eventually(|| async {
-        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
-        list.as_array().unwrap().first().cloned()
-    })
-    .await;
+    let handoff = shop.owner.first_handoff().await;
     let driver = driver().await;
     let admin = Browser::open(&driver).await;
     admin
@@ -532,11 +524,7 @@ async fn the_widget_reconnects_after_a_server_restart_and_misses_nothing() {
             ),
         )
         .await;
-    let handoff = eventually(|| async {
-        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
-        list.as_array().unwrap().first().cloned()
-    })
-    .await;
+    let handoff = shop.owner.first_handoff().await;
     let id = handoff["id"].as_str().unwrap().to_owned();
 
     // Baton goes down; while the widget waits to reconnect, the agent answers twice on the

@@ -349,6 +349,15 @@ impl Api {
         .await
     }
 
+    /// The newest handoff of the workspace, waiting (up to ten seconds) for one to appear.
+    pub async fn first_handoff(&self) -> Value {
+        eventually(|| async {
+            let (_, list) = self.get("/api/v1/handoffs").await;
+            list.as_array().and_then(|l| l.first().cloned())
+        })
+        .await
+    }
+
     pub async fn create_bot(&self, name: &str) -> Value {
         let (status, body) = self.post("/api/v1/bots", json!({"name": name})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");

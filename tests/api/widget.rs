@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{code, eventually, spawn_app};
+use crate::helpers::{code, spawn_app};
 
 #[tokio::test]
 async fn a_returning_visitor_keeps_their_conversation() {
@@ -79,11 +79,7 @@ async fn markup_in_messages_is_stored_and_returned_verbatim_as_data() {
     visitor.say(evil).await;
     let messages = visitor.wait_for_messages(2).await;
     assert_eq!(messages[0]["text"], evil);
-    let handoff = eventually(|| async {
-        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
-        list.as_array().unwrap().first().cloned()
-    })
-    .await;
+    let handoff = shop.owner.first_handoff().await;
     let (_, full) = shop
         .owner
         .get(&format!(
@@ -125,11 +121,7 @@ async fn another_workspace_cannot_see_or_touch_our_handoffs() {
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("get me a human").await;
-    let handoff = eventually(|| async {
-        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
-        list.as_array().unwrap().first().cloned()
-    })
-    .await;
+    let handoff = shop.owner.first_handoff().await;
     let id = handoff["id"].as_str().unwrap();
     let other = app.other_workspace("olga@other.test").await;
     assert_eq!(other.get("/api/v1/handoffs").await.1, json!([]));
