@@ -11,7 +11,7 @@ use crate::knowledge::{self, KnowledgeBase};
 use crate::store::Store;
 
 /// Share of the question's weight a passage must cover to count as an answer.
-pub const RELEVANCE_THRESHOLD: f32 = 0.4;
+pub const RELEVANCE_THRESHOLD: f32 = 0.235;
 /// Relevance from which an answer is given without a caveat.
 const CONFIDENT: f32 = 0.6;
 /// Longest quote, in characters.

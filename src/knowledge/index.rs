@@ -1,8 +1,23 @@
-//! A tantivy index over one bot's passages: BM25 with stemming, plus a relevance figure that
-//! means the same whatever the size of the knowledge base — the share of the query's weight
-//! (IDF) that the passage covers.
+//! A tantivy index over one bot's passages, and the two judgements the bot makes with it:
+//! which passage fits a question best, and whether it fits well enough to answer at all.
+//!
+//! A question is matched in four ways, each a BM25 field of its own: content words (stemmed,
+//! without stop words), every word (so "what is my balance" keeps its "what is my"), word
+//! pairs (order matters: "card declined" is not "declined card"), and character n-grams (typos
+//! and word forms the stemmer misses). Each way's score is divided by the most that question
+//! could score that way, so it reads as a share between 0 and 1 whatever the question's length
+//! or the knowledge base's size. A passage is matched on its title (with its heading) and on
+//! its body separately, and the stronger of the two counts fully, the weaker half: an FAQ is
+//! found by its question, a help article by its text.
+//!
+//! Whether the best passage answers is a *margin* decision, not a raw cut-off: the confidence
+//! is the best document's share of a softmax over the ten best documents' scores (with
+//! missing places filled by documents that match nothing), so it is high only when one
+//! document stands out and matches well. The weights and the temperature were chosen on
+//! development splits only (CLINC150 `val`, BANKING77-OOS `valid`, StackFAQ group A); see
+//! docs/EVALUATION.md.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -11,13 +26,41 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
+    StopWordFilter, TextAnalyzer, WhitespaceTokenizer,
 };
-use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
+use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term, doc};
 
 use crate::store::ChunkRecord;
 
-const ANALYZER: &str = "baton";
+/// tantivy's BM25 term-frequency saturation: a term's score never exceeds `idf × (1 + K1)`.
+const K1: f32 = 1.2;
+/// How a question can match a passage, and how much each way counts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Way {
+    Topic,
+    Word,
+    Pair,
+    Gram,
+}
+/// Weights on the title side and on the body side, per way (chosen on development splits).
+const TITLE_WEIGHTS: [(Way, f32); 4] = [
+    (Way::Topic, 2.0),
+    (Way::Word, 2.0),
+    (Way::Pair, 0.5),
+    (Way::Gram, 1.0),
+];
+const BODY_WEIGHTS: [(Way, f32); 3] = [(Way::Topic, 1.0), (Way::Word, 0.5), (Way::Pair, 2.0)];
+/// How much the weaker of title and body adds to the stronger.
+const WEAKER_SIDE: f32 = 0.5;
+/// Softmax temperature of the confidence, and how many documents it compares.
+const TEMPERATURE: f32 = 0.3;
+const COMPARED: usize = 10;
+/// Candidates fetched per side before the two are combined.
+const CANDIDATES: usize = 200;
+
+const TOPIC: &str = "baton-topic";
+const WORD: &str = "baton-word";
+const RAW: &str = "baton-raw";
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -26,15 +69,40 @@ struct Fields {
     title: Field,
     heading: Field,
     body: Field,
-    /// Title, heading and body together: the field document frequencies come from.
-    all: Field,
+    title_topic: Field,
+    title_word: Field,
+    title_pair: Field,
+    title_gram: Field,
+    body_topic: Field,
+    body_word: Field,
+    body_pair: Field,
+}
+
+impl Fields {
+    fn title(&self, way: Way) -> Field {
+        match way {
+            Way::Topic => self.title_topic,
+            Way::Word => self.title_word,
+            Way::Pair => self.title_pair,
+            Way::Gram => self.title_gram,
+        }
+    }
+
+    /// The body has no n-gram field: on development data it only made rankings worse there.
+    fn body(&self, way: Way) -> Field {
+        match way {
+            Way::Topic => self.body_topic,
+            Way::Word => self.body_word,
+            Way::Pair | Way::Gram => self.body_pair,
+        }
+    }
 }
 
 /// One bot's passages, searchable.
 pub struct BotIndex {
     reader: IndexReader,
     fields: Fields,
-    analyzer: TextAnalyzer,
+    analyzers: Analyzers,
 }
 
 /// A passage found for a query.
@@ -45,9 +113,10 @@ pub struct Hit {
     pub title: String,
     pub heading: String,
     pub body: String,
-    /// The raw BM25 score; only comparable within one query.
+    /// How well the passage matches, from 0 to (about) 3; only comparable within one query.
     pub score: f32,
-    /// The IDF-weighted share of the query's terms found in the passage, from 0 to 1.
+    /// The confidence that this passage's document is the one the question is about, from 0
+    /// to 1: its share among the best documents (see the module documentation).
     pub relevance: f32,
 }
 
@@ -196,44 +265,130 @@ const STOP_WORDS: &[&str] = &[
     "possible",
 ];
 
-fn analyzer() -> TextAnalyzer {
-    let stopwords = StopWordFilter::remove(STOP_WORDS.iter().map(|w| (*w).to_owned()));
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(stopwords)
-        .filter(Stemmer::new(Language::English))
-        .build()
+#[derive(Clone)]
+struct Analyzers {
+    /// Content words: stop words removed, stemmed.
+    topic: TextAnalyzer,
+    /// Every word, stemmed.
+    word: TextAnalyzer,
+    /// Every word, folded but not stemmed: what character n-grams are cut from.
+    plain: TextAnalyzer,
+}
+
+impl Analyzers {
+    fn new() -> Self {
+        let base = || {
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+        };
+        let stopwords = StopWordFilter::remove(STOP_WORDS.iter().map(|w| (*w).to_owned()));
+        Analyzers {
+            topic: base()
+                .filter(stopwords)
+                .filter(Stemmer::new(Language::English))
+                .build(),
+            word: base().filter(Stemmer::new(Language::English)).build(),
+            plain: base().build(),
+        }
+    }
+
+    /// The tokens of a text, in order, repeats kept.
+    fn tokens(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
+        let mut analyzer = analyzer.clone();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    /// What a text contributes to one way of matching, as whitespace-separated terms.
+    fn terms(&self, way: Way, text: &str) -> Vec<String> {
+        match way {
+            Way::Topic => Self::tokens(&self.topic, text),
+            Way::Word => Self::tokens(&self.word, text),
+            Way::Pair => {
+                let words = Self::tokens(&self.word, text);
+                words
+                    .windows(2)
+                    .map(|w| format!("{}_{}", w[0], w[1]))
+                    .collect()
+            }
+            Way::Gram => Self::tokens(&self.plain, text)
+                .iter()
+                .flat_map(|word| grams(word))
+                .collect(),
+        }
+    }
+}
+
+/// Character 3- to 5-grams of a word marked at both ends: "_card_" → "_ca", "car", … "ard_".
+fn grams(word: &str) -> Vec<String> {
+    let chars: Vec<char> = std::iter::once('_')
+        .chain(word.chars())
+        .chain(std::iter::once('_'))
+        .collect();
+    let mut out = Vec::new();
+    for n in 3..=5 {
+        for window in chars.windows(n) {
+            out.push(window.iter().collect());
+        }
+    }
+    out
 }
 
 impl BotIndex {
     pub fn build(chunks: &[ChunkRecord]) -> tantivy::Result<BotIndex> {
         let mut builder = Schema::builder();
-        let text = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(ANALYZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
+        let indexed = |tokenizer: &str| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            )
+        };
         let fields = Fields {
             chunk_id: builder.add_text_field("chunk_id", STRING | STORED),
             document_id: builder.add_text_field("document_id", STRING | STORED),
-            title: builder.add_text_field("title", text.clone().set_stored()),
-            heading: builder.add_text_field("heading", text.clone().set_stored()),
-            body: builder.add_text_field("body", text.clone().set_stored()),
-            all: builder.add_text_field("all", text),
+            title: builder.add_text_field("title", STORED),
+            heading: builder.add_text_field("heading", STORED),
+            body: builder.add_text_field("body", STORED),
+            title_topic: builder.add_text_field("title_topic", indexed(TOPIC)),
+            title_word: builder.add_text_field("title_word", indexed(WORD)),
+            title_pair: builder.add_text_field("title_pair", indexed(RAW)),
+            title_gram: builder.add_text_field("title_gram", indexed(RAW)),
+            body_topic: builder.add_text_field("body_topic", indexed(TOPIC)),
+            body_word: builder.add_text_field("body_word", indexed(WORD)),
+            body_pair: builder.add_text_field("body_pair", indexed(RAW)),
         };
+        let analyzers = Analyzers::new();
         let index = Index::create_in_ram(builder.build());
-        index.tokenizers().register(ANALYZER, analyzer());
+        index.tokenizers().register(TOPIC, analyzers.topic.clone());
+        index.tokenizers().register(WORD, analyzers.word.clone());
+        index.tokenizers().register(
+            RAW,
+            TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
+        );
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for chunk in chunks {
+            let title = format!("{}\n{}", chunk.title, chunk.heading);
+            let joined = |way, text: &str| analyzers.terms(way, text).join(" ");
             writer.add_document(doc!(
                 fields.chunk_id => chunk.id.as_str(),
                 fields.document_id => chunk.document_id.as_str(),
                 fields.title => chunk.title.as_str(),
                 fields.heading => chunk.heading.as_str(),
                 fields.body => chunk.body.as_str(),
-                fields.all => format!("{}\n{}\n{}", chunk.title, chunk.heading, chunk.body),
+                fields.title_topic => title.as_str(),
+                fields.title_word => title.as_str(),
+                fields.title_pair => joined(Way::Pair, &title),
+                fields.title_gram => joined(Way::Gram, &title),
+                fields.body_topic => chunk.body.as_str(),
+                fields.body_word => chunk.body.as_str(),
+                fields.body_pair => joined(Way::Pair, &chunk.body),
             ))?;
         }
         writer.commit()?;
@@ -242,17 +397,15 @@ impl BotIndex {
         Ok(BotIndex {
             reader,
             fields,
-            analyzer: analyzer(),
+            analyzers,
         })
     }
 
-    /// The analysed terms of a text: lower-cased, folded, stemmed, without stop words.
+    /// The content words of a text: lower-cased, folded, stemmed, without stop words, each
+    /// once. Empty means the text has nothing to search for.
     pub fn terms(&self, text: &str) -> Vec<String> {
-        let mut analyzer = self.analyzer.clone();
-        let mut stream = analyzer.token_stream(text);
         let mut terms = Vec::new();
-        while stream.advance() {
-            let term = stream.token().text.clone();
+        for term in self.analyzers.terms(Way::Topic, text) {
             if !terms.contains(&term) {
                 terms.push(term);
             }
@@ -260,44 +413,89 @@ impl BotIndex {
         terms
     }
 
-    pub fn search(&self, query: &str, limit: usize) -> tantivy::Result<Vec<Hit>> {
-        let terms = self.terms(query);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let searcher = self.reader.searcher();
+    /// One side's query: every term of every way, each boosted by its way's weight over the
+    /// most the question could score that way, so that a full match of one way adds its
+    /// weight. `None` when the question has no term on this side.
+    fn side_query(
+        &self,
+        searcher: &Searcher,
+        query: &str,
+        weights: &[(Way, f32)],
+        field: impl Fn(Way) -> Field,
+    ) -> tantivy::Result<Option<BooleanQuery>> {
         let n = searcher.num_docs() as f32;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut weights = Vec::with_capacity(terms.len());
-        for term in &terms {
-            let df = searcher.doc_freq(&Term::from_field_text(self.fields.all, term))? as f32;
-            // Numbers (order ids, quantities) are facts, not topics: they may match, but a
-            // passage is not less relevant for lacking the customer's order number.
-            let weight = if term.chars().all(|c| c.is_ascii_digit()) {
-                0.0
-            } else {
-                (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
-            };
-            weights.push(weight);
-            for (field, boost) in [
-                (self.fields.title, 1.5),
-                (self.fields.heading, 1.5),
-                (self.fields.body, 1.0),
-            ] {
-                let query = TermQuery::new(
-                    Term::from_field_text(field, term),
-                    IndexRecordOption::WithFreqs,
-                );
+        for &(way, weight) in weights {
+            let field = field(way);
+            let mut terms = self.analyzers.terms(way, query);
+            terms.sort();
+            terms.dedup();
+            let mut found = Vec::new();
+            let mut most = 0.0;
+            for term in terms {
+                // Numbers (order ids, quantities) are facts, not topics: a passage is not less
+                // relevant for lacking the customer's order number.
+                if term.chars().all(|c| c.is_ascii_digit() || c == '_') {
+                    continue;
+                }
+                let term = Term::from_field_text(field, &term);
+                // A term no passage has still counts in what the question could score (as
+                // the rarest term would): what a passage lacks makes it less relevant.
+                let df = searcher.doc_freq(&term)? as f32;
+                most += (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * (1.0 + K1);
+                if df > 0.0 {
+                    found.push(term);
+                }
+            }
+            if most <= 0.0 {
+                continue;
+            }
+            for term in found {
+                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 clauses.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                    Box::new(BoostQuery::new(Box::new(query), weight / most)),
                 ));
             }
         }
-        let total_weight: f32 = weights.iter().sum();
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit))?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        Ok((!clauses.is_empty()).then(|| BooleanQuery::new(clauses)))
+    }
+
+    pub fn search(&self, query: &str, limit: usize) -> tantivy::Result<Vec<Hit>> {
+        if self.terms(query).is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let fields = self.fields;
+        let mut sides: HashMap<DocAddress, (f32, f32)> = HashMap::new();
+        let title = self.side_query(&searcher, query, &TITLE_WEIGHTS, |w| fields.title(w))?;
+        let body = self.side_query(&searcher, query, &BODY_WEIGHTS, |w| fields.body(w))?;
+        let candidates = TopDocs::with_limit(CANDIDATES.max(limit));
+        if let Some(title) = title {
+            for (score, address) in searcher.search(&title, &candidates)? {
+                sides.entry(address).or_default().0 = score;
+            }
+        }
+        if let Some(body) = body {
+            for (score, address) in searcher.search(&body, &candidates)? {
+                sides.entry(address).or_default().1 = score;
+            }
+        }
+        let mut scored: Vec<(f32, DocAddress)> = sides
+            .into_iter()
+            .map(|(address, (title, body))| {
+                (title.max(body) + WEAKER_SIDE * title.min(body), address)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+
+        let mut hits = Vec::new();
+        // The best score of each document, in rank order, for the confidence.
+        let mut documents: Vec<(String, f32)> = Vec::new();
+        for (score, address) in scored {
+            if hits.len() >= limit && documents.len() >= COMPARED {
+                break;
+            }
             let doc: TantivyDocument = searcher.doc(address)?;
             let get = |field| {
                 doc.get_first(field)
@@ -305,35 +503,40 @@ impl BotIndex {
                     .unwrap_or_default()
                     .to_owned()
             };
-            let (title, heading, body) = (
-                get(self.fields.title),
-                get(self.fields.heading),
-                get(self.fields.body),
-            );
-            let present: HashSet<String> = self
-                .terms(&format!("{title}\n{heading}\n{body}"))
-                .into_iter()
-                .collect();
-            let covered: f32 = terms
-                .iter()
-                .zip(&weights)
-                .filter(|(term, _)| present.contains(*term))
-                .map(|(_, weight)| weight)
-                .sum();
-            hits.push(Hit {
-                chunk_id: get(self.fields.chunk_id),
-                document_id: get(self.fields.document_id),
-                title,
-                heading,
-                body,
-                score,
-                relevance: if total_weight > 0.0 {
-                    covered / total_weight
-                } else {
-                    0.0
-                },
-            });
+            let document_id = get(fields.document_id);
+            if documents.len() < COMPARED && !documents.iter().any(|(d, _)| *d == document_id) {
+                documents.push((document_id.clone(), score));
+            }
+            if hits.len() < limit {
+                hits.push(Hit {
+                    chunk_id: get(fields.chunk_id),
+                    document_id,
+                    title: get(fields.title),
+                    heading: get(fields.heading),
+                    body: get(fields.body),
+                    score,
+                    relevance: 0.0,
+                });
+            }
+        }
+        let confidence = confidences(&documents);
+        for hit in &mut hits {
+            hit.relevance = confidence.get(&hit.document_id).copied().unwrap_or(0.0);
         }
         Ok(hits)
     }
+}
+
+/// Each compared document's softmax share. Places the knowledge base cannot fill (it has
+/// fewer matching documents than [`COMPARED`]) count as documents scoring zero, so a lone
+/// weak match is not mistaken for a confident one.
+fn confidences(documents: &[(String, f32)]) -> HashMap<String, f32> {
+    let best = documents.first().map_or(0.0, |(_, s)| *s).max(0.0);
+    let weight = |score: f32| ((score - best) / TEMPERATURE).exp();
+    let empty = COMPARED.saturating_sub(documents.len()) as f32 * weight(0.0);
+    let total: f32 = documents.iter().map(|(_, s)| weight(*s)).sum::<f32>() + empty;
+    documents
+        .iter()
+        .map(|(d, s)| (d.clone(), weight(*s) / total))
+        .collect()
 }
