@@ -68,10 +68,9 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
     let mut out = String::from(
         "| threshold | CLINC150 val in-scope | CLINC150 oos_val recall | BANKING77-OOS valid in-scope | ID-OOS valid recall | OOD-OOS valid recall |\n|---|---|---|---|---|---|\n",
     );
-    for step in 4..=14 {
-        let t = step as f32 * 0.05;
+    for t in [0.15, 0.175, 0.2, 0.215, 0.235, 0.25, 0.275, 0.3, 0.35, 0.4] {
         out.push_str(&format!(
-            "| {t:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+            "| {t:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
             answered_right(&clinc_in, t),
             missed(&clinc_oos, t),
             answered_right(&banking_in, t),

@@ -1,0 +1,35 @@
+import json, csv, re, math, unicodedata, collections
+import numpy as np
+import snowballstemmer
+D='/work/shared/eval-data'
+STOP=set(open('/tmp/proto/stop.txt').read().split('\n'))
+stem=snowballstemmer.stemmer('english').stemWord
+_cache={}
+def fold(s):
+    return unicodedata.normalize('NFKD',s).encode('ascii','ignore').decode() or s
+def terms(text, stop=True):
+    k=(text,stop)
+    if k in _cache: return _cache[k]
+    out=[]
+    for w in re.findall(r'\w+', text.lower()):
+        if len(w)>40: continue
+        w=fold(w)
+        if stop and w in STOP: continue
+        out.append(stem(w))
+    _cache[k]=out
+    return out
+
+def clinc():
+    d=json.load(open(f'{D}/clinc150/data_full.json'))
+    return d
+def hint3(ver,bot,split):
+    rows=list(csv.reader(open(f'{D}/hint3/{ver}/{split}/{bot}_{split}.csv',encoding='utf-8')))
+    return [(r[0],r[1]) for r in rows[1:]]
+def b77oos(split):
+    base=f'{D}/banking77-oos/{split}'
+    t=open(base+'/seq.in').read().split('\n'); l=open(base+'/label').read().split('\n')
+    return [(a,b) for a,b in zip(t,l) if a]
+def faq(folder):
+    faqs=[json.loads(l) for l in open(f'{D}/{folder}/faqs.jsonl')]
+    qs=[json.loads(l) for l in open(f'{D}/{folder}/queries.jsonl')]
+    return faqs,qs
