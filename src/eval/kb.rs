@@ -66,15 +66,7 @@ impl Kb {
         name: &str,
         examples: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> tantivy::Result<Kb> {
-        let mut by_intent: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (text, intent) in examples {
-            by_intent.entry(intent).or_default().push(text);
-        }
-        let chunks = by_intent
-            .into_iter()
-            .map(|(intent, texts)| document(intent, intent, &texts.join("\n")))
-            .collect();
-        Kb::build(name, chunks)
+        Kb::build(name, intent_documents(examples))
     }
 
     /// The built-in responder's decision for a question.
@@ -104,6 +96,20 @@ impl Kb {
             relevance,
         })
     }
+}
+
+/// One document per intent, in intent order (see [`Kb::from_intents`]).
+pub fn intent_documents<'a>(
+    examples: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<ChunkRecord> {
+    let mut by_intent: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (text, intent) in examples {
+        by_intent.entry(intent).or_default().push(text);
+    }
+    by_intent
+        .into_iter()
+        .map(|(intent, texts)| document(intent, intent, &texts.join("\n")))
+        .collect()
 }
 
 /// A whole document as one chunk, the way the evaluation's KBs are made (no passage cutting:

@@ -16,6 +16,7 @@ pub mod faq;
 pub mod hint3;
 pub mod kb;
 pub mod metrics;
+pub mod scale;
 mod sweep;
 
 use std::collections::BTreeMap;
@@ -200,9 +201,14 @@ pub fn evaluate(dir: &Path, relabel_csv: &str, bar: &ProgressBar) -> Result<Repo
     let hint3 = hint3::load(dir, relabel_csv)?;
     let banking = banking77_oos::load(dir)?;
     let faqs = faq::load(dir)?;
+    let scale = scale::load(dir)?;
     bar.set_length(
-        (bitext.queries() + hint3.queries() + clinc.queries() + banking.queries() + faqs.queries())
-            as u64,
+        (bitext.queries()
+            + hint3.queries()
+            + clinc.queries()
+            + banking.queries()
+            + faqs.queries()
+            + scale.queries()) as u64,
     );
     let mut run = Run {
         bar,
@@ -216,6 +222,8 @@ pub fn evaluate(dir: &Path, relabel_csv: &str, bar: &ProgressBar) -> Result<Repo
     clinc.evaluate(&mut run)?;
     bar.set_message("M2 BANKING77-OOS");
     banking.evaluate(&mut run)?;
+    bar.set_message("M2 KB size: 5 and 10,000 documents");
+    scale.evaluate(&mut run)?;
     bar.set_message("M3 StackFAQ, COVID FAQ");
     faqs.evaluate(&mut run)?;
     Ok(run.report)

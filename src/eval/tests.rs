@@ -130,8 +130,8 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     tiny_data(dir.path());
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
-    // 6 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 FAQ.
-    assert_eq!(rows.len(), 18, "{rows:#?}");
+    // 6 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 KB sizes + 2 FAQ.
+    assert_eq!(rows.len(), 20, "{rows:#?}");
 
     // The duplicate of a 4,514-file text is dropped, and the BOM does not hide the header.
     let bitext = row(
@@ -176,6 +176,13 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
         "{banking:?}"
     );
 
+    // The size check: the same queries on the small KB, and on the KB padded with a
+    // distractor made of the one Bitext utterance.
+    let small = row(rows, "CLINC150 with a KB of 2 documents");
+    assert_eq!(small.result, "in-scope acc 100.0 · OOS recall 100.0");
+    let large = row(rows, "CLINC150 with a KB of 3 documents");
+    assert!(large.result.starts_with("in-scope acc 100.0"), "{large:?}");
+
     let stack = row(rows, "StackFAQ");
     assert!(
         stack
@@ -192,7 +199,7 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
         "{covid:?}"
     );
 
-    assert_eq!(report.latencies.len(), 6 + 1 + 1 + 2);
+    assert_eq!(report.latencies.len(), 6 + 1 + 1 + 2 + 2);
     assert!(report.latencies.iter().all(|l| l.searches > 0));
 }
 
@@ -227,7 +234,7 @@ fn the_threshold_sweep_reads_only_dev_splits_and_moves_monotonically() {
     tiny_data(dir.path());
     let table = super::sweep::run(dir.path()).unwrap();
     let rows: Vec<&str> = table.lines().skip(2).collect();
-    assert_eq!(rows.len(), 11, "{table}");
+    assert_eq!(rows.len(), 10, "{table}");
     // Out-of-domain recall can only grow as the threshold rises.
     let ood: Vec<f64> = rows
         .iter()
