@@ -15,6 +15,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
 
+use crate::domain::KbLanguage;
 use crate::store::ChunkRecord;
 
 const ANALYZER: &str = "baton";
@@ -35,6 +36,8 @@ pub struct BotIndex {
     reader: IndexReader,
     fields: Fields,
     analyzer: TextAnalyzer,
+    /// The language the analyzer was built for; a bot whose language changes gets a new index.
+    language: KbLanguage,
 }
 
 /// A passage found for a query.
@@ -196,7 +199,12 @@ const STOP_WORDS: &[&str] = &[
     "possible",
 ];
 
-fn analyzer() -> TextAnalyzer {
+/// English keeps the analyzer tuned here; other languages are analysed as in
+/// [`super::analysis`].
+fn analyzer(language: KbLanguage) -> TextAnalyzer {
+    if language != KbLanguage::English {
+        return super::analysis::analyzer(language);
+    }
     let stopwords = StopWordFilter::remove(STOP_WORDS.iter().map(|w| (*w).to_owned()));
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -208,7 +216,7 @@ fn analyzer() -> TextAnalyzer {
 }
 
 impl BotIndex {
-    pub fn build(chunks: &[ChunkRecord]) -> tantivy::Result<BotIndex> {
+    pub fn build(chunks: &[ChunkRecord], language: KbLanguage) -> tantivy::Result<BotIndex> {
         let mut builder = Schema::builder();
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -224,7 +232,7 @@ impl BotIndex {
             all: builder.add_text_field("all", text),
         };
         let index = Index::create_in_ram(builder.build());
-        index.tokenizers().register(ANALYZER, analyzer());
+        index.tokenizers().register(ANALYZER, analyzer(language));
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for chunk in chunks {
             writer.add_document(doc!(
@@ -242,8 +250,13 @@ impl BotIndex {
         Ok(BotIndex {
             reader,
             fields,
-            analyzer: analyzer(),
+            analyzer: analyzer(language),
+            language,
         })
+    }
+
+    pub fn language(&self) -> KbLanguage {
+        self.language
     }
 
     /// The analysed terms of a text: lower-cased, folded, stemmed, without stop words.
