@@ -245,6 +245,43 @@ mod tests {
     }
 
     #[test]
+    fn quotes_in_another_language_pick_the_sentence_that_answers() {
+        let index = BotIndex::build(
+            &[chunk(
+                "1",
+                "Devoluciones",
+                "Política de devoluciones",
+                "Puedes devolver los productos sin usar en un plazo de 30 días. Los reembolsos se \
+                 hacen al método de pago original en 5 días hábiles. ¿Tienes dudas? Escríbenos.",
+            )],
+            KbLanguage::Spanish,
+        )
+        .unwrap();
+        let question = "¿cuándo me llega el reembolso?";
+        let hit = &index.search(question, 1).unwrap()[0];
+        assert_eq!(
+            quote(&index, hit, question, 80),
+            "Los reembolsos se hacen al método de pago original en 5 días hábiles."
+        );
+    }
+
+    #[test]
+    fn arabic_and_hindi_sentences_end_at_their_own_marks() {
+        assert_eq!(
+            sentences("هل لديك سؤال؟ اكتب لنا."),
+            ["هل لديك سؤال؟", "اكتب لنا."]
+        );
+        assert_eq!(
+            sentences("पैसे वापस मिलेंगे। पाँच दिन लगते हैं।"),
+            ["पैसे वापस मिलेंगे।", "पाँच दिन लगते हैं।"]
+        );
+        assert_eq!(
+            sentences("Order before 2 p.m. today. Or call us!"),
+            ["Order before 2 p.m. today.", "Or call us!"]
+        );
+    }
+
+    #[test]
     fn over_long_text_is_cut_between_words() {
         let cut = trim_words("alpha beta gamma delta", 12);
         assert_eq!(cut, "alpha beta…");
