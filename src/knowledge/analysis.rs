@@ -5,7 +5,7 @@
 //!    `SimpleTokenizer` cuts at any character that is not alphanumeric, and Devanagari's virama
 //!    and nukta, or Tamil's pulli, are not, so it cuts "हिन्दी" in two;
 //! 2. lower-case, then Unicode NFKC (text pasted from PDFs brings Arabic presentation forms,
-//!    ligatures and decomposed accents), `ё` → `е`, Arabic without vowel marks or tatweel,
+//!    ligatures and decomposed accents), `ё` → `е`, `ς` → `σ`, Arabic without vowel marks or tatweel,
 //!    with one alef and `ى` as `ي`;
 //! 3. the language's stop words as written (tantivy's list, accents and all);
 //! 4. accent folding, so that "atencion" finds "atención" (Cyrillic, Greek, Arabic and Indic
@@ -99,6 +99,8 @@ fn normalise(text: &mut String) {
     for c in text.nfkc().flat_map(char::to_lowercase) {
         match c {
             'ё' => out.push('е'),
+            // Greek final sigma: "ΟΔΟΣ" lower-cases letter by letter to "οδοσ".
+            'ς' => out.push('σ'),
             // Arabic vowel marks (tashkeel) and the tatweel that only stretches a word.
             '\u{064B}'..='\u{0652}' | '\u{0640}' => {}
             // Alef with hamza or madda, and wasla: customers write the plain alef; and a final
@@ -380,8 +382,10 @@ mod tests {
     }
 
     #[test]
-    fn russian_yo_is_e_and_arabic_marks_are_dropped() {
+    fn russian_yo_greek_sigma_and_arabic_marks_are_normalised() {
         same(KbLanguage::Russian, "ещё заказ", "еще заказ");
+        same(KbLanguage::Greek, "ΟΔΟΣ", "οδός");
+        same(KbLanguage::Greek, "ΑΠΟΣΤΟΛΗ", "αποστολές");
         same(KbLanguage::Arabic, "الاسْتِرْدَاد", "الاسترداد");
         same(KbLanguage::Arabic, "إرجاع", "ارجاع");
         same(KbLanguage::Arabic, "والشحن", "الشحن");
