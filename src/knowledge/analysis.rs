@@ -5,8 +5,8 @@
 //!    `SimpleTokenizer` cuts at any character that is not alphanumeric, and Devanagari's virama
 //!    and nukta, or Tamil's pulli, are not, so it cuts "हिन्दी" in two;
 //! 2. lower-case, then Unicode NFKC (text pasted from PDFs brings Arabic presentation forms,
-//!    ligatures and decomposed accents), `ё` → `е`, `ς` → `σ`, Arabic without vowel marks or tatweel,
-//!    with one alef and `ى` as `ي`;
+//!    ligatures and decomposed accents), `ё` → `е`, `ς` → `σ`, Arabic without vowel marks or
+//!    tatweel, with one alef and `ى` as `ي`;
 //! 3. the language's stop words as written (tantivy's list, accents and all);
 //! 4. accent folding, so that "atencion" finds "atención" (Cyrillic, Greek, Arabic and Indic
 //!    letters have no ASCII form and pass through unchanged), and the list again ("cómo" is
