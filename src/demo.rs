@@ -68,6 +68,7 @@ pub async fn seed(state: &AppState, owner_email: &str) -> StoreResult<Demo> {
                 greeting: "Hi! I'm the Acme Outfitters assistant. Ask me about shipping, \
                            returns, payments or your order, or ask for a person at any time."
                     .to_owned(),
+                kb_language: crate::domain::KbLanguage::English,
             },
             &format!("wk_demo_{}", &crate::auth::random_token()[..16]),
             now,

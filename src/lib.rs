@@ -2,13 +2,14 @@
 //!
 //! The map:
 //! - [`config`]: settings from flags, `BATON_*` variables and a TOML file.
-//! - [`domain`]: plain types parsed at the edge (emails, names, roles) and the clock; no HTTP,
-//!   no SQL.
+//! - [`domain`]: plain types parsed at the edge (emails, names, roles, knowledge-base
+//!   languages) and the clock; no HTTP, no SQL.
 //! - [`store`]: persistence on SQLite or PostgreSQL behind one [`store::Store`].
 //! - [`auth`]: password hashing, session tokens and API keys.
 //! - [`accounts`]: the owner made on first start, logins, workspaces.
 //! - [`marketplace`]: the catalogue of tools a workspace can add to its bots.
-//! - [`knowledge`]: documents cut into passages, indexed per bot with tantivy, quoted.
+//! - [`knowledge`]: documents cut into passages, indexed per bot with tantivy in the bot's
+//!   language, quoted.
 //! - [`bot`]: the `Responder`: built-in (human-request detection, KB answers, summaries) or an
 //!   OpenAI-compatible LLM with knowledge-base and handoff tools.
 //! - [`channels`]: WhatsApp (webhooks, the Graph API client) and the outbox that delivers.

@@ -3,10 +3,12 @@
 
 pub mod clock;
 pub mod handoff;
+pub mod language;
 pub mod settings;
 pub mod text;
 
 pub use clock::Clock;
+pub use language::KbLanguage;
 pub use text::{BotText, Email, MessageText, Name, Password, Role};
 
 /// Why a value given from outside was refused; the message is shown to the client.

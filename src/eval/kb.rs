@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::bot::builtin::RELEVANCE_THRESHOLD;
+use crate::domain::KbLanguage;
 use crate::knowledge::BotIndex;
 use crate::store::ChunkRecord;
 
@@ -53,7 +54,7 @@ impl Kb {
             .sum();
         Ok(Kb {
             name: name.to_owned(),
-            index: BotIndex::build(&chunks)?,
+            index: BotIndex::build(&chunks, KbLanguage::English)?,
             documents: chunks.len(),
             bytes,
             timings: Vec::new(),

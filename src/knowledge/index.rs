@@ -30,6 +30,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term, doc};
 
+use crate::domain::KbLanguage;
 use crate::store::ChunkRecord;
 
 /// tantivy's BM25 term-frequency saturation: a term's score never exceeds `idf × (1 + K1)`.
@@ -103,6 +104,8 @@ pub struct BotIndex {
     reader: IndexReader,
     fields: Fields,
     analyzers: Analyzers,
+    /// The language the analyzers were built for; a bot whose language changes gets a new index.
+    language: KbLanguage,
 }
 
 /// A passage found for a query.
@@ -276,7 +279,16 @@ struct Analyzers {
 }
 
 impl Analyzers {
-    fn new() -> Self {
+    /// English keeps the analyzers tuned here; other languages are analysed as in
+    /// [`super::analysis`].
+    fn new(language: KbLanguage) -> Self {
+        if language != KbLanguage::English {
+            return Analyzers {
+                topic: super::analysis::analyzer(language, true),
+                word: super::analysis::analyzer(language, false),
+                plain: super::analysis::plain(),
+            };
+        }
         let base = || {
             TextAnalyzer::builder(SimpleTokenizer::default())
                 .filter(RemoveLongFilter::limit(40))
@@ -341,7 +353,7 @@ fn grams(word: &str) -> Vec<String> {
 }
 
 impl BotIndex {
-    pub fn build(chunks: &[ChunkRecord]) -> tantivy::Result<BotIndex> {
+    pub fn build(chunks: &[ChunkRecord], language: KbLanguage) -> tantivy::Result<BotIndex> {
         let mut builder = Schema::builder();
         let indexed = |tokenizer: &str| {
             TextOptions::default().set_indexing_options(
@@ -364,7 +376,7 @@ impl BotIndex {
             body_word: builder.add_text_field("body_word", indexed(WORD)),
             body_pair: builder.add_text_field("body_pair", indexed(RAW)),
         };
-        let analyzers = Analyzers::new();
+        let analyzers = Analyzers::new(language);
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(TOPIC, analyzers.topic.clone());
         index.tokenizers().register(WORD, analyzers.word.clone());
@@ -398,7 +410,12 @@ impl BotIndex {
             reader,
             fields,
             analyzers,
+            language,
         })
+    }
+
+    pub fn language(&self) -> KbLanguage {
+        self.language
     }
 
     /// The content words of a text: lower-cased, folded, stemmed, without stop words, each
@@ -539,4 +556,187 @@ fn confidences(documents: &[(String, f32)]) -> HashMap<String, f32> {
         .iter()
         .map(|(d, s)| (d.clone(), weight(*s) / total))
         .collect()
+}
+
+#[cfg(test)]
+mod language_tests {
+    //! Knowledge bases in other languages, searched in their own language: each test asks in
+    //! a different word form (or spelling) from the one the passage uses.
+
+    use super::*;
+    use crate::bot::builtin::RELEVANCE_THRESHOLD;
+
+    fn index(language: KbLanguage, passages: &[(&str, &str, &str)]) -> BotIndex {
+        let chunks: Vec<ChunkRecord> = passages
+            .iter()
+            .enumerate()
+            .map(|(i, (title, heading, body))| ChunkRecord {
+                id: (i + 1).to_string(),
+                document_id: format!("doc-{}", i + 1),
+                title: (*title).into(),
+                heading: (*heading).into(),
+                body: (*body).into(),
+            })
+            .collect();
+        BotIndex::build(&chunks, language).unwrap()
+    }
+
+    /// The passage a question finds, which must be relevant enough to answer from.
+    fn answers(index: &BotIndex, question: &str, chunk_id: &str) {
+        let hits = index.search(question, 3).unwrap();
+        let best = hits
+            .first()
+            .unwrap_or_else(|| panic!("nothing found for {question:?}"));
+        assert_eq!(best.chunk_id, chunk_id, "{question:?}: {hits:?}");
+        assert!(
+            best.relevance >= RELEVANCE_THRESHOLD,
+            "{question:?} is not answered: {hits:?}"
+        );
+    }
+
+    #[test]
+    fn english_keeps_its_own_stop_words_and_stemmer() {
+        let index = index(KbLanguage::English, &[]);
+        assert_eq!(index.language(), KbLanguage::English);
+        assert_eq!(index.terms("How do I get my refunds, please?"), ["refund"]);
+        assert_eq!(index.terms("Atención"), ["atencion"]);
+    }
+
+    #[test]
+    fn spanish_singular_and_plural_find_each_other_with_or_without_accents() {
+        let index = index(
+            KbLanguage::Spanish,
+            &[
+                (
+                    "Envíos",
+                    "Plazos de entrega",
+                    "El envío estándar tarda de 3 a 5 días hábiles. El envío exprés llega al día siguiente.",
+                ),
+                (
+                    "Devoluciones",
+                    "Política de devoluciones",
+                    "Puedes devolver los productos sin usar en un plazo de 30 días. Los reembolsos se hacen al método de pago original.",
+                ),
+                (
+                    "Pagos",
+                    "Tarjetas aceptadas",
+                    "Aceptamos Visa, Mastercard y PayPal.",
+                ),
+            ],
+        );
+        answers(&index, "reembolso", "2");
+        answers(&index, "¿Cuánto tarda el envio?", "1");
+        answers(&index, "Hola, quiero hacer una devolución por favor", "2");
+        answers(&index, "tarjeta", "3");
+        assert_eq!(index.terms("reembolsos"), index.terms("Reembolso"));
+    }
+
+    #[test]
+    fn portuguese_accents_fold_so_unaccented_questions_match() {
+        let index = index(
+            KbLanguage::Portuguese,
+            &[
+                (
+                    "Entrega",
+                    "Prazos",
+                    "A entrega padrão leva de 3 a 5 dias úteis.",
+                ),
+                (
+                    "Devoluções",
+                    "Política de devolução",
+                    "Você pode devolver produtos não usados em até 30 dias. O reembolso é feito no cartão de crédito.",
+                ),
+            ],
+        );
+        answers(&index, "devolucoes", "2");
+        answers(&index, "reembolso no cartao de credito", "2");
+        answers(&index, "oi, qual o prazo de entrega padrao?", "1");
+    }
+
+    #[test]
+    fn german_inflected_nouns_and_umlaut_spellings_match() {
+        let index = index(
+            KbLanguage::German,
+            &[
+                (
+                    "Versand",
+                    "Lieferzeiten",
+                    "Die Lieferung dauert zwei bis drei Werktage. Für Bestellungen über 50 Euro ist der Versand kostenlos.",
+                ),
+                (
+                    "Rückgabe",
+                    "Rückerstattungen",
+                    "Rückerstattungen werden innerhalb von fünf Tagen auf das ursprüngliche Zahlungsmittel gebucht.",
+                ),
+            ],
+        );
+        answers(&index, "Rückerstattung", "2");
+        answers(&index, "Rueckerstattung Zahlungsmittels", "2");
+        answers(&index, "Lieferungen", "1");
+        answers(&index, "kostenloser Versand für meine Bestellung?", "1");
+    }
+
+    #[test]
+    fn russian_case_endings_match() {
+        let index = index(
+            KbLanguage::Russian,
+            &[
+                (
+                    "Доставка",
+                    "Сроки доставки",
+                    "Доставка по Москве занимает один день.",
+                ),
+                (
+                    "Возврат",
+                    "Возврат товара",
+                    "Возврат товара возможен в течение 14 дней. Деньги вернём на карту.",
+                ),
+            ],
+        );
+        answers(&index, "доставку", "1");
+        answers(&index, "Здравствуйте, подскажите про возврате товаров", "2");
+        answers(&index, "деньгами на карте", "2");
+    }
+
+    #[test]
+    fn arabic_articles_prefixes_and_marks_do_not_get_in_the_way() {
+        let index = index(
+            KbLanguage::Arabic,
+            &[
+                (
+                    "الإرجاع",
+                    "سياسة الإرجاع",
+                    "يمكنك إرجاع المنتجات خلال 14 يومًا من الاستلام.",
+                ),
+                ("الشحن", "تكلفة الشحن", "الشحن مجاني للطلبات فوق 200 ريال."),
+            ],
+        );
+        answers(&index, "كيف يمكنني ارجاع منتج؟", "1");
+        answers(&index, "والشحن", "2");
+        answers(&index, "الشَّحْن", "2");
+    }
+
+    #[test]
+    fn none_folds_and_lowercases_but_keeps_words_whole() {
+        let index = index(
+            KbLanguage::None,
+            &[
+                (
+                    "Pengembalian dana",
+                    "Proses",
+                    "Pengembalian dana diproses dalam 5 hari kerja.",
+                ),
+                (
+                    "Pengiriman",
+                    "Ongkos kirim",
+                    "Pengiriman gratis untuk pesanan di atas Rp100.000.",
+                ),
+                ("भुगतान", "कार्ड", "हम सभी अंतर्राष्ट्रीय कार्ड स्वीकार करते हैं।"),
+            ],
+        );
+        assert_eq!(index.terms("Pengembalian DANA"), ["pengembalian", "dana"]);
+        answers(&index, "pengembalian dana", "1");
+        answers(&index, "ongkos kirim pengiriman", "2");
+        answers(&index, "अंतर्राष्ट्रीय कार्ड", "3");
+    }
 }

@@ -1,16 +1,20 @@
-//! The knowledge base: documents cut into passages ([`chunk`]), indexed per bot ([`index`]),
-//! and quoted as answers. Each node keeps an in-memory index per bot and rebuilds it when the
-//! bot's `kb_version` in the database moves, so a document added or deleted on any node is
-//! in (or out of) the next answer everywhere.
+//! The knowledge base: documents cut into passages ([`chunk`]), indexed per bot ([`index`]) in
+//! the bot's language ([`analysis`], [`stopwords`]), and quoted as answers. Each node keeps an
+//! in-memory index per bot and rebuilds it when the bot's `kb_version` or `kb_language` in the
+//! database changes, so a document added or deleted, or a language switched, on any node is
+//! in the next answer everywhere.
 
+pub mod analysis;
 pub mod chunk;
 pub mod index;
+mod stopwords;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Mutex as AsyncMutex;
 
+use crate::domain::KbLanguage;
 use crate::store::{Store, StoreError};
 pub use index::{BotIndex, Hit};
 
@@ -26,6 +30,7 @@ pub enum KnowledgeError {
 
 struct Cached {
     version: i64,
+    language: KbLanguage,
     index: Arc<BotIndex>,
 }
 
@@ -44,31 +49,34 @@ impl KnowledgeBase {
         store: &Store,
         bot_id: &str,
     ) -> Result<Arc<BotIndex>, KnowledgeError> {
-        let version = store.kb_version(bot_id).await?;
-        if let Some(index) = self.cached(bot_id, version) {
+        let (version, language) = store.kb_state(bot_id).await?;
+        if let Some(index) = self.cached(bot_id, version, language) {
             return Ok(index);
         }
         let _building = self.building.lock().await;
-        if let Some(index) = self.cached(bot_id, version) {
+        if let Some(index) = self.cached(bot_id, version, language) {
             return Ok(index);
         }
         let chunks = store.bot_chunks(bot_id).await?;
-        let index = Arc::new(tokio::task::spawn_blocking(move || BotIndex::build(&chunks)).await??);
+        let index = Arc::new(
+            tokio::task::spawn_blocking(move || BotIndex::build(&chunks, language)).await??,
+        );
         self.cache.lock().expect("cache lock").insert(
             bot_id.to_owned(),
             Cached {
                 version,
+                language,
                 index: index.clone(),
             },
         );
         Ok(index)
     }
 
-    fn cached(&self, bot_id: &str, version: i64) -> Option<Arc<BotIndex>> {
+    fn cached(&self, bot_id: &str, version: i64, language: KbLanguage) -> Option<Arc<BotIndex>> {
         let cache = self.cache.lock().expect("cache lock");
         cache
             .get(bot_id)
-            .filter(|c| c.version == version)
+            .filter(|c| c.version == version && c.language == language)
             .map(|c| c.index.clone())
     }
 
@@ -122,21 +130,24 @@ pub fn quote(index: &BotIndex, hit: &Hit, question: &str, max_chars: usize) -> S
     text
 }
 
-/// Sentences and list items of a passage.
+/// Sentences and list items of a passage. A sentence ends at a full stop, question or
+/// exclamation mark (Latin, Arabic `؟` `۔`, Devanagari `।` `॥`) followed by a space and a
+/// capital or a letter of a script without case.
 fn sentences(body: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let mut start = 0;
-        let bytes = line.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            let ends_sentence = matches!(b, b'.' | b'!' | b'?')
-                && bytes.get(i + 1).is_some_and(|n| *n == b' ')
-                && bytes
-                    .get(i + 2)
+        for (i, c) in line.char_indices() {
+            let end = i + c.len_utf8();
+            let mut next = line[end..].chars();
+            let ends_sentence = matches!(c, '.' | '!' | '?' | '؟' | '۔' | '।' | '॥')
+                && next.next() == Some(' ')
+                && next
+                    .next()
                     .is_some_and(|n| n.is_ascii_uppercase() || !n.is_ascii());
             if ends_sentence {
-                out.push(line[start..=i].trim());
-                start = i + 1;
+                out.push(line[start..end].trim());
+                start = end;
             }
         }
         let rest = line[start..].trim();
@@ -179,11 +190,14 @@ mod tests {
     }
 
     fn shop() -> BotIndex {
-        BotIndex::build(&[
+        BotIndex::build(
+            &[
             chunk("1", "Shipping", "Delivery times", "Standard delivery takes 3 to 5 business days. Express delivery arrives the next business day if you order before 2 pm."),
             chunk("2", "Returns", "Return policy", "You can return unworn items within 30 days of delivery. Refunds go back to the original payment method within 5 days."),
             chunk("3", "Payments", "Accepted cards", "We accept Visa, Mastercard, American Express and PayPal."),
-        ])
+            ],
+            KbLanguage::English,
+        )
         .unwrap()
     }
 
@@ -227,6 +241,43 @@ mod tests {
         assert_eq!(
             quoted,
             "Refunds go back to the original payment method within 5 days."
+        );
+    }
+
+    #[test]
+    fn quotes_in_another_language_pick_the_sentence_that_answers() {
+        let index = BotIndex::build(
+            &[chunk(
+                "1",
+                "Devoluciones",
+                "Política de devoluciones",
+                "Puedes devolver los productos sin usar en un plazo de 30 días. Los reembolsos se \
+                 hacen al método de pago original en 5 días hábiles. ¿Tienes dudas? Escríbenos.",
+            )],
+            KbLanguage::Spanish,
+        )
+        .unwrap();
+        let question = "¿cuándo me llega el reembolso?";
+        let hit = &index.search(question, 1).unwrap()[0];
+        assert_eq!(
+            quote(&index, hit, question, 80),
+            "Los reembolsos se hacen al método de pago original en 5 días hábiles."
+        );
+    }
+
+    #[test]
+    fn arabic_and_hindi_sentences_end_at_their_own_marks() {
+        assert_eq!(
+            sentences("هل لديك سؤال؟ اكتب لنا."),
+            ["هل لديك سؤال؟", "اكتب لنا."]
+        );
+        assert_eq!(
+            sentences("पैसे वापस मिलेंगे। पाँच दिन लगते हैं।"),
+            ["पैसे वापस मिलेंगे।", "पाँच दिन लगते हैं।"]
+        );
+        assert_eq!(
+            sentences("Order before 2 p.m. today. Or call us!"),
+            ["Order before 2 p.m. today.", "Or call us!"]
         );
     }
 

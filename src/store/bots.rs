@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Store, StoreError, StoreResult};
-use crate::domain::new_id;
+use crate::domain::{KbLanguage, new_id};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct BotRecord {
@@ -20,6 +20,9 @@ pub struct BotRecord {
     pub widget_key: String,
     /// Overrides the instance's LLM model for this bot.
     pub llm_model: Option<String>,
+    /// How the knowledge base is analysed for search (stemming, stop words).
+    #[sqlx(try_from = "String")]
+    pub kb_language: KbLanguage,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -30,6 +33,7 @@ pub struct NewBot {
     pub handoff_message: String,
     pub response_time_text: String,
     pub greeting: String,
+    pub kb_language: KbLanguage,
 }
 
 /// The fields of a bot an update may change; `None` keeps the current value.
@@ -41,10 +45,12 @@ pub struct BotPatch {
     pub response_time_text: Option<String>,
     pub greeting: Option<String>,
     pub llm_model: Option<Option<String>>,
+    pub kb_language: Option<KbLanguage>,
 }
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, system_prompt, handoff_message, \
-                           response_time_text, greeting, widget_key, llm_model, created_at, updated_at";
+                           response_time_text, greeting, widget_key, llm_model, kb_language, \
+                           created_at, updated_at";
 
 impl Store {
     pub async fn create_bot(
@@ -64,11 +70,13 @@ impl Store {
             greeting: bot.greeting,
             widget_key: widget_key.to_owned(),
             llm_model: None,
+            kb_language: bot.kb_language,
             created_at: now,
             updated_at: now,
         };
         sqlx::query(&format!(
-            "INSERT INTO bots ({BOT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO bots ({BOT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind(&record.id)
         .bind(&record.workspace_id)
@@ -79,6 +87,7 @@ impl Store {
         .bind(&record.greeting)
         .bind(&record.widget_key)
         .bind(&record.llm_model)
+        .bind(record.kb_language.as_str())
         .bind(now)
         .bind(now)
         .execute(self.pool())
@@ -125,10 +134,12 @@ impl Store {
     ) -> StoreResult<BotRecord> {
         let current = self.bot(workspace_id, bot_id).await?;
         let llm_model = patch.llm_model.unwrap_or(current.llm_model);
+        // A new language needs a new index: the per-node caches key on it (see `kb_state`).
+        let kb_language = patch.kb_language.unwrap_or(current.kb_language);
         sqlx::query(
             "UPDATE bots SET name = $1, system_prompt = $2, handoff_message = $3, \
-             response_time_text = $4, greeting = $5, llm_model = $6, updated_at = $7 \
-             WHERE workspace_id = $8 AND id = $9",
+             response_time_text = $4, greeting = $5, llm_model = $6, kb_language = $7, \
+             updated_at = $8 WHERE workspace_id = $9 AND id = $10",
         )
         .bind(patch.name.unwrap_or(current.name))
         .bind(patch.system_prompt.unwrap_or(current.system_prompt))
@@ -140,6 +151,7 @@ impl Store {
         )
         .bind(patch.greeting.unwrap_or(current.greeting))
         .bind(llm_model)
+        .bind(kb_language.as_str())
         .bind(now)
         .bind(workspace_id)
         .bind(bot_id)

@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::{Store, StoreError, StoreResult};
-use crate::domain::new_id;
+use crate::domain::{KbLanguage, new_id};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DocumentRecord {
@@ -144,14 +144,19 @@ impl Store {
         Ok(())
     }
 
-    /// The bot's knowledge-base version: it changes whenever a document is added or removed.
-    pub async fn kb_version(&self, bot_id: &str) -> StoreResult<i64> {
-        let (version,): (i64,) = sqlx::query_as("SELECT kb_version FROM bots WHERE id = $1")
-            .bind(bot_id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound("bot"))?;
-        Ok(version)
+    /// What a bot's search index is built from, besides its chunks: the knowledge-base version,
+    /// which changes whenever a document is added or removed, and the language it is analysed
+    /// in. An index built for other values is stale.
+    pub async fn kb_state(&self, bot_id: &str) -> StoreResult<(i64, KbLanguage)> {
+        let (version, language): (i64, String) =
+            sqlx::query_as("SELECT kb_version, kb_language FROM bots WHERE id = $1")
+                .bind(bot_id)
+                .fetch_optional(self.pool())
+                .await?
+                .ok_or(StoreError::NotFound("bot"))?;
+        let language = KbLanguage::parse(&language)
+            .map_err(|err| StoreError::Database(sqlx::Error::Decode(Box::new(err))))?;
+        Ok((version, language))
     }
 
     /// Every chunk of a bot's knowledge base, with its document's title.

@@ -25,6 +25,7 @@ async fn a_bot_is_created_with_defaults_read_and_updated() {
             .contains(bot["widget_key"].as_str().unwrap())
     );
     assert_eq!(bot["tools"], json!([]));
+    assert_eq!(bot["kb_language"], "en");
 
     let (status, updated) = owner
         .patch(

@@ -127,3 +127,50 @@ async fn logging_out_from_the_dashboard_ends_the_session() {
     );
     assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_bot_page_shows_and_changes_the_knowledge_base_language() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Ajuda").await;
+    let id = bot["id"].as_str().unwrap();
+    let page = owner
+        .client
+        .get(app.url(&format!("/bots/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<select id="kb_language" name="kb_language">"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<option value="en" selected>"#), "{page}");
+    assert!(page.contains(r#"<option value="none">"#), "{page}");
+
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap();
+    let save = |language: &'static str| {
+        owner
+            .client
+            .post(app.url(&format!("/bots/{id}")))
+            .form(&[("csrf_token", token), ("kb_language", language)])
+            .send()
+    };
+    let page = save("pt").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Settings saved."), "{page}");
+    assert!(page.contains(r#"<option value="pt" selected>"#), "{page}");
+    assert_eq!(
+        owner.get(&format!("/api/v1/bots/{id}")).await.1["kb_language"],
+        "pt"
+    );
+
+    let page = save("zz").await.unwrap().text().await.unwrap();
+    assert!(page.contains("kb_language: must be one of"), "{page}");
+    assert_eq!(
+        owner.get(&format!("/api/v1/bots/{id}")).await.1["kb_language"],
+        "pt"
+    );
+}

@@ -145,3 +145,121 @@ async fn empty_or_unknown_documents_are_refused() {
     assert_eq!(code(&body), "validation_failed");
     assert_eq!(owner.get(&docs).await.1, json!([]));
 }
+
+const SPANISH_DOC: &str = "# Envíos\n\n## Plazos de entrega\n\nEl envío estándar tarda de 3 a 5 días hábiles. El envío exprés llega al día siguiente si pides antes de las 14:00.\n\n# Devoluciones\n\n## Reembolsos\n\nPara pedir un reembolso, escríbenos con tu número de pedido. Los reembolsos llegan a tu método de pago original en 5 días.\n";
+
+#[tokio::test]
+async fn a_spanish_knowledge_base_answers_a_customer_writing_in_spanish() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (status, bot) = owner
+        .post(
+            "/api/v1/bots",
+            json!({"name": "Ayuda", "kb_language": "es"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bot}");
+    assert_eq!(bot["kb_language"], "es");
+    let bot_id = bot["id"].as_str().unwrap();
+    let (status, body) = owner
+        .post(
+            &format!("/api/v1/bots/{bot_id}/documents"),
+            json!({"title": "Ayuda", "content": SPANISH_DOC, "format": "markdown"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let visitor = app.visitor(bot["widget_key"].as_str().unwrap()).await;
+    // No accents and another form of the word: "envio" for "envío".
+    visitor.say("hola, cuanto tarda el envio?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    let answer = messages[1]["text"].as_str().unwrap();
+    assert_eq!(messages[1]["author"], "bot");
+    assert!(answer.contains("3 a 5 días hábiles"), "{answer}");
+
+    // The singular finds the plural, and the quote is the sentence about it.
+    visitor.say("¿Cuándo llega mi reembolso?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let answer = messages[3]["text"].as_str().unwrap();
+    assert!(
+        answer.contains("Los reembolsos llegan a tu método de pago original"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn changing_the_language_re_indexes_the_knowledge_base_on_every_node() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Ayuda").await;
+    assert_eq!(bot["kb_language"], "en");
+    let bot_id = bot["id"].as_str().unwrap();
+    owner
+        .post(
+            &format!("/api/v1/bots/{bot_id}/documents"),
+            json!({"title": "Ayuda", "content": SPANISH_DOC, "format": "markdown"}),
+        )
+        .await;
+    let search = format!(
+        "/api/v1/bots/{bot_id}/search?q={}",
+        "hola necesito saber cuando llega mi reembolso por favor".replace(' ', "%20")
+    );
+    // Read as English, "hola", "necesito", "saber", "por favor"… are words the knowledge base
+    // lacks, and "llega" is not "llegan".
+    let (_, found) = owner.get(&search).await;
+    assert_eq!(found["answerable"], false, "{found}");
+    // A second node on the same database builds its own index, in English for now.
+    let node_b = app.second_node().await;
+    let owner_b = node_b.owner().await;
+    assert_eq!(owner_b.get(&search).await.1["answerable"], false);
+
+    let (status, updated) = owner
+        .patch(
+            &format!("/api/v1/bots/{bot_id}"),
+            json!({"kb_language": "es"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["kb_language"], "es");
+    assert_eq!(updated["name"], "Ayuda");
+    for api in [&owner, &owner_b] {
+        let (_, found) = api.get(&search).await;
+        assert_eq!(found["answerable"], true, "{found}");
+        assert_eq!(found["results"][0]["heading"], "Reembolsos", "{found}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_knowledge_base_language_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (status, body) = owner
+        .post(
+            "/api/v1/bots",
+            json!({"name": "Help", "kb_language": "klingon"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "validation_failed");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("kb_language:"), "{message}");
+    assert!(message.contains("es"), "{message}");
+    assert_eq!(owner.get("/api/v1/bots").await.1, json!([]));
+
+    let bot = owner.create_bot("Help").await;
+    let url = format!("/api/v1/bots/{}", bot["id"].as_str().unwrap());
+    let (status, body) = owner
+        .patch(&url, json!({"kb_language": "xx", "name": "Renamed"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "validation_failed");
+    let (status, body) = owner.patch(&url, json!({"kb_language": 7})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, read) = owner.get(&url).await;
+    assert_eq!(read["kb_language"], "en");
+    assert_eq!(read["name"], "Help");
+    // Codes are read case-insensitively.
+    let (status, body) = owner.patch(&url, json!({"kb_language": " PT "})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["kb_language"], "pt");
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth;
 use crate::domain::clock::rfc3339;
-use crate::domain::{BotText, Name, ParseError};
+use crate::domain::{BotText, KbLanguage, Name, ParseError};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::marketplace;
@@ -39,6 +39,8 @@ pub struct BotView {
     greeting: String,
     widget_key: String,
     llm_model: Option<String>,
+    /// The knowledge base's language (`en`, `es`, … or `none`): how it is searched.
+    kb_language: KbLanguage,
     /// Tools switched on for this bot (and installed in the workspace).
     tools: Vec<String>,
     widget_snippet: String,
@@ -61,6 +63,7 @@ impl BotView {
             greeting: bot.greeting,
             widget_key: bot.widget_key,
             llm_model: bot.llm_model,
+            kb_language: bot.kb_language,
             tools,
             created_at: rfc3339(bot.created_at),
             updated_at: rfc3339(bot.updated_at),
@@ -84,6 +87,7 @@ pub(crate) struct BotBody {
     pub greeting: Option<String>,
     #[serde(default, with = "nullable")]
     pub llm_model: Option<Option<String>>,
+    pub kb_language: Option<String>,
 }
 
 /// Tells a missing `llm_model` (keep) from an explicit `null` (clear).
@@ -116,6 +120,11 @@ impl BotBody {
             llm_model: self
                 .llm_model
                 .map(|m| m.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty())),
+            kb_language: self
+                .kb_language
+                .as_deref()
+                .map(KbLanguage::parse)
+                .transpose()?,
         })
     }
 }
@@ -153,6 +162,7 @@ pub(crate) async fn create_bot(
         greeting: patch
             .greeting
             .unwrap_or_else(|| DEFAULT_GREETING.to_owned()),
+        kb_language: patch.kb_language.unwrap_or_default(),
     };
     let widget_key = format!("wk_{}", &auth::random_token()[..24]);
     let now = state.clock.now_ms();

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::bot::builtin::RELEVANCE_THRESHOLD;
+use crate::domain::KbLanguage;
 use crate::error::{ApiError, ApiResult};
 use crate::http::api::bots::{BotBody, create_bot, switch_tool};
 use crate::http::api::channels::{ConnectBody, connect_number};
@@ -75,6 +76,7 @@ struct BotForm {
     handoff_message: Option<String>,
     response_time_text: Option<String>,
     greeting: Option<String>,
+    kb_language: Option<String>,
 }
 
 impl BotForm {
@@ -86,6 +88,7 @@ impl BotForm {
             response_time_text: self.response_time_text,
             greeting: self.greeting,
             llm_model: None,
+            kb_language: self.kb_language,
         }
     }
 }
@@ -170,6 +173,13 @@ async fn view(
                 label for="response_time_text" { "Response time" }
                 input id="response_time_text" type="text" name="response_time_text" value=(bot.response_time_text) disabled[disabled];
                 div class="hint" { "Said after the handoff message, e.g. “Our team responds within 2 hours during business hours.”" }
+                label for="kb_language" { "Knowledge base language" }
+                select id="kb_language" name="kb_language" disabled[disabled] {
+                    @for language in KbLanguage::ALL {
+                        option value=(language.as_str()) selected[language == bot.kb_language] { (language.label()) }
+                    }
+                }
+                div class="hint" { "The language your documents and your customers’ questions are in: it decides how words are matched (“reembolsos” finds “reembolso”). Changing it re-indexes the knowledge base." }
                 @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save settings" } } }
             }
             div {
