@@ -12,8 +12,9 @@ use crate::store::Store;
 
 /// Share of the question's weight a passage must cover to count as an answer.
 pub const RELEVANCE_THRESHOLD: f32 = 0.235;
-/// Relevance from which an answer is given without a caveat.
-const CONFIDENT: f32 = 0.6;
+/// Share of the question's content words the passage must contain to be quoted without a
+/// caveat; below it, the answer is offered as partial.
+const COVERED: f32 = 0.6;
 /// Longest quote, in characters.
 const QUOTE_CHARS: usize = 420;
 
@@ -111,7 +112,10 @@ impl Responder for BuiltinResponder {
             Some(best) if best.relevance >= RELEVANCE_THRESHOLD => {
                 let quote = knowledge::quote(&index, best, message, QUOTE_CHARS);
                 // A passage that covers only part of the question is offered as such.
-                let lead = if best.relevance < CONFIDENT {
+                let coverage = index
+                    .coverage(message, best)
+                    .map_err(knowledge::KnowledgeError::from)?;
+                let lead = if coverage < COVERED {
                     "This may not answer everything you asked, but here is what I found:\n\n"
                 } else {
                     ""

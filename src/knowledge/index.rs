@@ -430,6 +430,29 @@ impl BotIndex {
         terms
     }
 
+    /// How much of the question a passage covers: the IDF-weighted share of the question's
+    /// content words that the passage (title, heading or body) contains, from 0 to 1. The
+    /// confidence says whether this is the right document; this says whether it answers all
+    /// of what was asked ("refund *and* exchange").
+    pub fn coverage(&self, question: &str, hit: &Hit) -> tantivy::Result<f32> {
+        let searcher = self.reader.searcher();
+        let n = searcher.num_docs() as f32;
+        let present = self.terms(&format!("{}\n{}\n{}", hit.title, hit.heading, hit.body));
+        let (mut covered, mut total) = (0.0, 0.0);
+        for term in self.terms(question) {
+            if term.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let df = searcher.doc_freq(&Term::from_field_text(self.fields.body_topic, &term))?;
+            let weight = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+            total += weight;
+            if present.contains(&term) {
+                covered += weight;
+            }
+        }
+        Ok(if total > 0.0 { covered / total } else { 0.0 })
+    }
+
     /// One side's query: every term of every way, each boosted by its way's weight over the
     /// most the question could score that way, so that a full match of one way adds its
     /// weight. `None` when the question has no term on this side.

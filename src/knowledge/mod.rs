@@ -233,6 +233,17 @@ mod tests {
     }
 
     #[test]
+    fn coverage_says_how_much_of_the_question_a_passage_answers() {
+        let index = shop();
+        let hit = &index.search("refunds", 1).unwrap()[0];
+        assert_eq!(index.coverage("refunds", hit).unwrap(), 1.0);
+        let partial = index
+            .coverage("refunds for orders shipped to hawaii", hit)
+            .unwrap();
+        assert!(partial > 0.0 && partial < 0.6, "{partial}");
+    }
+
+    #[test]
     fn quotes_are_whole_sentences_around_the_best_one() {
         let index = shop();
         let question = "when will my refund be paid back?";
