@@ -215,7 +215,7 @@ fn an_agent_row_missing_from_the_relabelling_is_an_error() {
 
 #[test]
 fn the_compiled_in_relabelling_is_well_formed() {
-    let map = super::hint3::parse_relabel(super::HINT3_RELABEL).unwrap();
+    let map = super::hint3::parse_relabel(super::HINT3_RELABEL, std::path::Path::new("x")).unwrap();
     // 14 curekart + 38 powerplay11 agent-labelled rows in the v2 test files.
     assert_eq!(map.len(), 52);
     assert!(map.values().any(|explicit| *explicit));
