@@ -13,7 +13,7 @@
 //!   alone ("agent", "оператор") is a request, and the same word in a long sentence may not be.
 
 /// The feature scheme's name, stored in the weights file.
-pub const VERSION: &str = "char2-5+word1-2+len/v1";
+pub const VERSION: &str = "char2-5+word1-2+len/blocks/v1";
 
 const MIN_GRAM: usize = 2;
 const MAX_GRAM: usize = 5;

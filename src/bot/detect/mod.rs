@@ -32,11 +32,11 @@ pub fn model() -> &'static Model {
     &MODEL
 }
 
-/// Whether the customer is asking to be handed to a person.
+/// Whether the customer is asking to be handed to a person: the model's probability for the
+/// message, or for one of its clauses, reaches the shipped threshold. A message with nothing
+/// to read (only punctuation or emoji) never is.
 pub fn is_human_request(text: &str) -> bool {
-    let text = normalise(text);
-    // Nothing to read (only punctuation or emoji) is never a request.
-    !text.is_empty() && MODEL.is_request(&text)
+    MODEL.is_request_message(text)
 }
 
 /// A message reduced to lowercase, accent-folded words separated by single spaces. Letters of

@@ -4,12 +4,20 @@
 //! The weights file (`data/detector/model.tsv`, made by `baton train-detector`) is plain
 //! tab-separated text so that a diff shows what retraining changed: `#` comment lines, then
 //! `features`, `bias` and `threshold` lines, then one `feature<TAB>weight` line per kept
-//! feature, sorted. A message's features each count `1/√n` (n = how many distinct features it
-//! has, known to the model or not), so a long message is not a request merely for being long.
+//! feature, sorted.
+//!
+//! A text's features come in two blocks, its character n-grams and its words, word pairs and
+//! length; each feature counts `1/√n`, n the size of its block (known to the model or not).
+//! So a long message is not a request merely for being long, and a word's dozen n-grams do
+//! not outvote the word pair next to it ("are you" + "human" is a question, not a request).
+//!
+//! A message is scored whole and clause by clause ([`clauses`]), and its probability is the
+//! highest: a request does not stop being one for being wrapped in a complaint.
 
 use std::collections::HashMap;
 
 use super::features::{VERSION, features};
+use super::normalise;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -31,7 +39,8 @@ pub enum ModelError {
 }
 
 impl Model {
-    /// The logit: bias plus the weights of the message's features, each scaled by `1/√n`.
+    /// The logit of a normalised text: bias plus the weights of its features, each times its
+    /// [`values`].
     pub fn logit(&self, normalised: &str) -> f64 {
         let features = features(normalised);
         if features.is_empty() {
@@ -39,9 +48,10 @@ impl Model {
         }
         let sum: f64 = features
             .iter()
-            .filter_map(|f| self.weights.get(f.as_str()))
+            .zip(values(&features))
+            .filter_map(|(f, x)| self.weights.get(f.as_str()).map(|w| w * x))
             .sum();
-        self.bias + sum * scale(features.len())
+        self.bias + sum
     }
 
     /// How likely the (normalised) message is a request for a person, 0 to 1.
@@ -51,6 +61,22 @@ impl Model {
 
     pub fn is_request(&self, normalised: &str) -> bool {
         self.probability(normalised) >= self.threshold
+    }
+
+    /// How likely a raw message is a request: the most likely of the whole message and each of
+    /// its clauses (split at sentence punctuation), because a request inside a longer message —
+    /// "this is useless, get me a real person" — is still a request, however much complaint
+    /// surrounds it.
+    pub fn message_probability(&self, text: &str) -> f64 {
+        let whole = self.probability(&normalise(text));
+        clauses(text)
+            .map(|clause| self.probability(&normalise(clause)))
+            .fold(whole, f64::max)
+    }
+
+    /// Whether a raw message is a request ([`Model::message_probability`]); empty text never is.
+    pub fn is_request_message(&self, text: &str) -> bool {
+        !normalise(text).is_empty() && self.message_probability(text) >= self.threshold
     }
 
     pub fn parse(text: &str) -> Result<Model, ModelError> {
@@ -128,8 +154,36 @@ pub fn weight_text(weight: f64) -> String {
     }
 }
 
-/// What each feature of a message with `n` distinct features counts for.
-pub fn scale(n: usize) -> f64 {
+/// The clauses of a message with more than one: the pieces between sentence punctuation
+/// (Latin, Arabic and Devanagari), each with at least one letter.
+pub fn clauses(text: &str) -> impl Iterator<Item = &str> {
+    let pieces: Vec<&str> = text
+        .split(|c: char| {
+            matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | '¡' | '¿' | '…' | '\n' | '،' | '؛' | '؟' | '।'
+            )
+        })
+        .filter(|p| p.chars().any(char::is_alphanumeric))
+        .collect();
+    let several = pieces.len() > 1;
+    pieces.into_iter().filter(move |_| several)
+}
+
+/// What each of a message's features counts for: `1/√n`, n the size of its block (character
+/// n-grams, or words, pairs and length), so each block weighs the same however many
+/// features it has.
+pub fn values(features: &[String]) -> Vec<f64> {
+    let chars = features.iter().filter(|f| f.starts_with("c:")).count();
+    let (c, w) = (scale(chars), scale(features.len() - chars));
+    features
+        .iter()
+        .map(|f| if f.starts_with("c:") { c } else { w })
+        .collect()
+}
+
+/// What each of `n` features of a block counts for.
+fn scale(n: usize) -> f64 {
     1.0 / (n.max(1) as f64).sqrt()
 }
 
@@ -145,7 +199,11 @@ mod tests {
         Model {
             bias: -2.0,
             threshold: 0.5,
-            weights: HashMap::from([("w:agent".to_owned(), 20.0), ("w:code".to_owned(), -20.0)]),
+            weights: HashMap::from([
+                ("w:agent".to_owned(), 20.0),
+                ("w:code".to_owned(), -20.0),
+                ("w:useless".to_owned(), -20.0),
+            ]),
         }
     }
 
@@ -162,13 +220,46 @@ mod tests {
     #[test]
     fn features_push_the_probability_each_way() {
         let model = tiny();
-        // One known feature among n: +20/√n over the bias.
-        let n = features("agent").len();
-        assert!((model.logit("agent") - (-2.0 + 20.0 / (n as f64).sqrt())).abs() < 1e-9);
+        // "w:agent" is one of the word block's n features: +20/√n over the bias.
+        let words = features("agent")
+            .iter()
+            .filter(|f| !f.starts_with("c:"))
+            .count();
+        let expected = -2.0 + 20.0 / (words as f64).sqrt();
+        assert!((model.logit("agent") - expected).abs() < 1e-9);
         assert!(model.is_request("agent"));
         assert!(!model.is_request("agent code"));
         assert!(!model.is_request(""));
         assert!((model.probability("") - sigmoid(-2.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn each_block_of_features_weighs_the_same() {
+        let f = features("are you human");
+        let v = values(&f);
+        let chars: f64 = f.iter().zip(&v).filter(|(f, _)| f.starts_with("c:")).map(|(_, x)| x * x).sum();
+        let words: f64 = f.iter().zip(&v).filter(|(f, _)| !f.starts_with("c:")).map(|(_, x)| x * x).sum();
+        assert!((chars - 1.0).abs() < 1e-9 && (words - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_request_wrapped_in_a_complaint_is_found_in_its_clause() {
+        let model = tiny();
+        assert_eq!(
+            clauses("this is useless, agent! now").collect::<Vec<_>>(),
+            ["this is useless", " agent", " now"]
+        );
+        // Whole, the complaint drowns the request; its clause does not.
+        let whole = model.probability(&normalise("this is useless, agent! now"));
+        assert!(whole < 0.5);
+        assert!(model.is_request_message("this is useless, agent! now"));
+        // One clause is the whole message; nothing readable is nothing.
+        assert_eq!(clauses("agent please").count(), 0);
+        assert_eq!(clauses("?!, 😡").count(), 0);
+        assert!(!model.is_request_message("?! 😡"));
+        // Arabic and Devanagari punctuation split too.
+        assert_eq!(clauses("ما في فايدة، موظف").count(), 2);
+        assert_eq!(clauses("बॉट नहीं। एजेंट").count(), 2);
     }
 
     #[test]
