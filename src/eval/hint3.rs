@@ -103,7 +103,10 @@ pub fn load(dir: &Path, relabel_csv: &str) -> Result<Hint3, EvalError> {
         .iter()
         .filter(|r| train_texts.contains(&normalise(&r.text)))
         .collect();
-    let in_training = (overlap.len(), overlap.iter().filter(|r| r.relabelled).count());
+    let in_training = (
+        overlap.len(),
+        overlap.iter().filter(|r| r.relabelled).count(),
+    );
     Ok(Hint3 {
         detection,
         in_training,

@@ -57,8 +57,16 @@ impl Multilingual {
                 format!("{l} {}", f3(Some(right)))
             })
             .collect();
-        row.result = format!("{} · right per language: {}", row.result, per_language.join(", "));
-        row.n = format!("{} ({} pos)", count(all.total() as usize), count(all.positives() as usize));
+        row.result = format!(
+            "{} · right per language: {}",
+            row.result,
+            per_language.join(", ")
+        );
+        row.n = format!(
+            "{} ({} pos)",
+            count(all.total() as usize),
+            count(all.positives() as usize)
+        );
         run.row(row);
     }
 }

@@ -27,9 +27,12 @@ fn tiny_data(root: &Path) {
         "train": [["what is my bank balance", "balance"],
                   ["how much money do i have in my account", "balance"],
                   ["set an alarm for 7am", "alarm"],
-                  ["wake me up with an alarm", "alarm"]],
-        "val": [["are you a real person", "are_you_a_bot"]],
-        "test": [["tell me my bank balance", "balance"], ["set an alarm please", "alarm"]],
+                  ["wake me up with an alarm", "alarm"],
+                  ["are you a real person or a bot", "are_you_a_bot"],
+                  ["is this a real person", "are_you_a_bot"]],
+        "val": [["are you a computer", "are_you_a_bot"]],
+        "test": [["tell me my bank balance", "balance"], ["set an alarm please", "alarm"],
+                 ["am i talking to a real person", "are_you_a_bot"]],
         "oos_train": [], "oos_val": [],
         "oos_test": [["who won the football game", "oos"]]
     }"#,
@@ -130,21 +133,22 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     tiny_data(dir.path());
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
-    // 6 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 FAQ.
-    assert_eq!(rows.len(), 18, "{rows:#?}");
+    // 3 Bitext + 2 HINT3 detection + the multilingual check + 6 HINT3 KB + CLINC150 +
+    // BANKING77-OOS + 2 FAQ.
+    assert_eq!(rows.len(), 16, "{rows:#?}");
 
-    // The duplicate of a 4,514-file text is dropped, and the BOM does not hide the header.
+    // The duplicate of a training-file text is dropped, the BOM does not hide the header, and
+    // only the CLINC150 test split's "are you a bot?" questions are added (train and val are
+    // the detector's training and unused material).
     let bitext = row(
         rows,
-        "Bitext 8,175 (test) deduped 4→3 rows + 1 CLINC are_you_a_bot; pos = human_agent",
+        "Bitext 8,175 (test) deduped against the training files 4→3 rows + 1 CLINC test \
+         are_you_a_bot; pos = human_agent",
     );
     assert!(bitext.result.starts_with("P 1.000 · R 1.000"), "{bitext:?}");
     assert_eq!(bitext.met, Some(true));
     // Counting the contact-details question as a positive costs recall.
-    let service = row(
-        rows,
-        "Bitext 8,175 (test) deduped 4→3 rows + 1 CLINC are_you_a_bot; pos = + customer_service",
-    );
+    let service = row(rows, "are_you_a_bot; pos = + customer_service");
     assert!(
         service.result.starts_with("P 1.000 · R 0.500"),
         "{service:?}"
@@ -157,6 +161,14 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     assert!(
         relabelled.result.starts_with("P 1.000 · R 1.000"),
         "{relabelled:?}"
+    );
+
+    // The hand-written check is compiled in, so it is scored whatever the folder holds.
+    let check = row(rows, "multilingual check, held out");
+    assert!(check.n.starts_with("180 ("), "{check:?}");
+    assert!(
+        check.result.contains("right per language: en "),
+        "{check:?}"
     );
 
     let clinc = row(rows, "CLINC150");

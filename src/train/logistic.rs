@@ -189,7 +189,10 @@ mod tests {
         let fit = train(&tiny(), 4, &PARAMS);
         assert!(fit.weights[0] > 1.0 && fit.weights[1] < -1.0, "{fit:?}");
         // Noise on both sides earns (nearly) nothing.
-        assert!(fit.weights[2].abs() < 0.5 && fit.weights[3].abs() < 0.5, "{fit:?}");
+        assert!(
+            fit.weights[2].abs() < 0.5 && fit.weights[3].abs() < 0.5,
+            "{fit:?}"
+        );
         for s in tiny() {
             assert_eq!(fit.logit(&s.features) > 0.0, s.positive);
         }

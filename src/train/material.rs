@@ -12,7 +12,8 @@
 //!   `data/detector/hint3_train_relabel.csv` (those bots routed complaints to the agent node);
 //!   every other row, `CALL_CENTER` and `CONTACT_NUMBER` included, is not a request, except
 //!   three sofmattress `LEAD_GEN` rows that ask for an agent (`data/detector/train_noise.csv`).
-//! * **CLINC150** `data_full` `train` and `oos_train`, and **BANKING77** `train`: not requests,
+//! * **CLINC150** `data_full` `train` and `oos_train`, and **BANKING77** `train`: not requests
+//!   (CLINC150's `are_you_a_bot` questions weigh like hand-written examples, see [`clinc150`]),
 //!   except the few rows `data/detector/train_noise.csv` relabels ("who can I talk to about…",
 //!   "I need to speak to customer service…") or leaves out as ambiguous ("can someone help me
 //!   with my pin?", "who do I contact if…").
@@ -30,7 +31,9 @@ use crate::eval::hint3::parse_relabel;
 use crate::eval::{EvalError, read_csv_pairs, read_json, read_text};
 
 /// The languages the hand-written files must cover, as ISO 639-1 codes.
-pub const LANGUAGES: &[&str] = &["en", "es", "pt", "fr", "de", "it", "id", "hi", "ar", "tr", "ru"];
+pub const LANGUAGES: &[&str] = &[
+    "en", "es", "pt", "fr", "de", "it", "id", "hi", "ar", "tr", "ru",
+];
 
 /// How much a hand-written example counts in training, whatever its class; a dataset row
 /// counts about 0.9, or about 4.6 if it is a request (see `train::Settings::balance`). The
@@ -47,9 +50,10 @@ pub struct Example {
     pub positive: bool,
     /// Where it comes from: "bitext", "hint3", "clinc150", "banking77" or "examples:<lang>".
     pub source: String,
-    /// Hand-written (`examples.tsv`): weighs [`EXAMPLE_WEIGHT`]; a dataset row's weight
-    /// balances the classes instead.
-    pub handwritten: bool,
+    /// Hand-written (`examples.tsv`), or one of CLINC150's `are_you_a_bot` questions: weighs
+    /// [`EXAMPLE_WEIGHT`] whatever its class. Other dataset rows are weighed to balance the
+    /// classes instead.
+    pub curated: bool,
 }
 
 /// What one source gave.
@@ -106,7 +110,10 @@ pub fn load(data: &Path, own: &Path) -> Result<Material, EvalError> {
             ..SourceCount::default()
         };
         let rows = examples.iter().filter(|e| e.language == *language);
-        material.source(count, rows.map(|e| (e.text.as_str(), Some(e.positive), false)));
+        material.source(
+            count,
+            rows.map(|e| (e.text.as_str(), Some(e.positive), false)),
+        );
         material.tag(&format!("examples:{language}"), true);
     }
     Ok(material.finish())
@@ -133,7 +140,10 @@ pub fn parse_handwritten(tsv: &str) -> Result<Vec<Handwritten>, String> {
             continue;
         }
         let [label, language, text] = fields[..] else {
-            return Err(format!("line {}: expected three tab-separated fields", i + 1));
+            return Err(format!(
+                "line {}: expected three tab-separated fields",
+                i + 1
+            ));
         };
         let positive = match label {
             "request" => true,
@@ -165,9 +175,26 @@ pub fn parse_handwritten(tsv: &str) -> Result<Vec<Handwritten>, String> {
 /// a request for the people behind it), `None` — left out — otherwise.
 pub fn customer_service_label(normalised: &str) -> Option<bool> {
     const DETAILS: &[&str] = &[
-        "email", "emails", "e-mail", "mail", "phone", "telephone", "number", "hours", "hour",
-        "time", "address", "website", "site", "web", "page", "available", "open", "opening",
-        "schedule", "when",
+        "email",
+        "emails",
+        "e-mail",
+        "mail",
+        "phone",
+        "telephone",
+        "number",
+        "hours",
+        "hour",
+        "time",
+        "address",
+        "website",
+        "site",
+        "web",
+        "page",
+        "available",
+        "open",
+        "opening",
+        "schedule",
+        "when",
     ];
     const TALK: &[&str] = &["talk", "speak", "chat"];
     let words: Vec<&str> = normalised.split(' ').collect();
@@ -275,6 +302,10 @@ fn negative_unless_noted<'a>(
     }
 }
 
+/// CLINC150's `are_you_a_bot` questions ("am I talking to a real person?") are the one public
+/// set of the non-requests the SPEC names; in the class-balanced weighting each would count
+/// about 0.9 against 4.6 for the many requests that share their words, so they are kept apart
+/// and weigh like hand-written examples.
 fn clinc150(dir: &Path, noise: &Noise, material: &mut Builder) -> Result<(), EvalError> {
     let path = dir.join("clinc150/data_full.json");
     let splits: HashMap<String, Vec<(String, String)>> = read_json(&path)?;
@@ -284,18 +315,33 @@ fn clinc150(dir: &Path, noise: &Noise, material: &mut Builder) -> Result<(), Eva
             path: path.clone(),
             what: format!("no {split:?} split"),
         })?;
-        rows.extend(split.iter().map(|(text, _)| text.as_str()));
+        rows.extend(split.iter());
     }
-    let count = SourceCount {
-        name: "CLINC150 data_full train + oos_train".to_owned(),
-        ..SourceCount::default()
-    };
-    material.source(
-        count,
-        rows.into_iter()
-            .map(|text| negative_unless_noted(noise, "clinc150", text)),
-    );
-    material.tag("clinc150", false);
+    for identity in [true, false] {
+        let count = SourceCount {
+            name: match identity {
+                true => "CLINC150 train are_you_a_bot",
+                false => "CLINC150 train (other intents) + oos_train",
+            }
+            .to_owned(),
+            ..SourceCount::default()
+        };
+        let rows = rows
+            .iter()
+            .filter(|(_, intent)| (intent == "are_you_a_bot") == identity);
+        material.source(
+            count,
+            rows.map(|(text, _)| negative_unless_noted(noise, "clinc150", text)),
+        );
+        material.tag(
+            if identity {
+                "clinc150:are_you_a_bot"
+            } else {
+                "clinc150"
+            },
+            identity,
+        );
+    }
     Ok(())
 }
 
@@ -359,7 +405,7 @@ impl Builder {
                         normalised,
                         positive,
                         source: String::new(),
-                        handwritten: false,
+                        curated: false,
                     });
                 }
                 Some(&i) => {
@@ -378,10 +424,10 @@ impl Builder {
     }
 
     /// Names the source of every example added since the last tag.
-    fn tag(&mut self, source: &str, handwritten: bool) {
+    fn tag(&mut self, source: &str, curated: bool) {
         for example in &mut self.material.examples[self.untagged..] {
             example.source = source.to_owned();
-            example.handwritten = handwritten;
+            example.curated = curated;
         }
         self.untagged = self.material.examples.len();
     }
@@ -447,7 +493,7 @@ mod tests {
         assert_eq!(texts, ["talk to a human", "where is my order"]);
         assert_eq!((m.duplicates, m.conflicts), (1, 1));
         assert_eq!(m.sources[0].left_out, 2);
-        assert!(m.examples.iter().all(|e| e.source == "test" && e.handwritten));
+        assert!(m.examples.iter().all(|e| e.source == "test" && e.curated));
     }
 
     #[test]

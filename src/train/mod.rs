@@ -158,7 +158,11 @@ pub fn train(examples: &[Example], settings: &Settings) -> Outcome {
         .iter()
         .zip(&held_out)
         .map(|(e, &p)| {
-            let weight = if e.handwritten { settings.example_weight } else { 1.0 };
+            let weight = if e.curated {
+                settings.example_weight
+            } else {
+                1.0
+            };
             (p, e.positive, weight)
         })
         .collect();
@@ -275,29 +279,27 @@ fn fit(
     let (rows, requests) = training
         .iter()
         .map(|&i| &examples[i])
-        .filter(|e| !e.handwritten)
+        .filter(|e| !e.curated)
         .fold((0, 0), |(n, p), e| (n + 1, p + usize::from(e.positive)));
     // The weights of a request and a non-request row, averaging 1 over the dataset rows.
     let others = rows - requests;
     let ratio = (others.max(1) as f64 / requests.max(1) as f64).powf(settings.balance);
     let unit = rows as f64 / (requests as f64 * ratio + others as f64).max(1.0);
-    let weight = |e: &Example| match (e.handwritten, e.positive) {
+    let weight = |e: &Example| match (e.curated, e.positive) {
         (true, _) => settings.example_weight,
         (false, true) => unit * ratio,
         (false, false) => unit,
     };
     let samples: Vec<Sample> = training
         .iter()
-        .map(|&i| {
-            Sample {
-                features: featurised[i]
-                    .iter()
-                    .zip(values(&featurised[i]))
-                    .filter_map(|(f, x)| index.get(f.as_str()).map(|&j| (j, x)))
-                    .collect(),
-                positive: examples[i].positive,
-                weight: weight(&examples[i]),
-            }
+        .map(|&i| Sample {
+            features: featurised[i]
+                .iter()
+                .zip(values(&featurised[i]))
+                .filter_map(|(f, x)| index.get(f.as_str()).map(|&j| (j, x)))
+                .collect(),
+            positive: examples[i].positive,
+            weight: weight(&examples[i]),
         })
         .collect();
     let fit = logistic::train(&samples, kept.len(), &settings.params);
@@ -332,8 +334,8 @@ pub fn fold(normalised: &str, folds: u64) -> u64 {
 }
 
 /// The probability threshold with the best F1 on `(probability, is a request, weight)`
-/// triples, each text counting as much as it did in training (a hand-written example more
-/// than a dataset row, so the ten languages with no dataset are not outvoted by English): of
+/// triples, a curated text (hand-written, or a CLINC150 identity question) counting as much as
+/// it did in training, so the ten languages with no dataset are not outvoted by English: of
 /// the cut points between consecutive distinct scores that reach the best F1, the middle one.
 pub fn best_threshold(scores: &[(f64, bool, f64)]) -> f64 {
     let mut sorted = scores.to_vec();
@@ -378,8 +380,8 @@ fn header(outcome: &Outcome, settings: &Settings) -> String {
          retrain rather than edit. Trained on {} texts ({} requests) from the Bitext 4,514 and\n\
          21,534 files, HINT3 v2 train, CLINC150 train, BANKING77 train and\n\
          data/detector/examples.tsv. Threshold: best F1 over {}-fold cross-validation scores\n\
-         (hand-written examples weighing {}, as in training). {} features trained,\n\
-         {} with |weight| >= {} kept.",
+         (hand-written examples and CLINC150 are_you_a_bot rows weighing {}, as in\n\
+         training). {} features trained, {} with |weight| >= {} kept.",
         outcome.size.0 + outcome.size.1,
         outcome.size.0,
         settings.folds,
@@ -481,7 +483,7 @@ mod tests {
             normalised: crate::bot::detect::normalise(text),
             positive,
             source: "test".to_owned(),
-            handwritten: false,
+            curated: false,
         }
     }
 
@@ -492,8 +494,15 @@ mod tests {
                 examples.push(example(&format!("{ask} {who}"), true));
             }
         }
-        for topic in ["order", "refund", "invoice", "password", "delivery", "account"] {
-            for ask in ["where is my", "i want my", "how do i change my", "help with my"] {
+        for topic in [
+            "order", "refund", "invoice", "password", "delivery", "account",
+        ] {
+            for ask in [
+                "where is my",
+                "i want my",
+                "how do i change my",
+                "help with my",
+            ] {
                 examples.push(example(&format!("{ask} {topic}"), false));
             }
         }
@@ -517,7 +526,12 @@ mod tests {
     #[test]
     fn a_tiny_set_is_learned_and_new_phrasings_generalise() {
         let outcome = train(&tiny(), &TINY);
-        assert_eq!(outcome.train.fp + outcome.train.fn_, 0, "{}", pr(&outcome.train));
+        assert_eq!(
+            outcome.train.fp + outcome.train.fn_,
+            0,
+            "{}",
+            pr(&outcome.train)
+        );
         let model = &outcome.model;
         assert!(model.is_request("could i talk to a human"));
         assert!(!model.is_request("where is my parcel"));
@@ -555,13 +569,28 @@ mod tests {
 
     #[test]
     fn the_threshold_separates_when_it_can_and_sits_in_the_middle() {
-        let scores = [(0.9, true, 1.0), (0.8, true, 1.0), (0.3, false, 1.0), (0.1, false, 1.0)];
+        let scores = [
+            (0.9, true, 1.0),
+            (0.8, true, 1.0),
+            (0.3, false, 1.0),
+            (0.1, false, 1.0),
+        ];
         assert!((best_threshold(&scores) - 0.55).abs() < 1e-12);
         // One positive scored below a negative: the best F1 cut keeps both positives.
-        let scores = [(0.9, true, 1.0), (0.6, false, 1.0), (0.5, true, 1.0), (0.1, false, 1.0)];
+        let scores = [
+            (0.9, true, 1.0),
+            (0.6, false, 1.0),
+            (0.5, true, 1.0),
+            (0.1, false, 1.0),
+        ];
         assert!((best_threshold(&scores) - 0.3).abs() < 1e-12);
         // Unless that negative weighs more than the positive below it.
-        let scores = [(0.9, true, 1.0), (0.6, false, 3.0), (0.5, true, 1.0), (0.1, false, 1.0)];
+        let scores = [
+            (0.9, true, 1.0),
+            (0.6, false, 3.0),
+            (0.5, true, 1.0),
+            (0.1, false, 1.0),
+        ];
         assert!((best_threshold(&scores) - 0.75).abs() < 1e-12);
         assert_eq!(best_threshold(&[]), 0.5);
     }

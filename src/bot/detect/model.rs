@@ -237,8 +237,18 @@ mod tests {
     fn each_block_of_features_weighs_the_same() {
         let f = features("are you human");
         let v = values(&f);
-        let chars: f64 = f.iter().zip(&v).filter(|(f, _)| f.starts_with("c:")).map(|(_, x)| x * x).sum();
-        let words: f64 = f.iter().zip(&v).filter(|(f, _)| !f.starts_with("c:")).map(|(_, x)| x * x).sum();
+        let chars: f64 = f
+            .iter()
+            .zip(&v)
+            .filter(|(f, _)| f.starts_with("c:"))
+            .map(|(_, x)| x * x)
+            .sum();
+        let words: f64 = f
+            .iter()
+            .zip(&v)
+            .filter(|(f, _)| !f.starts_with("c:"))
+            .map(|(_, x)| x * x)
+            .sum();
         assert!((chars - 1.0).abs() < 1e-9 && (words - 1.0).abs() < 1e-9);
     }
 
@@ -264,7 +274,10 @@ mod tests {
 
     #[test]
     fn a_broken_or_foreign_file_is_refused() {
-        assert_eq!(Model::parse("bias\t1\n"), Err(ModelError::Missing("features")));
+        assert_eq!(
+            Model::parse("bias\t1\n"),
+            Err(ModelError::Missing("features"))
+        );
         let other = "features\tsomething-else\nbias\t0\nthreshold\t0.5\n";
         assert!(matches!(
             Model::parse(other),
