@@ -36,7 +36,7 @@ pub const LANGUAGES: &[&str] = &[
 ];
 
 /// How much a hand-written example counts in training, whatever its class; a dataset row
-/// counts about 0.9, or about 4.6 if it is a request (see `train::Settings::balance`). The
+/// counts about 0.9, or about 4.7 if it is a request (see `train::Settings::balance`). The
 /// hand-written examples are balanced by construction and are all there is for ten of the
 /// eleven languages, so each counts like a handful of dataset rows.
 pub const EXAMPLE_WEIGHT: f64 = 6.0;
