@@ -48,7 +48,8 @@ pub struct Example {
     pub text: String,
     pub normalised: String,
     pub positive: bool,
-    /// Where it comes from: "bitext", "hint3", "clinc150", "banking77" or "examples:<lang>".
+    /// Where it comes from: "bitext", "hint3", "clinc150", "clinc150:are_you_a_bot",
+    /// "banking77" or "examples:<lang>".
     pub source: String,
     /// Hand-written (`examples.tsv`), or one of CLINC150's `are_you_a_bot` questions: weighs
     /// [`EXAMPLE_WEIGHT`] whatever its class. Other dataset rows are weighed to balance the

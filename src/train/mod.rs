@@ -10,7 +10,7 @@
 //! are each trained without one fold and score it, and the threshold is the one with the best
 //! F1 over those held-out scores. The shipped model is then trained on every text with the
 //! same settings and takes that threshold (what scikit-learn's `TunedThresholdClassifierCV`
-//! does). A single held-out split would waste a sixth of the hand-written examples, which are
+//! does). A single held-out split would waste a sixth or so of the hand-written examples, which are
 //! all there is for ten of the eleven languages; the cross-validated figures it prints are the
 //! "dev" figures: every text scored by a model that never saw it.
 //!
@@ -69,7 +69,8 @@ pub struct Settings {
     pub min_count: usize,
     /// Weights smaller than this (in absolute value) are dropped from the file.
     pub prune_below: f64,
-    /// What a hand-written example weighs (see [`EXAMPLE_WEIGHT`]).
+    /// What a curated text (hand-written, or a CLINC150 identity question) weighs, whatever
+    /// its class (see [`EXAMPLE_WEIGHT`]).
     pub example_weight: f64,
     /// How far dataset rows are reweighed towards balanced classes: a request weighs
     /// `(other rows / requests)^balance` times a non-request (0: not at all, 1: fully).
@@ -275,7 +276,8 @@ fn fit(
         .collect();
 
     // Dataset rows: requests are rare, so they weigh more (see `Settings::balance`).
-    // Hand-written examples: a fixed weight, whatever the class (balanced by construction).
+    // Curated texts (hand-written, CLINC150 identity questions): a fixed weight, whatever the
+    // class.
     let (rows, requests) = training
         .iter()
         .map(|&i| &examples[i])
