@@ -23,6 +23,8 @@
 //! - [`bench`]: `baton bench`, figures measured on a real process over loopback.
 //! - [`eval`]: `baton eval`, the bot's judgement (human-request detection, "the KB has
 //!   nothing", retrieval) measured on the public datasets in `eval-data/`.
+//! - [`train`]: `baton train-detector`, which trains the human-request classifier on the
+//!   datasets' training splits and hand-written examples, and writes its weights file.
 //! - [`telemetry`]: structured logging.
 
 pub mod accounts;
@@ -44,6 +46,7 @@ pub mod realtime;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod train;
 pub mod views;
 
 use std::future::Future;

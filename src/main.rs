@@ -44,6 +44,9 @@ enum Command {
     /// Measure the built-in bot's judgement on the public eval data (human-request detection,
     /// "the KB has nothing", retrieval) and print one table.
     Eval(baton::eval::EvalArgs),
+    /// Train the human-request detector on the eval data's training splits and the
+    /// hand-written examples, and write its weights (data/detector/model.tsv).
+    TrainDetector(baton::train::TrainArgs),
 }
 
 #[tokio::main]
@@ -87,6 +90,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?
             .map(|()| ExitCode::SUCCESS)
             .map_err(Into::into),
+        Command::TrainDetector(args) => {
+            tokio::task::spawn_blocking(move || baton::train::run(&args))
+                .await?
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into)
+        }
         Command::Config => {
             print!("{}", config.describe());
             Ok(ExitCode::SUCCESS)

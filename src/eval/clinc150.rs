@@ -1,8 +1,7 @@
 //! CLINC150 (Larson et al. 2019), `data_full.json`: 150 in-scope intents and out-of-scope
 //! queries. The knowledge base holds one document per intent, made from its `train`
 //! utterances; `test` measures answering (not a miss, and the right intent on top) and
-//! `oos_test` measures "the KB has nothing" (a miss). Its `are_you_a_bot` intent also serves
-//! Bitext detection as hard negatives.
+//! `oos_test` measures "the KB has nothing" (a miss).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,17 +31,6 @@ pub fn load(dir: &Path) -> Result<Clinc150, EvalError> {
 impl Clinc150 {
     fn split(&self, name: &str) -> &[(String, String)] {
         self.splits.get(name).map_or(&[], Vec::as_slice)
-    }
-
-    /// "Are you a bot?" utterances from every split: questions about people that are not
-    /// requests for one.
-    pub fn are_you_a_bot(&self) -> Vec<String> {
-        ["train", "val", "test"]
-            .iter()
-            .flat_map(|s| self.split(s))
-            .filter(|(_, intent)| intent == "are_you_a_bot")
-            .map(|(text, _)| text.clone())
-            .collect()
     }
 
     pub fn queries(&self) -> usize {

@@ -16,6 +16,9 @@ struct Query {
     text: String,
     /// Every FAQ that answers it (COVID: two FAQs share one answer text).
     relevant: HashSet<String>,
+    /// StackFAQ's paraphrase group: "A" served as dev material for the search weights, "B"
+    /// never did. Empty for COVID.
+    group: String,
 }
 
 struct Collection {
@@ -73,6 +76,7 @@ fn collection(
                     (_, Some(one)) => HashSet::from([id(one)]),
                     _ => HashSet::new(),
                 },
+                group: text(q, "group"),
             })
             .collect(),
     })
@@ -108,6 +112,7 @@ fn evaluate(c: &Collection, run: &mut Run<'_>) -> Result<(), EvalError> {
         .collect();
     let mut kb = Kb::build(&format!("{} ({} FAQs)", c.name, c.faqs.len()), chunks)?;
     let (mut top1, mut rr, mut ap, mut answered, mut answered_right) = (0, 0.0, 0.0, 0, 0);
+    let (mut held_out, mut held_out_rr) = (0, 0.0);
     for q in &c.queries {
         let ranked = kb.rank(&q.text)?;
         let first_right = ranked
@@ -120,7 +125,12 @@ fn evaluate(c: &Collection, run: &mut Run<'_>) -> Result<(), EvalError> {
             let got = ranked.documents.first().map_or("nothing", String::as_str);
             run.wrong(c.name, "wrong FAQ first", format!("{} → {got}", q.text));
         }
-        rr += reciprocal_rank(&ranked.documents, &q.relevant);
+        let reciprocal = reciprocal_rank(&ranked.documents, &q.relevant);
+        rr += reciprocal;
+        if q.group == "B" {
+            held_out += 1;
+            held_out_rr += reciprocal;
+        }
         ap += average_precision(&ranked.documents, &q.relevant);
         if let Decision::Answer(doc) = &ranked.decision {
             answered += 1;
@@ -138,16 +148,34 @@ fn evaluate(c: &Collection, run: &mut Run<'_>) -> Result<(), EvalError> {
         dataset: format!("{} (KB: question + answer; all queries)", c.name),
         n: format!("{} queries, {} FAQs", count(c.queries.len()), c.faqs.len()),
         result: format!(
-            "P@1 {} · MRR {} · MAP {} · answered {}% (right {}%)",
+            "P@1 {} · MRR {} · MAP {} · answered {}% (right {}%){}",
             f3(Some(top1 as f64 / n)),
             f3(Some(mrr)),
             f3(Some(ap / n)),
             pct(Some(answered as f64 / n)),
-            pct(Some(answered_right as f64 / n))
+            pct(Some(answered_right as f64 / n)),
+            if held_out > 0 {
+                format!(
+                    " · group B only (never tuned on): MRR {}",
+                    f3(Some(held_out_rr / held_out as f64))
+                )
+            } else {
+                String::new()
+            }
         ),
         anchor: format!("BM25 (question field) MAP {:.3}", c.anchor_map),
-        target: format!("MRR ≥ {:.2}", c.target_mrr),
-        met: Some(mrr >= c.target_mrr),
+        target: if held_out > 0 {
+            format!("MRR ≥ {:.2} (on group B)", c.target_mrr)
+        } else {
+            format!("MRR ≥ {:.2}", c.target_mrr)
+        },
+        // With StackFAQ's group A used as dev material, group B is the test set the data README
+        // names for that case; the target is judged on it.
+        met: Some(if held_out > 0 {
+            held_out_rr / held_out as f64 >= c.target_mrr
+        } else {
+            mrr >= c.target_mrr
+        }),
     });
     Ok(())
 }

@@ -9,12 +9,13 @@
 //! test file, where out-of-scope queries are labelled `NO_NODES_DETECTED`. v1 is what the
 //! paper's MCC figures were measured on; v2 (corrected labels) is reported beside it.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use super::kb::{Decision, Kb};
 use super::metrics::{Confusion, multiclass_mcc, ratio};
 use super::{EvalError, Row, Run, count, detection_row, pct, read_csv_pairs};
+use crate::bot::detect::normalise;
 
 const OOS: &str = "NO_NODES_DETECTED";
 const AGENT_LABELS: &[&str] = &["CHAT_WITH_AGENT", "CHAT_WITH_AN_AGENT"];
@@ -49,12 +50,15 @@ struct KbSet {
 
 pub struct Hint3 {
     detection: Vec<DetectionRow>,
+    /// Detection rows whose text is also in the bot's v2 train file (which the detector is
+    /// trained on), and how many of those are relabelled requests.
+    in_training: (usize, usize),
     kb_sets: Vec<KbSet>,
 }
 
 pub fn load(dir: &Path, relabel_csv: &str) -> Result<Hint3, EvalError> {
     let dir = dir.join("hint3");
-    let relabel = parse_relabel(relabel_csv)?;
+    let relabel = parse_relabel(relabel_csv, Path::new(RELABEL_PATH))?;
     let mut detection = Vec::new();
     for bot in DETECTION_BOTS {
         let path = dir.join(format!("v2/test/{bot}_test.csv"));
@@ -90,12 +94,37 @@ pub fn load(dir: &Path, relabel_csv: &str) -> Result<Hint3, EvalError> {
             });
         }
     }
-    Ok(Hint3 { detection, kb_sets })
+    let train_texts: HashSet<String> = kb_sets
+        .iter()
+        .filter(|s| s.version == "v2" && DETECTION_BOTS.contains(&s.bot))
+        .flat_map(|s| s.train.iter().map(|(text, _)| normalise(text)))
+        .collect();
+    let overlap: Vec<&DetectionRow> = detection
+        .iter()
+        .filter(|r| train_texts.contains(&normalise(&r.text)))
+        .collect();
+    let in_training = (
+        overlap.len(),
+        overlap.iter().filter(|r| r.relabelled).count(),
+    );
+    Ok(Hint3 {
+        detection,
+        in_training,
+        kb_sets,
+    })
 }
 
-/// `(bot, sentence)` → "is an explicit request for a person", from the relabelling file.
-pub(super) fn parse_relabel(csv_text: &str) -> Result<HashMap<(String, String), bool>, EvalError> {
-    let path = PathBuf::from("data/eval/hint3_relabel.csv");
+/// Where the test relabelling lives in the repository (it is compiled in).
+const RELABEL_PATH: &str = "data/eval/hint3_relabel.csv";
+
+/// `(bot, sentence)` → "is an explicit request for a person", from a relabelling file (the
+/// test one here, `data/detector/hint3_train_relabel.csv` for training); `path` names it in
+/// errors.
+pub fn parse_relabel(
+    csv_text: &str,
+    path: &Path,
+) -> Result<HashMap<(String, String), bool>, EvalError> {
+    let path = path.to_owned();
     let bad = |what: String| EvalError::Format {
         path: path.clone(),
         what,
@@ -135,7 +164,7 @@ fn relabelled(
         .copied()
         .ok_or_else(|| EvalError::Format {
             path: path.to_owned(),
-            what: format!("agent-labelled row {text:?} is not in data/eval/hint3_relabel.csv"),
+            what: format!("agent-labelled row {text:?} is not in {RELABEL_PATH}"),
         })
 }
 
@@ -147,7 +176,10 @@ impl Hint3 {
     pub fn evaluate(&self, run: &mut Run<'_>) -> Result<(), EvalError> {
         for relabelled in [false, true] {
             let dataset = format!(
-                "HINT3 v2 test, curekart + powerplay11; pos = {}",
+                "HINT3 v2 test, curekart + powerplay11 ({} rows, {} of them relabelled requests, \
+                 also in HINT3 train); pos = {}",
+                self.in_training.0,
+                self.in_training.1,
                 match relabelled {
                     false => "CHAT_WITH_(AN_)AGENT labels",
                     true => "agent rows relabelled by hand",

@@ -16,6 +16,7 @@ pub mod faq;
 pub mod hint3;
 pub mod kb;
 pub mod metrics;
+pub mod multilingual;
 pub mod scale;
 mod sweep;
 
@@ -197,14 +198,16 @@ pub fn evaluate(dir: &Path, relabel_csv: &str, bar: &ProgressBar) -> Result<Repo
     }
     bar.set_message("reading the datasets");
     let clinc = clinc150::load(dir)?;
-    let bitext = bitext::load(dir, clinc.are_you_a_bot())?;
+    let bitext = bitext::load(dir)?;
     let hint3 = hint3::load(dir, relabel_csv)?;
+    let check = multilingual::load(multilingual::CHECK_TSV)?;
     let banking = banking77_oos::load(dir)?;
     let faqs = faq::load(dir)?;
     let scale = scale::load(dir)?;
     bar.set_length(
         (bitext.queries()
             + hint3.queries()
+            + check.queries()
             + clinc.queries()
             + banking.queries()
             + faqs.queries()
@@ -218,6 +221,8 @@ pub fn evaluate(dir: &Path, relabel_csv: &str, bar: &ProgressBar) -> Result<Repo
     bitext.evaluate(&mut run);
     bar.set_message("M1/M2 HINT3");
     hint3.evaluate(&mut run)?;
+    bar.set_message("M1 multilingual check");
+    check.evaluate(&mut run);
     bar.set_message("M2 CLINC150");
     clinc.evaluate(&mut run)?;
     bar.set_message("M2 BANKING77-OOS");

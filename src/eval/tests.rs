@@ -27,9 +27,12 @@ fn tiny_data(root: &Path) {
         "train": [["what is my bank balance", "balance"],
                   ["how much money do i have in my account", "balance"],
                   ["set an alarm for 7am", "alarm"],
-                  ["wake me up with an alarm", "alarm"]],
-        "val": [["are you a real person", "are_you_a_bot"]],
-        "test": [["tell me my bank balance", "balance"], ["set an alarm please", "alarm"]],
+                  ["wake me up with an alarm", "alarm"],
+                  ["are you a real person or a bot", "are_you_a_bot"],
+                  ["is this a real person", "are_you_a_bot"]],
+        "val": [["are you a computer", "are_you_a_bot"]],
+        "test": [["tell me my bank balance", "balance"], ["set an alarm please", "alarm"],
+                 ["am i talking to a real person", "are_you_a_bot"]],
         "oos_train": [], "oos_val": [],
         "oos_test": [["who won the football game", "oos"]]
     }"#,
@@ -130,21 +133,22 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     tiny_data(dir.path());
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
-    // 6 Bitext + 2 HINT3 detection + 6 HINT3 KB + CLINC150 + BANKING77-OOS + 2 KB sizes + 2 FAQ.
-    assert_eq!(rows.len(), 20, "{rows:#?}");
+    // 3 Bitext + 2 HINT3 detection + the multilingual check + 6 HINT3 KB + CLINC150 +
+    // BANKING77-OOS + 2 KB sizes + 2 FAQ.
+    assert_eq!(rows.len(), 18, "{rows:#?}");
 
-    // The duplicate of a 4,514-file text is dropped, and the BOM does not hide the header.
+    // The duplicate of a training-file text is dropped, the BOM does not hide the header, and
+    // only the CLINC150 test split's "are you a bot?" questions are added (train and val are
+    // the detector's training and unused material).
     let bitext = row(
         rows,
-        "Bitext 8,175 (test) deduped 4→3 rows + 1 CLINC are_you_a_bot; pos = human_agent",
+        "Bitext 8,175 (test) deduped against the training files 4→3 rows + 1 CLINC test \
+         are_you_a_bot; pos = human_agent",
     );
     assert!(bitext.result.starts_with("P 1.000 · R 1.000"), "{bitext:?}");
     assert_eq!(bitext.met, Some(true));
     // Counting the contact-details question as a positive costs recall.
-    let service = row(
-        rows,
-        "Bitext 8,175 (test) deduped 4→3 rows + 1 CLINC are_you_a_bot; pos = + customer_service",
-    );
+    let service = row(rows, "are_you_a_bot; pos = + customer_service");
     assert!(
         service.result.starts_with("P 1.000 · R 0.500"),
         "{service:?}"
@@ -157,6 +161,14 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     assert!(
         relabelled.result.starts_with("P 1.000 · R 1.000"),
         "{relabelled:?}"
+    );
+
+    // The hand-written check is compiled in, so it is scored whatever the folder holds.
+    let check = row(rows, "multilingual check, held out");
+    assert!(check.n.starts_with("180 ("), "{check:?}");
+    assert!(
+        check.result.contains("right per language: en "),
+        "{check:?}"
     );
 
     let clinc = row(rows, "CLINC150");
@@ -178,9 +190,9 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
 
     // The size check: the same queries on the small KB, and on the KB padded with a
     // distractor made of the one Bitext utterance.
-    let small = row(rows, "CLINC150 with a KB of 2 documents");
+    let small = row(rows, "CLINC150 with a KB of 3 documents");
     assert_eq!(small.result, "in-scope acc 100.0 · OOS recall 100.0");
-    let large = row(rows, "CLINC150 with a KB of 3 documents");
+    let large = row(rows, "CLINC150 with a KB of 4 documents");
     assert!(large.result.starts_with("in-scope acc 100.0"), "{large:?}");
 
     let stack = row(rows, "StackFAQ");
@@ -222,7 +234,7 @@ fn an_agent_row_missing_from_the_relabelling_is_an_error() {
 
 #[test]
 fn the_compiled_in_relabelling_is_well_formed() {
-    let map = super::hint3::parse_relabel(super::HINT3_RELABEL).unwrap();
+    let map = super::hint3::parse_relabel(super::HINT3_RELABEL, std::path::Path::new("x")).unwrap();
     // 14 curekart + 38 powerplay11 agent-labelled rows in the v2 test files.
     assert_eq!(map.len(), 52);
     assert!(map.values().any(|explicit| *explicit));
