@@ -1,8 +1,12 @@
-import json, csv, re, math, unicodedata, collections
+import json, csv, re, math, unicodedata, collections, os
 import numpy as np
 import snowballstemmer
-D='/work/shared/eval-data'
-STOP=set(open('/tmp/proto/stop.txt').read().split('\n'))
+D=os.environ.get('BATON_EVAL_DATA','/work/shared/eval-data')
+_HERE=os.path.dirname(os.path.abspath(__file__))
+_INDEX=open(os.path.join(_HERE,'../../src/knowledge/index.rs')).read()
+# The English stop words of the Rust index, read from its source so the two cannot drift.
+STOP=set(re.findall(r'"([^"]+)"', re.search(r'const STOP_WORDS: &\[&str\] = &\[(.*?)\];', _INDEX, re.S).group(1)))
+COMPS=os.path.join(_HERE,'comps.pkl')
 stem=snowballstemmer.stemmer('english').stemWord
 _cache={}
 def fold(s):

@@ -19,4 +19,4 @@ docs=[(i,i.replace('_',' '),"\n".join(ts)) for i,ts in sorted(by.items())]; ids=
 m=Multi(docs)
 va=b77oos('valid'); idv=b77oos('id-oos/valid'); odv=b77oos('ood-oos/valid')
 bk={'in':[m.comps(t) for t,_ in va],'id':[m.comps(t) for t,_ in idv],'ood':[m.comps(t) for t,_ in odv],'gold':[ids.index(i) for _,i in va]}
-pickle.dump((cl,st,bk),open('/tmp/proto/comps.pkl','wb'))
+pickle.dump((cl,st,bk),open(COMPS,'wb'))

@@ -1,5 +1,6 @@
+from common import COMPS
 import pickle, numpy as np, itertools
-cl,st,bk=pickle.load(open('/tmp/proto/comps.pkl','rb'))
+cl,st,bk=pickle.load(open(COMPS,'rb'))
 KEYS=[(f,a) for f in 't b'.split() for a in ('ws','w','bi','ch')]
 def stack(lst): return {k:np.array([c[k] for c in lst]) for k in KEYS}
 C={'cl_in':stack(cl['in']),'cl_oos':stack(cl['oos']),'st':stack(st['q']),'bk_in':stack(bk['in']),'bk_id':stack(bk['id']),'bk_ood':stack(bk['ood'])}
