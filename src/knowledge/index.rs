@@ -80,21 +80,22 @@ struct Fields {
 }
 
 impl Fields {
-    fn title(&self, way: Way) -> Field {
-        match way {
+    fn title(&self, way: Way) -> Option<Field> {
+        Some(match way {
             Way::Topic => self.title_topic,
             Way::Word => self.title_word,
             Way::Pair => self.title_pair,
             Way::Gram => self.title_gram,
-        }
+        })
     }
 
     /// The body has no n-gram field: on development data it only made rankings worse there.
-    fn body(&self, way: Way) -> Field {
+    fn body(&self, way: Way) -> Option<Field> {
         match way {
-            Way::Topic => self.body_topic,
-            Way::Word => self.body_word,
-            Way::Pair | Way::Gram => self.body_pair,
+            Way::Topic => Some(self.body_topic),
+            Way::Word => Some(self.body_word),
+            Way::Pair => Some(self.body_pair),
+            Way::Gram => None,
         }
     }
 }
@@ -461,12 +462,14 @@ impl BotIndex {
         searcher: &Searcher,
         query: &str,
         weights: &[(Way, f32)],
-        field: impl Fn(Way) -> Field,
+        field: impl Fn(Way) -> Option<Field>,
     ) -> tantivy::Result<Option<BooleanQuery>> {
         let n = searcher.num_docs() as f32;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for &(way, weight) in weights {
-            let field = field(way);
+            let Some(field) = field(way) else {
+                continue;
+            };
             let mut terms = self.analyzers.terms(way, query);
             terms.sort();
             terms.dedup();
