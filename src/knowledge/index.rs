@@ -460,7 +460,7 @@ impl BotIndex {
     fn side_query(
         &self,
         searcher: &Searcher,
-        query: &str,
+        query: &HashMap<Way, Vec<String>>,
         weights: &[(Way, f32)],
         field: impl Fn(Way) -> Option<Field>,
     ) -> tantivy::Result<Option<BooleanQuery>> {
@@ -470,18 +470,15 @@ impl BotIndex {
             let Some(field) = field(way) else {
                 continue;
             };
-            let mut terms = self.analyzers.terms(way, query);
-            terms.sort();
-            terms.dedup();
             let mut found = Vec::new();
             let mut most = 0.0;
-            for term in terms {
+            for term in &query[&way] {
                 // Numbers (order ids, quantities) are facts, not topics: a passage is not less
                 // relevant for lacking the customer's order number.
                 if term.chars().all(|c| c.is_ascii_digit() || c == '_') {
                     continue;
                 }
-                let term = Term::from_field_text(field, &term);
+                let term = Term::from_field_text(field, term);
                 // A term no passage has still counts in what the question could score (as
                 // the rarest term would): what a passage lacks makes it less relevant.
                 let df = searcher.doc_freq(&term)? as f32;
@@ -505,14 +502,24 @@ impl BotIndex {
     }
 
     pub fn search(&self, query: &str, limit: usize) -> tantivy::Result<Vec<Hit>> {
-        if self.terms(query).is_empty() {
+        // The question analysed once per way, for both sides.
+        let query: HashMap<Way, Vec<String>> = [Way::Topic, Way::Word, Way::Pair, Way::Gram]
+            .into_iter()
+            .map(|way| {
+                let mut terms = self.analyzers.terms(way, query);
+                terms.sort();
+                terms.dedup();
+                (way, terms)
+            })
+            .collect();
+        if query[&Way::Topic].is_empty() {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
         let fields = self.fields;
         let mut sides: HashMap<DocAddress, (f32, f32)> = HashMap::new();
-        let title = self.side_query(&searcher, query, &TITLE_WEIGHTS, |w| fields.title(w))?;
-        let body = self.side_query(&searcher, query, &BODY_WEIGHTS, |w| fields.body(w))?;
+        let title = self.side_query(&searcher, &query, &TITLE_WEIGHTS, |w| fields.title(w))?;
+        let body = self.side_query(&searcher, &query, &BODY_WEIGHTS, |w| fields.body(w))?;
         let candidates = TopDocs::with_limit(CANDIDATES.max(limit));
         if let Some(title) = title {
             for (score, address) in searcher.search(&title, &candidates)? {
