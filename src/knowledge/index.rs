@@ -17,12 +17,13 @@
 //! development splits only (CLINC150 `val`, BANKING77-OOS `valid`, StackFAQ group A); see
 //! docs/EVALUATION.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -30,6 +31,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term, doc};
 
+use super::classifier::{Classifier, Terms};
 use crate::domain::KbLanguage;
 use crate::store::ChunkRecord;
 
@@ -62,11 +64,14 @@ const CANDIDATES: usize = 200;
 const TOPIC: &str = "baton-topic";
 const WORD: &str = "baton-word";
 const RAW: &str = "baton-raw";
+/// The fast field holding a passage's document's number in the classifier.
+const DOCUMENT_INDEX: &str = "document_index";
 
 #[derive(Clone, Copy)]
 struct Fields {
     chunk_id: Field,
     document_id: Field,
+    document_index: Field,
     title: Field,
     heading: Field,
     body: Field,
@@ -107,6 +112,9 @@ pub struct BotIndex {
     analyzers: Analyzers,
     /// The language the analyzers were built for; a bot whose language changes gets a new index.
     language: KbLanguage,
+    /// Which document a question is about, learned from the documents' own sentences; `None`
+    /// for a knowledge base too small or too large to learn from.
+    classifier: Option<Classifier>,
 }
 
 /// A passage found for a query.
@@ -336,6 +344,11 @@ impl Analyzers {
                 .collect(),
         }
     }
+
+    /// What the classifier reads of a text: every word stemmed, word pairs, n-grams.
+    fn classifier_terms(&self, text: &str) -> Terms {
+        [Way::Word, Way::Pair, Way::Gram].map(|way| self.terms(way, text))
+    }
 }
 
 /// Character 3- to 5-grams of a word marked at both ends: "_card_" → "_ca", "car", … "ard_".
@@ -366,6 +379,7 @@ impl BotIndex {
         let fields = Fields {
             chunk_id: builder.add_text_field("chunk_id", STRING | STORED),
             document_id: builder.add_text_field("document_id", STRING | STORED),
+            document_index: builder.add_u64_field(DOCUMENT_INDEX, FAST),
             title: builder.add_text_field("title", STORED),
             heading: builder.add_text_field("heading", STORED),
             body: builder.add_text_field("body", STORED),
@@ -386,12 +400,31 @@ impl BotIndex {
             TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
         );
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        let mut documents: Vec<&str> = Vec::new();
+        let mut examples: Vec<(usize, Terms)> = Vec::new();
+        let mut seen: HashSet<(usize, &str)> = HashSet::new();
         for chunk in chunks {
             let title = format!("{}\n{}", chunk.title, chunk.heading);
             let joined = |way, text: &str| analyzers.terms(way, text).join(" ");
+            let document = match documents.iter().position(|d| *d == chunk.document_id) {
+                Some(i) => i,
+                None => {
+                    documents.push(&chunk.document_id);
+                    documents.len() - 1
+                }
+            };
+            // The title (with the heading) and every sentence of the body are examples of
+            // what the document answers.
+            if seen.insert((document, chunk.heading.as_str())) {
+                examples.push((document, analyzers.classifier_terms(&title)));
+            }
+            for sentence in super::sentences(&chunk.body) {
+                examples.push((document, analyzers.classifier_terms(sentence)));
+            }
             writer.add_document(doc!(
                 fields.chunk_id => chunk.id.as_str(),
                 fields.document_id => chunk.document_id.as_str(),
+                fields.document_index => document as u64,
                 fields.title => chunk.title.as_str(),
                 fields.heading => chunk.heading.as_str(),
                 fields.body => chunk.body.as_str(),
@@ -407,11 +440,13 @@ impl BotIndex {
         writer.commit()?;
         let reader = index.reader()?;
         reader.reload()?;
+        let classifier = Classifier::train(&examples, documents.len());
         Ok(BotIndex {
             reader,
             fields,
             analyzers,
             language,
+            classifier,
         })
     }
 
@@ -502,18 +537,20 @@ impl BotIndex {
     }
 
     pub fn search(&self, query: &str, limit: usize) -> tantivy::Result<Vec<Hit>> {
-        // The question analysed once per way, for both sides.
-        let query: HashMap<Way, Vec<String>> = [Way::Topic, Way::Word, Way::Pair, Way::Gram]
+        // The question analysed once per way, for both sides and the classifier.
+        let mut query: HashMap<Way, Vec<String>> = [Way::Topic, Way::Word, Way::Pair, Way::Gram]
             .into_iter()
-            .map(|way| {
-                let mut terms = self.analyzers.terms(way, query);
-                terms.sort();
-                terms.dedup();
-                (way, terms)
-            })
+            .map(|way| (way, self.analyzers.terms(way, query)))
             .collect();
         if query[&Way::Topic].is_empty() {
             return Ok(Vec::new());
+        }
+        let learned = self.classifier.as_ref().map(|classifier| {
+            classifier.above_chance(&[Way::Word, Way::Pair, Way::Gram].map(|w| query[&w].clone()))
+        });
+        for terms in query.values_mut() {
+            terms.sort();
+            terms.dedup();
         }
         let searcher = self.reader.searcher();
         let fields = self.fields;
@@ -537,6 +574,21 @@ impl BotIndex {
                 (title.max(body) + WEAKER_SIDE * title.min(body), address)
             })
             .collect();
+        if let Some(learned) = learned {
+            // What the classifier is sure of beyond chance raises a document's score in
+            // proportion: up to double for a certain one, nothing for a guess.
+            let columns: Vec<Column<u64>> = searcher
+                .segment_readers()
+                .iter()
+                .map(|segment| segment.fast_fields().u64(DOCUMENT_INDEX))
+                .collect::<tantivy::Result<_>>()?;
+            for (score, address) in &mut scored {
+                let document = columns[address.segment_ord as usize].first(address.doc_id);
+                if let Some(p) = document.and_then(|d| learned.get(d as usize)) {
+                    *score *= 1.0 + p;
+                }
+            }
+        }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
 
         let mut hits = Vec::new();

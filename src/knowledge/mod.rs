@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod chunk;
+mod classifier;
 pub mod index;
 mod stopwords;
 
@@ -133,7 +134,7 @@ pub fn quote(index: &BotIndex, hit: &Hit, question: &str, max_chars: usize) -> S
 /// Sentences and list items of a passage. A sentence ends at a full stop, question or
 /// exclamation mark (Latin, Arabic `؟` `۔`, Devanagari `।` `॥`) followed by a space and a
 /// capital or a letter of a script without case.
-fn sentences(body: &str) -> Vec<&str> {
+pub(crate) fn sentences(body: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let mut start = 0;

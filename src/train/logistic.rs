@@ -64,7 +64,7 @@ pub fn train(samples: &[Sample], features: usize, params: &Params) -> Fit {
     let mut bias = 0.0_f64;
     let mut t = 0.0_f64;
     let mut order: Vec<usize> = (0..samples.len()).collect();
-    let mut rng = SplitMix64(params.seed);
+    let mut rng = SplitMix64::new(params.seed);
     let total_weight: f64 = samples.iter().map(|s| s.weight).sum();
     let mut epoch_loss = Vec::with_capacity(params.epochs);
     for _ in 0..params.epochs {
@@ -122,9 +122,13 @@ fn log_loss(z: f64, positive: bool) -> f64 {
 
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny generator whose output is fixed by its
 /// seed on every platform and in every version, unlike `rand`'s `StdRng`.
-struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -146,7 +150,7 @@ impl SplitMix64 {
 }
 
 /// Fisher–Yates.
-fn shuffle(items: &mut [usize], rng: &mut SplitMix64) {
+pub fn shuffle(items: &mut [usize], rng: &mut SplitMix64) {
     for i in (1..items.len()).rev() {
         let j = rng.below(i as u64 + 1) as usize;
         items.swap(i, j);

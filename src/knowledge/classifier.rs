@@ -1,0 +1,269 @@
+//! What each bot learns from its own knowledge base: which document a question is about.
+//!
+//! Every sentence of a document (and its title) is an example of a question that document
+//! answers, so a knowledge base is also a labelled set, as intent-based assistants' "training
+//! phrases" are. A multinomial logistic regression over the sentences' words, word pairs and
+//! character n-grams (tf-idf weighted, as the search analyses them) learns which words point to
+//! which document, including words the search weighs too little because many documents share
+//! them. The search then leans on it: a document's score is raised by the probability the
+//! classifier gives it above chance (see [`super::index`]).
+//!
+//! It is trained when the bot's index is built, in the same blocking task, and only for
+//! knowledge bases small enough that it takes a few seconds and tens of megabytes at most
+//! ([`MAX_WEIGHTS`], [`MAX_WORK`]); a larger knowledge base is searched without it.
+//!
+//! The learner is the one behind the human-request detector ([`crate::train::logistic`]),
+//! extended to many classes: stochastic gradient descent on the softmax loss with an exact L2
+//! penalty (the weights kept as a scale times a matrix), in a fixed-seed order, so the same
+//! knowledge base always learns the same weights. The settings were chosen on development
+//! splits (CLINC150 `val`, BANKING77-OOS `valid`, StackFAQ group A); see docs/EVALUATION.md.
+
+use std::collections::BTreeMap;
+
+use crate::train::logistic::{SplitMix64, shuffle};
+
+/// The terms one text contributes in each way the classifier reads it: every word stemmed,
+/// word pairs, character n-grams.
+pub type Terms = [Vec<String>; 3];
+
+/// Passes over the examples.
+const EPOCHS: usize = 10;
+/// η₀, the first step size.
+const ETA0: f64 = 0.5;
+/// The inverse strength of the L2 penalty (scikit-learn's `C`): λ = 1 / (C · examples).
+const INVERSE_PENALTY: f64 = 10.0;
+/// At most this many weights (features × documents): 16 million `f32`s, 64 MiB.
+pub const MAX_WEIGHTS: usize = 16_000_000;
+/// At most this much training (examples × documents): a few seconds on one core.
+pub const MAX_WORK: usize = 20_000_000;
+const SEED: u64 = 7;
+
+/// A trained classifier over a bot's documents, numbered as the caller numbered them.
+pub struct Classifier {
+    /// Per way, each known term's feature number.
+    vocabulary: [BTreeMap<String, u32>; 3],
+    /// Each feature's inverse document frequency (documents being training sentences here).
+    idf: Vec<f32>,
+    classes: usize,
+    /// `weights[feature * classes + class]`: a feature's row is contiguous.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Classifier {
+    /// Learns from `(class, terms)` examples; `None` when there is nothing to tell apart (fewer
+    /// than two classes) or the knowledge base is beyond the size limits.
+    pub fn train(examples: &[(usize, Terms)], classes: usize) -> Option<Classifier> {
+        if classes < 2 || examples.len().saturating_mul(classes) > MAX_WORK {
+            return None;
+        }
+        let mut frequency: [BTreeMap<&str, u32>; 3] = Default::default();
+        for (_, terms) in examples {
+            for (way, terms) in terms.iter().enumerate() {
+                let mut seen: Vec<&str> = terms.iter().map(String::as_str).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for term in seen {
+                    *frequency[way].entry(term).or_default() += 1;
+                }
+            }
+        }
+        let features: usize = frequency.iter().map(BTreeMap::len).sum();
+        if features.saturating_mul(classes) > MAX_WEIGHTS {
+            return None;
+        }
+        let n = examples.len() as f32;
+        let mut vocabulary: [BTreeMap<String, u32>; 3] = Default::default();
+        let mut idf = Vec::with_capacity(features);
+        for (way, terms) in frequency.iter().enumerate() {
+            for (term, &df) in terms {
+                vocabulary[way].insert((*term).to_owned(), idf.len() as u32);
+                // scikit-learn's smoothed idf.
+                idf.push(((1.0 + n) / (1.0 + df as f32)).ln() + 1.0);
+            }
+        }
+        let mut classifier = Classifier {
+            vocabulary,
+            idf,
+            classes,
+            weights: Vec::new(),
+            bias: vec![0.0; classes],
+        };
+        let samples: Vec<(usize, Vec<(u32, f32)>)> = examples
+            .iter()
+            .map(|(class, terms)| (*class, classifier.features(terms)))
+            .collect();
+        classifier.fit(&samples, features);
+        Some(classifier)
+    }
+
+    /// Stochastic gradient descent on the softmax loss; see the module documentation.
+    fn fit(&mut self, samples: &[(usize, Vec<(u32, f32)>)], features: usize) {
+        let k = self.classes;
+        let lambda = 1.0 / (INVERSE_PENALTY * samples.len() as f64);
+        // The weights are `scale * v`.
+        let mut v = vec![0.0_f32; features * k];
+        let mut scale = 1.0_f64;
+        let mut t = 0.0_f64;
+        let mut order: Vec<usize> = (0..samples.len()).collect();
+        let mut rng = SplitMix64::new(SEED);
+        let mut p = vec![0.0_f32; k];
+        for _ in 0..EPOCHS {
+            shuffle(&mut order, &mut rng);
+            for &i in &order {
+                let (class, x) = &samples[i];
+                let eta = ETA0 / (1.0 + ETA0 * lambda * t);
+                p.copy_from_slice(&self.bias);
+                for &(j, value) in x {
+                    let row = &v[j as usize * k..(j as usize + 1) * k];
+                    let value = (value as f64 * scale) as f32;
+                    p.iter_mut().zip(row).for_each(|(z, w)| *z += value * w);
+                }
+                softmax(&mut p);
+                // d(loss)/dz: the probabilities, less one for the right class.
+                p[*class] -= 1.0;
+                scale *= 1.0 - eta * lambda;
+                for &(j, value) in x {
+                    let step = (eta * value as f64 / scale) as f32;
+                    let row = &mut v[j as usize * k..(j as usize + 1) * k];
+                    row.iter_mut().zip(&p).for_each(|(w, g)| *w -= step * g);
+                }
+                let eta = eta as f32;
+                self.bias
+                    .iter_mut()
+                    .zip(&p)
+                    .for_each(|(b, g)| *b -= eta * g);
+                if scale < 1e-6 {
+                    // Fold the scale into the matrix before it underflows.
+                    v.iter_mut().for_each(|w| *w = (*w as f64 * scale) as f32);
+                    scale = 1.0;
+                }
+                t += 1.0;
+            }
+        }
+        self.weights = v.into_iter().map(|w| (w as f64 * scale) as f32).collect();
+    }
+
+    /// A text's features: per way, `(1 + ln tf) · idf` of each known term, the way's vector
+    /// scaled to length 1, and the whole scaled to length 1 again, so each way counts alike.
+    fn features(&self, terms: &Terms) -> Vec<(u32, f32)> {
+        let mut out = Vec::new();
+        for (way, terms) in terms.iter().enumerate() {
+            let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+            for term in terms {
+                if let Some(&j) = self.vocabulary[way].get(term) {
+                    *counts.entry(j).or_default() += 1;
+                }
+            }
+            let part: Vec<(u32, f32)> = counts
+                .into_iter()
+                .map(|(j, tf)| (j, (1.0 + (tf as f32).ln()) * self.idf[j as usize]))
+                .collect();
+            out.extend(normalised(part));
+        }
+        normalised(out)
+    }
+
+    /// How likely the text is about each class, beyond what guessing would give: the
+    /// probability less `1 / classes`, rescaled so that certainty is 1 and chance or below is
+    /// 0. A knowledge base of five documents gives every question at least a fifth to some
+    /// document; that fifth says nothing.
+    pub fn above_chance(&self, terms: &Terms) -> Vec<f32> {
+        let k = self.classes;
+        let mut p = self.bias.clone();
+        for (j, value) in self.features(terms) {
+            let row = &self.weights[j as usize * k..(j as usize + 1) * k];
+            p.iter_mut().zip(row).for_each(|(z, w)| *z += value * w);
+        }
+        softmax(&mut p);
+        let chance = 1.0 / k as f32;
+        p.iter()
+            .map(|p| ((p - chance) / (1.0 - chance)).max(0.0))
+            .collect()
+    }
+}
+
+fn normalised(mut vector: Vec<(u32, f32)>) -> Vec<(u32, f32)> {
+    let length = vector.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+    if length > 0.0 {
+        vector.iter_mut().for_each(|(_, x)| *x /= length);
+    }
+    vector
+}
+
+fn softmax(z: &mut [f32]) {
+    let top = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut total = 0.0;
+    for z in z.iter_mut() {
+        *z = (*z - top).exp();
+        total += *z;
+    }
+    z.iter_mut().for_each(|z| *z /= total);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Terms {
+        let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        let pairs = words.windows(2).map(|w| w.join("_")).collect();
+        [words, pairs, Vec::new()]
+    }
+
+    fn shop() -> Classifier {
+        let examples: Vec<(usize, Terms)> = [
+            (0, "where is my parcel"),
+            (0, "track my delivery"),
+            (0, "my order has not arrived"),
+            (1, "i want my money back"),
+            (1, "refund for a broken item"),
+            (1, "how do refunds work"),
+            (2, "change my password"),
+            (2, "i cannot log in to my account"),
+            (2, "reset password link"),
+        ]
+        .into_iter()
+        .map(|(class, text)| (class, terms(text)))
+        .collect();
+        Classifier::train(&examples, 3).expect("small enough")
+    }
+
+    fn best(classifier: &Classifier, text: &str) -> (usize, f32) {
+        let p = classifier.above_chance(&terms(text));
+        let (class, p) = p
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .expect("classes");
+        (class, *p)
+    }
+
+    #[test]
+    fn learns_which_words_point_to_which_document() {
+        let classifier = shop();
+        assert_eq!(best(&classifier, "my parcel has not arrived yet").0, 0);
+        assert_eq!(best(&classifier, "can i get a refund").0, 1);
+        assert_eq!(best(&classifier, "forgot my password").0, 2);
+    }
+
+    #[test]
+    fn words_it_never_saw_give_nothing_above_chance() {
+        let (_, p) = best(&shop(), "quantum chromodynamics");
+        assert!(p < 0.05, "{p}");
+        let (_, p) = best(&shop(), "reset password");
+        assert!(p > 0.3, "{p}");
+    }
+
+    #[test]
+    fn the_same_examples_learn_the_same_weights() {
+        assert_eq!(shop().weights, shop().weights);
+    }
+
+    #[test]
+    fn one_document_or_too_many_learn_nothing() {
+        assert!(Classifier::train(&[(0, terms("only one"))], 1).is_none());
+        let too_many = MAX_WORK + 1;
+        assert!(Classifier::train(&[(0, terms("a")), (1, terms("b"))], too_many).is_none());
+    }
+}
