@@ -102,6 +102,7 @@ pub struct Latency {
     pub searches: usize,
     pub p50: Duration,
     pub p99: Duration,
+    pub built_in: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +144,7 @@ impl Run<'_> {
             searches: kb.timings.len(),
             p50: percentile(&kb.timings, 50.0),
             p99: percentile(&kb.timings, 99.0),
+            built_in: kb.built_in,
         });
     }
 
@@ -261,11 +263,12 @@ fn latency_lines(latencies: &[Latency]) -> String {
     let mut out = String::new();
     for (i, l) in sorted.iter().enumerate() {
         out.push_str(&format!(
-            "{}search latency, {} ({} documents, {:.0} KiB): p50 {:.2} ms, p99 {:.2} ms over {} searches\n",
+            "{}search latency, {} ({} documents, {:.0} KiB, built in {:.0} ms): p50 {:.2} ms, p99 {:.2} ms over {} searches\n",
             if i == 0 { "largest KB: " } else { "  " },
             l.kb,
             l.documents,
             l.bytes as f64 / 1024.0,
+            ms(l.built_in),
             ms(l.p50),
             ms(l.p99),
             l.searches
