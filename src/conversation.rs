@@ -1,11 +1,16 @@
 //! The loop every channel shares: a customer message is stored, then — only if the
 //! conversation is still the bot's — the responder runs and its reply is stored under the same
 //! condition, checked again at the moment of writing. A reply computed while a handoff began
-//! is dropped, so the bot never talks over a person.
+//! is dropped, so the bot never talks over a person. One conversation's messages are answered
+//! one at a time, in the order they were stored ([`TurnQueues`]).
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use tracing::Instrument;
 
-use crate::bot::{Reply, Turn, decline_text, handoff_text};
+use crate::bot::{Reply, Turn, decline_text, detect, handoff_text};
 use crate::channels::{notify, whatsapp};
 use crate::domain::handoff::Reason;
 use crate::marketplace::REQUEST_HANDOFF;
@@ -29,23 +34,92 @@ pub async fn receive(
     }) = &stored
         && conversation.active_handoff_id.is_none()
     {
-        let state = state.clone();
         let (conversation, message) = (conversation.clone(), message.clone());
-        let span = tracing::info_span!(
-            "bot_turn",
-            workspace_id = %conversation.workspace_id,
-            conversation_id = %conversation.id,
-        );
-        tokio::spawn(
-            async move {
-                if let Err(err) = bot_turn(&state, &conversation, &message).await {
-                    tracing::error!(error = %err, "the bot could not answer");
-                }
-            }
-            .instrument(span),
-        );
+        if message.kind == "text" && detect::is_human_request(&message.text) {
+            // A request for a person does not wait behind a slow answer: it hands off now,
+            // and whatever the bot was still computing is dropped when it tries to send.
+            let state = state.clone();
+            tokio::spawn(async move { TurnQueues::run(state, conversation, message).await });
+        } else {
+            state.turns.enqueue(state, conversation, message);
+        }
     }
     Ok(stored)
+}
+
+/// The bot turns waiting on this node, per conversation. A customer who sends "hi" and then
+/// "where is my order?" gets the answers in that order even when the first takes longer to
+/// compute (a slow model call): each conversation has at most one worker, which answers its
+/// messages one after another and ends when none are left. (A request for a person skips the
+/// queue; see [`receive`].)
+#[derive(Clone, Default)]
+pub struct TurnQueues {
+    /// A conversation is here while its worker runs; its queue holds what is still to answer.
+    waiting: Arc<Mutex<Waiting>>,
+}
+
+type Waiting = HashMap<String, VecDeque<(ConversationRecord, MessageRecord)>>;
+
+impl TurnQueues {
+    /// Queues the bot's answer to `message`, starting the conversation's worker if it has none.
+    pub fn enqueue(&self, state: &AppState, seen: ConversationRecord, message: MessageRecord) {
+        let id = seen.id.clone();
+        match self.lock().entry(id.clone()) {
+            Entry::Occupied(mut queue) => {
+                queue.get_mut().push_back((seen, message));
+                return;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(VecDeque::from([(seen, message)]));
+            }
+        }
+        let (queues, state) = (self.clone(), state.clone());
+        tokio::spawn(async move { queues.work(&state, &id).await });
+    }
+
+    async fn work(&self, state: &AppState, conversation_id: &str) {
+        loop {
+            let next = {
+                let mut waiting = self.lock();
+                match waiting
+                    .get_mut(conversation_id)
+                    .and_then(VecDeque::pop_front)
+                {
+                    Some(next) => next,
+                    None => {
+                        waiting.remove(conversation_id);
+                        return;
+                    }
+                }
+            };
+            let (seen, message) = next;
+            // Its own task, so that a panic in one turn is logged and the next still runs.
+            let turn = tokio::spawn(Self::run(state.clone(), seen, message));
+            if let Err(err) = turn.await {
+                tracing::error!(error = %err, conversation_id, "a bot turn failed");
+            }
+        }
+    }
+
+    /// One bot turn, logged under the conversation's span.
+    async fn run(state: AppState, seen: ConversationRecord, message: MessageRecord) {
+        let span = tracing::info_span!(
+            "bot_turn",
+            workspace_id = %seen.workspace_id,
+            conversation_id = %seen.id,
+        );
+        async {
+            if let Err(err) = bot_turn(&state, &seen, &message).await {
+                tracing::error!(error = %err, "the bot could not answer");
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().expect("turn queue lock")
+    }
 }
 
 /// What became of a bot turn.

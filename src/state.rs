@@ -29,6 +29,8 @@ pub struct AppState {
     pub responder: Arc<dyn Responder>,
     /// Wakes the outbox worker when something was queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Bot turns waiting, per conversation, so each conversation is answered in order.
+    pub turns: crate::conversation::TurnQueues,
     /// The WhatsApp Graph API client.
     pub whatsapp: Arc<crate::channels::whatsapp::Graph>,
     /// Login throttle, per email (ten attempts a minute): guessing passwords gets slow fast.
@@ -96,6 +98,7 @@ impl AppState {
                 std::num::NonZeroU32::new(10).expect("ten is not zero"),
             ))),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            turns: Default::default(),
             whatsapp,
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),

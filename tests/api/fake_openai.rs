@@ -19,6 +19,8 @@ pub const API_KEY: &str = "sk-test-baton";
 pub enum Step {
     /// A final text answer.
     Answer(&'static str),
+    /// A final text answer, after this many milliseconds (a slow model).
+    Slow(u64, &'static str),
     /// Tool calls, each a name and its arguments (sent as a JSON string, as the API does).
     Call(Vec<(&'static str, Value)>),
     /// A tool call whose `arguments` string is sent as given, valid JSON or not.
@@ -106,6 +108,10 @@ async fn completions(
             "a request came after the script ended",
         ),
         Some(Step::Answer(text)) => {
+            completion(model, json!({"role": "assistant", "content": text}), "stop")
+        }
+        Some(Step::Slow(ms, text)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             completion(model, json!({"role": "assistant", "content": text}), "stop")
         }
         Some(Step::Call(calls)) => {

@@ -304,6 +304,45 @@ async fn a_server_error_is_retried_once_and_the_answer_still_arrives() {
 }
 
 #[tokio::test]
+async fn a_quick_second_message_is_answered_after_the_first_even_when_the_first_is_slow() {
+    let fake = FakeOpenAi::start(vec![
+        Step::Slow(700, "Yes: rain jackets are on the jackets page."),
+        Step::Answer("We open at nine."),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 5_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Do you sell rain jackets?").await;
+    visitor.say("And when do you open?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let texts: Vec<&str> = messages
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Do you sell rain jackets?",
+            "And when do you open?",
+            "Yes: rain jackets are on the jackets page.",
+            "We open at nine.",
+        ]
+    );
+    // The second question reached the model only once the first was answered.
+    let asked: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|r| r["messages"].as_array().unwrap().last().unwrap()["content"].clone())
+        .collect();
+    assert_eq!(
+        asked,
+        ["Do you sell rain jackets?", "And when do you open?"]
+    );
+}
+
+#[tokio::test]
 async fn a_model_that_times_out_twice_hands_off_with_reason_bot_error() {
     let fake = FakeOpenAi::start(vec![Step::Hang, Step::Hang]).await;
     let app = spawn_with_llm(&fake, 300).await;
