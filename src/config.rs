@@ -63,6 +63,14 @@ pub struct Settings {
     /// `text` (default) or `json` log lines.
     #[arg(long, env = "BATON_LOG_FORMAT", global = true)]
     pub log_format: Option<LogFormat>,
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
+    #[arg(
+        long,
+        env = "BATON_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -143,6 +151,8 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    /// The bearer token `/metrics` asks for; `None` leaves it open (the default).
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +218,7 @@ impl Settings {
             secret_key: self.secret_key.or(lower.secret_key),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             log_format: self.log_format.or(lower.log_format),
+            metrics_token: self.metrics_token.or(lower.metrics_token),
         }
     }
 }
@@ -258,6 +269,7 @@ impl Config {
             secret_key: settings.secret_key.map(Secret),
             max_body_bytes: settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             log_format: settings.log_format.unwrap_or(LogFormat::Text),
+            metrics_token: settings.metrics_token.map(Secret),
         })
     }
 }
@@ -284,6 +296,7 @@ impl Config {
                 "log_format",
                 Some(quote(&format!("{:?}", self.log_format).to_lowercase())),
             ),
+            ("metrics_token", masked(&self.metrics_token)),
         ];
         if let Some(llm) = &self.llm {
             lines.push(("llm_base_url", Some(quote(&llm.base_url))));
@@ -317,6 +330,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_SECRET_KEY",
     "BATON_MAX_BODY_BYTES",
     "BATON_LOG_FORMAT",
+    "BATON_METRICS_TOKEN",
     "BATON_CONFIG",
     "BATON_LOG",
     "BATON_EVAL_DATA",

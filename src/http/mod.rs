@@ -14,9 +14,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use sha2::{Digest, Sha256};
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -47,11 +48,29 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    (
+/// Prometheus text; behind a bearer token when `BATON_METRICS_TOKEN` is set.
+async fn metrics_text(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(token) = &state.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Digests are compared, so the time taken says nothing about the token.
+        let digest = |v: &str| Sha256::digest(v.as_bytes());
+        if given.map(digest) != Some(digest(token.expose())) {
+            return Err(ApiError::new(
+                Code::AuthenticationRequired,
+                "metrics need the bearer token set in BATON_METRICS_TOKEN",
+            ));
+        }
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
-    )
+    ))
 }
 
 async fn not_found() -> ApiError {

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{code, spawn_app};
+use crate::helpers::{code, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_bot_is_created_with_defaults_read_and_updated() {
@@ -129,6 +129,28 @@ async fn unknown_tools_and_bots_answer_404() {
     assert_eq!(
         owner.get("/api/v1/no/such/route").await.0,
         StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_metrics_need_it_and_health_does_not() {
+    let app = spawn_app_with(|settings| settings.metrics_token = Some("m-secret".to_owned())).await;
+    let api = app.anonymous();
+    assert_eq!(api.get("/healthz").await.0, StatusCode::OK);
+    let (status, body) = api.get("/metrics").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(code(&body), "authentication_required");
+    assert_eq!(
+        api.with_bearer("wrong").get("/metrics").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, metrics) = api.with_bearer("m-secret").get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("baton_http_requests_total")
     );
 }
 
