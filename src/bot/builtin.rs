@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use super::small_talk;
 use super::summary::{self, Searched};
 use super::{Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply};
 use crate::domain::handoff::Reason;
@@ -29,50 +30,6 @@ impl BuiltinResponder {
     }
 }
 
-/// Greetings, thanks and acknowledgements, answered without searching or handing off.
-fn small_talk(message: &str) -> Option<&'static str> {
-    let text = detect::normalise(message);
-    let text = text.as_str();
-    const HELLO: &[&str] = &[
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "good morning",
-        "good afternoon",
-        "good evening",
-        "hi there",
-        "hello there",
-    ];
-    const THANKS: &[&str] = &[
-        "thanks",
-        "thank you",
-        "thx",
-        "ty",
-        "thanks a lot",
-        "thank you so much",
-        "great thanks",
-        "ok thanks",
-        "ok thank you",
-        "perfect thanks",
-    ];
-    const ACK: &[&str] = &[
-        "ok", "okay", "k", "cool", "great", "perfect", "got it", "yes", "no", "alright", "sure",
-    ];
-    const BYE: &[&str] = &["bye", "goodbye", "see you", "bye bye"];
-    if HELLO.contains(&text) {
-        Some("Hello! What can I help you with today?")
-    } else if THANKS.contains(&text) {
-        Some("You're welcome! Is there anything else I can help with?")
-    } else if BYE.contains(&text) {
-        Some("Goodbye, and thanks for getting in touch!")
-    } else if ACK.contains(&text) {
-        Some("Is there anything else I can help you with?")
-    } else {
-        None
-    }
-}
-
 #[async_trait]
 impl Responder for BuiltinResponder {
     async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError> {
@@ -80,7 +37,7 @@ impl Responder for BuiltinResponder {
         if detect::is_human_request(message) {
             return Ok(human_request_reply(&turn));
         }
-        if let Some(answer) = small_talk(message) {
+        if let Some(answer) = small_talk::answer(message) {
             return Ok(Reply::Answer(answer.to_owned()));
         }
         if detect::is_identity_question(message) {

@@ -5,6 +5,7 @@
 pub mod builtin;
 pub mod detect;
 pub mod llm;
+pub mod small_talk;
 pub mod summary;
 
 use async_trait::async_trait;

@@ -356,6 +356,34 @@ async fn questions_about_people_are_answered_not_handed_off() {
     assert!(pending(&shop.owner).await.is_empty());
 }
 
+#[tokio::test]
+async fn greetings_and_thanks_in_other_languages_are_answered_in_kind_not_handed_off() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("¡Hola! 👋").await;
+    visitor.wait_for_messages(2).await;
+    visitor.say("Merhaba").await;
+    visitor.wait_for_messages(4).await;
+    visitor.say("شكراً").await;
+    let messages = visitor.wait_for_messages(6).await;
+    assert_eq!(
+        [
+            &messages[1]["text"],
+            &messages[3]["text"],
+            &messages[5]["text"]
+        ],
+        [
+            "¡Hola! ¿En qué puedo ayudarte hoy?",
+            "Merhaba! Bugün size nasıl yardımcı olabilirim?",
+            "على الرحب والسعة! هل هناك شيء آخر يمكنني مساعدتك به؟",
+        ],
+        "{:?}",
+        texts(&messages)
+    );
+    assert!(pending(&shop.owner).await.is_empty());
+}
+
 /// A responder that holds its answer to messages containing "[slow]" until let go.
 struct Slow {
     inner: Arc<dyn Responder>,
