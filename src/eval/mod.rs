@@ -103,6 +103,7 @@ pub struct Latency {
     pub p50: Duration,
     pub p99: Duration,
     pub built_in: Duration,
+    pub learned_weights: usize,
 }
 
 #[derive(Debug, Default)]
@@ -145,6 +146,7 @@ impl Run<'_> {
             p50: percentile(&kb.timings, 50.0),
             p99: percentile(&kb.timings, 99.0),
             built_in: kb.built_in,
+            learned_weights: kb.learned_weights,
         });
     }
 
@@ -263,12 +265,13 @@ fn latency_lines(latencies: &[Latency]) -> String {
     let mut out = String::new();
     for (i, l) in sorted.iter().enumerate() {
         out.push_str(&format!(
-            "{}search latency, {} ({} documents, {:.0} KiB, built in {:.0} ms): p50 {:.2} ms, p99 {:.2} ms over {} searches\n",
+            "{}search latency, {} ({} documents, {:.0} KiB, built in {:.0} ms, classifier {:.1} MiB): p50 {:.2} ms, p99 {:.2} ms over {} searches\n",
             if i == 0 { "largest KB: " } else { "  " },
             l.kb,
             l.documents,
             l.bytes as f64 / 1024.0,
             ms(l.built_in),
+            (l.learned_weights * 4) as f64 / (1024.0 * 1024.0),
             ms(l.p50),
             ms(l.p99),
             l.searches

@@ -164,6 +164,11 @@ impl Classifier {
         normalised(out)
     }
 
+    /// The weights it keeps in memory (features × documents, 4 bytes each).
+    pub fn size(&self) -> usize {
+        self.weights.len()
+    }
+
     /// How likely the text is about each class, beyond what guessing would give: the
     /// probability less `1 / classes`, rescaled so that certainty is 1 and chance or below is
     /// 0. A knowledge base of five documents gives every question at least a fifth to some

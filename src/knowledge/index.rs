@@ -450,6 +450,12 @@ impl BotIndex {
         })
     }
 
+    /// How many weights the bot's own classifier holds (0 without one): its memory is four
+    /// bytes each.
+    pub fn learned_weights(&self) -> usize {
+        self.classifier.as_ref().map_or(0, Classifier::size)
+    }
+
     pub fn language(&self) -> KbLanguage {
         self.language
     }
