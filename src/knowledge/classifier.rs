@@ -6,7 +6,7 @@
 //! character n-grams (tf-idf weighted, as the search analyses them) learns which words point to
 //! which document, including words the search weighs too little because many documents share
 //! them. The search then leans on it: a document's score is raised by the probability the
-//! classifier gives it above chance (see [`super::index`]).
+//! classifier gives it beyond twice chance (see [`Classifier::evidence`] and [`super::index`]).
 //!
 //! It is trained when the bot's index is built, in the same blocking task, and only for
 //! knowledge bases small enough that it takes a few seconds and tens of megabytes at most
@@ -51,10 +51,11 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Learns from `(class, terms)` examples; `None` when there is nothing to tell apart (fewer
-    /// than two classes) or the knowledge base is beyond the size limits.
+    /// Learns from `(class, terms)` examples; `None` when it could add nothing (fewer than
+    /// three classes: see [`Classifier::evidence`]) or the knowledge base is beyond the size
+    /// limits.
     pub fn train(examples: &[(usize, Terms)], classes: usize) -> Option<Classifier> {
-        if classes < 2 || examples.len().saturating_mul(classes) > MAX_WORK {
+        if classes < 3 || examples.len().saturating_mul(classes) > MAX_WORK {
             return None;
         }
         let mut frequency: [BTreeMap<&str, u32>; 3] = Default::default();
@@ -169,11 +170,26 @@ impl Classifier {
         self.weights.len()
     }
 
-    /// How likely the text is about each class, beyond what guessing would give: the
-    /// probability less `1 / classes`, rescaled so that certainty is 1 and chance or below is
-    /// 0. A knowledge base of five documents gives every question at least a fifth to some
-    /// document; that fifth says nothing.
-    pub fn above_chance(&self, terms: &Terms) -> Vec<f32> {
+    /// How sure the classifier is that the text is about each class, as evidence: the
+    /// probability beyond *twice* chance (`2 / classes`), rescaled so that certainty is 1 and
+    /// anything up to twice chance is 0. A few-way softmax piles probability onto some class
+    /// for any question that shares a word with the knowledge base: in five-document KBs cut
+    /// from CLINC150's dev data, counting everything above plain chance made the bot answer
+    /// out-of-scope questions it refused without the classifier (OOS recall 0.76 → 0.71);
+    /// beyond twice chance it refuses them as before (0.75), while 150-document KBs keep the
+    /// whole gain (`tools/ranking-search/blend.py`).
+    pub fn evidence(&self, terms: &Terms) -> Vec<f32> {
+        let twice_chance = 2.0 / self.classes as f32;
+        self.probabilities(terms)
+            .iter()
+            .map(|p| ((p - twice_chance) / (1.0 - twice_chance)).max(0.0))
+            .collect()
+    }
+}
+
+impl Classifier {
+    /// The probability of each class.
+    fn probabilities(&self, terms: &Terms) -> Vec<f32> {
         let k = self.classes;
         let mut p = self.bias.clone();
         for (j, value) in self.features(terms) {
@@ -181,10 +197,7 @@ impl Classifier {
             p.iter_mut().zip(row).for_each(|(z, w)| *z += value * w);
         }
         softmax(&mut p);
-        let chance = 1.0 / k as f32;
-        p.iter()
-            .map(|p| ((p - chance) / (1.0 - chance)).max(0.0))
-            .collect()
+        p
     }
 }
 
@@ -227,33 +240,41 @@ mod tests {
             (2, "change my password"),
             (2, "i cannot log in to my account"),
             (2, "reset password link"),
+            (3, "what are your opening hours"),
+            (3, "when is the shop open"),
+            (3, "are you open on sunday"),
+            (4, "do you ship abroad"),
+            (4, "international shipping costs"),
+            (4, "can i order from another country"),
         ]
         .into_iter()
         .map(|(class, text)| (class, terms(text)))
         .collect();
-        Classifier::train(&examples, 3).expect("small enough")
+        Classifier::train(&examples, 5).expect("small enough")
     }
 
+    /// The most likely class, and the evidence for it.
     fn best(classifier: &Classifier, text: &str) -> (usize, f32) {
-        let p = classifier.above_chance(&terms(text));
-        let (class, p) = p
+        let p = classifier.probabilities(&terms(text));
+        let class = p
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(class, _)| class)
             .expect("classes");
-        (class, *p)
+        (class, classifier.evidence(&terms(text))[class])
     }
 
     #[test]
     fn learns_which_words_point_to_which_document() {
         let classifier = shop();
         assert_eq!(best(&classifier, "my parcel has not arrived yet").0, 0);
-        assert_eq!(best(&classifier, "can i get a refund").0, 1);
+        assert_eq!(best(&classifier, "i want a refund").0, 1);
         assert_eq!(best(&classifier, "forgot my password").0, 2);
     }
 
     #[test]
-    fn words_it_never_saw_give_nothing_above_chance() {
+    fn words_it_never_saw_are_no_evidence() {
         let (_, p) = best(&shop(), "quantum chromodynamics");
         assert!(p < 0.05, "{p}");
         let (_, p) = best(&shop(), "reset password");
@@ -266,8 +287,9 @@ mod tests {
     }
 
     #[test]
-    fn one_document_or_too_many_learn_nothing() {
-        assert!(Classifier::train(&[(0, terms("only one"))], 1).is_none());
+    fn two_documents_or_too_many_learn_nothing() {
+        let two = [(0, terms("parcel")), (1, terms("refund"))];
+        assert!(Classifier::train(&two, 2).is_none());
         let too_many = MAX_WORK + 1;
         assert!(Classifier::train(&[(0, terms("a")), (1, terms("b"))], too_many).is_none());
     }

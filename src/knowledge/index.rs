@@ -552,7 +552,7 @@ impl BotIndex {
             return Ok(Vec::new());
         }
         let learned = self.classifier.as_ref().map(|classifier| {
-            classifier.above_chance(&[Way::Word, Way::Pair, Way::Gram].map(|w| query[&w].clone()))
+            classifier.evidence(&[Way::Word, Way::Pair, Way::Gram].map(|w| query[&w].clone()))
         });
         for terms in query.values_mut() {
             terms.sort();
@@ -581,8 +581,8 @@ impl BotIndex {
             })
             .collect();
         if let Some(learned) = learned {
-            // What the classifier is sure of beyond chance raises a document's score in
-            // proportion: up to double for a certain one, nothing for a guess.
+            // What the classifier is sure of raises a document's score in proportion: up to
+            // double for a certain one, nothing for a guess.
             let columns: Vec<Column<u64>> = searcher
                 .segment_readers()
                 .iter()

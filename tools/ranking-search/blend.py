@@ -22,6 +22,10 @@ def above_chance(p):
 V={'search only':lambda s,p:s}
 for g in (0.5,1,1.5,2): V[f'add {g}']=(lambda g: lambda s,p:s+g*p)(g)
 for g in (0.5,1,1.5,2): V[f'times 1+{g}*above chance']=(lambda g: lambda s,p:s*(1+g*above_chance(p)))(g)
+def above_twice_chance(p):
+    K=p.shape[1]; c=min(2/K,1.0)
+    return np.maximum(0,(p-c)/(1-c)) if c<1 else np.zeros_like(p)
+V['times 1+above twice chance']=lambda s,p:s*(1+above_twice_chance(p))
 S={k:comb(C[k]) for k in C}
 th={}
 for name,f in V.items():
