@@ -149,10 +149,17 @@ pub async fn bot_turn(
         .store
         .messages_after(&seen.id, seen.context_seq, 200)
         .await?;
-    let history: Vec<MessageRecord> = history
-        .into_iter()
-        .filter(|m| m.seq <= message.seq)
-        .collect();
+    // Everything before this message, then what the bot and agents said after it arrived (the
+    // answers to earlier messages, which run first), then the message itself; later customer
+    // messages wait for their own turn.
+    let (mut history, later): (Vec<MessageRecord>, Vec<MessageRecord>) =
+        history.into_iter().partition(|m| m.seq < message.seq);
+    history.extend(
+        later
+            .into_iter()
+            .filter(|m| m.seq > message.seq && m.author != "customer"),
+    );
+    history.push(message.clone());
     let turn = Turn {
         bot: &bot,
         handoff_enabled,

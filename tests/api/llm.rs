@@ -340,6 +340,15 @@ async fn a_quick_second_message_is_answered_after_the_first_even_when_the_first_
         asked,
         ["Do you sell rain jackets?", "And when do you open?"]
     );
+    // …and with the first answer in its history, just before it.
+    let second = fake.requests()[1]["messages"].as_array().unwrap().clone();
+    let n = second.len();
+    assert_eq!(second[n - 2]["role"], "assistant");
+    assert_eq!(
+        second[n - 2]["content"],
+        "Yes: rain jackets are on the jackets page."
+    );
+    assert_eq!(second[n - 3]["content"], "Do you sell rain jackets?");
 }
 
 #[tokio::test]
