@@ -39,8 +39,9 @@ struct Cached {
 #[derive(Clone, Default)]
 pub struct KnowledgeBase {
     cache: Arc<Mutex<HashMap<String, Cached>>>,
-    /// One build at a time, so a burst of searches after a change builds once.
-    building: Arc<AsyncMutex<()>>,
+    /// One build at a time per bot, so a burst of searches after a change builds once; bots
+    /// build side by side (a build that trains the bot's classifier can take seconds).
+    building: Arc<Mutex<HashMap<String, Arc<AsyncMutex<()>>>>>,
 }
 
 impl KnowledgeBase {
@@ -54,7 +55,14 @@ impl KnowledgeBase {
         if let Some(index) = self.cached(bot_id, version, language) {
             return Ok(index);
         }
-        let _building = self.building.lock().await;
+        let lock = self
+            .building
+            .lock()
+            .expect("build locks")
+            .entry(bot_id.to_owned())
+            .or_default()
+            .clone();
+        let _building = lock.lock().await;
         if let Some(index) = self.cached(bot_id, version, language) {
             return Ok(index);
         }
