@@ -269,7 +269,11 @@ impl Config {
             secret_key: settings.secret_key.map(Secret),
             max_body_bytes: settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             log_format: settings.log_format.unwrap_or(LogFormat::Text),
-            metrics_token: settings.metrics_token.map(Secret),
+            // Empty means unset: no client can send an empty bearer token.
+            metrics_token: settings
+                .metrics_token
+                .filter(|token| !token.trim().is_empty())
+                .map(Secret),
         })
     }
 }

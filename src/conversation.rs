@@ -37,7 +37,9 @@ pub async fn receive(
         let (conversation, message) = (conversation.clone(), message.clone());
         if message.kind == "text" && detect::is_human_request(&message.text) {
             // A request for a person does not wait behind a slow answer: it hands off now,
-            // and whatever the bot was still computing is dropped when it tries to send.
+            // and whatever the bot was still computing is dropped when it tries to send. (When
+            // the bot may not hand off, its "I can't transfer you" may come before the answer
+            // to an earlier message.)
             let state = state.clone();
             tokio::spawn(async move { TurnQueues::run(state, conversation, message).await });
         } else {
@@ -138,6 +140,17 @@ pub async fn bot_turn(
     seen: &ConversationRecord,
     message: &MessageRecord,
 ) -> StoreResult<Outcome> {
+    // A turn that waited behind one that handed off has nothing to say: skip the responder
+    // (and its model call) rather than compute a reply the send check would drop.
+    let now = state
+        .store
+        .conversation(&seen.workspace_id, &seen.id)
+        .await?;
+    if now.active_handoff_id != seen.active_handoff_id {
+        metrics::counter!("baton_bot_turns_total", "outcome" => "dropped").increment(1);
+        tracing::info!("bot turn skipped: the conversation changed hands while it waited");
+        return Ok(Outcome::Dropped);
+    }
     let bot = state.store.bot(&seen.workspace_id, &seen.bot_id).await?;
     let handoff_enabled = state
         .store
@@ -147,7 +160,7 @@ pub async fn bot_turn(
         .any(|slug| slug == REQUEST_HANDOFF);
     let history = state
         .store
-        .messages_after(&seen.id, seen.context_seq, 200)
+        .latest_messages_after(&seen.id, seen.context_seq, 200)
         .await?;
     // Everything before this message, then what the bot and agents said after it arrived (the
     // answers to earlier messages, which run first), then the message itself; later customer
@@ -254,21 +267,21 @@ pub async fn bot_turn(
 /// How far back a restart looks for customer messages the bot never got to answer.
 const RESUME_WINDOW_MS: i64 = 60 * 60 * 1000;
 
-/// Answers customer messages that were stored but not answered because Baton stopped in
-/// between: a message is acknowledged once durable, so its answer must survive a restart too.
+/// Queues answers to customer messages that were stored but not answered because Baton
+/// stopped in between: a message is acknowledged once durable, so its answer must survive a
+/// restart too. Returns how many were queued.
 pub async fn resume_unanswered(state: &AppState) -> StoreResult<usize> {
     let since = state.clock.now_ms() - RESUME_WINDOW_MS;
     let pending = state.store.unanswered(since).await?;
     let count = pending.len();
+    // Through the queues, so that a customer writing again at this moment is answered after.
     for (conversation, message) in pending {
-        if let Err(err) = bot_turn(state, &conversation, &message).await {
-            tracing::error!(error = %err, conversation_id = %conversation.id, "could not answer after restart");
-        }
+        state.turns.enqueue(state, conversation, message);
     }
     if count > 0 {
         tracing::info!(
             count,
-            "answered customer messages left unanswered by a restart"
+            "queued answers to customer messages left unanswered by a restart"
         );
     }
     Ok(count)

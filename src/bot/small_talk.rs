@@ -3,8 +3,10 @@
 //! customer who opens with "hola" or "merhaba" should not cost an agent's time.
 //!
 //! Only a message that is nothing *but* such a phrase counts ("hola" does; "hola, ¿cuánto
-//! tarda el envío?" is a question). Phrases are compared after [`detect::normalise`], so case,
-//! accents, punctuation and emoji do not matter ("¡Hola! 👋" is "hola").
+//! tarda el envío?" is a question). Phrases are compared after [`detect::normalise`] (see
+//! [`key`]), so case, Latin accents (precomposed or typed as a separate mark), punctuation,
+//! emoji, Arabic vowel marks and stretching, Turkish İ and joiners inside Indic words do not
+//! matter ("¡Hola! 👋" is "hola").
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -357,9 +359,19 @@ static PHRASES: LazyLock<HashMap<String, (usize, Kind)>> = LazyLock::new(|| {
     phrases
 });
 
-/// The normalised text without Arabic vowel marks ("شكراً" is "شكرا").
+/// The text as phrases are compared: Turkish capital İ made a plain I (lower-casing it would
+/// leave a combining dot), combining accents typed as separate marks, the Arabic stretching
+/// mark and zero-width joiners dropped (all would split a word), then [`detect::normalise`],
+/// then Arabic vowel marks dropped ("شكراً" is "شكرا").
 fn key(text: &str) -> String {
-    detect::normalise(text)
+    let text: String = text
+        .chars()
+        .filter(|c| {
+            !('\u{0300}'..='\u{036F}').contains(c) && !matches!(c, 'ـ' | '\u{200C}' | '\u{200D}')
+        })
+        .map(|c| if c == 'İ' { 'I' } else { c })
+        .collect();
+    detect::normalise(&text)
         .chars()
         .filter(|c| !('\u{064B}'..='\u{065F}').contains(c))
         .collect()
@@ -423,8 +435,14 @@ mod tests {
             answer("Teşekkürler"),
             Some("Rica ederim! Başka yardımcı olabileceğim bir şey var mı?")
         );
-        // Typed without the Turkish letters, as on many phones.
+        // Typed without the Turkish letters, as on many phones, or capitalised with İ.
         assert_eq!(answer("tesekkurler"), answer("teşekkürler"));
+        assert_eq!(answer("İyi günler"), answer("iyi günler"));
+        assert!(answer("İyi günler").is_some());
+        // An accent typed as a separate mark, and Arabic stretched with tatweel.
+        assert_eq!(answer("adio\u{301}s"), answer("adiós"));
+        assert!(answer("adiós").is_some());
+        assert_eq!(answer("شكــرا"), answer("شكرا"));
         assert_eq!(
             answer("شكراً"),
             Some("على الرحب والسعة! هل هناك شيء آخر يمكنني مساعدتك به؟")

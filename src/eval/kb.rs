@@ -37,8 +37,8 @@ pub struct Kb {
     pub timings: Vec<Duration>,
     /// Wall time of building the index, the bot's own classifier included.
     pub built_in: Duration,
-    /// The classifier's weights (0 when the KB is too large to learn from).
-    pub learned_weights: usize,
+    /// The classifier's memory in bytes (0 when the KB is too large to learn from).
+    pub learned_bytes: usize,
 }
 
 /// One ranked search: document ids best first, and the bot's decision on the best one.
@@ -61,7 +61,7 @@ impl Kb {
         Ok(Kb {
             name: name.to_owned(),
             built_in: started.elapsed(),
-            learned_weights: index.learned_weights(),
+            learned_bytes: index.learned_bytes(),
             index,
             documents: chunks.len(),
             bytes,

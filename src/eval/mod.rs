@@ -103,7 +103,7 @@ pub struct Latency {
     pub p50: Duration,
     pub p99: Duration,
     pub built_in: Duration,
-    pub learned_weights: usize,
+    pub learned_bytes: usize,
 }
 
 #[derive(Debug, Default)]
@@ -146,7 +146,7 @@ impl Run<'_> {
             p50: percentile(&kb.timings, 50.0),
             p99: percentile(&kb.timings, 99.0),
             built_in: kb.built_in,
-            learned_weights: kb.learned_weights,
+            learned_bytes: kb.learned_bytes,
         });
     }
 
@@ -271,7 +271,7 @@ fn latency_lines(latencies: &[Latency]) -> String {
             l.documents,
             l.bytes as f64 / 1024.0,
             ms(l.built_in),
-            (l.learned_weights * 4) as f64 / (1024.0 * 1024.0),
+            l.learned_bytes as f64 / (1024.0 * 1024.0),
             ms(l.p50),
             ms(l.p99),
             l.searches

@@ -52,25 +52,34 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 async fn metrics_text(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
+) -> axum::response::Response {
     if let Some(token) = &state.config.metrics_token {
+        // The scheme name is case-insensitive (RFC 7235).
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         // Digests are compared, so the time taken says nothing about the token.
         let digest = |v: &str| Sha256::digest(v.as_bytes());
         if given.map(digest) != Some(digest(token.expose())) {
-            return Err(ApiError::new(
+            let refusal = ApiError::new(
                 Code::AuthenticationRequired,
                 "metrics need the bearer token set in BATON_METRICS_TOKEN",
-            ));
+            );
+            return (
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+                refusal,
+            )
+                .into_response();
         }
     }
-    Ok((
+    (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
-    ))
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

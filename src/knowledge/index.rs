@@ -400,26 +400,22 @@ impl BotIndex {
             TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
         );
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
-        let mut documents: Vec<&str> = Vec::new();
-        let mut examples: Vec<(usize, Terms)> = Vec::new();
+        // Each document's number, in order of first appearance.
+        let mut documents: HashMap<&str, usize> = HashMap::new();
+        // The title (with the heading) and every sentence of the body are examples of what the
+        // document answers; analysed only once it is clear the classifier will be trained.
+        let mut examples: Vec<(usize, String)> = Vec::new();
         let mut seen: HashSet<(usize, &str)> = HashSet::new();
         for chunk in chunks {
             let title = format!("{}\n{}", chunk.title, chunk.heading);
             let joined = |way, text: &str| analyzers.terms(way, text).join(" ");
-            let document = match documents.iter().position(|d| *d == chunk.document_id) {
-                Some(i) => i,
-                None => {
-                    documents.push(&chunk.document_id);
-                    documents.len() - 1
-                }
-            };
-            // The title (with the heading) and every sentence of the body are examples of
-            // what the document answers.
+            let next = documents.len();
+            let document = *documents.entry(chunk.document_id.as_str()).or_insert(next);
             if seen.insert((document, chunk.heading.as_str())) {
-                examples.push((document, analyzers.classifier_terms(&title)));
+                examples.push((document, title.clone()));
             }
             for sentence in super::sentences(&chunk.body) {
-                examples.push((document, analyzers.classifier_terms(sentence)));
+                examples.push((document, sentence.to_owned()));
             }
             writer.add_document(doc!(
                 fields.chunk_id => chunk.id.as_str(),
@@ -440,7 +436,15 @@ impl BotIndex {
         writer.commit()?;
         let reader = index.reader()?;
         reader.reload()?;
-        let classifier = Classifier::train(&examples, documents.len());
+        let classifier = Classifier::worth_training(examples.len(), documents.len())
+            .then(|| {
+                let examples: Vec<(usize, Terms)> = examples
+                    .iter()
+                    .map(|(document, text)| (*document, analyzers.classifier_terms(text)))
+                    .collect();
+                Classifier::train(&examples, documents.len())
+            })
+            .flatten();
         Ok(BotIndex {
             reader,
             fields,
@@ -450,10 +454,9 @@ impl BotIndex {
         })
     }
 
-    /// How many weights the bot's own classifier holds (0 without one): its memory is four
-    /// bytes each.
-    pub fn learned_weights(&self) -> usize {
-        self.classifier.as_ref().map_or(0, Classifier::size)
+    /// About how many bytes the bot's own classifier holds (0 without one).
+    pub fn learned_bytes(&self) -> usize {
+        self.classifier.as_ref().map_or(0, Classifier::memory)
     }
 
     pub fn language(&self) -> KbLanguage {

@@ -316,6 +316,27 @@ impl Store {
         .await?)
     }
 
+    /// The latest `limit` messages after `after`, oldest first: the recent history a bot
+    /// turn reads, however long the conversation has run.
+    pub async fn latest_messages_after(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        let mut messages: Vec<MessageRecord> = sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 \
+             ORDER BY seq DESC LIMIT $3"
+        ))
+        .bind(conversation_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        messages.reverse();
+        Ok(messages)
+    }
+
     /// Marks agent messages as delivered to the customer, with a `message.status` event each.
     /// Only messages still `sent` change, so repeated deliveries add nothing.
     pub async fn mark_delivered(

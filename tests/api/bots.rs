@@ -144,6 +144,11 @@ async fn with_a_metrics_token_metrics_need_it_and_health_does_not() {
         api.with_bearer("wrong").get("/metrics").await.0,
         StatusCode::UNAUTHORIZED
     );
+    let raw = reqwest::get(app.url("/metrics")).await.unwrap();
+    assert_eq!(
+        raw.headers()["www-authenticate"].to_str().unwrap(),
+        "Bearer realm=\"metrics\""
+    );
     let (status, metrics) = api.with_bearer("m-secret").get("/metrics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton::bot::{Reply, Responder, ResponderError, Turn};
 use baton::conversation::{Outcome, bot_turn};
+use baton::store::NewMessage;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -451,6 +452,40 @@ async fn a_bot_reply_computed_while_a_handoff_began_is_dropped() {
 }
 
 #[tokio::test]
+async fn a_bot_turn_reads_the_latest_messages_of_a_long_conversation() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    let handoff = eventually(|| async { pending(&shop.owner).await.first().cloned() }).await;
+    let store = &app.state.store;
+    let workspace_id = store
+        .bot_by_widget_key(&shop.widget_key)
+        .await
+        .unwrap()
+        .workspace_id;
+    let conversation = store
+        .conversation(&workspace_id, handoff["conversation_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    for i in 0..210 {
+        let text = format!("note {i}");
+        store
+            .add_customer_message(&conversation, NewMessage::text("customer", "Ann", &text), i)
+            .await
+            .unwrap();
+    }
+    let latest = store
+        .latest_messages_after(&conversation.id, conversation.context_seq, 200)
+        .await
+        .unwrap();
+    assert_eq!(latest.len(), 200);
+    assert_eq!(latest[0].text, "note 10");
+    assert_eq!(latest[199].text, "note 209");
+    assert!(latest.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+#[tokio::test]
 async fn the_send_check_is_atomic_with_the_conversation_state() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
@@ -480,6 +515,8 @@ async fn the_send_check_is_atomic_with_the_conversation_state() {
         .await
         .unwrap()[0]
         .clone();
+    // (A turn that sees the change before it starts stops there; one that sees it only at the
+    // send is the slow-responder test above.)
     let outcome = bot_turn(&app.state, &stale, &message).await.unwrap();
     assert!(matches!(outcome, Outcome::Dropped), "{outcome:?}");
 
