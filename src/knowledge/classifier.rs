@@ -26,6 +26,8 @@ use crate::train::logistic::{SplitMix64, shuffle};
 /// The terms one text contributes in each way the classifier reads it: every word stemmed,
 /// word pairs, character n-grams.
 pub type Terms = [Vec<String>; 3];
+/// The same, borrowed: what a search passes without copying the question's terms.
+pub type TermsRef<'a> = [&'a [String]; 3];
 
 /// Passes over the examples.
 const EPOCHS: usize = 10;
@@ -98,7 +100,12 @@ impl Classifier {
         };
         let samples: Vec<(usize, Vec<(u32, f32)>)> = examples
             .iter()
-            .map(|(class, terms)| (*class, classifier.features(terms)))
+            .map(|(class, terms)| {
+                (
+                    *class,
+                    classifier.features(terms.each_ref().map(Vec::as_slice)),
+                )
+            })
             .collect();
         classifier.fit(&samples, features);
         Some(classifier)
@@ -162,11 +169,11 @@ impl Classifier {
 
     /// A text's features: per way, `(1 + ln tf) · idf` of each known term, the way's vector
     /// scaled to length 1, and the whole scaled to length 1 again, so each way counts alike.
-    fn features(&self, terms: &Terms) -> Vec<(u32, f32)> {
+    fn features(&self, terms: TermsRef) -> Vec<(u32, f32)> {
         let mut out = Vec::new();
         for (way, terms) in terms.iter().enumerate() {
             let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
-            for term in terms {
+            for term in terms.iter() {
                 if let Some(&j) = self.vocabulary[way].get(term) {
                     *counts.entry(j).or_default() += 1;
                 }
@@ -200,7 +207,7 @@ impl Classifier {
     /// out-of-scope questions it refused without the classifier (OOS recall 0.76 → 0.71);
     /// beyond twice chance it refuses them as before (0.75), while 150-document KBs keep the
     /// whole gain (`tools/ranking-search/blend.py`).
-    pub fn evidence(&self, terms: &Terms) -> Vec<f32> {
+    pub fn evidence(&self, terms: TermsRef) -> Vec<f32> {
         let twice_chance = 2.0 / self.classes as f32;
         self.probabilities(terms)
             .iter()
@@ -211,7 +218,7 @@ impl Classifier {
 
 impl Classifier {
     /// The probability of each class.
-    fn probabilities(&self, terms: &Terms) -> Vec<f32> {
+    fn probabilities(&self, terms: TermsRef) -> Vec<f32> {
         let k = self.classes;
         let mut p = self.bias.clone();
         for (j, value) in self.features(terms) {
@@ -277,14 +284,16 @@ mod tests {
 
     /// The most likely class, and the evidence for it.
     fn best(classifier: &Classifier, text: &str) -> (usize, f32) {
-        let p = classifier.probabilities(&terms(text));
+        let terms = terms(text);
+        let terms = terms.each_ref().map(Vec::as_slice);
+        let p = classifier.probabilities(terms);
         let class = p
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(class, _)| class)
             .expect("classes");
-        (class, classifier.evidence(&terms(text))[class])
+        (class, classifier.evidence(terms)[class])
     }
 
     #[test]

@@ -404,7 +404,7 @@ impl BotIndex {
         let mut documents: HashMap<&str, usize> = HashMap::new();
         // The title (with the heading) and every sentence of the body are examples of what the
         // document answers; analysed only once it is clear the classifier will be trained.
-        let mut examples: Vec<(usize, String)> = Vec::new();
+        let mut examples: Vec<(usize, std::borrow::Cow<str>)> = Vec::new();
         let mut seen: HashSet<(usize, &str)> = HashSet::new();
         for chunk in chunks {
             let title = format!("{}\n{}", chunk.title, chunk.heading);
@@ -412,10 +412,10 @@ impl BotIndex {
             let next = documents.len();
             let document = *documents.entry(chunk.document_id.as_str()).or_insert(next);
             if seen.insert((document, chunk.heading.as_str())) {
-                examples.push((document, title.clone()));
+                examples.push((document, title.clone().into()));
             }
             for sentence in super::sentences(&chunk.body) {
-                examples.push((document, sentence.to_owned()));
+                examples.push((document, sentence.into()));
             }
             writer.add_document(doc!(
                 fields.chunk_id => chunk.id.as_str(),
@@ -555,7 +555,7 @@ impl BotIndex {
             return Ok(Vec::new());
         }
         let learned = self.classifier.as_ref().map(|classifier| {
-            classifier.evidence(&[Way::Word, Way::Pair, Way::Gram].map(|w| query[&w].clone()))
+            classifier.evidence([Way::Word, Way::Pair, Way::Gram].map(|w| query[&w].as_slice()))
         });
         for terms in query.values_mut() {
             terms.sort();
