@@ -204,14 +204,17 @@ pub fn evaluate(dir: &Path, relabel_csv: &str, bar: &ProgressBar) -> Result<Repo
     let clinc = clinc150::load(dir)?;
     let bitext = bitext::load(dir)?;
     let hint3 = hint3::load(dir, relabel_csv)?;
-    let check = multilingual::load(multilingual::CHECK_TSV)?;
+    let checks = multilingual::CHECKS
+        .iter()
+        .map(multilingual::load)
+        .collect::<Result<Vec<_>, _>>()?;
     let banking = banking77_oos::load(dir)?;
     let faqs = faq::load(dir)?;
     let scale = scale::load(dir)?;
     bar.set_length(
         (bitext.queries()
             + hint3.queries()
-            + check.queries()
+            + checks.iter().map(|c| c.queries()).sum::<usize>()
             + clinc.queries()
             + banking.queries()
             + faqs.queries()
@@ -225,8 +228,10 @@ pub fn evaluate(dir: &Path, relabel_csv: &str, bar: &ProgressBar) -> Result<Repo
     bitext.evaluate(&mut run);
     bar.set_message("M1/M2 HINT3");
     hint3.evaluate(&mut run)?;
-    bar.set_message("M1 multilingual check");
-    check.evaluate(&mut run);
+    bar.set_message("M1 multilingual checks");
+    for check in &checks {
+        check.evaluate(&mut run);
+    }
     bar.set_message("M2 CLINC150");
     clinc.evaluate(&mut run)?;
     bar.set_message("M2 BANKING77-OOS");

@@ -499,10 +499,8 @@ mod tests {
 
     #[test]
     fn the_shipped_hand_written_files_parse_and_cover_every_language() {
-        for tsv in [
-            include_str!("../../data/detector/examples.tsv"),
-            crate::eval::multilingual::CHECK_TSV,
-        ] {
+        let checks = crate::eval::multilingual::CHECKS.map(|c| c.tsv);
+        for tsv in [EXAMPLES_TSV].iter().chain(&checks) {
             let rows = parse_handwritten(tsv).unwrap();
             for language in LANGUAGES {
                 for positive in [true, false] {
@@ -515,4 +513,26 @@ mod tests {
             }
         }
     }
+
+    /// The held-out checks stay held out: none of their texts is a training example.
+    #[test]
+    fn no_held_out_check_text_is_a_training_example() {
+        let trained: HashSet<String> = parse_handwritten(EXAMPLES_TSV)
+            .unwrap()
+            .iter()
+            .map(|r| normalise(&r.text))
+            .collect();
+        for check in crate::eval::multilingual::CHECKS {
+            for row in parse_handwritten(check.tsv).unwrap() {
+                assert!(
+                    !trained.contains(&normalise(&row.text)),
+                    "{}: {:?} is in examples.tsv",
+                    check.path,
+                    row.text
+                );
+            }
+        }
+    }
+
+    const EXAMPLES_TSV: &str = include_str!("../../data/detector/examples.tsv");
 }
