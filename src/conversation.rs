@@ -35,11 +35,14 @@ pub async fn receive(
         && conversation.active_handoff_id.is_none()
     {
         let (conversation, message) = (conversation.clone(), message.clone());
-        if message.kind == "text" && detect::is_human_request(&message.text) {
+        if message.kind == "text"
+            && detect::is_human_request(&message.text)
+            && may_hand_off(state, &conversation.bot_id).await?
+        {
             // A request for a person does not wait behind a slow answer: it hands off now,
-            // and whatever the bot was still computing is dropped when it tries to send. (When
-            // the bot may not hand off, its "I can't transfer you" may come before the answer
-            // to an earlier message.)
+            // and whatever the bot was still computing is dropped when it tries to send. (A
+            // bot that may not hand off answers it in turn: its "I can't connect you" comes
+            // after the answers to earlier messages.)
             let state = state.clone();
             tokio::spawn(async move { TurnQueues::run(state, conversation, message).await });
         } else {
@@ -53,7 +56,7 @@ pub async fn receive(
 /// "where is my order?" gets the answers in that order even when the first takes longer to
 /// compute (a slow model call): each conversation has at most one worker, which answers its
 /// messages one after another and ends when none are left. (A request for a person skips the
-/// queue; see [`receive`].)
+/// queue when the bot may hand off; see [`receive`].)
 #[derive(Clone, Default)]
 pub struct TurnQueues {
     /// A conversation is here while its worker runs; its queue holds what is still to answer.
@@ -124,6 +127,16 @@ impl TurnQueues {
     }
 }
 
+/// Whether the bot has the `request_handoff` tool enabled.
+async fn may_hand_off(state: &AppState, bot_id: &str) -> StoreResult<bool> {
+    Ok(state
+        .store
+        .enabled_tools(bot_id)
+        .await?
+        .iter()
+        .any(|slug| slug == REQUEST_HANDOFF))
+}
+
 /// What became of a bot turn.
 #[derive(Debug)]
 pub enum Outcome {
@@ -152,12 +165,7 @@ pub async fn bot_turn(
         return Ok(Outcome::Dropped);
     }
     let bot = state.store.bot(&seen.workspace_id, &seen.bot_id).await?;
-    let handoff_enabled = state
-        .store
-        .enabled_tools(&bot.id)
-        .await?
-        .iter()
-        .any(|slug| slug == REQUEST_HANDOFF);
+    let handoff_enabled = may_hand_off(state, &bot.id).await?;
     let history = state
         .store
         .latest_messages_after(&seen.id, seen.context_seq, 200)

@@ -352,6 +352,36 @@ async fn a_quick_second_message_is_answered_after_the_first_even_when_the_first_
 }
 
 #[tokio::test]
+async fn without_handoff_a_request_for_a_person_waits_its_turn_behind_a_slow_answer() {
+    let fake = FakeOpenAi::start(vec![Step::Slow(
+        700,
+        "Yes: rain jackets are on the jackets page.",
+    )])
+    .await;
+    let app = spawn_with_llm(&fake, 5_000).await;
+    let shop = app.shop(false).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Do you sell rain jackets?").await;
+    visitor.say("I want to talk to a person").await;
+    let messages = visitor.wait_for_messages(4).await;
+    assert_eq!(
+        messages[2]["text"],
+        "Yes: rain jackets are on the jackets page."
+    );
+    let declined = messages[3]["text"].as_str().unwrap();
+    assert!(
+        declined.contains("can't connect you with a person"),
+        "{declined}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "the detector answered the request"
+    );
+}
+
+#[tokio::test]
 async fn a_model_that_times_out_twice_hands_off_with_reason_bot_error() {
     let fake = FakeOpenAi::start(vec![Step::Hang, Step::Hang]).await;
     let app = spawn_with_llm(&fake, 300).await;
