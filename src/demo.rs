@@ -69,6 +69,7 @@ pub async fn seed(state: &AppState, owner_email: &str) -> StoreResult<Demo> {
                            returns, payments or your order, or ask for a person at any time."
                     .to_owned(),
                 kb_language: crate::domain::KbLanguage::English,
+                relevance_threshold: None,
             },
             &format!("wk_demo_{}", &crate::auth::random_token()[..16]),
             now,

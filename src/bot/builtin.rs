@@ -11,7 +11,8 @@ use crate::domain::handoff::Reason;
 use crate::knowledge::{self, KnowledgeBase};
 use crate::store::Store;
 
-/// Share of the question's weight a passage must cover to count as an answer.
+/// How relevant the best passage must be to count as an answer, unless the bot sets its own
+/// (`BotRecord::relevance_threshold`); chosen on development splits (docs/EVALUATION.md).
 pub const RELEVANCE_THRESHOLD: f32 = 0.235;
 /// Share of the question's content words the passage must contain to be quoted without a
 /// caveat; below it, the answer is offered as partial.
@@ -66,7 +67,7 @@ impl Responder for BuiltinResponder {
             ));
         }
         match hits.first() {
-            Some(best) if best.relevance >= RELEVANCE_THRESHOLD => {
+            Some(best) if best.relevance >= turn.bot.relevance_threshold() => {
                 let quote = knowledge::quote(&index, best, message, QUOTE_CHARS);
                 // A passage that covers only part of the question is offered as such.
                 let coverage = index

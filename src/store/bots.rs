@@ -23,6 +23,10 @@ pub struct BotRecord {
     /// How the knowledge base is analysed for search (stemming, stop words).
     #[sqlx(try_from = "String")]
     pub kb_language: KbLanguage,
+    /// The built-in bot's bar for answering from the knowledge base; `None` follows the default
+    /// ([`BotRecord::relevance_threshold`]).
+    #[sqlx(rename = "relevance_threshold")]
+    pub relevance_threshold_set: Option<f64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -34,6 +38,7 @@ pub struct NewBot {
     pub response_time_text: String,
     pub greeting: String,
     pub kb_language: KbLanguage,
+    pub relevance_threshold: Option<f64>,
 }
 
 /// The fields of a bot an update may change; `None` keeps the current value.
@@ -46,11 +51,22 @@ pub struct BotPatch {
     pub greeting: Option<String>,
     pub llm_model: Option<Option<String>>,
     pub kb_language: Option<KbLanguage>,
+    /// `Some(None)` goes back to the default.
+    pub relevance_threshold: Option<Option<f64>>,
 }
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, system_prompt, handoff_message, \
                            response_time_text, greeting, widget_key, llm_model, kb_language, \
-                           created_at, updated_at";
+                           relevance_threshold, created_at, updated_at";
+
+impl BotRecord {
+    /// How relevant the best passage must be for the built-in bot to answer from it: the bot's
+    /// own setting, or the default chosen on development data.
+    pub fn relevance_threshold(&self) -> f32 {
+        self.relevance_threshold_set
+            .map_or(crate::bot::builtin::RELEVANCE_THRESHOLD, |t| t as f32)
+    }
+}
 
 impl Store {
     pub async fn create_bot(
@@ -71,12 +87,13 @@ impl Store {
             widget_key: widget_key.to_owned(),
             llm_model: None,
             kb_language: bot.kb_language,
+            relevance_threshold_set: bot.relevance_threshold,
             created_at: now,
             updated_at: now,
         };
         sqlx::query(&format!(
             "INSERT INTO bots ({BOT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(&record.id)
         .bind(&record.workspace_id)
@@ -88,6 +105,7 @@ impl Store {
         .bind(&record.widget_key)
         .bind(&record.llm_model)
         .bind(record.kb_language.as_str())
+        .bind(record.relevance_threshold_set)
         .bind(now)
         .bind(now)
         .execute(self.pool())
@@ -136,10 +154,13 @@ impl Store {
         let llm_model = patch.llm_model.unwrap_or(current.llm_model);
         // A new language needs a new index: the per-node caches key on it (see `kb_state`).
         let kb_language = patch.kb_language.unwrap_or(current.kb_language);
+        let relevance_threshold = patch
+            .relevance_threshold
+            .unwrap_or(current.relevance_threshold_set);
         sqlx::query(
             "UPDATE bots SET name = $1, system_prompt = $2, handoff_message = $3, \
              response_time_text = $4, greeting = $5, llm_model = $6, kb_language = $7, \
-             updated_at = $8 WHERE workspace_id = $9 AND id = $10",
+             relevance_threshold = $8, updated_at = $9 WHERE workspace_id = $10 AND id = $11",
         )
         .bind(patch.name.unwrap_or(current.name))
         .bind(patch.system_prompt.unwrap_or(current.system_prompt))
@@ -152,6 +173,7 @@ impl Store {
         .bind(patch.greeting.unwrap_or(current.greeting))
         .bind(llm_model)
         .bind(kb_language.as_str())
+        .bind(relevance_threshold)
         .bind(now)
         .bind(workspace_id)
         .bind(bot_id)

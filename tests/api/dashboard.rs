@@ -174,3 +174,42 @@ async fn the_bot_page_shows_and_changes_the_knowledge_base_language() {
         "pt"
     );
 }
+
+#[tokio::test]
+async fn the_bot_page_sets_and_clears_the_relevance_threshold() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let id = bot["id"].as_str().unwrap();
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap();
+    let save = |threshold: &'static str| {
+        owner
+            .client
+            .post(app.url(&format!("/bots/{id}")))
+            .form(&[("csrf_token", token), ("relevance_threshold", threshold)])
+            .send()
+    };
+    let url = format!("/api/v1/bots/{id}");
+    let read = || owner.get(&url);
+
+    let page = save("0.4").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Settings saved."), "{page}");
+    assert!(page.contains(r#"name="relevance_threshold""#), "{page}");
+    assert!(page.contains(r#"value="0.4""#), "{page}");
+    assert_eq!(read().await.1["relevance_threshold"], json!(0.4));
+
+    for bad in ["1.2", "high"] {
+        let page = save(bad).await.unwrap().text().await.unwrap();
+        assert!(
+            page.contains("relevance_threshold: must be a number from 0 to 1"),
+            "{page}"
+        );
+        assert_eq!(read().await.1["relevance_threshold"], json!(0.4));
+    }
+
+    // Emptied, the field shows the default as its placeholder and the bot follows it.
+    let page = save("").await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"placeholder="0.235 (default)""#), "{page}");
+    assert_eq!(read().await.1["relevance_threshold_default"], true);
+}

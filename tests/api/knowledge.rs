@@ -263,3 +263,69 @@ async fn an_unknown_knowledge_base_language_is_refused_naming_the_field() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["kb_language"], "pt");
 }
+
+#[tokio::test]
+async fn a_bot_with_a_higher_relevance_threshold_hands_off_what_it_answered_before() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let url = format!("/api/v1/bots/{}", shop.bot_id);
+    let (_, bot) = shop.owner.get(&url).await;
+    assert_eq!(bot["relevance_threshold"], json!(0.235));
+    assert_eq!(bot["relevance_threshold_default"], true);
+    let search = format!(
+        "/api/v1/bots/{}/search?q=how%20long%20does%20delivery%20take",
+        shop.bot_id
+    );
+    let (_, found) = shop.owner.get(&search).await;
+    assert_eq!(found["answerable"], true, "{found}");
+    let relevance = found["results"][0]["relevance"].as_f64().unwrap();
+    assert!(relevance < 0.99, "{found}");
+
+    // Out of range, or not a number: refused, naming the field, and nothing changes.
+    for bad in [json!(1.5), json!(-0.1), json!("high")] {
+        let (status, body) = shop
+            .owner
+            .patch(&url, json!({"relevance_threshold": bad, "name": "Renamed"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    let (_, body) = shop
+        .owner
+        .patch(&url, json!({"relevance_threshold": 2}))
+        .await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("relevance_threshold:"), "{message}");
+    assert_eq!(shop.owner.get(&url).await.1["name"], "Acme Help");
+
+    // Stricter than the best match: the search says so and the bot hands off.
+    let (status, bot) = shop
+        .owner
+        .patch(&url, json!({"relevance_threshold": 0.99}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    assert_eq!(bot["relevance_threshold"], json!(0.99));
+    assert_eq!(bot["relevance_threshold_default"], false);
+    let (_, found) = shop.owner.get(&search).await;
+    assert_eq!(found["answerable"], false, "{found}");
+    assert_eq!(found["threshold"], json!(0.99));
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("How long does delivery take?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert!(
+        messages[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("within 2 hours"),
+        "{messages:?}"
+    );
+    let (_, handoffs) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(handoffs[0]["reason"], "kb_miss", "{handoffs}");
+
+    // null goes back to the default, and the bot answers again.
+    let (_, bot) = shop
+        .owner
+        .patch(&url, json!({"relevance_threshold": null}))
+        .await;
+    assert_eq!(bot["relevance_threshold_default"], true);
+    assert_eq!(shop.owner.get(&search).await.1["answerable"], true);
+}

@@ -41,6 +41,11 @@ pub struct BotView {
     llm_model: Option<String>,
     /// The knowledge base's language (`en`, `es`, … or `none`): how it is searched.
     kb_language: KbLanguage,
+    /// How relevant (0 to 1) the best knowledge-base passage must be for the built-in bot to
+    /// answer from it; below, the KB "has nothing" and the bot hands off. The default unless
+    /// set (see `relevance_threshold_default`).
+    relevance_threshold: f32,
+    relevance_threshold_default: bool,
     /// Tools switched on for this bot (and installed in the workspace).
     tools: Vec<String>,
     widget_snippet: String,
@@ -51,6 +56,8 @@ pub struct BotView {
 impl BotView {
     fn new(bot: BotRecord, tools: Vec<String>, public_url: &str) -> Self {
         BotView {
+            relevance_threshold: bot.relevance_threshold(),
+            relevance_threshold_default: bot.relevance_threshold_set.is_none(),
             widget_snippet: format!(
                 "<script src=\"{public_url}/widget.js\" data-bot=\"{}\" async></script>",
                 bot.widget_key
@@ -88,15 +95,18 @@ pub(crate) struct BotBody {
     #[serde(default, with = "nullable")]
     pub llm_model: Option<Option<String>>,
     pub kb_language: Option<String>,
+    /// `null` goes back to the default.
+    #[serde(default, with = "nullable")]
+    pub relevance_threshold: Option<Option<f64>>,
 }
 
-/// Tells a missing `llm_model` (keep) from an explicit `null` (clear).
+/// Tells a missing field (keep) from an explicit `null` (clear).
 mod nullable {
     use serde::{Deserialize, Deserializer};
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
+    ) -> Result<Option<Option<T>>, D::Error> {
         Ok(Some(Option::deserialize(d)?))
     }
 }
@@ -125,7 +135,24 @@ impl BotBody {
                 .as_deref()
                 .map(KbLanguage::parse)
                 .transpose()?,
+            relevance_threshold: self
+                .relevance_threshold
+                .map(|t| t.map(relevance_threshold).transpose())
+                .transpose()?,
         })
+    }
+}
+
+/// A relevance threshold as given: a number from 0 (answer whatever matches at all) to 1
+/// (answer nothing from the knowledge base).
+fn relevance_threshold(value: f64) -> Result<f64, ParseError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ParseError::new(
+            "relevance_threshold",
+            "must be a number from 0 to 1, or null for the default",
+        ))
     }
 }
 
@@ -163,6 +190,7 @@ pub(crate) async fn create_bot(
             .greeting
             .unwrap_or_else(|| DEFAULT_GREETING.to_owned()),
         kb_language: patch.kb_language.unwrap_or_default(),
+        relevance_threshold: patch.relevance_threshold.flatten(),
     };
     let widget_key = format!("wk_{}", &auth::random_token()[..24]);
     let now = state.clock.now_ms();

@@ -208,10 +208,10 @@ async fn search(
         )
         .await
         .map_err(ApiError::internal)?;
-    let threshold = crate::bot::builtin::RELEVANCE_THRESHOLD;
+    let threshold = bot.relevance_threshold();
     Ok(Json(json!({
         "query": q,
-        "threshold": threshold,
+        "threshold": decimal(threshold),
         "answerable": hits.first().is_some_and(|h| h.relevance >= threshold),
         "results": hits.iter().map(|h| json!({
             "document_id": h.document_id,
@@ -219,8 +219,14 @@ async fn search(
             "title": h.title,
             "heading": h.heading,
             "text": h.body,
-            "score": h.score,
-            "relevance": h.relevance,
+            "score": decimal(h.score),
+            "relevance": decimal(h.relevance),
         })).collect::<Vec<_>>(),
     })))
+}
+
+/// An `f32` as the shortest decimal that reads back as it (0.99, not 0.9900000095367432, which
+/// is what widening it to the JSON number's `f64` would show).
+fn decimal(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
 }

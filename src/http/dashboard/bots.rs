@@ -77,6 +77,7 @@ struct BotForm {
     response_time_text: Option<String>,
     greeting: Option<String>,
     kb_language: Option<String>,
+    relevance_threshold: Option<String>,
 }
 
 impl BotForm {
@@ -89,6 +90,11 @@ impl BotForm {
             greeting: self.greeting,
             llm_model: None,
             kb_language: self.kb_language,
+            // Empty is the default; anything but a number is refused as out of range.
+            relevance_threshold: self.relevance_threshold.map(|t| match t.trim() {
+                "" => None,
+                t => Some(t.parse().unwrap_or(f64::NAN)),
+            }),
         }
     }
 }
@@ -180,6 +186,10 @@ async fn view(
                     }
                 }
                 div class="hint" { "The language your documents and your customers’ questions are in: it decides how words are matched (“reembolsos” finds “reembolso”). Changing it re-indexes the knowledge base." }
+                label for="relevance_threshold" { "Relevance needed to answer" }
+                input id="relevance_threshold" type="number" name="relevance_threshold" min="0" max="1" step="0.005"
+                    value=[bot.relevance_threshold_set] placeholder=(format!("{RELEVANCE_THRESHOLD} (default)")) disabled[disabled];
+                div class="hint" { "From 0 to 1. The built-in bot answers from the knowledge base only when the best passage is at least this relevant; otherwise it hands off. Higher is more cautious. Empty: the default. “Test a question” below shows the relevance of each match." }
                 @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save settings" } } }
             }
             div {
@@ -292,7 +302,7 @@ async fn view(
                 div id="search-results" {
                     p class="small" {
                         @match hits.first() {
-                            Some(best) if best.relevance >= RELEVANCE_THRESHOLD => { "The bot would answer “" (q) "” from " strong { (best.title) } "." }
+                            Some(best) if best.relevance >= bot.relevance_threshold() => { "The bot would answer “" (q) "” from " strong { (best.title) } "." }
                             _ => { "The knowledge base has nothing relevant for “" (q) "”: the bot would hand off (or decline, if Request Handoff is off)." }
                         }
                     }
