@@ -187,7 +187,7 @@ async fn view(
                 }
                 div class="hint" { "The language your documents and your customers’ questions are in: it decides how words are matched (“reembolsos” finds “reembolso”). Changing it re-indexes the knowledge base." }
                 label for="relevance_threshold" { "Relevance needed to answer" }
-                input id="relevance_threshold" type="number" name="relevance_threshold" min="0" max="1" step="0.005"
+                input id="relevance_threshold" type="number" name="relevance_threshold" min="0" max="1" step="any"
                     value=[bot.relevance_threshold_set] placeholder=(format!("{RELEVANCE_THRESHOLD} (default)")) disabled[disabled];
                 div class="hint" { "From 0 to 1. The built-in bot answers from the knowledge base only when the best passage is at least this relevant; otherwise it hands off. Higher is more cautious. Empty: the default. “Test a question” below shows the relevance of each match." }
                 @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save settings" } } }
