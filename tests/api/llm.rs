@@ -98,7 +98,57 @@ async fn a_knowledge_base_question_is_answered_from_the_passage_the_model_search
         "{passages}"
     );
     assert!(best["relevance"].as_f64().unwrap() > 0.0, "{passages}");
+    assert_eq!(best["relevant"], true, "{passages}");
+    assert!(passages.get("note").is_none(), "{passages}");
     assert!(pending(&shop.owner).await.is_empty());
+}
+
+#[tokio::test]
+async fn passages_below_the_bots_relevance_threshold_are_marked_not_relevant() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call(
+            "search_knowledge_base",
+            json!({"query": "how long does delivery take"}),
+        ),
+        Step::call(
+            "request_handoff",
+            json!({"reason": "kb_miss", "summary": "Asks about delivery times."}),
+        ),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let url = format!("/api/v1/bots/{}", shop.bot_id);
+    let (status, bot) = shop
+        .owner
+        .patch(&url, json!({"relevance_threshold": 0.99}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does delivery take?").await;
+    visitor.wait_for_messages(2).await;
+    let system = system_text(&fake.requests()[0]).to_owned();
+    assert!(system.contains(r#""relevant": true"#), "{system}");
+    let requests = fake.requests();
+    let result = requests[1]["messages"].as_array().unwrap().last().unwrap();
+    let passages: Value = serde_json::from_str(result["content"].as_str().unwrap()).unwrap();
+    let best = &passages["passages"][0];
+    assert_eq!(
+        best["title"], "Shipping",
+        "the passage is still shown: {passages}"
+    );
+    assert!(best["relevance"].as_f64().unwrap() < 0.99, "{passages}");
+    assert_eq!(best["relevant"], false, "{passages}");
+    assert!(
+        passages["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("No passage is relevant enough"),
+        "{passages}"
+    );
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs[0]["reason"], "kb_miss");
 }
 
 #[tokio::test]

@@ -99,7 +99,7 @@ impl Responder for LlmResponder {
                             .knowledge
                             .search(&self.store, &turn.bot.id, &query, SEARCH_HITS)
                             .await?;
-                        let result = search_result(&query, &hits);
+                        let result = search_result(&query, &hits, turn.bot.relevance_threshold());
                         searches.push(Search::new(query, &hits));
                         result
                     }
@@ -214,7 +214,8 @@ fn system_prompt(turn: &Turn<'_>) -> String {
     let mut rules = vec![
         "Rules you must follow:",
         "- Before answering a question, always call search_knowledge_base, and answer only \
-         from the passages it returns. Never invent facts, prices, dates or policies.",
+         from the passages it marks \"relevant\": true. Never invent facts, prices, dates or \
+         policies.",
         "- Greetings and thanks need no search; answer them briefly.",
         "- Keep answers short and friendly, in the customer's language.",
     ];
@@ -271,8 +272,10 @@ fn history(history: &[MessageRecord], message: &str) -> Vec<Value> {
     messages
 }
 
-/// The search tool's result: the passages, and a plain word when there are none.
-fn search_result(query: &str, hits: &[Hit]) -> Value {
+/// The search tool's result: the passages, each marked with whether it is relevant enough to
+/// answer from by the bot's own threshold (the one the built-in responder answers by), and a
+/// plain word when none is.
+fn search_result(query: &str, hits: &[Hit], threshold: f32) -> Value {
     let passages: Vec<Value> = hits
         .iter()
         .map(|hit| {
@@ -281,12 +284,17 @@ fn search_result(query: &str, hits: &[Hit]) -> Value {
                 "heading": hit.heading,
                 "text": hit.body.chars().take(PASSAGE_CHARS).collect::<String>(),
                 "relevance": (f64::from(hit.relevance) * 100.0).round() / 100.0,
+                "relevant": hit.relevance >= threshold,
             })
         })
         .collect();
     let mut result = json!({"query": query, "passages": passages});
     if hits.is_empty() {
         result["note"] = json!("The knowledge base has nothing on this.");
+    } else if hits.iter().all(|hit| hit.relevance < threshold) {
+        result["note"] = json!(
+            "No passage is relevant enough to answer from: the knowledge base has nothing on this."
+        );
     }
     result
 }

@@ -46,7 +46,8 @@ pub fn tool_schemas(handoff_enabled: bool) -> Value {
         "function": {
             "name": SEARCH_TOOL,
             "description": "Search the business's knowledge base (its help articles). Returns \
-                            the best passages, each with a relevance from 0 (unrelated) to 1.",
+                            the best passages, each with a relevance from 0 (unrelated) to 1 \
+                            and whether it is relevant enough to answer from.",
             "parameters": {
                 "type": "object",
                 "properties": {
