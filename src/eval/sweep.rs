@@ -1,11 +1,19 @@
 //! `baton eval --sweep`: how the "KB has nothing" threshold trades answers for caution, measured
 //! on the **dev** splits only (CLINC150 `val` / `oos_val`, BANKING77-OOS `valid` and the two
 //! `oos/valid` folders), so the threshold the bot ships with is chosen without the test data.
+//!
+//! HINT3 has no dev split, and its train files have no out-of-scope messages, so its sweep is a
+//! cross-validation on each bot's train file with held-out intents standing in for "out of
+//! scope" (see [`cross_validate`]).
 
 use std::path::Path;
 
+use super::hint3::{FOLDS, HINT3_THRESHOLDS, OOS, cross_validate, mcc_at};
 use super::kb::Kb;
-use super::{EvalError, read_json, read_text};
+use super::{EvalError, read_csv_pairs, read_json, read_text};
+
+/// The thresholds every sweep reports.
+const THRESHOLDS: [f32; 10] = [0.15, 0.175, 0.2, 0.215, 0.235, 0.25, 0.275, 0.3, 0.35, 0.4];
 
 /// One query's best hit: its relevance and whether that hit is the right intent.
 struct Scored {
@@ -68,7 +76,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
     let mut out = String::from(
         "| threshold | CLINC150 val in-scope | CLINC150 oos_val recall | BANKING77-OOS valid in-scope | ID-OOS valid recall | OOD-OOS valid recall |\n|---|---|---|---|---|---|\n",
     );
-    for t in [0.15, 0.175, 0.2, 0.215, 0.235, 0.25, 0.275, 0.3, 0.35, 0.4] {
+    for t in THRESHOLDS {
         out.push_str(&format!(
             "| {t:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
             answered_right(&clinc_in, t),
@@ -77,6 +85,38 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
             missed(&banking_id, t),
             missed(&banking_ood, t),
         ));
+    }
+    out.push_str(&hint3_table(dir)?);
+    Ok(out)
+}
+
+/// The HINT3 v1 train-file cross-validation as a Markdown table: MCC per threshold and bot.
+fn hint3_table(dir: &Path) -> Result<String, EvalError> {
+    let mut columns = Vec::new();
+    for bot in ["sofmattress", "curekart", "powerplay11"] {
+        let path = dir.join(format!("hint3/v1/train/{bot}_train.csv"));
+        let judged = cross_validate(&read_csv_pairs(&path, "sentence", "label")?)?;
+        let oos = judged.iter().filter(|q| q.truth == OOS).count();
+        columns.push((
+            format!("{bot} ({} queries, {oos} OOS)", judged.len()),
+            judged,
+        ));
+    }
+    let mut out = format!(
+        "\nHINT3 v1 train, {FOLDS}-fold cross-validation with held-out intents as out of scope (multi-class MCC):\n\n| threshold | {} |\n|---|{}\n",
+        columns
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(columns.len())
+    );
+    for t in HINT3_THRESHOLDS {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|(_, judged)| format!("{:.3}", mcc_at(judged, t)))
+            .collect();
+        out.push_str(&format!("| {t:.3} | {} |\n", cells.join(" | ")));
     }
     Ok(out)
 }

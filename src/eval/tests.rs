@@ -133,9 +133,9 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     tiny_data(dir.path());
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
-    // 3 Bitext + 2 HINT3 detection + 3 multilingual checks + 6 HINT3 KB + CLINC150 +
+    // 3 Bitext + 2 HINT3 detection + 3 multilingual checks + 6 HINT3 KB (twice) + CLINC150 +
     // BANKING77-OOS + 2 KB sizes + 2 FAQ.
-    assert_eq!(rows.len(), 20, "{rows:#?}");
+    assert_eq!(rows.len(), 26, "{rows:#?}");
 
     // The duplicate of a training-file text is dropped, the BOM does not hide the header, and
     // only the CLINC150 test split's "are you a bot?" questions are added (train and val are
@@ -251,12 +251,42 @@ fn the_threshold_sweep_reads_only_dev_splits_and_moves_monotonically() {
     let dir = tempfile::tempdir().unwrap();
     tiny_data(dir.path());
     let table = super::sweep::run(dir.path()).unwrap();
-    let rows: Vec<&str> = table.lines().skip(2).collect();
+    let (dev, hint3) = table.split_once("\nHINT3 v1 train").unwrap();
+    let rows: Vec<&str> = dev.lines().skip(2).collect();
     assert_eq!(rows.len(), 10, "{table}");
+    // The HINT3 cross-validation: one row per threshold tried, an MCC per bot.
+    let cv: Vec<&str> = hint3.lines().filter(|l| l.starts_with("| 0.")).collect();
+    assert_eq!(cv.len(), super::hint3::HINT3_THRESHOLDS.len(), "{table}");
+    assert!(cv.iter().all(|r| r.split('|').count() == 6), "{table}");
     // Out-of-domain recall can only grow as the threshold rises.
     let ood: Vec<f64> = rows
         .iter()
         .map(|r| r.split('|').nth(6).unwrap().trim().parse().unwrap())
         .collect();
     assert!(ood.windows(2).all(|w| w[0] <= w[1]), "{table}");
+}
+
+#[test]
+fn the_hint3_cross_validation_holds_out_every_intent_once_and_a_fifth_of_the_rest() {
+    use super::hint3::{OOS, cross_validate, cv_threshold};
+    // Five intents of five utterances each, one fold per intent.
+    let words = ["refund", "delivery", "password", "invoice", "warranty"];
+    let train: Vec<(String, String)> = words
+        .iter()
+        .flat_map(|w| (0..5).map(move |j| (format!("question {j} about my {w}"), w.to_string())))
+        .collect();
+    let judged = cross_validate(&train).unwrap();
+    // Every utterance once as out of scope; in each fold, one utterance of each of the
+    // other four intents as an in-scope query.
+    assert_eq!(judged.iter().filter(|q| q.truth == OOS).count(), 25);
+    assert_eq!(judged.iter().filter(|q| q.truth != OOS).count(), 5 * 4);
+    // In-scope queries find their own intent, which the KB still holds.
+    assert!(
+        judged
+            .iter()
+            .filter(|q| q.truth != OOS)
+            .all(|q| q.best.as_deref() == Some(q.truth.as_str()))
+    );
+    let t = cv_threshold(&judged);
+    assert!(super::hint3::HINT3_THRESHOLDS.contains(&t));
 }
