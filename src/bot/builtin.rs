@@ -41,15 +41,11 @@ impl Responder for BuiltinResponder {
         if let Some(answer) = small_talk::answer(message) {
             return Ok(Reply::Answer(answer.to_owned()));
         }
-        if detect::is_identity_question(message) {
-            let offer = if turn.handoff_enabled {
-                " If you'd like to talk to a person, just ask and I'll connect you with the team."
-            } else {
-                ""
-            };
-            return Ok(Reply::Answer(format!(
-                "I'm {}'s automated assistant. I answer from our help articles.{offer}",
-                turn.bot.name
+        if let Some(language) = detect::identity::language(message) {
+            return Ok(Reply::Answer(identity_answer(
+                language,
+                &turn.bot.name,
+                turn.handoff_enabled,
             )));
         }
         let index = self.knowledge.index(&self.store, &turn.bot.id).await?;
@@ -98,6 +94,107 @@ impl Responder for BuiltinResponder {
                 })
             }
             _ => Ok(Reply::Answer(decline_text(Reason::KbMiss))),
+        }
+    }
+}
+
+/// What the bot says when asked whether it is a bot, in the language of the question: what it
+/// is, what it answers from and — only when a person can take over — how to reach one.
+fn identity_answer(language: &str, bot: &str, handoff_enabled: bool) -> String {
+    let (is, offer) = match language {
+        "es" => (
+            format!(
+                "Soy el asistente automático de {bot}. Respondo con nuestros artículos de ayuda."
+            ),
+            " Si quieres hablar con una persona, pídelo y te paso con el equipo.",
+        ),
+        "pt" => (
+            format!(
+                "Sou o assistente automático de {bot}. Respondo com base nos nossos artigos de ajuda."
+            ),
+            " Se quiser falar com uma pessoa, é só pedir que eu passo você para a equipe.",
+        ),
+        "fr" => (
+            format!(
+                "Je suis l'assistant automatique de {bot}. Je réponds à partir de nos articles d'aide."
+            ),
+            " Si vous voulez parler à une personne, demandez-le et je vous mets en relation avec l'équipe.",
+        ),
+        "de" => (
+            format!(
+                "Ich bin der automatische Assistent von {bot}. Ich antworte aus unseren Hilfeartikeln."
+            ),
+            " Wenn Sie mit einem Menschen sprechen möchten, sagen Sie es einfach, und ich verbinde Sie mit dem Team.",
+        ),
+        "it" => (
+            format!(
+                "Sono l'assistente automatico di {bot}. Rispondo in base ai nostri articoli di aiuto."
+            ),
+            " Se vuoi parlare con una persona, chiedilo pure e ti metto in contatto con il team.",
+        ),
+        "id" => (
+            format!("Saya asisten otomatis {bot}. Saya menjawab dari artikel bantuan kami."),
+            " Kalau ingin bicara dengan orang, minta saja dan saya hubungkan dengan tim.",
+        ),
+        "hi" => (
+            format!(
+                "Main {bot} ka automated assistant hoon. Main hamare help articles se jawab deta hoon."
+            ),
+            " Agar aap kisi insaan se baat karna chahte hain, bas kahiye, main aapko team se jod dunga.",
+        ),
+        "ar" => (
+            format!("أنا المساعد الآلي لـ {bot}. أجيب من مقالات المساعدة لدينا."),
+            " إذا أردت التحدث مع شخص، اطلب ذلك وسأوصلك بالفريق.",
+        ),
+        "tr" => (
+            format!(
+                "Ben {bot} için çalışan otomatik bir asistanım. Yardım makalelerimize göre yanıt veriyorum."
+            ),
+            " Bir kişiyle konuşmak isterseniz söylemeniz yeterli, sizi ekibe bağlarım.",
+        ),
+        "ru" => (
+            format!("Я автоматический помощник {bot}. Я отвечаю по нашим справочным статьям."),
+            " Если хотите поговорить с человеком, просто попросите, и я передам вас команде.",
+        ),
+        _ => (
+            format!("I'm {bot}'s automated assistant. I answer from our help articles."),
+            " If you'd like to talk to a person, just ask and I'll connect you with the team.",
+        ),
+    };
+    if handoff_enabled { is + offer } else { is }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identity_answer;
+
+    #[test]
+    fn the_bot_says_what_it_is_in_the_question_s_language_and_offers_a_person_only_if_it_can() {
+        let es = identity_answer("es", "Acme", true);
+        assert!(
+            es.starts_with("Soy el asistente automático de Acme."),
+            "{es}"
+        );
+        assert!(es.contains("hablar con una persona"), "{es}");
+        let ru = identity_answer("ru", "Acme", false);
+        assert_eq!(
+            ru,
+            "Я автоматический помощник Acme. Я отвечаю по нашим справочным статьям."
+        );
+        let en = identity_answer("en", "Acme", true);
+        assert!(en.ends_with("connect you with the team."), "{en}");
+        for language in [
+            "en", "es", "pt", "fr", "de", "it", "id", "hi", "ar", "tr", "ru",
+        ] {
+            let alone = identity_answer(language, "Acme", false);
+            let offered = identity_answer(language, "Acme", true);
+            assert!(
+                alone.contains("Acme") && offered.len() > alone.len(),
+                "{language}"
+            );
+            if language != "en" {
+                assert_ne!(alone, identity_answer("en", "Acme", false), "{language}");
+            }
         }
     }
 }

@@ -329,3 +329,32 @@ async fn a_bot_with_a_higher_relevance_threshold_hands_off_what_it_answered_befo
     assert_eq!(bot["relevance_threshold_default"], true);
     assert_eq!(shop.owner.get(&search).await.1["answerable"], true);
 }
+
+#[tokio::test]
+async fn a_question_about_the_shop_is_answered_and_one_about_the_bot_is_told_in_its_language() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    // "are you a…" and an "ai" inside "available" once made this an identity question.
+    visitor
+        .say("Are you available to ship it with express delivery?")
+        .await;
+    let messages = visitor.wait_for_messages(2).await;
+    let answer = messages[1]["text"].as_str().unwrap();
+    assert!(
+        answer.contains("Express delivery arrives the next business day"),
+        "{answer}"
+    );
+
+    visitor.say("¿eres un bot?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let told = messages[3]["text"].as_str().unwrap();
+    assert!(
+        told.starts_with("Soy el asistente automático de Acme Help."),
+        "{told}"
+    );
+    assert!(told.contains("hablar con una persona"), "{told}");
+    let (_, handoffs) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(handoffs.as_array().unwrap().len(), 0, "{handoffs}");
+}

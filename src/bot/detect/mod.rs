@@ -12,6 +12,7 @@
 //! a list of exceptions.
 
 pub mod features;
+pub mod identity;
 pub mod model;
 
 use std::sync::LazyLock;
@@ -72,75 +73,10 @@ pub fn normalise(text: &str) -> String {
     words.join(" ")
 }
 
-/// Whether `phrase` occurs in the normalised text as whole words.
-fn contains_phrase(text: &str, phrase: &str) -> bool {
-    format!(" {text} ").contains(&format!(" {phrase} "))
-}
-
-/// Whether the customer asks what they are talking to ("are you a bot?", "is this a human?").
+/// Whether the customer asks what they are talking to ("are you a bot?", "is this a human?"),
+/// in any of the languages [`identity`] knows.
 pub fn is_identity_question(text: &str) -> bool {
-    let text = normalise(text);
-    const ASKING: &[&str] = &[
-        "are you a",
-        "are you an",
-        "are you human",
-        "are you real",
-        "is this a",
-        "is this an",
-        "am i talking to",
-        "am i chatting with",
-        "am i speaking to",
-        "am i speaking with",
-        "is this automated",
-        "are you automated",
-        "is this human",
-        "eres un",
-        "eres una",
-        "voce e um",
-        "es tu un",
-        "etes vous un",
-        "bist du ein",
-        "sei un",
-        "apakah kamu",
-        "kya tum",
-        "kya aap",
-        "ты",
-        "вы",
-        "هل انت",
-        "sen",
-    ];
-    const WHAT: &[&str] = &[
-        "bot",
-        "robot",
-        "human",
-        "person",
-        "real",
-        "ai",
-        "machine",
-        "computer",
-        "chatbot",
-        "automated",
-        "people",
-        "humano",
-        "robo",
-        "humain",
-        "mensch",
-        "umano",
-        "manusia",
-        "бот",
-        "робот",
-        "человек",
-        "روبوت",
-        "بوت",
-        "insan misin",
-        "bot musun",
-    ];
-    ASKING
-        .iter()
-        .any(|p| contains_phrase(&text, p) || text.starts_with(p))
-        && WHAT
-            .iter()
-            .any(|w| contains_phrase(&text, w) || text.contains(w))
+    identity::language(text).is_some()
 }
 
 #[cfg(test)]
