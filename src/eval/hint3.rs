@@ -274,13 +274,7 @@ impl Hint3 {
 
 /// The row of one bot's test file decided at `threshold`.
 fn kb_row(set: &KbSet, dataset: String, judged: &[Judged], threshold: f32) -> Row {
-    let predicted: Vec<&str> = judged
-        .iter()
-        .map(|q| match &q.best {
-            Some(best) if q.relevance >= threshold => best.as_str(),
-            _ => OOS,
-        })
-        .collect();
+    let predicted = predictions(judged, threshold);
     let mut oos = Confusion::default();
     let (mut in_scope, mut right) = (0, 0);
     for (q, p) in judged.iter().zip(&predicted) {
@@ -369,19 +363,25 @@ pub fn cross_validate(train: &[(String, String)]) -> Result<Vec<Judged>, EvalErr
 
 /// Multi-class MCC of judged queries if the bot answered at `threshold`.
 pub fn mcc_at(judged: &[Judged], threshold: f32) -> f64 {
-    let predicted: Vec<&str> = judged
-        .iter()
-        .map(|q| match &q.best {
-            Some(best) if q.relevance >= threshold => best.as_str(),
-            _ => OOS,
-        })
-        .collect();
+    let predicted = predictions(judged, threshold);
     multiclass_mcc(
         judged
             .iter()
             .zip(&predicted)
             .map(|(q, p)| (q.truth.as_str(), *p)),
     )
+}
+
+/// What the bot would say to each judged query at `threshold`: the best document's intent, or
+/// [`OOS`] for a miss.
+fn predictions(judged: &[Judged], threshold: f32) -> Vec<&str> {
+    judged
+        .iter()
+        .map(|q| match &q.best {
+            Some(best) if q.relevance >= threshold => best.as_str(),
+            _ => OOS,
+        })
+        .collect()
 }
 
 /// The threshold a bot owner would set from the cross-validation: the one of
