@@ -73,12 +73,6 @@ pub fn normalise(text: &str) -> String {
     words.join(" ")
 }
 
-/// Whether the customer asks what they are talking to ("are you a bot?", "is this a human?"),
-/// in any of the languages [`identity`] knows.
-pub fn is_identity_question(text: &str) -> bool {
-    identity::language(text).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,14 +168,14 @@ mod tests {
             "¿eres un bot?",
             "Ты бот?",
         ] {
-            assert!(is_identity_question(text), "{text:?}");
+            assert!(identity::language(text).is_some(), "{text:?}");
         }
         for text in [
             "I want a human",
             "are you open on sunday?",
             "is this a good jacket",
         ] {
-            assert!(!is_identity_question(text), "{text:?}");
+            assert!(identity::language(text).is_none(), "{text:?}");
         }
     }
 
