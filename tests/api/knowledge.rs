@@ -347,7 +347,9 @@ async fn a_question_about_the_shop_is_answered_and_one_about_the_bot_is_told_in_
         "{answer}"
     );
 
-    visitor.say("¿eres un bot?").await;
+    // The detector alone reads this as a request for a person (it names one); it only asks
+    // what the bot is.
+    visitor.say("¿eres un agente humano?").await;
     let messages = visitor.wait_for_messages(4).await;
     let told = messages[3]["text"].as_str().unwrap();
     assert!(

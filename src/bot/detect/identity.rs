@@ -10,6 +10,8 @@
 //! vacuum?" would otherwise read as a question about the bot, so "is this a" asks only about
 //! people, bots and machines by name, and "real" counts only after "are you".
 
+use std::ops::Range;
+
 use super::normalise;
 
 /// Words looked at beside an asking phrase.
@@ -268,49 +270,85 @@ const FORMS: &[Form] = &[
 /// or `None` when the message is not one.
 pub fn language(text: &str) -> Option<&'static str> {
     let text = normalise(text);
-    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    let words = split(&text);
     FORMS
         .iter()
-        .find(|form| asks(form, &words))
+        .find(|form| question(form, &words).is_some())
         .map(|form| form.language)
 }
 
-fn asks(form: &Form, words: &[&str]) -> bool {
-    form.asking.iter().any(|asking| {
+/// Whether a normalised text is identity questions and nothing else: "are you a real person?",
+/// "bot or human?" asked as "are you a bot or a human" — but not "are you a bot? get me a
+/// person", where something is left once the question is cut out ([`without_questions`]).
+pub fn only_questions(normalised: &str) -> bool {
+    without_questions(normalised).is_some_and(|rest| rest.is_empty())
+}
+
+/// The words of a normalised text that are not an identity question: "are you a bot? get me a
+/// person" → "get me a person", "are you a real person or a bot?" → "". Every question
+/// is cut out, from its asking phrase to the last of the words for what the bot is that follow
+/// each other within three words (in Turkish, from that word to the particle). `None` when the text holds no identity question.
+fn without_questions(normalised: &str) -> Option<String> {
+    let mut words = split(normalised);
+    let mut cut = false;
+    while let Some(span) = FORMS.iter().find_map(|form| question(form, &words)) {
+        words.drain(span);
+        cut = true;
+    }
+    cut.then(|| words.join(" "))
+}
+
+fn split(normalised: &str) -> Vec<&str> {
+    normalised.split(' ').filter(|w| !w.is_empty()).collect()
+}
+
+/// Where the first identity question of this form lies in `words`, as a range of words.
+fn question(form: &Form, words: &[&str]) -> Option<Range<usize>> {
+    form.asking.iter().find_map(|asking| {
         let phrase: Vec<&str> = asking.split(' ').collect();
         words
             .windows(phrase.len())
             .enumerate()
             .filter(|(_, run)| *run == phrase.as_slice())
-            .any(|(at, _)| {
-                let beside = if form.before {
-                    &words[at.saturating_sub(WINDOW_BEFORE)..at]
+            .find_map(|(at, _)| {
+                let end = at + phrase.len();
+                if form.before {
+                    let from = at.saturating_sub(WINDOW_BEFORE);
+                    let found = named(&words[from..at], form.what)?;
+                    Some(from + found.start..end)
                 } else {
-                    let from = at + phrase.len();
-                    &words[from..(from + WINDOW).min(words.len())]
-                };
-                form.what.iter().any(|what| names(beside, what))
+                    // "a bot or a human", "a real life person": the question runs on to the
+                    // last word for what the bot is that follows within the window.
+                    let mut last = end;
+                    while let Some(found) =
+                        named(&words[last..(last + WINDOW).min(words.len())], form.what)
+                    {
+                        last += found.end;
+                    }
+                    (last > end).then_some(at..last)
+                }
             })
     })
 }
 
-/// Whether the words name `what`: a whole word or phrase, or with a trailing `*`, any word
-/// beginning with it.
-fn names(words: &[&str], what: &str) -> bool {
-    match what.strip_suffix('*') {
-        Some(stem) => words.iter().any(|w| w.starts_with(stem)),
-        None => {
-            let wanted: Vec<&str> = what.split(' ').collect();
-            words
-                .windows(wanted.len())
-                .any(|run| run == wanted.as_slice())
-        }
-    }
+/// Where the words first name one of `what`, each a whole word or phrase or, with a trailing
+/// `*`, any word beginning with it.
+fn named(words: &[&str], what: &[&str]) -> Option<Range<usize>> {
+    (0..words.len()).find_map(|at| {
+        what.iter().find_map(|what| match what.strip_suffix('*') {
+            Some(stem) => words[at].starts_with(stem).then_some(at..at + 1),
+            None => {
+                let wanted: Vec<&str> = what.split(' ').collect();
+                let end = at + wanted.len();
+                (end <= words.len() && words[at..end] == wanted[..]).then_some(at..end)
+            }
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::language;
+    use super::{language, without_questions};
 
     #[test]
     fn identity_questions_are_recognised_in_each_language() {
@@ -363,5 +401,22 @@ mod tests {
         ] {
             assert_eq!(language(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_question_is_cut_out_and_the_rest_kept() {
+        for (text, rest) in [
+            ("are you a bot", ""),
+            ("are you a bot get me a person", "get me a person"),
+            ("are you a real person or a bot", ""),
+            ("are you a real life person", ""),
+            ("are you a bot i want a person", "i want a person"),
+            ("hi are you human i need help", "hi i need help"),
+            ("insan misin yoksa bot musun", "yoksa"),
+            ("ты бот или человек", ""),
+        ] {
+            assert_eq!(without_questions(text).as_deref(), Some(rest), "{text:?}");
+        }
+        assert_eq!(without_questions("get me a person"), None);
     }
 }

@@ -9,7 +9,8 @@
 //! with typos, or inside a longer complaint. Questions *about* people — "are you a bot?", "what
 //! is your support email?", "I spoke to an agent yesterday" — are not requests; the training
 //! data holds many of them in every language, so the model learns the difference rather than
-//! a list of exceptions.
+//! a list of exceptions. One rule runs after it: a message, or a clause, that only asks what
+//! the bot is ([`identity`]) is never a request, however it names a person.
 
 pub mod features;
 pub mod identity;
@@ -35,9 +36,14 @@ pub fn model() -> &'static Model {
 
 /// Whether the customer is asking to be handed to a person: the model's probability for the
 /// message, or for one of its clauses, reaches the shipped threshold. A message with nothing
-/// to read (only punctuation or emoji) never is.
+/// to read (only punctuation or emoji) never is, and neither is a piece that only asks what
+/// the bot is ([`identity::only_questions`]: "are you a real person?" names a person without
+/// asking for one, and the bot answers it itself), while "are you a bot? get me a person"
+/// still is. The threshold is the model's own, chosen on the model alone.
 pub fn is_human_request(text: &str) -> bool {
-    MODEL.is_request_message(text)
+    !normalise(text).is_empty()
+        && MODEL.probability_of_pieces(text, |piece| !identity::only_questions(piece))
+            >= MODEL.threshold
 }
 
 /// A message reduced to lowercase, accent-folded words separated by single spaces. Letters of
@@ -176,6 +182,31 @@ mod tests {
             "is this a good jacket",
         ] {
             assert!(identity::language(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn asking_whether_the_bot_is_a_person_is_not_asking_for_one() {
+        for text in [
+            "¿eres un agente humano?",
+            "você é um atendente humano?",
+            "vous êtes un conseiller humain ?",
+            "sei un operatore vero?",
+            "anda agen manusia?",
+            "insan temsilci misiniz?",
+        ] {
+            assert!(
+                model().is_request_message(text),
+                "{text:?}: the model alone reads it as a request, so this test tests the rule"
+            );
+            assert!(!is_human_request(text), "{text:?} should not be a request");
+        }
+        for text in [
+            "are you a bot? get me a person",
+            "are you a bot i want a human agent",
+            "¿eres un bot? quiero hablar con una persona",
+        ] {
+            assert!(is_human_request(text), "{text:?} should be a request");
         }
     }
 

@@ -68,10 +68,18 @@ impl Model {
     /// "this is useless, get me a real person" — is still a request, however much complaint
     /// surrounds it.
     pub fn message_probability(&self, text: &str) -> f64 {
-        let whole = self.probability(&normalise(text));
-        clauses(text)
-            .map(|clause| self.probability(&normalise(clause)))
-            .fold(whole, f64::max)
+        self.probability_of_pieces(text, |_| true)
+    }
+
+    /// The most likely of the message and its clauses, counting only the pieces that `read`
+    /// keeps (it is given each piece normalised); 0 when it keeps none.
+    pub fn probability_of_pieces(&self, text: &str, read: impl Fn(&str) -> bool) -> f64 {
+        std::iter::once(text)
+            .chain(clauses(text))
+            .map(normalise)
+            .filter(|piece| read(piece))
+            .map(|piece| self.probability(&piece))
+            .fold(0.0, f64::max)
     }
 
     /// Whether a raw message is a request ([`Model::message_probability`]); empty text never is.
