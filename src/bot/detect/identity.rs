@@ -8,7 +8,9 @@
 //! word) or "is this a bottle?" is not one; an entry ending in `*` matches any word it begins
 //! (Russian cases: "с человеком"). The word lists avoid what a shop sells: "is this a robot
 //! vacuum?" would otherwise read as a question about the bot, so "is this a" asks only about
-//! people, bots and machines by name, and "real" counts only after "are you".
+//! people, bots and machines by name, and "real" counts only after "are you". A phrase that
+//! is also how people *ask* for someone is left out: "falo com um humano?" and "saya bicara
+//! dengan manusia" are as often "can I talk to a human?", and the detector decides those.
 
 use std::ops::Range;
 
@@ -108,7 +110,6 @@ const FORMS: &[Form] = &[
             "vc eh",
             "estou falando com",
             "to falando com",
-            "falo com",
         ],
         what: &[
             "bot",
@@ -177,14 +178,7 @@ const FORMS: &[Form] = &[
     },
     Form {
         language: "id",
-        asking: &[
-            "kamu",
-            "anda",
-            "apakah ini",
-            "ini",
-            "lagi chat sama",
-            "saya bicara dengan",
-        ],
+        asking: &["kamu", "anda", "apakah ini", "ini", "lagi chat sama"],
         what: &[
             "bot",
             "robot",
@@ -413,6 +407,10 @@ mod tests {
             ("are you a bot i want a person", "i want a person"),
             ("hi are you human i need help", "hi i need help"),
             ("insan misin yoksa bot musun", "yoksa"),
+            (
+                "sto parlando con un bot o con una persona",
+                "o con una persona",
+            ),
             ("ты бот или человек", ""),
         ] {
             assert_eq!(without_questions(text).as_deref(), Some(rest), "{text:?}");

@@ -205,6 +205,9 @@ mod tests {
             "are you a bot? get me a person",
             "are you a bot i want a human agent",
             "¿eres un bot? quiero hablar con una persona",
+            // As often "can I talk to a human?" as "am I talking to one?".
+            "falo com um humano?",
+            "saya bicara dengan manusia?",
         ] {
             assert!(is_human_request(text), "{text:?} should be a request");
         }
