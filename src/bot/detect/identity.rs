@@ -279,9 +279,10 @@ pub fn only_questions(normalised: &str) -> bool {
 }
 
 /// The words of a normalised text that are not an identity question: "are you a bot? get me a
-/// person" → "get me a person", "are you a real person or a bot?" → "". Every question
-/// is cut out, from its asking phrase to the last of the words for what the bot is that follow
-/// each other within three words (in Turkish, from that word to the particle). `None` when the text holds no identity question.
+/// person" → "get me a person", "are you a real person or a bot?" → "". Every question is cut
+/// out, from its asking phrase to the last of the words for what the bot is that follow each
+/// other within three words (in Turkish, from that word to the particle). `None` when the text
+/// holds no identity question.
 fn without_questions(normalised: &str) -> Option<String> {
     let mut words = split(normalised);
     let mut cut = false;
