@@ -41,9 +41,7 @@ pub fn model() -> &'static Model {
 /// asking for one, and the bot answers it itself), while "are you a bot? get me a person"
 /// still is. The threshold is the model's own, chosen on the model alone.
 pub fn is_human_request(text: &str) -> bool {
-    !normalise(text).is_empty()
-        && MODEL.probability_of_pieces(text, |piece| !identity::only_questions(piece))
-            >= MODEL.threshold
+    MODEL.probability_of_pieces(text, |piece| !identity::only_questions(piece)) >= MODEL.threshold
 }
 
 /// A message reduced to lowercase, accent-folded words separated by single spaces. Letters of

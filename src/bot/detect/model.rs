@@ -72,19 +72,20 @@ impl Model {
     }
 
     /// The most likely of the message and its clauses, counting only the pieces that `read`
-    /// keeps (it is given each piece normalised); 0 when it keeps none.
+    /// keeps (it is given each piece normalised); 0 when it keeps none, and for a message with
+    /// nothing to read (only punctuation or emoji).
     pub fn probability_of_pieces(&self, text: &str, read: impl Fn(&str) -> bool) -> f64 {
         std::iter::once(text)
             .chain(clauses(text))
             .map(normalise)
-            .filter(|piece| read(piece))
+            .filter(|piece| !piece.is_empty() && read(piece))
             .map(|piece| self.probability(&piece))
             .fold(0.0, f64::max)
     }
 
     /// Whether a raw message is a request ([`Model::message_probability`]); empty text never is.
     pub fn is_request_message(&self, text: &str) -> bool {
-        !normalise(text).is_empty() && self.message_probability(text) >= self.threshold
+        self.message_probability(text) >= self.threshold
     }
 
     pub fn parse(text: &str) -> Result<Model, ModelError> {
