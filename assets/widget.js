@@ -2,7 +2,9 @@
  *   <script src="https://baton.example/widget.js" data-bot="WIDGET_KEY" async></script>
  * It lives in a shadow root, so the host page can neither break nor restyle it. It keeps the
  * visitor's conversation across reloads (the visitor token in localStorage), follows it live
- * over a WebSocket, and resumes after the last message seen when the connection comes back. */
+ * over a WebSocket, and resumes after the last message seen when the connection comes back.
+ * While a model writes the bot's answer, a draft of it grows in place of the typing dots; the
+ * stored message replaces it. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector('script[data-bot][src*="widget.js"]');
@@ -29,7 +31,7 @@
     ".msg{max-width:82%;padding:9px 12px;border-radius:14px;font-size:14px;line-height:1.45;white-space:pre-wrap;word-wrap:break-word}" +
     ".msg.customer{align-self:flex-end;background:#3b5bdb;color:#fff;border-bottom-right-radius:4px}" +
     ".msg.bot,.msg.agent{align-self:flex-start;background:#fff;border:1px solid #e4e7ec;border-bottom-left-radius:4px}" +
-    ".msg.agent{border-color:#c5d0fa}" +
+    ".msg.agent{border-color:#c5d0fa}.msg.draft{opacity:.85}" +
     ".msg.system{align-self:center;background:none;color:#667085;font-size:12px;text-align:center;padding:2px 8px}" +
     ".who{font-size:11px;font-weight:600;color:#3b5bdb;margin-bottom:2px}" +
     ".typing{align-self:flex-start;background:#fff;border:1px solid #e4e7ec;border-radius:14px;padding:10px 14px}" +
@@ -71,7 +73,7 @@
   typing.innerHTML = "<i></i><i></i><i></i>";
 
   var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
-  var typingTimer = null, handoff = null, greeting = null;
+  var typingTimer = null, handoff = null, greeting = null, draft = null;
 
   function setStatus() {
     if (handoff && handoff.status === "pending") status.textContent = "Connecting you to the team…";
@@ -102,10 +104,31 @@
     return el;
   }
 
+  function dropDraft() {
+    if (draft) log.removeChild(draft.el);
+    draft = null;
+  }
+
+  /* An answer being written: shown while the bot holds the conversation, replaced by its
+     message, taken away when its text is empty. */
+  function showDraft(d) {
+    if (handoff || !d.text) return dropDraft();
+    if (!draft || draft.id !== d.id) {
+      dropDraft();
+      draft = { id: d.id, el: bubble({ author: "bot", text: "" }) };
+      draft.el.className += " draft";
+      draft.el.setAttribute("aria-busy", "true");
+      log.insertBefore(draft.el, typing.parentNode ? typing : null);
+    }
+    draft.el.textContent = d.text;
+    showTyping(false);
+  }
+
   function add(m) {
     if (m.id && seen[m.id]) return;
     if (m.id) seen[m.id] = true;
     if (m.seq) lastSeq = Math.max(lastSeq, m.seq);
+    if (m.author !== "customer") dropDraft();
     log.insertBefore(bubble(m), typing.parentNode ? typing : null);
     if (m.author !== "customer") {
       showTyping(false);
@@ -138,10 +161,11 @@
     socket.onmessage = function (event) {
       var data = JSON.parse(event.data);
       if (data.type === "message.created") add(data.message);
+      else if (data.type === "message.draft") showDraft(data);
       else if (data.type === "handoff.updated") {
         lastSeq = Math.max(lastSeq, data.seq);
         handoff = data.status === "resolved" ? null : { status: data.status, agent_name: data.agent_name };
-        if (data.status !== "resolved") showTyping(false);
+        if (data.status !== "resolved") { showTyping(false); dropDraft(); }
         setStatus();
       }
     };

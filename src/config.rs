@@ -50,6 +50,15 @@ pub struct Settings {
     /// that takes longer is retried once, then the bot hands off.
     #[arg(long, env = "BATON_LLM_TIMEOUT_MS", global = true)]
     pub llm_timeout_ms: Option<u64>,
+    /// Whether to ask the model to stream its answers (default true), so the chat widget shows
+    /// them as they are written; set it to false for a server that cannot stream with tools.
+    #[arg(
+        long,
+        env = "BATON_LLM_STREAM",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub llm_stream: Option<bool>,
     /// WhatsApp Graph API base, with its version.
     #[arg(long, env = "BATON_WHATSAPP_GRAPH_URL", global = true)]
     pub whatsapp_graph_url: Option<String>,
@@ -163,8 +172,11 @@ pub struct LlmConfig {
     pub api_key: Option<Secret>,
     /// The model every bot uses unless it names its own.
     pub model: String,
-    /// The longest one chat-completions request may take.
+    /// The longest one chat-completions request may take, a streamed answer's last piece
+    /// included.
     pub timeout: Duration,
+    /// Ask for `"stream": true` (server-sent events).
+    pub stream: bool,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -214,6 +226,7 @@ impl Settings {
             llm_api_key: self.llm_api_key.or(lower.llm_api_key),
             llm_model: self.llm_model.or(lower.llm_model),
             llm_timeout_ms: self.llm_timeout_ms.or(lower.llm_timeout_ms),
+            llm_stream: self.llm_stream.or(lower.llm_stream),
             whatsapp_graph_url: self.whatsapp_graph_url.or(lower.whatsapp_graph_url),
             secret_key: self.secret_key.or(lower.secret_key),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
@@ -252,6 +265,7 @@ impl Config {
             timeout: Duration::from_millis(
                 settings.llm_timeout_ms.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
             ),
+            stream: settings.llm_stream.unwrap_or(true),
         });
         Ok(Config {
             bind,
@@ -307,6 +321,7 @@ impl Config {
             lines.push(("llm_api_key", masked(&llm.api_key)));
             lines.push(("llm_model", Some(quote(&llm.model))));
             lines.push(("llm_timeout_ms", Some(llm.timeout.as_millis().to_string())));
+            lines.push(("llm_stream", Some(llm.stream.to_string())));
         }
         lines
             .into_iter()
@@ -330,6 +345,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_LLM_API_KEY",
     "BATON_LLM_MODEL",
     "BATON_LLM_TIMEOUT_MS",
+    "BATON_LLM_STREAM",
     "BATON_WHATSAPP_GRAPH_URL",
     "BATON_SECRET_KEY",
     "BATON_MAX_BODY_BYTES",

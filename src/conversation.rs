@@ -6,16 +6,22 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
+use tokio::sync::broadcast::{self, error::TryRecvError};
 use tracing::Instrument;
 
-use crate::bot::{Reply, Turn, decline_text, detect, handoff_text};
+use crate::bot::{Drafts, NoDrafts, Reply, Turn, decline_text, detect, handoff_text};
 use crate::channels::{notify, whatsapp};
 use crate::domain::handoff::Reason;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
-use crate::store::{ConversationRecord, CustomerMessage, MessageRecord, NewMessage, StoreResult};
+use crate::store::{
+    ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage, StoreResult,
+};
 
 /// Stores a customer's message and, if the bot holds the conversation, starts its answer in
 /// the background. Returns once the message is durable; `None` for a redelivery.
@@ -153,6 +159,9 @@ pub async fn bot_turn(
     seen: &ConversationRecord,
     message: &MessageRecord,
 ) -> StoreResult<Outcome> {
+    // Listening from before the check below, drafts can stop the moment the conversation
+    // changes hands. Only the widget shows drafts.
+    let chat_drafts = (seen.channel == "widget").then(|| ChatDrafts::new(state, seen, message));
     // A turn that waited behind one that handed off has nothing to say: skip the responder
     // (and its model call) rather than compute a reply the send check would drop.
     let now = state
@@ -181,11 +190,16 @@ pub async fn bot_turn(
             .filter(|m| m.seq > message.seq && m.author != "customer"),
     );
     history.push(message.clone());
+    let chat_drafts = chat_drafts.map(|drafts| drafts.by(&bot.name));
     let turn = Turn {
         bot: &bot,
         handoff_enabled,
         history: &history,
         message: &message.text,
+        drafts: match &chat_drafts {
+            Some(drafts) => drafts,
+            None => &NoDrafts,
+        },
     };
     let reply = if message.kind == "reaction" {
         // A thumbs-up needs no answer.
@@ -259,6 +273,10 @@ pub async fn bot_turn(
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
     };
+    // After the message (which replaces a draft in the chat window) or when there is none.
+    if let Some(drafts) = &chat_drafts {
+        drafts.show("").await;
+    }
     state.outbox_wake.notify_one();
     let label = match &outcome {
         Outcome::Answered(_) => "answered",
@@ -270,6 +288,100 @@ pub async fn bot_turn(
         tracing::info!("bot reply dropped: the conversation changed hands while it was computed");
     }
     Ok(outcome)
+}
+
+/// The shortest time between two drafts of one answer: a model sends a piece every few
+/// milliseconds, and a chat window reads as smoothly at a dozen updates a second.
+const DRAFT_INTERVAL: Duration = Duration::from_millis(80);
+
+/// Drafts of the bot's answer in a widget conversation, thinned to one per [`DRAFT_INTERVAL`],
+/// and stopped — the last one taken away — as soon as this node sees the conversation change
+/// hands: while a person holds it, the bot shows nothing, not even a draft.
+struct ChatDrafts<'a> {
+    state: &'a AppState,
+    /// Everything but the text.
+    draft: Draft,
+    /// When the last draft went out; `None` before the first and after a draft is taken away.
+    last: Mutex<Option<Instant>>,
+    /// This node's live events, read up to now before each draft.
+    changes: Mutex<broadcast::Receiver<Live>>,
+    handed_over: AtomicBool,
+}
+
+impl<'a> ChatDrafts<'a> {
+    fn new(
+        state: &'a AppState,
+        conversation: &ConversationRecord,
+        message: &MessageRecord,
+    ) -> Self {
+        ChatDrafts {
+            state,
+            draft: Draft {
+                workspace_id: conversation.workspace_id.clone(),
+                conversation_id: conversation.id.clone(),
+                id: message.id.clone(),
+                author_name: String::new(),
+                text: String::new(),
+            },
+            last: Mutex::new(None),
+            changes: Mutex::new(state.store.subscribe()),
+            handed_over: AtomicBool::new(false),
+        }
+    }
+
+    fn by(mut self, author_name: &str) -> Self {
+        self.draft.author_name = author_name.to_owned();
+        self
+    }
+
+    /// Whether a handoff event of this conversation has gone by since the turn began. A
+    /// listener that fell behind cannot tell, so it stops drafting too: the message still
+    /// comes if the bot still holds the conversation.
+    fn handed_over(&self) -> bool {
+        if self.handed_over.load(Ordering::Relaxed) {
+            return true;
+        }
+        let mut changes = self.changes.lock().expect("draft listener");
+        let handed_over = loop {
+            match changes.try_recv() {
+                Ok(Live::Event(event))
+                    if event.kind.starts_with("handoff.")
+                        && event.conversation_id.as_deref()
+                            == Some(self.draft.conversation_id.as_str()) =>
+                {
+                    break true;
+                }
+                Ok(_) => {}
+                Err(TryRecvError::Lagged(_)) => break true,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break false,
+            }
+        };
+        self.handed_over.store(handed_over, Ordering::Relaxed);
+        handed_over
+    }
+}
+
+#[async_trait]
+impl Drafts for ChatDrafts<'_> {
+    async fn show(&self, text: &str) {
+        let text = if self.handed_over() { "" } else { text };
+        {
+            let mut last = self.last.lock().expect("draft clock");
+            let now = Instant::now();
+            match *last {
+                // Nothing shown, nothing to take away.
+                None if text.is_empty() => return,
+                Some(_) if text.is_empty() => *last = None,
+                Some(at) if now.duration_since(at) < DRAFT_INTERVAL => return,
+                _ => *last = Some(now),
+            }
+        }
+        let draft = Draft {
+            text: text.to_owned(),
+            ..self.draft.clone()
+        };
+        self.state.store.publish_draft(draft).await;
+    }
 }
 
 /// How far back a restart looks for customer messages the bot never got to answer.

@@ -22,6 +22,26 @@ pub struct Turn<'a> {
     /// ending with the message to answer.
     pub history: &'a [MessageRecord],
     pub message: &'a str,
+    /// Where an answer being written may be shown before it is final.
+    pub drafts: &'a dyn Drafts,
+}
+
+/// Shows an answer while it is still being written (a model streaming its reply), so the
+/// customer's chat window can show it growing. A draft is only shown, never stored: what the
+/// responder finally returns is what the conversation keeps, and it replaces the draft.
+#[async_trait]
+pub trait Drafts: Send + Sync {
+    /// The answer so far; each call replaces the last, and empty text takes the draft away.
+    async fn show(&self, text: &str);
+}
+
+/// For channels that cannot show a message before it is sent whole (WhatsApp), and for
+/// responders that write their answer at once.
+pub struct NoDrafts;
+
+#[async_trait]
+impl Drafts for NoDrafts {
+    async fn show(&self, _text: &str) {}
 }
 
 /// What the bot decided.

@@ -2,7 +2,9 @@
 //! first replays the log from the database, then follows the live hub. Whenever the hub skips
 //! (a gap in sequence numbers, or this socket lagged behind the channel) the socket reloads
 //! from the log, so a client sees every event exactly once and in order however slow it is —
-//! and a slow client holds up no one else, since each has its own cursor.
+//! and a slow client holds up no one else, since each has its own cursor. A customer's socket
+//! also shows drafts of the bot's answer while a model writes it (`message.draft`, see
+//! [`crate::store::Draft`]); they are not in the log, so a reconnect skips them.
 
 pub mod relay;
 
@@ -14,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::state::AppState;
-use crate::store::{EventRecord, StoreResult};
+use crate::store::{Draft, EventRecord, Live, StoreResult};
 
 /// Events read from the log per query when catching up.
 const PAGE: i64 = 500;
@@ -59,6 +61,27 @@ impl Feed {
                     .conversation_events_after(conversation_id, after, PAGE)
                     .await
             }
+        }
+    }
+
+    /// What the socket shows of an answer being written: only the customer's own chat window
+    /// shows drafts; agents and integrators see the message once it is stored.
+    fn draft_view(&self, draft: &Draft) -> Option<Value> {
+        match self {
+            Feed::Workspace { .. } => None,
+            Feed::Visitor {
+                workspace_id,
+                conversation_id,
+            } => (draft.workspace_id == *workspace_id && draft.conversation_id == *conversation_id)
+                .then(|| {
+                    serde_json::json!({
+                        "type": "message.draft",
+                        "id": draft.id,
+                        "author": "bot",
+                        "author_name": draft.author_name,
+                        "text": draft.text,
+                    })
+                }),
         }
     }
 
@@ -108,7 +131,12 @@ async fn follow(
     loop {
         tokio::select! {
             received = live.recv() => match received {
-                Ok(event) if feed.wants(&event) && event.seq > last => {
+                Ok(Live::Draft(draft)) => {
+                    if let Some(view) = feed.draft_view(&draft) {
+                        socket.send(Message::Text(Utf8Bytes::from(view.to_string()))).await?;
+                    }
+                }
+                Ok(Live::Event(event)) if feed.wants(&event) && event.seq > last => {
                     if feed.contiguous() && event.seq == last + 1 {
                         deliver(&mut socket, state, feed, &event).await?;
                         last = event.seq;

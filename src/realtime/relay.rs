@@ -2,13 +2,15 @@
 //! `node:workspace:seq` on commit, and each node LISTENs and hands other nodes' events to its
 //! own hub, reading them from the log. A notification lost while the listener reconnects is
 //! not an event lost: streams notice the gap in sequence numbers at the next event and reload.
+//! Drafts of answers being written come on their own channel, whole in the payload; one
+//! listener reads both, so they reach this node's streams in the order they were sent.
 
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 
 use crate::state::AppState;
-use crate::store::{Backend, NOTIFY_CHANNEL};
+use crate::store::{Backend, DRAFT_CHANNEL, DraftNotice, NOTIFY_CHANNEL};
 
 /// Starts the relay when the database is PostgreSQL; it stops with the server.
 pub fn spawn(state: &AppState) {
@@ -39,9 +41,19 @@ async fn run(state: &AppState) {
 
 async fn listen(state: &AppState) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect(state.config.database_url.expose()).await?;
-    listener.listen(NOTIFY_CHANNEL).await?;
+    listener.listen_all([NOTIFY_CHANNEL, DRAFT_CHANNEL]).await?;
     loop {
         let notification = listener.recv().await?;
+        if notification.channel() == DRAFT_CHANNEL {
+            match serde_json::from_str::<DraftNotice>(notification.payload()) {
+                Ok(notice) if notice.node != state.store.node_id() => {
+                    state.store.relay_draft(notice.draft);
+                }
+                Ok(_) => {}
+                Err(err) => tracing::debug!(error = %err, "unreadable draft notice"),
+            }
+            continue;
+        }
         let mut parts = notification.payload().splitn(3, ':');
         let (Some(node), Some(workspace_id), Some(seq)) =
             (parts.next(), parts.next(), parts.next())

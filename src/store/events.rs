@@ -28,6 +28,15 @@ pub struct EventRecord {
 /// The NOTIFY channel other nodes listen on; the payload is `node_id:workspace_id:seq`.
 pub const NOTIFY_CHANNEL: &str = "baton_events";
 
+/// What this node's live streams receive: committed events, and drafts of answers still being
+/// written. One channel carries both, so a stream sees them in the order they happened — a
+/// draft never arrives after the message that replaced it.
+#[derive(Debug, Clone)]
+pub enum Live {
+    Event(Arc<EventRecord>),
+    Draft(Arc<super::Draft>),
+}
+
 pub struct WorkspaceTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     workspace_id: String,
@@ -113,13 +122,13 @@ impl Store {
 
     /// Every committed event, as it is committed on this node (and, on PostgreSQL, on others
     /// once the listener relays it).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
         self.hub.subscribe()
     }
 
     /// Hands an event committed elsewhere (another node) to this node's subscribers.
     pub fn relay(&self, event: EventRecord) {
-        let _ = self.hub.send(Arc::new(event));
+        let _ = self.hub.send(Live::Event(Arc::new(event)));
     }
 }
 
@@ -193,7 +202,7 @@ impl WorkspaceTx {
     pub async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await?;
         for event in self.events {
-            let _ = self.store.hub.send(Arc::new(event));
+            let _ = self.store.hub.send(Live::Event(Arc::new(event)));
         }
         Ok(())
     }

@@ -11,13 +11,13 @@ mod accounts;
 mod bots;
 mod channels;
 mod conversations;
+mod drafts;
 mod events;
 mod handoffs;
 mod knowledge;
 mod settings;
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
@@ -30,7 +30,8 @@ pub use channels::{ChannelRecord, NewDelivery, OutboxRecord, status_rank};
 pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
 };
-pub use events::{EventRecord, NOTIFY_CHANNEL, WorkspaceTx};
+pub use drafts::{DRAFT_CHANNEL, Draft, DraftNotice};
+pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument};
 
@@ -64,8 +65,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// Committed events, for this node's realtime streams.
-    hub: broadcast::Sender<Arc<EventRecord>>,
+    /// Committed events and answers being written, for this node's realtime streams.
+    hub: broadcast::Sender<Live>,
     /// Tells this node's own NOTIFYs from other nodes'.
     node_id: String,
 }

@@ -1,16 +1,23 @@
 //! A local stand-in for an OpenAI-compatible chat-completions server. It speaks the real
 //! protocol — bearer key, `model`, `messages`, `tools` with JSON-schema parameters, tool calls
 //! whose `arguments` are a JSON *string*, `finish_reason: "tool_calls"` — checks that every
-//! request keeps it, records every request, and answers from a script the test sets.
+//! request keeps it, records every request, and answers from a script the test sets. A request
+//! with `"stream": true` is answered as OpenAI streams: server-sent `chat.completion.chunk`
+//! events whose deltas carry the text in pieces and each tool call's arguments in fragments,
+//! ending with `data: [DONE]`.
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub const API_KEY: &str = "sk-test-baton";
@@ -25,6 +32,12 @@ pub enum Step {
     Call(Vec<(&'static str, Value)>),
     /// A tool call whose `arguments` string is sent as given, valid JSON or not.
     CallRaw(&'static str, &'static str),
+    /// A text answer in these pieces, each sent this many milliseconds after the last (all at
+    /// once, after the whole wait, when the request does not stream).
+    Pieces(u64, Vec<&'static str>),
+    /// A stream that stops after this text, with no `finish_reason` and no `[DONE]` (a body
+    /// cut off midway when the request does not stream).
+    Cut(&'static str),
     /// Never answers: longer than any timeout the tests set.
     Hang,
     /// An HTTP error with an OpenAI-style error body.
@@ -101,28 +114,32 @@ async fn completions(
     }
     let step = shared.script.lock().unwrap().pop_front();
     let model = body["model"].clone();
+    let reply = Reply {
+        model,
+        stream: body["stream"] == true,
+    };
     match step {
         None => violation(
             &shared,
             StatusCode::INTERNAL_SERVER_ERROR,
             "a request came after the script ended",
         ),
-        Some(Step::Answer(text)) => {
-            completion(model, json!({"role": "assistant", "content": text}), "stop")
-        }
+        Some(Step::Answer(text)) => reply.text(vec![text], 0).await,
         Some(Step::Slow(ms, text)) => {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            completion(model, json!({"role": "assistant", "content": text}), "stop")
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            reply.text(vec![text], 0).await
         }
+        Some(Step::Pieces(ms, pieces)) => reply.text(pieces, ms).await,
+        Some(Step::Cut(text)) => reply.cut(text),
         Some(Step::Call(calls)) => {
             let calls = calls
                 .into_iter()
                 .map(|(name, arguments)| (name, arguments.to_string()))
                 .collect();
-            tool_calls(model, calls)
+            reply.tool_calls(calls)
         }
         Some(Step::CallRaw(name, arguments)) => {
-            tool_calls(model, vec![(name, arguments.to_owned())])
+            reply.tool_calls(vec![(name, arguments.to_owned())])
         }
         Some(Step::Hang) => std::future::pending::<Response>().await,
         Some(Step::Fail(status)) => {
@@ -132,34 +149,130 @@ async fn completions(
     }
 }
 
-fn tool_calls(model: Value, calls: Vec<(&str, String)>) -> Response {
-    let calls: Vec<Value> = calls
-        .into_iter()
-        .map(|(name, arguments)| {
-            json!({
-                "id": format!("call_{}", uuid::Uuid::new_v4().simple()),
-                "type": "function",
-                "function": {"name": name, "arguments": arguments},
-            })
-        })
-        .collect();
-    completion(
-        model,
-        json!({"role": "assistant", "content": null, "tool_calls": calls}),
-        "tool_calls",
-    )
+/// How one request is answered: whole, or streamed.
+struct Reply {
+    model: Value,
+    stream: bool,
 }
 
-fn completion(model: Value, message: Value, finish_reason: &str) -> Response {
-    Json(json!({
+impl Reply {
+    /// A text answer; streamed piece by piece with `pause_ms` between pieces.
+    async fn text(&self, pieces: Vec<&str>, pause_ms: u64) -> Response {
+        if !self.stream {
+            let wait = pause_ms * pieces.len() as u64;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            return completion(&self.model, answer(&pieces.concat()), "stop");
+        }
+        let mut chunks = vec![(
+            0,
+            self.chunk(json!({"role": "assistant", "content": ""}), None),
+        )];
+        for piece in pieces {
+            chunks.push((pause_ms, self.chunk(json!({"content": piece}), None)));
+        }
+        chunks.push((0, self.chunk(json!({}), Some("stop"))));
+        chunks.push((0, "[DONE]".to_owned()));
+        sse(chunks)
+    }
+
+    /// Text that stops short of its end.
+    fn cut(&self, text: &str) -> Response {
+        if !self.stream {
+            let whole = completion_body(&self.model, answer(text), "stop").to_string();
+            let half = whole[..whole.len() / 2].to_owned();
+            return ([("content-type", "application/json")], half).into_response();
+        }
+        sse(vec![
+            (
+                0,
+                self.chunk(json!({"role": "assistant", "content": ""}), None),
+            ),
+            (0, self.chunk(json!({"content": text}), None)),
+        ])
+    }
+
+    /// Tool calls; streamed as OpenAI does: the call's id and name first with empty arguments,
+    /// then the arguments string in two fragments.
+    fn tool_calls(&self, calls: Vec<(&str, String)>) -> Response {
+        let calls: Vec<(String, &str, String)> = calls
+            .into_iter()
+            .map(|(name, arguments)| {
+                let id = format!("call_{}", uuid::Uuid::new_v4().simple());
+                (id, name, arguments)
+            })
+            .collect();
+        if !self.stream {
+            let calls: Vec<Value> = calls
+                .into_iter()
+                .map(|(id, name, arguments)| {
+                    json!({
+                        "id": id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments},
+                    })
+                })
+                .collect();
+            let message = json!({"role": "assistant", "content": null, "tool_calls": calls});
+            return completion(&self.model, message, "tool_calls");
+        }
+        let mut chunks = vec![(
+            0,
+            self.chunk(json!({"role": "assistant", "content": null}), None),
+        )];
+        for (index, (id, name, arguments)) in calls.into_iter().enumerate() {
+            let start = json!({"index": index, "id": id, "type": "function",
+                               "function": {"name": name, "arguments": ""}});
+            chunks.push((0, self.chunk(json!({"tool_calls": [start]}), None)));
+            let middle = arguments.char_indices().nth(arguments.chars().count() / 2);
+            let (head, tail) = arguments.split_at(middle.map_or(0, |(at, _)| at));
+            for fragment in [head, tail] {
+                let piece = json!({"index": index, "function": {"arguments": fragment}});
+                chunks.push((0, self.chunk(json!({"tool_calls": [piece]}), None)));
+            }
+        }
+        chunks.push((0, self.chunk(json!({}), Some("tool_calls"))));
+        chunks.push((0, "[DONE]".to_owned()));
+        sse(chunks)
+    }
+
+    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> String {
+        json!({
+            "id": "chatcmpl-stream",
+            "object": "chat.completion.chunk",
+            "created": 1_700_000_000,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        })
+        .to_string()
+    }
+}
+
+fn answer(text: &str) -> Value {
+    json!({"role": "assistant", "content": text})
+}
+
+/// A `text/event-stream` body: each chunk as a `data:` event, after its pause.
+fn sse(chunks: Vec<(u64, String)>) -> Response {
+    let events = futures_util::stream::iter(chunks).then(|(pause_ms, data)| async move {
+        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        Ok::<_, Infallible>(Event::default().data(data))
+    });
+    Sse::new(events).into_response()
+}
+
+fn completion(model: &Value, message: Value, finish_reason: &str) -> Response {
+    Json(completion_body(model, message, finish_reason)).into_response()
+}
+
+fn completion_body(model: &Value, message: Value, finish_reason: &str) -> Value {
+    json!({
         "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-    }))
-    .into_response()
+    })
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -177,6 +290,9 @@ fn violation(shared: &Shared, status: StatusCode, why: &str) -> Response {
 fn check_request(body: &Value) -> Result<(), String> {
     if body["model"].as_str().is_none_or(str::is_empty) {
         return Err("`model` is missing".into());
+    }
+    if !body["stream"].is_null() && !body["stream"].is_boolean() {
+        return Err("`stream` is not a boolean".into());
     }
     let messages = body["messages"]
         .as_array()

@@ -564,3 +564,205 @@ async fn a_bots_own_model_overrides_the_configured_one() {
     visitor.wait_for_messages(2).await;
     assert_eq!(fake.requests()[0]["model"], "acme-large");
 }
+
+/// The customer's socket's events up to and including the bot's message, and one more if it
+/// comes at once (the draft's taking away).
+async fn widget_events_until_the_answer(socket: &mut crate::helpers::Socket) -> Vec<Value> {
+    let mut events = Vec::new();
+    loop {
+        let event = socket.next().await;
+        let answered = event["type"] == "message.created" && event["message"]["author"] == "bot";
+        events.push(event);
+        if answered {
+            break;
+        }
+    }
+    events.extend(socket.quiet_for(500).await);
+    events
+}
+
+fn drafts(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "message.draft")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_streamed_answer_grows_in_the_widget_as_a_draft_and_is_stored_once_whole() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call(
+            "search_knowledge_base",
+            json!({"query": "standard delivery time"}),
+        ),
+        Step::Pieces(
+            150,
+            vec!["Standard delivery ", "takes 3 to 5 ", "business days."],
+        ),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 5_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut socket = visitor.stream(0).await;
+    let mut agents = app.events(&shop.owner, 0).await;
+
+    let asked = visitor.say("How long does standard delivery take?").await;
+    let events = widget_events_until_the_answer(&mut socket).await;
+
+    let whole = "Standard delivery takes 3 to 5 business days.";
+    let shown = drafts(&events);
+    assert_eq!(
+        &shown[..shown.len() - 1],
+        [
+            "Standard delivery ",
+            "Standard delivery takes 3 to 5 ",
+            whole
+        ],
+        "{events:#?}"
+    );
+    // Each draft names the answer it belongs to and who writes it.
+    let draft = events
+        .iter()
+        .find(|e| e["type"] == "message.draft")
+        .unwrap();
+    assert_eq!(draft["id"], asked["id"]);
+    assert_eq!(draft["author"], "bot");
+    assert_eq!(draft["author_name"], "Acme Help");
+    // The message comes after the drafts, whole, and then the draft is taken away.
+    let message = events
+        .iter()
+        .position(|e| e["type"] == "message.created" && e["message"]["author"] == "bot");
+    assert_eq!(events[message.unwrap()]["message"]["text"], whole);
+    assert_eq!(events.last().unwrap()["type"], "message.draft");
+    assert_eq!(shown.last(), Some(&""));
+
+    // Stored: the question and the whole answer, nothing of the drafts.
+    let texts: Vec<Value> = visitor
+        .messages()
+        .await
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(
+        texts,
+        [json!("How long does standard delivery take?"), json!(whole)]
+    );
+    // Both model calls asked for a stream.
+    assert!(fake.requests().iter().all(|r| r["stream"] == true));
+    // Agents and integrators see the message, never the drafts.
+    let created = agents.next_of("message.created").await;
+    assert_eq!(created["message"]["author"], "customer");
+    let created = agents.next_of("message.created").await;
+    assert_eq!(created["message"]["text"], whole);
+    while let Some(event) = agents.quiet_for(300).await {
+        assert_ne!(event["type"], "message.draft", "{event}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_cut_off_midway_is_retried_whole_and_its_draft_taken_away() {
+    let fake = FakeOpenAi::start(vec![
+        Step::Cut("Standard deliv"),
+        Step::Answer("Standard delivery takes 3 to 5 business days."),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 5_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut socket = visitor.stream(0).await;
+
+    visitor.say("How long does delivery take?").await;
+    let events = widget_events_until_the_answer(&mut socket).await;
+    assert_eq!(
+        drafts(&events),
+        [
+            "Standard deliv",
+            "",
+            "Standard delivery takes 3 to 5 business days.",
+            ""
+        ],
+        "{events:#?}"
+    );
+    let messages = visitor.messages().await;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        messages[1]["text"],
+        "Standard delivery takes 3 to 5 business days."
+    );
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_draft_being_written_when_the_customer_asks_for_a_person_is_taken_away_unsent() {
+    let fake = FakeOpenAi::start(vec![Step::Pieces(
+        300,
+        vec!["Rain jackets ", "are on ", "the jackets page."],
+    )])
+    .await;
+    let app = spawn_with_llm(&fake, 5_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut socket = visitor.stream(0).await;
+
+    visitor.say("Do you sell rain jackets?").await;
+    let first = socket.next_of("message.draft").await;
+    assert_eq!(first["text"], "Rain jackets ");
+    // The request for a person hands off at once, while the model is still writing.
+    visitor.say("I want to talk to a person").await;
+    let handoff = socket.next_of("handoff.updated").await;
+    assert_eq!(handoff["status"], "pending");
+
+    // The draft is taken away and the answer never stored: the bot does not talk over people.
+    let mut last_draft = first;
+    while let Some(event) = socket.quiet_for(1_500).await {
+        assert!(
+            !(event["type"] == "message.created"
+                && event["message"]["author"] == "bot"
+                && event["message"]["text"] == "Rain jackets are on the jackets page."),
+            "{event}"
+        );
+        if event["type"] == "message.draft" {
+            // Once a person holds the conversation, the bot shows nothing more of its answer.
+            assert_eq!(event["text"], "", "a draft shown after the handoff");
+            last_draft = event;
+        }
+    }
+    assert_eq!(last_draft["text"], "", "the draft was taken away");
+    let texts: Vec<String> = visitor
+        .messages()
+        .await
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !texts.iter().any(|t| t.contains("jackets page")),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_streaming_off_the_model_is_asked_for_one_whole_answer_and_no_draft_is_shown() {
+    let fake = FakeOpenAi::start(vec![Step::Answer("We open at nine.")]).await;
+    let base_url = fake.base_url.clone();
+    let app = spawn_app_with(move |settings| {
+        settings.llm_base_url = Some(base_url);
+        settings.llm_model = Some(MODEL.to_owned());
+        settings.llm_api_key = Some(API_KEY.to_owned());
+        settings.llm_stream = Some(false);
+    })
+    .await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut socket = visitor.stream(0).await;
+
+    visitor.say("When do you open?").await;
+    let events = widget_events_until_the_answer(&mut socket).await;
+    assert!(drafts(&events).is_empty(), "{events:#?}");
+    assert_eq!(
+        visitor.wait_for_messages(2).await[1]["text"],
+        "We open at nine."
+    );
+    assert!(fake.requests()[0].get("stream").is_none());
+}

@@ -12,20 +12,30 @@
 //!   fails becomes [`ResponderError::Model`], which the conversation loop turns into a
 //!   `bot_error` handoff (or an apology when the bot may not hand off): the customer is never
 //!   left waiting on a silent model.
+//! - Answers are streamed when the server can (`"stream": true`): the customer's chat window
+//!   shows the answer growing as a draft ([`Drafts`]), and the stored message replaces it. A
+//!   streamed turn counts only once its stream has ended; one cut off midway is retried whole.
 //! - The handoff summary is the model's own, followed by the searches the bot really ran and
 //!   the reason, so agents can trust the "what the bot tried" part.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::StreamExt;
 use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 mod protocol;
 
-use self::protocol::{ModelTurn, ToolRequest, assistant_message, parse_completion, tool_schemas};
+use self::protocol::{
+    ModelTurn, StreamedTurn, ToolRequest, assistant_message, parse_completion, tool_schemas,
+};
 use super::summary::{key_facts, reason_line, short};
-use super::{Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply};
+use super::{
+    Drafts, Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply,
+};
 use crate::config::LlmConfig;
 use crate::domain::handoff::Reason;
 use crate::knowledge::{Hit, KnowledgeBase};
@@ -86,10 +96,11 @@ impl Responder for LlmResponder {
         messages.extend(history(turn.history, turn.message));
         let mut searches: Vec<Search> = Vec::new();
         for round in 1..=MAX_ROUNDS {
-            let (content, calls) = match self.complete(model, &messages, &tools).await? {
-                ModelTurn::Answer(text) => return Ok(Reply::Answer(text)),
-                ModelTurn::ToolCalls { content, calls } => (content, calls),
-            };
+            let (content, calls) =
+                match self.complete(model, &messages, &tools, turn.drafts).await? {
+                    ModelTurn::Answer(text) => return Ok(Reply::Answer(text)),
+                    ModelTurn::ToolCalls { content, calls } => (content, calls),
+                };
             tracing::debug!(round, calls = calls.len(), "the model called tools");
             messages.push(assistant_message(content.as_deref(), &calls));
             for call in calls {
@@ -144,29 +155,42 @@ impl LlmResponder {
         model: &str,
         messages: &[Value],
         tools: &Value,
+        drafts: &dyn Drafts,
     ) -> Result<ModelTurn, ResponderError> {
-        let body = json!({"model": model, "messages": messages, "tools": tools});
-        let failure = match self.attempt(&body).await {
+        let mut body = json!({"model": model, "messages": messages, "tools": tools});
+        if self.config.stream {
+            body["stream"] = json!(true);
+        }
+        let failure = match self.attempt(&body, drafts).await {
             Ok(turn) => return Ok(turn),
             Err(Failure::Final(why)) => return Err(ResponderError::Model(why)),
             Err(Failure::Transient(why)) => why,
         };
         tracing::warn!(error = %failure, "the model call failed; retrying once");
         tokio::time::sleep(RETRY_PAUSE).await;
-        self.attempt(&body).await.map_err(|failure| {
+        self.attempt(&body, drafts).await.map_err(|failure| {
             let (Failure::Final(why) | Failure::Transient(why)) = failure;
             ResponderError::Model(format!("{why} (after one retry)"))
         })
     }
 
-    async fn attempt(&self, body: &Value) -> Result<ModelTurn, Failure> {
+    async fn attempt(&self, body: &Value, drafts: &dyn Drafts) -> Result<ModelTurn, Failure> {
         let mut request = self.http.post(&self.endpoint).json(body);
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key.expose());
         }
         let sent = request.send().await.map_err(|e| self.transport(e))?;
         let status = sent.status();
-        // The client's timeout also covers reading the body.
+        let streamed = sent
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if status.is_success() && streamed {
+            return self.read_stream(sent, drafts).await;
+        }
+        // The client's timeout also covers reading the body. A server that ignores `stream`
+        // answers with one JSON body, read as such.
         let text = sent.text().await.map_err(|e| self.transport(e))?;
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Failure::Transient(format!(
@@ -179,6 +203,37 @@ impl LlmResponder {
             return Err(Failure::Final(format!("HTTP {status}: {}", short(&text))));
         }
         parse_completion(&text).map_err(Failure::Transient)
+    }
+
+    /// Reads a streamed answer, showing its text as a draft while it grows — unless the model
+    /// turns to tool calls, whose turn is not an answer. A draft that does not end as the
+    /// answer (tool calls, a failure) is taken away.
+    async fn read_stream(
+        &self,
+        response: reqwest::Response,
+        drafts: &dyn Drafts,
+    ) -> Result<ModelTurn, Failure> {
+        let mut events = response.bytes_stream().eventsource();
+        let mut turn = StreamedTurn::default();
+        let mut shown = false;
+        let read = async {
+            while let Some(event) = events.next().await {
+                let event = event.map_err(|e| match e {
+                    EventStreamError::Transport(e) => self.transport(e),
+                    other => Failure::Transient(format!("unreadable model stream: {other}")),
+                })?;
+                if turn.push(&event.data).map_err(Failure::Transient)? && !turn.calls_tools() {
+                    drafts.show(turn.text()).await;
+                    shown = true;
+                }
+            }
+            turn.finish().map_err(Failure::Transient)
+        };
+        let result = read.await;
+        if shown && !matches!(result, Ok(ModelTurn::Answer(_))) {
+            drafts.show("").await;
+        }
+        result
     }
 
     fn transport(&self, error: reqwest::Error) -> Failure {

@@ -151,6 +151,11 @@ pub fn parse_completion(body: &str) -> Result<ModelTurn, String> {
         .next()
         .ok_or("the model's response has no choices")?
         .message;
+    read_message(message)
+}
+
+/// The assistant message, whole or assembled from a stream, as an answer or checked tool calls.
+fn read_message(message: AssistantMessage) -> Result<ModelTurn, String> {
     let content = message.content.filter(|c| !c.trim().is_empty());
     let raw_calls = message.tool_calls.unwrap_or_default();
     if raw_calls.is_empty() {
@@ -210,6 +215,166 @@ fn parse_call(raw: RawToolCall) -> Result<ToolCall, String> {
         arguments,
         request,
     })
+}
+
+/// A streamed chat completion (`"stream": true`), assembled chunk by chunk from its
+/// server-sent events: the answer's text grows with each `delta.content`, and each tool call's
+/// name and JSON arguments arrive in pieces under the call's `index`.
+#[derive(Default)]
+pub struct StreamedTurn {
+    content: String,
+    calls: Vec<PartialCall>,
+    /// A chunk named a `finish_reason` (or the `[DONE]` line came): the turn is complete.
+    finished: bool,
+}
+
+#[derive(Default)]
+struct PartialCall {
+    index: u64,
+    id: Option<String>,
+    name: String,
+    arguments: String,
+}
+
+/// One `data:` line of a stream.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    /// Some servers report a failure inside the stream, after the 200 status.
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Delta,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Delta {
+    content: Option<String>,
+    tool_calls: Option<Vec<CallDelta>>,
+}
+
+#[derive(Deserialize)]
+struct CallDelta {
+    /// Which call this piece belongs to; a few servers leave it out and send each call whole.
+    index: Option<u64>,
+    id: Option<String>,
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta {
+    name: Option<String>,
+    arguments: Option<String>,
+}
+
+/// The line that ends an OpenAI stream.
+pub const STREAM_DONE: &str = "[DONE]";
+
+impl StreamedTurn {
+    /// Takes one event's data. Returns whether it added to the answer's text.
+    pub fn push(&mut self, data: &str) -> Result<bool, String> {
+        if data.trim() == STREAM_DONE {
+            self.finished = true;
+            return Ok(false);
+        }
+        let chunk: Chunk = serde_json::from_str(data)
+            .map_err(|e| format!("unreadable chunk in the model's stream: {e}"))?;
+        if let Some(error) = chunk.error {
+            return Err(format!("the model's stream failed: {}", error_text(&error)));
+        }
+        let mut grew = false;
+        // Only the first choice is read, as for a whole completion; a final usage chunk has none.
+        for choice in chunk.choices.into_iter().take(1) {
+            if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
+                self.content.push_str(&text);
+                grew = true;
+            }
+            for delta in choice.delta.tool_calls.into_iter().flatten() {
+                self.add_call_piece(delta);
+            }
+            self.finished |= choice.finish_reason.is_some();
+        }
+        Ok(grew)
+    }
+
+    fn add_call_piece(&mut self, delta: CallDelta) {
+        let index = delta.index.unwrap_or_else(|| {
+            // Without an index, a piece with a new id starts a new call.
+            match (&delta.id, self.calls.last()) {
+                (Some(id), Some(last)) if last.id.as_ref() != Some(id) => last.index + 1,
+                (_, Some(last)) => last.index,
+                (_, None) => 0,
+            }
+        });
+        let position = match self.calls.iter().position(|call| call.index == index) {
+            Some(position) => position,
+            None => {
+                self.calls.push(PartialCall {
+                    index,
+                    ..PartialCall::default()
+                });
+                self.calls.len() - 1
+            }
+        };
+        let call = &mut self.calls[position];
+        if delta.id.is_some() {
+            call.id = delta.id;
+        }
+        if let Some(function) = delta.function {
+            call.name
+                .push_str(function.name.as_deref().unwrap_or_default());
+            call.arguments
+                .push_str(function.arguments.as_deref().unwrap_or_default());
+        }
+    }
+
+    /// The answer's text so far.
+    pub fn text(&self) -> &str {
+        &self.content
+    }
+
+    /// Whether the model has begun calling tools, so its text is not (yet) the answer.
+    pub fn calls_tools(&self) -> bool {
+        !self.calls.is_empty()
+    }
+
+    /// The whole turn, once the stream has ended; a stream cut off before its end is an error
+    /// (a retry may pass), never half an answer.
+    pub fn finish(self) -> Result<ModelTurn, String> {
+        if !self.finished {
+            return Err("the model's stream ended before the answer did".to_owned());
+        }
+        let mut calls = self.calls;
+        calls.sort_by_key(|call| call.index);
+        read_message(AssistantMessage {
+            content: Some(self.content),
+            tool_calls: Some(
+                calls
+                    .into_iter()
+                    .map(|call| RawToolCall {
+                        id: call.id,
+                        function: RawFunction {
+                            name: call.name,
+                            arguments: Value::String(call.arguments),
+                        },
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// An OpenAI-style error object's message, or the object itself.
+fn error_text(error: &Value) -> String {
+    match error["message"].as_str() {
+        Some(message) => message.to_owned(),
+        None => error.to_string(),
+    }
 }
 
 /// The two reasons the schema offers, and a sensible reading of anything else a model
@@ -296,6 +461,124 @@ mod tests {
             parse_completion(&body.to_string()).unwrap(),
             ModelTurn::Answer(text) if text == "Hello!"
         ));
+    }
+
+    fn chunk(delta: Value, finish_reason: Option<&str>) -> String {
+        json!({"object": "chat.completion.chunk",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]})
+        .to_string()
+    }
+
+    #[test]
+    fn a_streamed_answer_grows_piece_by_piece_and_counts_once_finished() {
+        let mut turn = StreamedTurn::default();
+        assert!(
+            !turn
+                .push(&chunk(json!({"role": "assistant", "content": ""}), None))
+                .unwrap()
+        );
+        assert!(
+            turn.push(&chunk(json!({"content": "Standard delivery "}), None))
+                .unwrap()
+        );
+        assert!(
+            turn.push(&chunk(json!({"content": "takes 3 days. "}), None))
+                .unwrap()
+        );
+        assert_eq!(turn.text(), "Standard delivery takes 3 days. ");
+        assert!(!turn.calls_tools());
+        assert!(!turn.push(&chunk(json!({}), Some("stop"))).unwrap());
+        // A usage chunk has no choices; the end line closes the stream.
+        assert!(
+            !turn
+                .push(r#"{"choices": [], "usage": {"total_tokens": 9}}"#)
+                .unwrap()
+        );
+        assert!(!turn.push(STREAM_DONE).unwrap());
+        assert!(matches!(
+            turn.finish().unwrap(),
+            ModelTurn::Answer(text) if text == "Standard delivery takes 3 days."
+        ));
+    }
+
+    #[test]
+    fn streamed_tool_calls_are_assembled_from_their_fragments() {
+        let mut turn = StreamedTurn::default();
+        let pieces = [
+            json!([{"index": 0, "id": "call_a", "type": "function",
+                    "function": {"name": "search_knowledge_base", "arguments": ""}}]),
+            json!([{"index": 0, "function": {"arguments": "{\"query\": \"ref"}}]),
+            json!([{"index": 1, "id": "call_b", "type": "function",
+                    "function": {"name": "request_handoff", "arguments": "{\"reason\":"}}]),
+            json!([{"index": 0, "function": {"arguments": "unds\"}"}}]),
+            json!([{"index": 1, "function": {"arguments": " \"kb_miss\", \"summary\": \"x\"}"}}]),
+        ];
+        for piece in pieces {
+            assert!(
+                !turn
+                    .push(&chunk(json!({"tool_calls": piece}), None))
+                    .unwrap()
+            );
+        }
+        assert!(turn.calls_tools());
+        turn.push(&chunk(json!({}), Some("tool_calls"))).unwrap();
+        let ModelTurn::ToolCalls { content, calls } = turn.finish().unwrap() else {
+            panic!("expected tool calls");
+        };
+        assert_eq!(content, None);
+        assert_eq!(calls[0].id, "call_a");
+        assert_eq!(calls[0].arguments, "{\"query\": \"refunds\"}");
+        assert_eq!(
+            calls[0].request,
+            ToolRequest::Search {
+                query: "refunds".into()
+            }
+        );
+        assert_eq!(calls[1].id, "call_b");
+        assert!(matches!(
+            calls[1].request,
+            ToolRequest::Handoff {
+                reason: Reason::KbMiss,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn whole_calls_without_an_index_are_told_apart_by_their_ids() {
+        let mut turn = StreamedTurn::default();
+        for (id, query) in [("c1", "refunds"), ("c2", "delivery")] {
+            let call = json!([{"id": id, "type": "function", "function": {
+                "name": "search_knowledge_base",
+                "arguments": json!({"query": query}).to_string()}}]);
+            turn.push(&chunk(json!({"tool_calls": call}), None))
+                .unwrap();
+        }
+        turn.push(STREAM_DONE).unwrap();
+        let ModelTurn::ToolCalls { calls, .. } = turn.finish().unwrap() else {
+            panic!("expected tool calls");
+        };
+        let ids: Vec<&str> = calls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c1", "c2"]);
+    }
+
+    #[test]
+    fn a_stream_cut_off_an_error_in_it_or_garbage_is_an_error_not_half_an_answer() {
+        let mut cut = StreamedTurn::default();
+        cut.push(&chunk(json!({"content": "Standard deliv"}), None))
+            .unwrap();
+        assert!(cut.finish().is_err());
+
+        let mut failed = StreamedTurn::default();
+        let error = json!({"error": {"message": "model overloaded", "type": "server_error"}});
+        let why = failed.push(&error.to_string()).unwrap_err();
+        assert!(why.contains("model overloaded"), "{why}");
+
+        assert!(StreamedTurn::default().push("<html>").is_err());
+
+        let mut empty = StreamedTurn::default();
+        empty.push(&chunk(json!({}), Some("stop"))).unwrap();
+        assert!(empty.finish().is_err(), "an empty answer is no answer");
     }
 
     #[test]
