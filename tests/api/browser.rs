@@ -11,7 +11,9 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+use crate::fake_openai::{FakeOpenAi, Step};
 use crate::helpers::{Shop, TestApp, eventually, spawn_app};
+use crate::llm::spawn_with_llm;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -567,6 +569,55 @@ async fn the_widget_reconnects_after_a_server_restart_and_misses_nothing() {
         order[0].contains("First") && order[1].contains("Second"),
         "{order:?}"
     );
+    customer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_grows_in_the_widget_and_becomes_one_message() {
+    let fake = FakeOpenAi::start(vec![Step::Pieces(
+        400,
+        vec!["Standard delivery ", "takes 3 to 5 ", "business days."],
+    )])
+    .await;
+    let app = spawn_with_llm(&fake, 10_000).await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let site = host_page(&app, &shop.widget_key).await;
+    let customer = Browser::open(&driver).await;
+    customer.go(&site).await;
+    open_widget(&customer).await;
+    widget_say(&customer, "How long does delivery take?").await;
+
+    // While the model writes, the answer so far shows in a draft bubble, not yet the whole.
+    customer
+        .until(
+            "a draft shows part of the answer",
+            &format!(
+                "{0} && {0}.textContent.startsWith('Standard delivery') \
+                 && !{0}.textContent.includes('business days')",
+                widget(".msg.bot.draft")
+            ),
+        )
+        .await;
+    customer.screenshot("09-widget-draft").await;
+    // Then the stored message replaces it: one bot bubble with the whole answer, no draft.
+    customer
+        .until(
+            "the whole answer replaces the draft",
+            &format!(
+                "!{} && {}.some(m => m.textContent === 'Standard delivery takes 3 to 5 business days.')",
+                widget(".msg.draft"),
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    let answers = customer
+        .js(&format!(
+            "return {}.filter(m => m.textContent.includes('Standard delivery')).length;",
+            widget_all(".msg.bot")
+        ))
+        .await;
+    assert_eq!(answers, json!(1));
     customer.close().await;
 }
 

@@ -11,7 +11,7 @@ use crate::helpers::{Api, TestApp, spawn_app_with};
 const MODEL: &str = "gpt-test-mini";
 
 /// Baton pointed at `fake`, with a model request timeout of `timeout_ms`.
-async fn spawn_with_llm(fake: &FakeOpenAi, timeout_ms: u64) -> TestApp {
+pub async fn spawn_with_llm(fake: &FakeOpenAi, timeout_ms: u64) -> TestApp {
     let base_url = fake.base_url.clone();
     spawn_app_with(move |settings| {
         settings.llm_base_url = Some(base_url);

@@ -129,3 +129,42 @@ async fn an_event_on_one_node_reaches_clients_of_another() {
     let first = stream_on_b.next_of("message.created").await;
     assert_eq!(first["message"]["text"], "get me a human");
 }
+
+#[tokio::test]
+async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
+    let app = spawn_app().await;
+    if !app.on_postgres() {
+        // One SQLite file is one node; the PostgreSQL run of this suite covers this.
+        return;
+    }
+    let node_b = app.second_node().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut stream_on_b = Socket::connect(
+        &format!(
+            "ws://{}/widget/v1/stream?token={}&after=0",
+            node_b.addr, visitor.token
+        ),
+        None,
+    )
+    .await;
+    let mut agents_on_b = node_b.events(&shop.owner, 0).await;
+    // Node A writes a draft of an answer in this conversation, as a streaming model would.
+    let (_, me) = shop.owner.get("/api/v1/me").await;
+    let draft = baton::store::Draft {
+        workspace_id: me["workspace"]["id"].as_str().unwrap().to_owned(),
+        conversation_id: visitor.conversation_id.clone(),
+        id: "msg_being_answered".to_owned(),
+        author_name: "Acme Help".to_owned(),
+        text: "Standard delivery takes".to_owned(),
+    };
+    app.state.store.publish_draft(draft).await;
+    let shown = stream_on_b.next_of("message.draft").await;
+    assert_eq!(shown["text"], "Standard delivery takes");
+    assert_eq!(shown["id"], "msg_being_answered");
+    assert_eq!(shown["author_name"], "Acme Help");
+    // Only the customer's own stream shows it.
+    while let Some(event) = agents_on_b.quiet_for(300).await {
+        assert_ne!(event["type"], "message.draft", "{event}");
+    }
+}
