@@ -613,15 +613,18 @@ async fn a_streamed_answer_grows_in_the_widget_as_a_draft_and_is_stored_once_who
 
     let whole = "Standard delivery takes 3 to 5 business days.";
     let shown = drafts(&events);
-    assert_eq!(
-        &shown[..shown.len() - 1],
-        [
-            "Standard delivery ",
-            "Standard delivery takes 3 to 5 ",
-            whole
-        ],
-        "{events:#?}"
-    );
+    // The answer grows: each draft is the one before it and more (a slow reader may see two
+    // pieces arrive together, so how many drafts there are is not fixed).
+    let growing = &shown[..shown.len() - 1];
+    assert_eq!(growing.first(), Some(&"Standard delivery "), "{events:#?}");
+    assert!(growing.len() >= 2, "{events:#?}");
+    for pair in growing.windows(2) {
+        assert!(
+            pair[1].starts_with(pair[0]) && pair[1].len() > pair[0].len(),
+            "{pair:?}"
+        );
+    }
+    assert!(whole.starts_with(growing.last().unwrap()), "{events:#?}");
     // Each draft names the answer it belongs to and who writes it.
     let draft = events
         .iter()
