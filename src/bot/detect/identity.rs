@@ -45,6 +45,9 @@ const FORMS: &[Form] = &[
             "computer",
             "chatbot",
             "automated",
+            // "are you a human agent?" asks what the bot is; "is this agent code valid?" does
+            // not, so only this form has it.
+            "agent",
         ],
         before: false,
     },
@@ -249,6 +252,8 @@ const FORMS: &[Form] = &[
             "настоящий",
             "ии",
             "машин*",
+            // Only as itself: "позовите оператора" asks for one.
+            "оператор",
         ],
         before: false,
     },
@@ -369,6 +374,8 @@ mod tests {
             ("Ты бот?", "ru"),
             ("вы живой человек?", "ru"),
             ("я говорю с человеком?", "ru"),
+            ("ты живой оператор?", "ru"),
+            ("are you a human agent?", "en"),
             ("insan mısın?", "tr"),
             ("Bot musun?", "tr"),
         ] {
@@ -413,6 +420,8 @@ mod tests {
                 "o con una persona",
             ),
             ("ты бот или человек", ""),
+            ("are you a human agent", ""),
+            ("вы оператор позовите оператора", "позовите оператора"),
         ] {
             assert_eq!(without_questions(text).as_deref(), Some(rest), "{text:?}");
         }

@@ -192,6 +192,8 @@ mod tests {
             "sei un operatore vero?",
             "anda agen manusia?",
             "insan temsilci misiniz?",
+            "are you a human agent?",
+            "ты живой оператор?",
         ] {
             assert!(
                 model().is_request_message(text),
@@ -203,6 +205,8 @@ mod tests {
             "are you a bot? get me a person",
             "are you a bot i want a human agent",
             "¿eres un bot? quiero hablar con una persona",
+            "are you an agent? i need a human agent",
+            "ты бот? позовите оператора",
             // As often "can I talk to a human?" as "am I talking to one?".
             "falo com um humano?",
             "saya bicara dengan manusia?",
