@@ -155,7 +155,9 @@ pub struct Config {
     pub public_url: String,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
-    pub llm: Option<LlmConfig>,
+    /// The instance's model endpoint; bots may override each part (`llm_model`,
+    /// `llm_base_url`, `llm_api_key`).
+    pub llm: LlmConfig,
     pub whatsapp_graph_url: String,
     pub secret_key: Option<Secret>,
     pub max_body_bytes: usize,
@@ -170,8 +172,9 @@ pub struct LlmConfig {
     pub base_url: String,
     /// Sent as a bearer token; local servers (Ollama, llama.cpp) usually need none.
     pub api_key: Option<Secret>,
-    /// The model every bot uses unless it names its own.
-    pub model: String,
+    /// The model every bot uses unless it names its own; with neither, a bot uses the
+    /// built-in responder.
+    pub model: Option<String>,
     /// The longest one chat-completions request may take, a streamed answer's last piece
     /// included.
     pub timeout: Duration,
@@ -180,6 +183,7 @@ pub struct LlmConfig {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_LLM_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_WHATSAPP_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
 const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 const DEFAULT_LLM_TIMEOUT_MS: u64 = 30_000;
@@ -256,17 +260,17 @@ impl Config {
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
             .to_owned();
-        let llm = settings.llm_model.map(|model| LlmConfig {
+        let llm = LlmConfig {
             base_url: settings
                 .llm_base_url
-                .unwrap_or_else(|| "https://api.openai.com/v1".to_owned()),
+                .unwrap_or_else(|| DEFAULT_LLM_BASE_URL.to_owned()),
             api_key: settings.llm_api_key.map(Secret),
-            model,
+            model: settings.llm_model.filter(|m| !m.trim().is_empty()),
             timeout: Duration::from_millis(
                 settings.llm_timeout_ms.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
             ),
             stream: settings.llm_stream.unwrap_or(true),
-        });
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -316,13 +320,12 @@ impl Config {
             ),
             ("metrics_token", masked(&self.metrics_token)),
         ];
-        if let Some(llm) = &self.llm {
-            lines.push(("llm_base_url", Some(quote(&llm.base_url))));
-            lines.push(("llm_api_key", masked(&llm.api_key)));
-            lines.push(("llm_model", Some(quote(&llm.model))));
-            lines.push(("llm_timeout_ms", Some(llm.timeout.as_millis().to_string())));
-            lines.push(("llm_stream", Some(llm.stream.to_string())));
-        }
+        let llm = &self.llm;
+        lines.push(("llm_model", llm.model.as_deref().map(quote)));
+        lines.push(("llm_base_url", Some(quote(&llm.base_url))));
+        lines.push(("llm_api_key", masked(&llm.api_key)));
+        lines.push(("llm_timeout_ms", Some(llm.timeout.as_millis().to_string())));
+        lines.push(("llm_stream", Some(llm.stream.to_string())));
         lines
             .into_iter()
             .map(|(key, value)| match value {

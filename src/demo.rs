@@ -56,6 +56,9 @@ pub async fn seed(state: &AppState, owner_email: &str) -> StoreResult<Demo> {
             &workspace_id,
             NewBot {
                 name: BOT_NAME.to_owned(),
+                llm_model: None,
+                llm_base_url: None,
+                llm_api_key_sealed: None,
                 system_prompt: "You are Acme Outfitters' friendly support assistant. Answer from \
                                 the knowledge base only, briefly."
                     .to_owned(),

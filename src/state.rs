@@ -6,9 +6,9 @@ use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
 
-use crate::bot::Responder;
 use crate::bot::builtin::BuiltinResponder;
 use crate::bot::llm::LlmResponder;
+use crate::bot::{PerBot, Responder};
 use crate::config::{Config, Secret};
 use crate::domain::Clock;
 use crate::knowledge::KnowledgeBase;
@@ -75,16 +75,19 @@ impl AppState {
         let whatsapp = Arc::new(crate::channels::whatsapp::Graph::new(
             &config.whatsapp_graph_url,
         ));
-        let responder: Arc<dyn Responder> = match &config.llm {
-            Some(llm) => {
-                tracing::info!(base_url = %llm.base_url, model = %llm.model, "using the LLM responder");
-                Arc::new(
-                    LlmResponder::new(store.clone(), knowledge.clone(), llm.clone())
-                        .context("cannot set up the HTTP client for the LLM")?,
-                )
-            }
-            None => Arc::new(BuiltinResponder::new(store.clone(), knowledge.clone())),
-        };
+        if let Some(model) = &config.llm.model {
+            tracing::info!(base_url = %config.llm.base_url, %model, "using the LLM responder");
+        }
+        let responder: Arc<dyn Responder> = Arc::new(PerBot {
+            builtin: BuiltinResponder::new(store.clone(), knowledge.clone()),
+            llm: LlmResponder::new(
+                store.clone(),
+                knowledge.clone(),
+                config.llm.clone(),
+                secret_key.clone(),
+            )
+            .context("cannot set up the HTTP client for the LLM")?,
+        });
         let state = AppState {
             knowledge,
             responder,

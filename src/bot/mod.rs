@@ -66,6 +66,25 @@ pub trait Responder: Send + Sync {
     async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError>;
 }
 
+/// Each bot's responder: the LLM one when the bot has a model (its own or the instance's),
+/// the built-in one otherwise — so one instance can run some bots on a model and others
+/// offline.
+pub struct PerBot {
+    pub builtin: builtin::BuiltinResponder,
+    pub llm: llm::LlmResponder,
+}
+
+#[async_trait]
+impl Responder for PerBot {
+    async fn respond(&self, turn: Turn<'_>) -> Result<Reply, ResponderError> {
+        if self.llm.serves(turn.bot) {
+            self.llm.respond(turn).await
+        } else {
+            self.builtin.respond(turn).await
+        }
+    }
+}
+
 /// The reply to an explicit request for a person, the same whichever responder runs: a
 /// handoff with an extractive summary, or, when the bot may not hand off, an honest decline.
 pub fn human_request_reply(turn: &Turn<'_>) -> Reply {

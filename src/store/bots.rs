@@ -20,6 +20,11 @@ pub struct BotRecord {
     pub widget_key: String,
     /// Overrides the instance's LLM model for this bot.
     pub llm_model: Option<String>,
+    /// Overrides the instance's OpenAI-compatible endpoint for this bot.
+    pub llm_base_url: Option<String>,
+    /// This bot's own key for the model endpoint, sealed ([`crate::crypto::encrypt`]).
+    #[sqlx(rename = "llm_api_key")]
+    pub llm_api_key_sealed: Option<String>,
     /// How the knowledge base is analysed for search (stemming, stop words).
     #[sqlx(try_from = "String")]
     pub kb_language: KbLanguage,
@@ -33,6 +38,9 @@ pub struct BotRecord {
 
 pub struct NewBot {
     pub name: String,
+    pub llm_model: Option<String>,
+    pub llm_base_url: Option<String>,
+    pub llm_api_key_sealed: Option<String>,
     pub system_prompt: String,
     pub handoff_message: String,
     pub response_time_text: String,
@@ -50,6 +58,9 @@ pub struct BotPatch {
     pub response_time_text: Option<String>,
     pub greeting: Option<String>,
     pub llm_model: Option<Option<String>>,
+    pub llm_base_url: Option<Option<String>>,
+    /// Already sealed.
+    pub llm_api_key_sealed: Option<Option<String>>,
     pub kb_language: Option<KbLanguage>,
     /// `Some(None)` goes back to the default.
     pub relevance_threshold: Option<Option<f64>>,
@@ -57,7 +68,8 @@ pub struct BotPatch {
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, system_prompt, handoff_message, \
                            response_time_text, greeting, widget_key, llm_model, kb_language, \
-                           relevance_threshold, created_at, updated_at";
+                           relevance_threshold, created_at, updated_at, llm_base_url, \
+                           llm_api_key";
 
 impl BotRecord {
     /// How relevant the best passage must be for the built-in bot to answer from it: the bot's
@@ -85,7 +97,9 @@ impl Store {
             response_time_text: bot.response_time_text,
             greeting: bot.greeting,
             widget_key: widget_key.to_owned(),
-            llm_model: None,
+            llm_model: bot.llm_model,
+            llm_base_url: bot.llm_base_url,
+            llm_api_key_sealed: bot.llm_api_key_sealed,
             kb_language: bot.kb_language,
             relevance_threshold_set: bot.relevance_threshold,
             created_at: now,
@@ -93,7 +107,7 @@ impl Store {
         };
         sqlx::query(&format!(
             "INSERT INTO bots ({BOT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(&record.id)
         .bind(&record.workspace_id)
@@ -108,6 +122,8 @@ impl Store {
         .bind(record.relevance_threshold_set)
         .bind(now)
         .bind(now)
+        .bind(&record.llm_base_url)
+        .bind(&record.llm_api_key_sealed)
         .execute(self.pool())
         .await?;
         Ok(record)
@@ -157,10 +173,15 @@ impl Store {
         let relevance_threshold = patch
             .relevance_threshold
             .unwrap_or(current.relevance_threshold_set);
+        let llm_base_url = patch.llm_base_url.unwrap_or(current.llm_base_url);
+        let llm_api_key = patch
+            .llm_api_key_sealed
+            .unwrap_or(current.llm_api_key_sealed);
         sqlx::query(
             "UPDATE bots SET name = $1, system_prompt = $2, handoff_message = $3, \
              response_time_text = $4, greeting = $5, llm_model = $6, kb_language = $7, \
-             relevance_threshold = $8, updated_at = $9 WHERE workspace_id = $10 AND id = $11",
+             relevance_threshold = $8, updated_at = $9, llm_base_url = $10, llm_api_key = $11 \
+             WHERE workspace_id = $12 AND id = $13",
         )
         .bind(patch.name.unwrap_or(current.name))
         .bind(patch.system_prompt.unwrap_or(current.system_prompt))
@@ -175,6 +196,8 @@ impl Store {
         .bind(kb_language.as_str())
         .bind(relevance_threshold)
         .bind(now)
+        .bind(llm_base_url)
+        .bind(llm_api_key)
         .bind(workspace_id)
         .bind(bot_id)
         .execute(self.pool())

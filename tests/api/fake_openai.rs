@@ -52,6 +52,8 @@ impl Step {
 
 #[derive(Default)]
 struct Shared {
+    /// The bearer key every request must carry; `None`: requests must carry none.
+    key: Option<String>,
     script: Mutex<VecDeque<Step>>,
     requests: Mutex<Vec<Value>>,
     /// Requests that broke the protocol, or came when the script had nothing left.
@@ -67,7 +69,15 @@ pub struct FakeOpenAi {
 impl FakeOpenAi {
     /// Starts the fake on 127.0.0.1:0 in the test's runtime.
     pub async fn start(script: Vec<Step>) -> FakeOpenAi {
-        let shared = Arc::new(Shared::default());
+        FakeOpenAi::start_with_key(Some(API_KEY), script).await
+    }
+
+    /// A fake that wants this bearer key, or (with `None`) no `Authorization` header at all.
+    pub async fn start_with_key(key: Option<&str>, script: Vec<Step>) -> FakeOpenAi {
+        let shared = Arc::new(Shared {
+            key: key.map(str::to_owned),
+            ..Shared::default()
+        });
         shared.script.lock().unwrap().extend(script);
         let app = axum::Router::new()
             .route("/v1/chat/completions", post(completions))
@@ -98,15 +108,15 @@ async fn completions(
     Json(body): Json<Value>,
 ) -> Response {
     shared.requests.lock().unwrap().push(body.clone());
-    let authorised = headers
+    let sent = headers
         .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {API_KEY}"));
-    if !authorised {
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let wanted = shared.key.as_ref().map(|key| format!("Bearer {key}"));
+    if sent != wanted {
         return violation(
             &shared,
             StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer key",
+            &format!("wrong Authorization: {sent:?}"),
         );
     }
     if let Err(why) = check_request(&body) {

@@ -769,3 +769,131 @@ async fn with_streaming_off_the_model_is_asked_for_one_whole_answer_and_no_draft
     );
     assert!(fake.requests()[0].get("stream").is_none());
 }
+
+#[tokio::test]
+async fn a_bot_with_its_own_endpoint_uses_its_own_key_and_the_instance_key_stays_home() {
+    let instance = FakeOpenAi::start(vec![]).await;
+    let own = FakeOpenAi::start_with_key(
+        Some("sk-own-key-1234"),
+        vec![Step::Answer("Hello from our own model!")],
+    )
+    .await;
+    let app = spawn_with_llm(&instance, 5_000).await;
+    let shop = app.shop(true).await;
+    let (status, bot) = shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", shop.bot_id),
+            json!({"llm_base_url": format!("{}/", own.base_url), "llm_api_key": " sk-own-key-1234 ",
+                   "llm_model": "own-model"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    assert_eq!(bot["llm_base_url"], own.base_url, "trailing slash trimmed");
+    assert_eq!(bot["llm_api_key"], "••••1234");
+    let (_, read) = shop
+        .owner
+        .get(&format!("/api/v1/bots/{}", shop.bot_id))
+        .await;
+    assert!(!read.to_string().contains("sk-own-key"), "{read}");
+
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello, what do you sell?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert_eq!(messages[1]["text"], "Hello from our own model!");
+    assert_eq!(own.requests()[0]["model"], "own-model");
+    assert!(instance.requests().is_empty());
+    // Stored sealed, not as given.
+    let stored = app
+        .state
+        .store
+        .bot_by_widget_key(&shop.widget_key)
+        .await
+        .unwrap();
+    let sealed = stored.llm_api_key_sealed.unwrap();
+    assert!(!sealed.contains("sk-own-key"), "{sealed}");
+
+    // Without a key of its own, the bot's endpoint gets no key at all — never the instance's.
+    let keyless =
+        FakeOpenAi::start_with_key(None, vec![Step::Answer("Hi from a local model.")]).await;
+    let (status, bot) = shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", shop.bot_id),
+            json!({"llm_base_url": keyless.base_url, "llm_api_key": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    assert!(bot["llm_api_key"].is_null());
+    visitor.say("and now?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    assert_eq!(messages[3]["text"], "Hi from a local model.");
+    assert_eq!(keyless.requests().len(), 1);
+    assert!(instance.requests().is_empty());
+}
+
+#[tokio::test]
+async fn without_an_instance_model_a_bot_naming_its_own_uses_it_and_the_others_stay_built_in() {
+    let own = FakeOpenAi::start_with_key(None, vec![Step::Answer("Model answer.")]).await;
+    let app = spawn_app_with(|_| {}).await;
+    let shop = app.shop(true).await;
+    let (status, bot) = shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", shop.bot_id),
+            json!({"llm_base_url": own.base_url, "llm_model": "llama3"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("What do you sell?").await;
+    assert_eq!(
+        visitor.wait_for_messages(2).await[1]["text"],
+        "Model answer."
+    );
+    assert_eq!(own.requests()[0]["model"], "llama3");
+
+    // A second bot with no model answers from its knowledge base, offline.
+    let other = app.shop(true).await;
+    let visitor = app.visitor(&other.widget_key).await;
+    visitor.say("How long does standard delivery take?").await;
+    let answer = visitor.wait_for_messages(2).await[1]["text"].clone();
+    assert!(
+        answer.as_str().unwrap().contains("3 to 5 business days"),
+        "{answer}"
+    );
+    assert_eq!(own.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_bad_endpoint_or_key_is_refused_with_the_field_named() {
+    let app = spawn_app_with(|_| {}).await;
+    let shop = app.shop(true).await;
+    let path = format!("/api/v1/bots/{}", shop.bot_id);
+    for (body, field) in [
+        (
+            json!({"llm_base_url": "ftp://models.example/v1"}),
+            "llm_base_url",
+        ),
+        (json!({"llm_base_url": "not a url"}), "llm_base_url"),
+        (
+            json!({"llm_base_url": "javascript:alert(1)"}),
+            "llm_base_url",
+        ),
+        (
+            json!({"llm_api_key": "sk-one\nX-Injected: yes"}),
+            "llm_api_key",
+        ),
+        (json!({"llm_api_key": "k".repeat(1_001)}), "llm_api_key"),
+    ] {
+        let (status, error) = shop.owner.patch(&path, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert!(error.to_string().contains(field), "{body}: {error}");
+    }
+    // Nothing was changed by the refused requests.
+    let (_, bot) = shop.owner.get(&path).await;
+    assert!(
+        bot["llm_base_url"].is_null() && bot["llm_api_key"].is_null(),
+        "{bot}"
+    );
+}

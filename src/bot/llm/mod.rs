@@ -36,10 +36,11 @@ use super::summary::{key_facts, reason_line, short};
 use super::{
     Drafts, Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply,
 };
-use crate::config::LlmConfig;
+use crate::config::{LlmConfig, Secret};
+use crate::crypto;
 use crate::domain::handoff::Reason;
 use crate::knowledge::{Hit, KnowledgeBase};
-use crate::store::{MessageRecord, Store};
+use crate::store::{BotRecord, MessageRecord, Store};
 
 /// Model calls per customer message: search, maybe search again, answer — with one spare.
 const MAX_ROUNDS: usize = 4;
@@ -57,12 +58,21 @@ const RETRY_PAUSE: Duration = Duration::from_millis(250);
 pub struct LlmResponder {
     store: Store,
     knowledge: KnowledgeBase,
+    /// The instance's endpoint, model and key, and the timeout and streaming every call uses.
     config: LlmConfig,
+    /// Opens each bot's own model key.
+    secret_key: Secret,
     /// One client for every request, so connections to the model server are reused; it
     /// carries the per-request timeout.
     http: reqwest::Client,
+}
+
+/// Where one bot's model calls go: the bot's own settings over the instance's.
+struct Endpoint {
     /// `{base_url}/chat/completions`.
-    endpoint: String,
+    url: String,
+    key: Option<String>,
+    model: String,
 }
 
 impl LlmResponder {
@@ -70,15 +80,52 @@ impl LlmResponder {
         store: Store,
         knowledge: KnowledgeBase,
         config: LlmConfig,
+        secret_key: Secret,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(config.timeout).build()?;
-        let endpoint = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
         Ok(Self {
             store,
             knowledge,
             config,
+            secret_key,
             http,
-            endpoint,
+        })
+    }
+
+    /// Whether this bot talks to a model: it names one, or the instance does.
+    pub fn serves(&self, bot: &BotRecord) -> bool {
+        bot.llm_model.is_some() || self.config.model.is_some()
+    }
+
+    /// The bot's endpoint. A bot with its own base URL sends only its own key there (or
+    /// none): the instance's key never leaves for an address a workspace chose.
+    fn endpoint(&self, bot: &BotRecord) -> Result<Endpoint, ResponderError> {
+        let model = bot
+            .llm_model
+            .clone()
+            .or_else(|| self.config.model.clone())
+            .ok_or_else(|| ResponderError::Model("no model is set for this bot".to_owned()))?;
+        let own_key = match &bot.llm_api_key_sealed {
+            Some(sealed) => Some(crypto::decrypt(&self.secret_key, sealed).map_err(|_| {
+                ResponderError::Model(
+                    "this bot's model API key cannot be opened (was the secret key changed?); \
+                     set it again"
+                        .to_owned(),
+                )
+            })?),
+            None => None,
+        };
+        let (base_url, key) = match &bot.llm_base_url {
+            Some(base_url) => (base_url.as_str(), own_key),
+            None => (
+                self.config.base_url.as_str(),
+                own_key.or_else(|| self.config.api_key.as_ref().map(|k| k.expose().to_owned())),
+            ),
+        };
+        Ok(Endpoint {
+            url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            key,
+            model,
         })
     }
 }
@@ -90,17 +137,19 @@ impl Responder for LlmResponder {
         if detect::is_human_request(turn.message) {
             return Ok(human_request_reply(&turn));
         }
-        let model = turn.bot.llm_model.as_deref().unwrap_or(&self.config.model);
+        let endpoint = self.endpoint(turn.bot)?;
         let tools = tool_schemas(turn.handoff_enabled);
         let mut messages = vec![json!({"role": "system", "content": system_prompt(&turn)})];
         messages.extend(history(turn.history, turn.message));
         let mut searches: Vec<Search> = Vec::new();
         for round in 1..=MAX_ROUNDS {
-            let (content, calls) =
-                match self.complete(model, &messages, &tools, turn.drafts).await? {
-                    ModelTurn::Answer(text) => return Ok(Reply::Answer(text)),
-                    ModelTurn::ToolCalls { content, calls } => (content, calls),
-                };
+            let (content, calls) = match self
+                .complete(&endpoint, &messages, &tools, turn.drafts)
+                .await?
+            {
+                ModelTurn::Answer(text) => return Ok(Reply::Answer(text)),
+                ModelTurn::ToolCalls { content, calls } => (content, calls),
+            };
             tracing::debug!(round, calls = calls.len(), "the model called tools");
             messages.push(assistant_message(content.as_deref(), &calls));
             for call in calls {
@@ -152,32 +201,39 @@ impl LlmResponder {
     /// One model call, retried once if the failure may pass.
     async fn complete(
         &self,
-        model: &str,
+        endpoint: &Endpoint,
         messages: &[Value],
         tools: &Value,
         drafts: &dyn Drafts,
     ) -> Result<ModelTurn, ResponderError> {
-        let mut body = json!({"model": model, "messages": messages, "tools": tools});
+        let mut body = json!({"model": endpoint.model, "messages": messages, "tools": tools});
         if self.config.stream {
             body["stream"] = json!(true);
         }
-        let failure = match self.attempt(&body, drafts).await {
+        let failure = match self.attempt(endpoint, &body, drafts).await {
             Ok(turn) => return Ok(turn),
             Err(Failure::Final(why)) => return Err(ResponderError::Model(why)),
             Err(Failure::Transient(why)) => why,
         };
         tracing::warn!(error = %failure, "the model call failed; retrying once");
         tokio::time::sleep(RETRY_PAUSE).await;
-        self.attempt(&body, drafts).await.map_err(|failure| {
-            let (Failure::Final(why) | Failure::Transient(why)) = failure;
-            ResponderError::Model(format!("{why} (after one retry)"))
-        })
+        self.attempt(endpoint, &body, drafts)
+            .await
+            .map_err(|failure| {
+                let (Failure::Final(why) | Failure::Transient(why)) = failure;
+                ResponderError::Model(format!("{why} (after one retry)"))
+            })
     }
 
-    async fn attempt(&self, body: &Value, drafts: &dyn Drafts) -> Result<ModelTurn, Failure> {
-        let mut request = self.http.post(&self.endpoint).json(body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key.expose());
+    async fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        body: &Value,
+        drafts: &dyn Drafts,
+    ) -> Result<ModelTurn, Failure> {
+        let mut request = self.http.post(&endpoint.url).json(body);
+        if let Some(key) = &endpoint.key {
+            request = request.bearer_auth(key);
         }
         let sent = request.send().await.map_err(|e| self.transport(e))?;
         let status = sent.status();

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
-use crate::auth;
+use crate::config::Secret;
 use crate::domain::clock::rfc3339;
 use crate::domain::{BotText, KbLanguage, Name, ParseError};
 use crate::error::{ApiError, ApiResult, Code};
@@ -14,6 +14,7 @@ use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::marketplace;
 use crate::state::AppState;
 use crate::store::{BotPatch, BotRecord, NewBot};
+use crate::{auth, crypto};
 
 pub fn router() -> axum::Router<AppState> {
     Router::new()
@@ -38,7 +39,11 @@ pub struct BotView {
     response_time_text: String,
     greeting: String,
     widget_key: String,
+    /// The model, endpoint and key this bot uses instead of the instance's; `null` follows the
+    /// instance. The key is write-only: it reads back as a hint (`••••1234`).
     llm_model: Option<String>,
+    llm_base_url: Option<String>,
+    llm_api_key: Option<String>,
     /// The knowledge base's language (`en`, `es`, … or `none`): how it is searched.
     kb_language: KbLanguage,
     /// How relevant (0 to 1) the best knowledge-base passage must be for the built-in bot to
@@ -54,10 +59,16 @@ pub struct BotView {
 }
 
 impl BotView {
-    fn new(bot: BotRecord, tools: Vec<String>, public_url: &str) -> Self {
+    fn new(bot: BotRecord, tools: Vec<String>, public_url: &str, key: &Secret) -> Self {
         BotView {
+            // A key sealed under another secret key (a changed BATON_SECRET_KEY) is still set.
+            llm_api_key: bot.llm_api_key_sealed.as_deref().map(|sealed| {
+                crypto::decrypt(key, sealed)
+                    .map_or_else(|_| "••••".to_owned(), |k| crypto::hint(&k))
+            }),
             relevance_threshold: bot.relevance_threshold(),
             relevance_threshold_default: bot.relevance_threshold_set.is_none(),
+            llm_base_url: bot.llm_base_url,
             widget_snippet: format!(
                 "<script src=\"{public_url}/widget.js\" data-bot=\"{}\" async></script>",
                 bot.widget_key
@@ -80,7 +91,12 @@ impl BotView {
 
 async fn view(state: &AppState, bot: BotRecord) -> ApiResult<BotView> {
     let tools = state.store.enabled_tools(&bot.id).await?;
-    Ok(BotView::new(bot, tools, &state.config.public_url))
+    Ok(BotView::new(
+        bot,
+        tools,
+        &state.config.public_url,
+        &state.secret_key,
+    ))
 }
 
 /// A bot's editable fields, from the API's JSON or the dashboard's form.
@@ -94,6 +110,10 @@ pub(crate) struct BotBody {
     pub greeting: Option<String>,
     #[serde(default, with = "nullable")]
     pub llm_model: Option<Option<String>>,
+    #[serde(default, with = "nullable")]
+    pub llm_base_url: Option<Option<String>>,
+    #[serde(default, with = "nullable")]
+    pub llm_api_key: Option<Option<String>>,
     pub kb_language: Option<String>,
     /// `null` goes back to the default.
     #[serde(default, with = "nullable")]
@@ -112,7 +132,8 @@ mod nullable {
 }
 
 impl BotBody {
-    pub(crate) fn into_patch(self) -> Result<BotPatch, ParseError> {
+    /// The patch, with the model key (if any) sealed under `key`.
+    pub(crate) fn into_patch(self, key: &Secret) -> Result<BotPatch, ParseError> {
         let text = |field, value: Option<String>| {
             value
                 .map(|v| BotText::parse(field, &v).map(BotText::into_inner))
@@ -130,6 +151,16 @@ impl BotBody {
             llm_model: self
                 .llm_model
                 .map(|m| m.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty())),
+            llm_base_url: self
+                .llm_base_url
+                .map(|url| url.map(|url| llm_base_url(&url)).transpose())
+                .transpose()?
+                .map(Option::flatten),
+            llm_api_key_sealed: self
+                .llm_api_key
+                .map(|k| k.map(|k| llm_api_key(&k)).transpose())
+                .transpose()?
+                .map(|k| k.flatten().map(|k| crypto::encrypt(key, &k))),
             kb_language: self
                 .kb_language
                 .as_deref()
@@ -141,6 +172,36 @@ impl BotBody {
                 .transpose()?,
         })
     }
+}
+
+/// An OpenAI-compatible API's base URL, up to and including its version (`…/v1`); empty
+/// means "follow the instance".
+fn llm_base_url(value: &str) -> Result<Option<String>, ParseError> {
+    let value = value.trim().trim_end_matches('/');
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match reqwest::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            Ok(Some(value.to_owned()))
+        }
+        _ => Err(ParseError::new(
+            "llm_base_url",
+            "must be an http:// or https:// URL, such as https://api.openai.com/v1",
+        )),
+    }
+}
+
+/// A model API key as given; empty means "none of its own".
+fn llm_api_key(value: &str) -> Result<Option<String>, ParseError> {
+    let value = value.trim();
+    if value.len() > 1_000 || value.chars().any(char::is_control) {
+        return Err(ParseError::new(
+            "llm_api_key",
+            "must be one line of at most 1000 characters",
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
 /// A relevance threshold as given: a number from 0 (answer whatever matches at all) to 1
@@ -174,9 +235,12 @@ pub(crate) async fn create_bot(
     if body.name.is_none() {
         return Err(ApiError::validation("name: is required"));
     }
-    let patch = body.into_patch()?;
+    let patch = body.into_patch(&state.secret_key)?;
     let bot = NewBot {
         name: patch.name.unwrap_or_default(),
+        llm_model: patch.llm_model.flatten(),
+        llm_base_url: patch.llm_base_url.flatten(),
+        llm_api_key_sealed: patch.llm_api_key_sealed.flatten(),
         system_prompt: patch
             .system_prompt
             .unwrap_or_else(|| DEFAULT_SYSTEM_PROMPT.to_owned()),
@@ -226,7 +290,7 @@ async fn update(
     Path(bot_id): Path<String>,
     ApiJson(body): ApiJson<BotBody>,
 ) -> ApiResult<axum::Json<BotView>> {
-    let patch = body.into_patch()?;
+    let patch = body.into_patch(&state.secret_key)?;
     let bot = state
         .store
         .update_bot(caller.workspace_id(), &bot_id, patch, state.clock.now_ms())

@@ -89,6 +89,8 @@ impl BotForm {
             response_time_text: self.response_time_text,
             greeting: self.greeting,
             llm_model: None,
+            llm_base_url: None,
+            llm_api_key: None,
             kb_language: self.kb_language,
             // Empty is the default; anything but a number is refused as out of range.
             relevance_threshold: self.relevance_threshold.map(|t| match t.trim() {
@@ -329,7 +331,7 @@ async fn update(
     check_csrf(&caller, &form.csrf_token)?;
     require_admin(&caller)?;
     let path = format!("/bots/{id}");
-    let patch = match form.body().into_patch() {
+    let patch = match form.body().into_patch(&state.secret_key) {
         Ok(patch) => patch,
         Err(err) => return Ok(back(&path, Err(err.to_string()))),
     };
