@@ -2,7 +2,8 @@
 //! llama.cpp, LM Studio…) writes the answers, but acts only through two structured tools:
 //! `search_knowledge_base`, so that answers come from the bot's own knowledge base, and
 //! `request_handoff` (offered only when Request Handoff is enabled), so that a handoff is a
-//! decision the code sees as data, never a phrase guessed from the model's text.
+//! decision the code sees as data, never a phrase guessed from the model's text. Each bot may
+//! bring its own model, endpoint and key; the instance's fill in what it leaves unset.
 //!
 //! Why it is shaped this way:
 //! - The explicit-request detector runs first and needs no model, so "I want a person" hands
@@ -71,7 +72,7 @@ pub struct LlmResponder {
 struct Endpoint {
     /// `{base_url}/chat/completions`.
     url: String,
-    key: Option<String>,
+    key: Option<Secret>,
     model: String,
 }
 
@@ -106,20 +107,24 @@ impl LlmResponder {
             .or_else(|| self.config.model.clone())
             .ok_or_else(|| ResponderError::Model("no model is set for this bot".to_owned()))?;
         let own_key = match &bot.llm_api_key_sealed {
-            Some(sealed) => Some(crypto::decrypt(&self.secret_key, sealed).map_err(|_| {
-                ResponderError::Model(
+            Some(sealed) => Some(
+                crypto::decrypt(&self.secret_key, sealed)
+                    .map(Secret::new)
+                    .map_err(|_| {
+                        ResponderError::Model(
                     "this bot's model API key cannot be opened (was the secret key changed?); \
                      set it again"
                         .to_owned(),
                 )
-            })?),
+                    })?,
+            ),
             None => None,
         };
         let (base_url, key) = match &bot.llm_base_url {
             Some(base_url) => (base_url.as_str(), own_key),
             None => (
                 self.config.base_url.as_str(),
-                own_key.or_else(|| self.config.api_key.as_ref().map(|k| k.expose().to_owned())),
+                own_key.or_else(|| self.config.api_key.clone()),
             ),
         };
         Ok(Endpoint {
@@ -233,7 +238,7 @@ impl LlmResponder {
     ) -> Result<ModelTurn, Failure> {
         let mut request = self.http.post(&endpoint.url).json(body);
         if let Some(key) = &endpoint.key {
-            request = request.bearer_auth(key);
+            request = request.bearer_auth(key.expose());
         }
         let sent = request.send().await.map_err(|e| self.transport(e))?;
         let status = sent.status();
