@@ -218,6 +218,15 @@ async fn open_widget(customer: &Browser) {
         .await;
 }
 
+/// A customer's browser on the business's site, with the chat widget open.
+async fn customer_at_widget(driver: &Driver, app: &TestApp, widget_key: &str) -> Browser {
+    let site = host_page(app, widget_key).await;
+    let customer = Browser::open(driver).await;
+    customer.go(&site).await;
+    open_widget(&customer).await;
+    customer
+}
+
 async fn agent(shop: &Shop, email: &str, name: &str) {
     let (status, body) = shop
         .owner
@@ -512,10 +521,7 @@ async fn the_widget_reconnects_after_a_server_restart_and_misses_nothing() {
     let mut app = spawn_app().await;
     let shop = app.shop(true).await;
     let driver = driver().await;
-    let site = host_page(&app, &shop.widget_key).await;
-    let customer = Browser::open(&driver).await;
-    customer.go(&site).await;
-    open_widget(&customer).await;
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
     widget_say(&customer, "I want to talk to a person").await;
     customer
         .until(
@@ -582,10 +588,7 @@ async fn a_streamed_answer_grows_in_the_widget_and_becomes_one_message() {
     let app = spawn_with_llm(&fake, 10_000).await;
     let shop = app.shop(true).await;
     let driver = driver().await;
-    let site = host_page(&app, &shop.widget_key).await;
-    let customer = Browser::open(&driver).await;
-    customer.go(&site).await;
-    open_widget(&customer).await;
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
     widget_say(&customer, "How long does delivery take?").await;
 
     // While the model writes, the answer so far shows in a draft bubble, not yet the whole.
@@ -626,10 +629,7 @@ async fn the_widget_keeps_the_conversation_across_a_reload() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
     let driver = driver().await;
-    let site = host_page(&app, &shop.widget_key).await;
-    let customer = Browser::open(&driver).await;
-    customer.go(&site).await;
-    open_widget(&customer).await;
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
     widget_say(&customer, "Can I return unworn items?").await;
     customer
         .until(

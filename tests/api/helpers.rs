@@ -503,10 +503,15 @@ impl Visitor {
     }
 
     pub async fn stream(&self, after: i64) -> Socket {
+        self.stream_at(self.addr, after).await
+    }
+
+    /// The visitor's stream from the server at `addr` (another node behind the same balancer).
+    pub async fn stream_at(&self, addr: SocketAddr, after: i64) -> Socket {
         Socket::connect(
             &format!(
-                "ws://{}/widget/v1/stream?token={}&after={after}",
-                self.addr, self.token
+                "ws://{addr}/widget/v1/stream?token={}&after={after}",
+                self.token
             ),
             None,
         )

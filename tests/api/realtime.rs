@@ -115,14 +115,7 @@ async fn an_event_on_one_node_reaches_clients_of_another() {
     // The agent watches node B; the customer talks to node A.
     let mut events = node_b.events(&shop.owner, 0).await;
     let visitor = app.visitor(&shop.widget_key).await;
-    let mut stream_on_b = crate::helpers::Socket::connect(
-        &format!(
-            "ws://{}/widget/v1/stream?token={}&after=0",
-            node_b.addr, visitor.token
-        ),
-        None,
-    )
-    .await;
+    let mut stream_on_b = visitor.stream_at(node_b.addr, 0).await;
     visitor.say("get me a human").await;
     let created = events.next_of("handoff.created").await;
     assert_eq!(created["handoff"]["reason"], "customer_request");
@@ -140,14 +133,7 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
     let node_b = app.second_node().await;
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
-    let mut stream_on_b = Socket::connect(
-        &format!(
-            "ws://{}/widget/v1/stream?token={}&after=0",
-            node_b.addr, visitor.token
-        ),
-        None,
-    )
-    .await;
+    let mut stream_on_b = visitor.stream_at(node_b.addr, 0).await;
     let mut agents_on_b = node_b.events(&shop.owner, 0).await;
     // Node A writes a draft of an answer in this conversation, as a streaming model would.
     let (_, me) = shop.owner.get("/api/v1/me").await;
