@@ -46,10 +46,15 @@ pub struct Settings {
     pub llm_api_key: Option<String>,
     #[arg(long, env = "BATON_LLM_MODEL", global = true)]
     pub llm_model: Option<String>,
-    /// How long one request to the model may take, in milliseconds (default 30000); a request
-    /// that takes longer is retried once, then the bot hands off.
+    /// How long the model may stay silent, in milliseconds (default 30000): before its answer
+    /// begins, and between two pieces of a streamed answer. A longer silence is retried once,
+    /// then the bot hands off.
     #[arg(long, env = "BATON_LLM_TIMEOUT_MS", global = true)]
     pub llm_timeout_ms: Option<u64>,
+    /// The longest one answer may take in all, however steadily it streams, in milliseconds
+    /// (default 120000); longer is treated as a silence.
+    #[arg(long, env = "BATON_LLM_ANSWER_TIMEOUT_MS", global = true)]
+    pub llm_answer_timeout_ms: Option<u64>,
     /// Whether to ask the model to stream its answers (default true), so the chat widget shows
     /// them as they are written; set it to false for a server that cannot stream with tools.
     #[arg(
@@ -175,9 +180,11 @@ pub struct LlmConfig {
     /// The model every bot uses unless it names its own; with neither, a bot uses the
     /// built-in responder.
     pub model: Option<String>,
-    /// The longest one chat-completions request may take, a streamed answer's last piece
-    /// included.
+    /// The longest the model may stay silent: before the answer's first byte, and between
+    /// two streamed pieces (a stalled stream is noticed this soon, a long one is not cut).
     pub timeout: Duration,
+    /// The longest one chat-completions request may take in all, its last piece included.
+    pub answer_timeout: Duration,
     /// Ask for `"stream": true` (server-sent events).
     pub stream: bool,
 }
@@ -187,6 +194,7 @@ pub const DEFAULT_LLM_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_WHATSAPP_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
 const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 const DEFAULT_LLM_TIMEOUT_MS: u64 = 30_000;
+const DEFAULT_LLM_ANSWER_TIMEOUT_MS: u64 = 120_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -230,6 +238,7 @@ impl Settings {
             llm_api_key: self.llm_api_key.or(lower.llm_api_key),
             llm_model: self.llm_model.or(lower.llm_model),
             llm_timeout_ms: self.llm_timeout_ms.or(lower.llm_timeout_ms),
+            llm_answer_timeout_ms: self.llm_answer_timeout_ms.or(lower.llm_answer_timeout_ms),
             llm_stream: self.llm_stream.or(lower.llm_stream),
             whatsapp_graph_url: self.whatsapp_graph_url.or(lower.whatsapp_graph_url),
             secret_key: self.secret_key.or(lower.secret_key),
@@ -268,6 +277,11 @@ impl Config {
             model: settings.llm_model.filter(|m| !m.trim().is_empty()),
             timeout: Duration::from_millis(
                 settings.llm_timeout_ms.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+            ),
+            answer_timeout: Duration::from_millis(
+                settings
+                    .llm_answer_timeout_ms
+                    .unwrap_or(DEFAULT_LLM_ANSWER_TIMEOUT_MS),
             ),
             stream: settings.llm_stream.unwrap_or(true),
         };
@@ -325,6 +339,10 @@ impl Config {
         lines.push(("llm_base_url", Some(quote(&llm.base_url))));
         lines.push(("llm_api_key", masked(&llm.api_key)));
         lines.push(("llm_timeout_ms", Some(llm.timeout.as_millis().to_string())));
+        lines.push((
+            "llm_answer_timeout_ms",
+            Some(llm.answer_timeout.as_millis().to_string()),
+        ));
         lines.push(("llm_stream", Some(llm.stream.to_string())));
         lines
             .into_iter()
@@ -348,6 +366,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_LLM_API_KEY",
     "BATON_LLM_MODEL",
     "BATON_LLM_TIMEOUT_MS",
+    "BATON_LLM_ANSWER_TIMEOUT_MS",
     "BATON_LLM_STREAM",
     "BATON_WHATSAPP_GRAPH_URL",
     "BATON_SECRET_KEY",

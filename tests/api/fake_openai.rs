@@ -38,6 +38,9 @@ pub enum Step {
     /// A stream that stops after this text, with no `finish_reason` and no `[DONE]` (a body
     /// cut off midway when the request does not stream).
     Cut(&'static str),
+    /// A stream that sends this text, then nothing more while keeping the connection open (a
+    /// body that stops after half its bytes when the request does not stream).
+    Stall(&'static str),
     /// Never answers: longer than any timeout the tests set.
     Hang,
     /// An HTTP error with an OpenAI-style error body.
@@ -141,6 +144,7 @@ async fn completions(
         }
         Some(Step::Pieces(ms, pieces)) => reply.text(pieces, ms).await,
         Some(Step::Cut(text)) => reply.cut(text),
+        Some(Step::Stall(text)) => reply.stall(text),
         Some(Step::Call(calls)) => {
             let calls = calls
                 .into_iter()
@@ -199,6 +203,30 @@ impl Reply {
             ),
             (0, self.chunk(json!({"content": text}), None)),
         ])
+    }
+
+    /// Text, then silence with the connection held open.
+    fn stall(&self, text: &str) -> Response {
+        let head = if self.stream {
+            let start = self.chunk(json!({"role": "assistant", "content": ""}), None);
+            let piece = self.chunk(json!({"content": text}), None);
+            format!("data: {start}\n\ndata: {piece}\n\n")
+        } else {
+            let whole = completion_body(&self.model, answer(text), "stop").to_string();
+            whole[..whole.len() / 2].to_owned()
+        };
+        let content_type = if self.stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        let body = futures_util::stream::once(async move { Ok::<_, Infallible>(head) })
+            .chain(futures_util::stream::pending());
+        (
+            [("content-type", content_type)],
+            axum::body::Body::from_stream(body),
+        )
+            .into_response()
     }
 
     /// Tool calls; streamed as OpenAI does: the call's id and name first with empty arguments,

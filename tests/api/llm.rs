@@ -698,6 +698,100 @@ async fn a_stream_cut_off_midway_is_retried_whole_and_its_draft_taken_away() {
 }
 
 #[tokio::test]
+async fn a_long_steady_stream_is_not_cut_by_the_silence_limit() {
+    // Six pieces 150 ms apart: 900 ms in all, more than twice the 400 ms the model may be
+    // silent, with no gap as long.
+    let fake = FakeOpenAi::start(vec![Step::Pieces(
+        150,
+        vec!["Standard ", "delivery ", "takes ", "3 to 5 ", "business ", "days."],
+    )])
+    .await;
+    let app = spawn_with_llm(&fake, 400).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("How long does delivery take?").await;
+    assert_eq!(
+        visitor.wait_for_messages(2).await[1]["text"],
+        "Standard delivery takes 3 to 5 business days."
+    );
+    assert_eq!(fake.requests().len(), 1, "answered on the first try");
+    assert!(pending(&shop.owner).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_stream_that_stalls_midway_is_given_up_after_the_silence_limit_and_retried() {
+    let fake = FakeOpenAi::start(vec![
+        Step::Stall("Standard deliv"),
+        Step::Stall("Standard delivery ta"),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 300).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut socket = visitor.stream(0).await;
+
+    visitor.say("How long does delivery take?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    assert!(
+        messages[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("within 2 hours"),
+        "{messages:#?}"
+    );
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("the answer stopped midway: nothing more for 300 ms"),
+        "{summary}"
+    );
+    assert_eq!(fake.requests().len(), 2);
+    // Each half-answer was shown and taken away; neither was stored.
+    let mut events = Vec::new();
+    while let Some(event) = socket.quiet_for(300).await {
+        events.push(event);
+    }
+    assert_eq!(
+        drafts(&events),
+        ["Standard deliv", "", "Standard delivery ta", ""],
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_longer_than_the_answer_limit_is_given_up_however_steadily_it_streams() {
+    let fake = FakeOpenAi::start(vec![
+        Step::Pieces(150, vec!["One, "; 8]),
+        Step::Pieces(150, vec!["two, "; 8]),
+    ])
+    .await;
+    let base_url = fake.base_url.clone();
+    let app = spawn_app_with(move |settings| {
+        settings.llm_base_url = Some(base_url);
+        settings.llm_model = Some(MODEL.to_owned());
+        settings.llm_api_key = Some(API_KEY.to_owned());
+        settings.llm_timeout_ms = Some(5_000);
+        settings.llm_answer_timeout_ms = Some(600);
+    })
+    .await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Count for me").await;
+    visitor.wait_for_messages(2).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("the answer was not finished within 600 ms"),
+        "{summary}"
+    );
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
 async fn a_draft_being_written_when_the_customer_asks_for_a_person_is_taken_away_unsent() {
     let fake = FakeOpenAi::start(vec![Step::Pieces(
         300,

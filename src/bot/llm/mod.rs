@@ -8,8 +8,10 @@
 //! Why it is shaped this way:
 //! - The explicit-request detector runs first and needs no model, so "I want a person" hands
 //!   off exactly as with the built-in responder, even when the model is down.
-//! - Every model call is bounded: a timeout per request, one retry for failures that may pass
-//!   (timeouts, 5xx, 429, unreadable answers), and a few tool rounds per turn. Whatever still
+//! - Every model call is bounded: a limit on silence (before the answer starts, and between
+//!   streamed pieces, so a stalled stream is noticed soon and a long steady one is not cut),
+//!   a limit on the whole answer, one retry for failures that may pass (timeouts, 5xx, 429,
+//!   unreadable answers), and a few tool rounds per turn. Whatever still
 //!   fails becomes [`ResponderError::Model`], which the conversation loop turns into a
 //!   `bot_error` handoff (or an apology when the bot may not hand off): the customer is never
 //!   left waiting on a silent model.
@@ -27,6 +29,7 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use tokio::time::{Instant, timeout_at};
 
 mod protocol;
 
@@ -64,7 +67,7 @@ pub struct LlmResponder {
     /// Opens each bot's own model key.
     secret_key: Secret,
     /// One client for every request, so connections to the model server are reused; it
-    /// carries the per-request timeout.
+    /// carries the limit on silence (connecting, waiting, and between reads).
     http: reqwest::Client,
 }
 
@@ -83,7 +86,10 @@ impl LlmResponder {
         config: LlmConfig,
         secret_key: Secret,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(config.timeout).build()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeout)
+            .read_timeout(config.timeout)
+            .build()?;
         Ok(Self {
             store,
             knowledge,
@@ -236,11 +242,15 @@ impl LlmResponder {
         body: &Value,
         drafts: &dyn Drafts,
     ) -> Result<ModelTurn, Failure> {
+        let deadline = Instant::now() + self.config.answer_timeout;
         let mut request = self.http.post(&endpoint.url).json(body);
         if let Some(key) = &endpoint.key {
             request = request.bearer_auth(key.expose());
         }
-        let sent = request.send().await.map_err(|e| self.transport(e))?;
+        let sent = timeout_at(deadline, request.send())
+            .await
+            .map_err(|_| self.too_long())?
+            .map_err(|e| self.transport(e))?;
         let status = sent.status();
         let streamed = sent
             .headers()
@@ -248,11 +258,13 @@ impl LlmResponder {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if status.is_success() && streamed {
-            return self.read_stream(sent, drafts).await;
+            return self.read_stream(sent, drafts, deadline).await;
         }
-        // The client's timeout also covers reading the body. A server that ignores `stream`
-        // answers with one JSON body, read as such.
-        let text = sent.text().await.map_err(|e| self.transport(e))?;
+        // A server that ignores `stream` answers with one JSON body, read as such.
+        let text = timeout_at(deadline, sent.text())
+            .await
+            .map_err(|_| self.too_long())?
+            .map_err(|e| self.transport(e))?;
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Failure::Transient(format!(
                 "HTTP {status}: {}",
@@ -273,6 +285,7 @@ impl LlmResponder {
         &self,
         response: reqwest::Response,
         drafts: &dyn Drafts,
+        deadline: Instant,
     ) -> Result<ModelTurn, Failure> {
         let mut events = response.bytes_stream().eventsource();
         let mut turn = StreamedTurn::default();
@@ -280,6 +293,12 @@ impl LlmResponder {
         let read = async {
             while let Some(event) = events.next().await {
                 let event = event.map_err(|e| match e {
+                    EventStreamError::Transport(e) if e.is_timeout() => {
+                        Failure::Transient(format!(
+                            "the answer stopped midway: nothing more for {} ms",
+                            self.config.timeout.as_millis()
+                        ))
+                    }
                     EventStreamError::Transport(e) => self.transport(e),
                     other => Failure::Transient(format!("unreadable model stream: {other}")),
                 })?;
@@ -290,11 +309,21 @@ impl LlmResponder {
             }
             turn.finish().map_err(Failure::Transient)
         };
-        let result = read.await;
+        let result = match timeout_at(deadline, read).await {
+            Ok(result) => result,
+            Err(_) => Err(self.too_long()),
+        };
         if shown && !matches!(result, Ok(ModelTurn::Answer(_))) {
             drafts.show("").await;
         }
         result
+    }
+
+    fn too_long(&self) -> Failure {
+        Failure::Transient(format!(
+            "the answer was not finished within {} ms",
+            self.config.answer_timeout.as_millis()
+        ))
     }
 
     fn transport(&self, error: reqwest::Error) -> Failure {
