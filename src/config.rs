@@ -64,6 +64,11 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub llm_stream: Option<bool>,
+    /// The model endpoints bots may choose (`llm_base_url` of a bot), comma-separated base
+    /// URLs; a URL below one of them is allowed too. `none`: bots use the instance's endpoint
+    /// only. Unset: any http(s) URL, for instances whose workspace admins are trusted.
+    #[arg(long, env = "BATON_LLM_BOT_BASE_URLS", global = true)]
+    pub llm_bot_base_urls: Option<String>,
     /// WhatsApp Graph API base, with its version.
     #[arg(long, env = "BATON_WHATSAPP_GRAPH_URL", global = true)]
     pub whatsapp_graph_url: Option<String>,
@@ -187,6 +192,44 @@ pub struct LlmConfig {
     pub answer_timeout: Duration,
     /// Ask for `"stream": true` (server-sent events).
     pub stream: bool,
+    /// Where a bot may send its model calls instead of `base_url`: `None`, anywhere.
+    pub bot_base_urls: Option<Vec<reqwest::Url>>,
+}
+
+impl LlmConfig {
+    /// Whether a bot may send its model calls to `base_url`: it is one of the allowed base
+    /// URLs or below one (same scheme, host and port; the path continues the allowed one's).
+    pub fn allows(&self, base_url: &str) -> bool {
+        let Some(allowed) = &self.bot_base_urls else {
+            return true;
+        };
+        let Ok(url) = reqwest::Url::parse(base_url) else {
+            return false;
+        };
+        allowed.iter().any(|allowed| {
+            let prefix = allowed.path().trim_end_matches('/');
+            let path = url.path().trim_end_matches('/');
+            url.scheme() == allowed.scheme()
+                && url.host_str() == allowed.host_str()
+                && url.port_or_known_default() == allowed.port_or_known_default()
+                && url.username().is_empty()
+                && url.password().is_none()
+                && (path == prefix || path.starts_with(&format!("{prefix}/")))
+        })
+    }
+
+    /// The allowed base URLs as an admin reads them.
+    pub fn allowed_list(&self) -> String {
+        match &self.bot_base_urls {
+            None => "any http(s) URL".to_owned(),
+            Some(urls) if urls.is_empty() => "none".to_owned(),
+            Some(urls) => urls
+                .iter()
+                .map(|u| u.as_str().trim_end_matches('/'))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -210,6 +253,10 @@ pub enum ConfigError {
     },
     #[error("BATON_DATABASE_URL must start with sqlite:// or postgres://, got {0}")]
     DatabaseScheme(DatabaseUrl),
+    #[error(
+        "BATON_LLM_BOT_BASE_URLS must list http:// or https:// URLs separated by commas, or be `none`; cannot read {0:?}"
+    )]
+    BotBaseUrl(String),
 }
 
 impl Settings {
@@ -240,6 +287,7 @@ impl Settings {
             llm_timeout_ms: self.llm_timeout_ms.or(lower.llm_timeout_ms),
             llm_answer_timeout_ms: self.llm_answer_timeout_ms.or(lower.llm_answer_timeout_ms),
             llm_stream: self.llm_stream.or(lower.llm_stream),
+            llm_bot_base_urls: self.llm_bot_base_urls.or(lower.llm_bot_base_urls),
             whatsapp_graph_url: self.whatsapp_graph_url.or(lower.whatsapp_graph_url),
             secret_key: self.secret_key.or(lower.secret_key),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
@@ -284,6 +332,11 @@ impl Config {
                     .unwrap_or(DEFAULT_LLM_ANSWER_TIMEOUT_MS),
             ),
             stream: settings.llm_stream.unwrap_or(true),
+            bot_base_urls: settings
+                .llm_bot_base_urls
+                .as_deref()
+                .map(bot_base_urls)
+                .transpose()?,
         };
         Ok(Config {
             bind,
@@ -308,6 +361,24 @@ impl Config {
                 .map(Secret),
         })
     }
+}
+
+/// `BATON_LLM_BOT_BASE_URLS` read: `none`, or http(s) URLs separated by commas.
+fn bot_base_urls(value: &str) -> Result<Vec<reqwest::Url>, ConfigError> {
+    if value.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(|url| match reqwest::Url::parse(url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {
+                Ok(parsed)
+            }
+            _ => Err(ConfigError::BotBaseUrl(url.to_owned())),
+        })
+        .collect()
 }
 
 impl Config {
@@ -344,6 +415,12 @@ impl Config {
             Some(llm.answer_timeout.as_millis().to_string()),
         ));
         lines.push(("llm_stream", Some(llm.stream.to_string())));
+        lines.push((
+            "llm_bot_base_urls",
+            llm.bot_base_urls
+                .as_ref()
+                .map(|_| quote(&llm.allowed_list())),
+        ));
         lines
             .into_iter()
             .map(|(key, value)| match value {
@@ -368,6 +445,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_LLM_TIMEOUT_MS",
     "BATON_LLM_ANSWER_TIMEOUT_MS",
     "BATON_LLM_STREAM",
+    "BATON_LLM_BOT_BASE_URLS",
     "BATON_WHATSAPP_GRAPH_URL",
     "BATON_SECRET_KEY",
     "BATON_MAX_BODY_BYTES",
@@ -419,6 +497,53 @@ mod tests {
         assert_eq!(config.bind.port(), 9000);
         assert_eq!(config.public_url, "https://help.example");
         assert!(config.database_url.expose().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn bots_may_use_only_the_listed_endpoints_and_what_lies_below_them() {
+        let llm = |list: Option<&str>| {
+            Config::resolve(Settings {
+                llm_bot_base_urls: list.map(str::to_owned),
+                ..Settings::default()
+            })
+            .map(|config| config.llm)
+        };
+        let open = llm(None).unwrap();
+        assert!(open.allows("http://10.0.0.5:8000/v1"));
+        let listed = llm(Some(
+            "https://api.openai.com/v1/, http://ollama.internal:11434",
+        ))
+        .unwrap();
+        for allowed in [
+            "https://api.openai.com/v1",
+            "https://API.openai.com/v1/",
+            "https://api.openai.com:443/v1/projects/x",
+            "http://ollama.internal:11434/v1",
+        ] {
+            assert!(listed.allows(allowed), "{allowed}");
+        }
+        for refused in [
+            "https://api.openai.com.evil.example/v1",
+            "https://api.openai.com/v10",
+            "https://api.openai.com/",
+            "http://api.openai.com/v1",
+            "https://api.openai.com:8443/v1",
+            "https://user:pass@api.openai.com/v1",
+            "http://ollama.internal:11435/v1",
+            "http://169.254.169.254/latest",
+            "not a url",
+        ] {
+            assert!(!listed.allows(refused), "{refused}");
+        }
+        assert_eq!(
+            listed.allowed_list(),
+            "https://api.openai.com/v1, http://ollama.internal:11434"
+        );
+        let none = llm(Some("none")).unwrap();
+        assert!(!none.allows("https://api.openai.com/v1"));
+        assert_eq!(none.allowed_list(), "none");
+        let err = llm(Some("https://ok.example/v1, ftp://files.example")).unwrap_err();
+        assert!(err.to_string().contains("\"ftp://files.example\""), "{err}");
     }
 
     #[test]

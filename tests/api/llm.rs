@@ -703,7 +703,14 @@ async fn a_long_steady_stream_is_not_cut_by_the_silence_limit() {
     // silent, with no gap as long.
     let fake = FakeOpenAi::start(vec![Step::Pieces(
         150,
-        vec!["Standard ", "delivery ", "takes ", "3 to 5 ", "business ", "days."],
+        vec![
+            "Standard ",
+            "delivery ",
+            "takes ",
+            "3 to 5 ",
+            "business ",
+            "days.",
+        ],
     )])
     .await;
     let app = spawn_with_llm(&fake, 400).await;
@@ -990,4 +997,75 @@ async fn a_bad_endpoint_or_key_is_refused_with_the_field_named() {
         bot["llm_base_url"].is_null() && bot["llm_api_key"].is_null(),
         "{bot}"
     );
+}
+
+#[tokio::test]
+async fn an_instance_can_limit_the_model_endpoints_bots_may_choose() {
+    let allowed =
+        FakeOpenAi::start_with_key(None, vec![Step::Answer("From the allowed server.")]).await;
+    let other = FakeOpenAi::start_with_key(None, vec![]).await;
+    let list = format!("{}, http://models.internal.example/v1", allowed.base_url);
+    let app = spawn_app_with(move |settings| settings.llm_bot_base_urls = Some(list)).await;
+    let shop = app.shop(true).await;
+    let path = format!("/api/v1/bots/{}", shop.bot_id);
+
+    let (status, error) = shop
+        .owner
+        .patch(
+            &path,
+            json!({"llm_base_url": other.base_url, "llm_model": "llama3"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("llm_base_url:"), "{message}");
+    assert!(message.contains(&allowed.base_url), "{message}");
+    let (_, bot) = shop.owner.get(&path).await;
+    assert!(
+        bot["llm_model"].is_null(),
+        "the whole change was refused: {bot}"
+    );
+
+    let (status, bot) = shop
+        .owner
+        .patch(
+            &path,
+            json!({"llm_base_url": allowed.base_url, "llm_model": "llama3"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("What do you sell?").await;
+    assert_eq!(
+        visitor.wait_for_messages(2).await[1]["text"],
+        "From the allowed server."
+    );
+
+    // A URL stored before the list was narrowed is checked again when it is used: the bot
+    // hands off rather than call it.
+    let stored = app
+        .state
+        .store
+        .bot_by_widget_key(&shop.widget_key)
+        .await
+        .unwrap();
+    let patch = baton::store::BotPatch {
+        llm_base_url: Some(Some(other.base_url.clone())),
+        ..Default::default()
+    };
+    app.state
+        .store
+        .update_bot(&stored.workspace_id, &stored.id, patch, 0)
+        .await
+        .unwrap();
+    visitor.say("And shoes?").await;
+    visitor.wait_for_messages(4).await;
+    let handoffs = pending(&shop.owner).await;
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    let summary = handoffs[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("is not one this instance allows"),
+        "{summary}"
+    );
+    assert!(other.requests().is_empty());
 }

@@ -127,6 +127,14 @@ impl LlmResponder {
             None => None,
         };
         let (base_url, key) = match &bot.llm_base_url {
+            // Checked when it was set, and again here: the instance's list may have changed.
+            Some(base_url) if !self.config.allows(base_url) => {
+                return Err(ResponderError::Model(format!(
+                    "this bot's model endpoint {base_url} is not one this instance allows \
+                     (BATON_LLM_BOT_BASE_URLS: {})",
+                    self.config.allowed_list()
+                )));
+            }
             Some(base_url) => (base_url.as_str(), own_key),
             None => (
                 self.config.base_url.as_str(),

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Secret;
+use crate::config::{LlmConfig, Secret};
 use crate::domain::clock::rfc3339;
 use crate::domain::{BotText, KbLanguage, Name, ParseError};
 use crate::error::{ApiError, ApiResult, Code};
@@ -132,8 +132,9 @@ mod nullable {
 }
 
 impl BotBody {
-    /// The patch, with the model key (if any) sealed under `key`.
-    pub(crate) fn into_patch(self, key: &Secret) -> Result<BotPatch, ParseError> {
+    /// The patch, with the model key (if any) sealed under `key` and the model endpoint (if
+    /// any) one the instance's `llm` settings allow.
+    pub(crate) fn into_patch(self, key: &Secret, llm: &LlmConfig) -> Result<BotPatch, ParseError> {
         let text = |field, value: Option<String>| {
             value
                 .map(|v| BotText::parse(field, &v).map(BotText::into_inner))
@@ -153,7 +154,7 @@ impl BotBody {
                 .map(|m| m.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty())),
             llm_base_url: self
                 .llm_base_url
-                .map(|url| url.map(|url| llm_base_url(&url)).transpose())
+                .map(|url| url.map(|url| llm_base_url(&url, llm)).transpose())
                 .transpose()?
                 .map(Option::flatten),
             llm_api_key_sealed: self
@@ -176,20 +177,30 @@ impl BotBody {
 
 /// An OpenAI-compatible API's base URL, up to and including its version (`…/v1`); empty
 /// means "follow the instance".
-fn llm_base_url(value: &str) -> Result<Option<String>, ParseError> {
+fn llm_base_url(value: &str, llm: &LlmConfig) -> Result<Option<String>, ParseError> {
     let value = value.trim().trim_end_matches('/');
     if value.is_empty() {
         return Ok(None);
     }
     match reqwest::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-            Ok(Some(value.to_owned()))
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        _ => {
+            return Err(ParseError::new(
+                "llm_base_url",
+                "must be an http:// or https:// URL, such as https://api.openai.com/v1",
+            ));
         }
-        _ => Err(ParseError::new(
-            "llm_base_url",
-            "must be an http:// or https:// URL, such as https://api.openai.com/v1",
-        )),
     }
+    if !llm.allows(value) {
+        return Err(ParseError::new(
+            "llm_base_url",
+            format!(
+                "this instance lets bots use only these model endpoints: {}",
+                llm.allowed_list()
+            ),
+        ));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// A model API key as given; empty means "none of its own".
@@ -235,7 +246,7 @@ pub(crate) async fn create_bot(
     if body.name.is_none() {
         return Err(ApiError::validation("name: is required"));
     }
-    let patch = body.into_patch(&state.secret_key)?;
+    let patch = body.into_patch(&state.secret_key, &state.config.llm)?;
     let bot = NewBot {
         name: patch.name.unwrap_or_default(),
         llm_model: patch.llm_model.flatten(),
@@ -290,7 +301,7 @@ async fn update(
     Path(bot_id): Path<String>,
     ApiJson(body): ApiJson<BotBody>,
 ) -> ApiResult<axum::Json<BotView>> {
-    let patch = body.into_patch(&state.secret_key)?;
+    let patch = body.into_patch(&state.secret_key, &state.config.llm)?;
     let bot = state
         .store
         .update_bot(caller.workspace_id(), &bot_id, patch, state.clock.now_ms())

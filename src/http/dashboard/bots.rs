@@ -331,7 +331,7 @@ async fn update(
     check_csrf(&caller, &form.csrf_token)?;
     require_admin(&caller)?;
     let path = format!("/bots/{id}");
-    let patch = match form.body().into_patch(&state.secret_key) {
+    let patch = match form.body().into_patch(&state.secret_key, &state.config.llm) {
         Ok(patch) => patch,
         Err(err) => return Ok(back(&path, Err(err.to_string()))),
     };
