@@ -625,6 +625,73 @@ async fn a_streamed_answer_grows_in_the_widget_and_becomes_one_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_gives_a_bot_its_own_model_on_the_bot_page_and_customers_get_its_answers() {
+    let own = FakeOpenAi::start_with_key(
+        Some("sk-from-the-page-4321"),
+        vec![Step::Answer("Hello from the bot's own model.")],
+    )
+    .await;
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let admin = Browser::open(&driver).await;
+    admin
+        .login(
+            &app,
+            crate::helpers::OWNER_EMAIL,
+            crate::helpers::OWNER_PASSWORD,
+        )
+        .await;
+    admin.go(&app.url(&format!("/bots/{}", shop.bot_id))).await;
+    admin
+        .until(
+            "the page says the built-in bot answers",
+            "document.querySelector('#answered-by').textContent.includes('built-in bot')",
+        )
+        .await;
+    admin.type_into("#llm_model", "shop-model").await;
+    admin.type_into("#llm_base_url", &own.base_url).await;
+    admin
+        .type_into("#llm_api_key", "sk-from-the-page-4321")
+        .await;
+    admin
+        .click(&format!(
+            "form[action='/bots/{}'] button[type=submit]",
+            shop.bot_id
+        ))
+        .await;
+    admin
+        .until(
+            "the page names the model",
+            "document.querySelector('#answered-by strong')?.textContent === 'shop-model'",
+        )
+        .await;
+    let placeholder = admin
+        .js("return document.querySelector('#llm_api_key').placeholder;")
+        .await;
+    assert_eq!(placeholder, json!("••••4321: empty keeps it"));
+    admin
+        .js("document.querySelector('#model').scrollIntoView(); return null;")
+        .await;
+    admin.screenshot("15-bot-model").await;
+
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
+    widget_say(&customer, "What do you sell?").await;
+    customer
+        .until(
+            "the bot's own model answers",
+            &format!(
+                "{}.some(m => m.textContent === \"Hello from the bot's own model.\")",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    assert_eq!(own.requests()[0]["model"], "shop-model");
+    customer.close().await;
+    admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_keeps_the_conversation_across_a_reload() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;

@@ -4,7 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{code, spawn_app};
+use crate::fake_openai::{FakeOpenAi, Step};
+use crate::helpers::{code, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn pages_send_strangers_to_the_login_page() {
@@ -212,4 +213,96 @@ async fn the_bot_page_sets_and_clears_the_relevance_threshold() {
     let page = save("").await.unwrap().text().await.unwrap();
     assert!(page.contains(r#"placeholder="0.235 (default)""#), "{page}");
     assert_eq!(read().await.1["relevance_threshold_default"], true);
+}
+
+#[tokio::test]
+async fn the_bot_page_sets_the_bots_own_model_endpoint_and_key() {
+    let own = FakeOpenAi::start_with_key(
+        Some("sk-page-5678"),
+        vec![Step::Answer("From the page's model.")],
+    )
+    .await;
+    let app = spawn_app_with(|_| {}).await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let page_path = format!("/bots/{}", shop.bot_id);
+    let api_path = format!("/api/v1/bots/{}", shop.bot_id);
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap();
+    let save = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf_token", token.to_owned())];
+        form.extend(fields);
+        let request = owner.client.post(app.url(&page_path)).form(&form).send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+
+    let page = owner
+        .client
+        .get(app.url(&page_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Answers come from the built-in bot"),
+        "{page}"
+    );
+    assert!(page.contains(r#"name="llm_api_key""#), "{page}");
+
+    let page = save(vec![
+        ("llm_model", "page-model".to_owned()),
+        ("llm_base_url", own.base_url.clone()),
+        ("llm_api_key", "sk-page-5678".to_owned()),
+    ])
+    .await;
+    assert!(page.contains("Settings saved."), "{page}");
+    assert!(page.contains("••••5678"), "{page}");
+    assert!(
+        !page.contains("sk-page-5678"),
+        "the key is never shown again"
+    );
+    assert!(
+        page.contains("written by the model <strong>page-model</strong>"),
+        "{page}"
+    );
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("What do you sell?").await;
+    assert_eq!(
+        visitor.wait_for_messages(2).await[1]["text"],
+        "From the page's model."
+    );
+    assert_eq!(own.requests()[0]["model"], "page-model");
+
+    // Saving the form again with the key field left empty keeps the key.
+    save(vec![
+        ("llm_model", "page-model".to_owned()),
+        ("llm_base_url", own.base_url.clone()),
+        ("llm_api_key", String::new()),
+    ])
+    .await;
+    assert_eq!(owner.get(&api_path).await.1["llm_api_key"], "••••5678");
+
+    // A bad endpoint is refused with the field named, and nothing changes.
+    let page = save(vec![("llm_base_url", "ftp://models.example/v1".to_owned())]).await;
+    assert!(page.contains("llm_base_url: must be an http"), "{page}");
+    assert_eq!(owner.get(&api_path).await.1["llm_base_url"], own.base_url);
+
+    // Emptied fields and "remove this bot's key" put the bot back on the built-in responder.
+    let page = save(vec![
+        ("llm_model", String::new()),
+        ("llm_base_url", String::new()),
+        ("llm_api_key", String::new()),
+        ("llm_api_key_clear", "true".to_owned()),
+    ])
+    .await;
+    assert!(
+        page.contains("Answers come from the built-in bot"),
+        "{page}"
+    );
+    let (_, bot) = owner.get(&api_path).await;
+    for field in ["llm_model", "llm_base_url", "llm_api_key"] {
+        assert!(bot[field].is_null(), "{field}: {bot}");
+    }
 }

@@ -61,11 +61,7 @@ pub struct BotView {
 impl BotView {
     fn new(bot: BotRecord, tools: Vec<String>, public_url: &str, key: &Secret) -> Self {
         BotView {
-            // A key sealed under another secret key (a changed BATON_SECRET_KEY) is still set.
-            llm_api_key: bot.llm_api_key_sealed.as_deref().map(|sealed| {
-                crypto::decrypt(key, sealed)
-                    .map_or_else(|_| "••••".to_owned(), |k| crypto::hint(&k))
-            }),
+            llm_api_key: key_hint(&bot, key),
             relevance_threshold: bot.relevance_threshold(),
             relevance_threshold_default: bot.relevance_threshold_set.is_none(),
             llm_base_url: bot.llm_base_url,
@@ -87,6 +83,14 @@ impl BotView {
             updated_at: rfc3339(bot.updated_at),
         }
     }
+}
+
+/// The bot's own model key as a hint (`••••1234`), if it has one. A key sealed under another
+/// secret key (a changed BATON_SECRET_KEY) is still set: `••••`.
+pub(crate) fn key_hint(bot: &BotRecord, key: &Secret) -> Option<String> {
+    bot.llm_api_key_sealed.as_deref().map(|sealed| {
+        crypto::decrypt(key, sealed).map_or_else(|_| "••••".to_owned(), |k| crypto::hint(&k))
+    })
 }
 
 async fn view(state: &AppState, bot: BotRecord) -> ApiResult<BotView> {

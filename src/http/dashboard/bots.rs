@@ -11,10 +11,11 @@ use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admi
 use crate::bot::builtin::RELEVANCE_THRESHOLD;
 use crate::domain::KbLanguage;
 use crate::error::{ApiError, ApiResult};
-use crate::http::api::bots::{BotBody, create_bot, switch_tool};
+use crate::http::api::bots::{BotBody, create_bot, key_hint, switch_tool};
 use crate::http::api::channels::{ConnectBody, connect_number};
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
+use crate::store::BotRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -78,6 +79,11 @@ struct BotForm {
     greeting: Option<String>,
     kb_language: Option<String>,
     relevance_threshold: Option<String>,
+    llm_model: Option<String>,
+    llm_base_url: Option<String>,
+    /// Empty keeps the key the bot has; `llm_api_key_clear` removes it.
+    llm_api_key: Option<String>,
+    llm_api_key_clear: Option<String>,
 }
 
 impl BotForm {
@@ -88,9 +94,14 @@ impl BotForm {
             handoff_message: self.handoff_message,
             response_time_text: self.response_time_text,
             greeting: self.greeting,
-            llm_model: None,
-            llm_base_url: None,
-            llm_api_key: None,
+            // Empty model or endpoint: follow the instance's.
+            llm_model: self.llm_model.map(Some),
+            llm_base_url: self.llm_base_url.map(Some),
+            llm_api_key: match (self.llm_api_key_clear, self.llm_api_key) {
+                (Some(_), _) => Some(None),
+                (None, Some(key)) if !key.trim().is_empty() => Some(Some(key)),
+                (None, _) => None,
+            },
             kb_language: self.kb_language,
             // Empty is the default; anything but a number is refused as out of range.
             relevance_threshold: self.relevance_threshold.map(|t| match t.trim() {
@@ -192,6 +203,7 @@ async fn view(
                 input id="relevance_threshold" type="number" name="relevance_threshold" min="0" max="1" step="any"
                     value=[bot.relevance_threshold_set] placeholder=(format!("{RELEVANCE_THRESHOLD} (default)")) disabled[disabled];
                 div class="hint" { "From 0 to 1. The built-in bot answers from the knowledge base only when the best passage is at least this relevant; otherwise it hands off. Higher is more cautious. Empty: the default. “Test a question” below shows the relevance of each match." }
+                (model_fields(&bot, &state, disabled))
                 @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save settings" } } }
             }
             div {
@@ -320,6 +332,40 @@ async fn view(
         }
     };
     Ok(layout(&caller, Nav::Bots, &bot.name, pending, content))
+}
+
+/// The bot's language model: which one writes its answers now, and its own model, endpoint
+/// and key over the instance's.
+fn model_fields(bot: &BotRecord, state: &AppState, disabled: bool) -> Markup {
+    let instance = &state.config.llm;
+    let model = bot.llm_model.as_deref().or(instance.model.as_deref());
+    let endpoint = bot.llm_base_url.as_deref().unwrap_or(&instance.base_url);
+    let key = key_hint(bot, &state.secret_key);
+    html! {
+        h3 id="model" { "Language model" }
+        p class="small" id="answered-by" {
+            @match model {
+                Some(model) => { "Answers are written by the model " strong { (model) } " at " code { (endpoint) } ", searching this knowledge base first." }
+                None => { "Answers come from the built-in bot, offline: no language model is set for this bot or this instance." }
+            }
+        }
+        label for="llm_model" { "Model" }
+        input id="llm_model" type="text" name="llm_model" value=[bot.llm_model.as_deref()] autocomplete="off"
+            placeholder=(instance.model.as_deref().map_or("none: the built-in bot answers".to_owned(), |m| format!("{m} (this instance’s)"))) disabled[disabled];
+        label for="llm_base_url" { "Endpoint (OpenAI-compatible, up to /v1)" }
+        input id="llm_base_url" type="url" name="llm_base_url" value=[bot.llm_base_url.as_deref()] autocomplete="off"
+            placeholder=(format!("{} (this instance’s)", instance.base_url)) disabled[disabled];
+        @if instance.bot_base_urls.is_some() {
+            div class="hint" { "This instance allows: " (instance.allowed_list()) "." }
+        }
+        label for="llm_api_key" { "API key" }
+        input id="llm_api_key" type="password" name="llm_api_key" autocomplete="new-password"
+            placeholder=(key.as_deref().map_or("none of its own".to_owned(), |hint| format!("{hint}: empty keeps it"))) disabled[disabled];
+        @if key.is_some() {
+            label class="check" { input type="checkbox" name="llm_api_key_clear" value="true" disabled[disabled]; " Remove this bot’s key" }
+        }
+        div class="hint" { "Empty fields follow the instance’s settings. With its own endpoint, a bot sends only its own key there, never the instance’s. The key is stored encrypted and never shown again." }
+    }
 }
 
 async fn update(
