@@ -117,7 +117,9 @@ fn tiny_data(root: &Path) {
     write(
         root,
         "covidfaq/queries.jsonl",
-        "{\"query_id\": \"9\", \"query\": \"how is the virus spread\", \"faq_ids\": [\"2\", \"1\"]}\n",
+        "{\"query_id\": \"9\", \"query\": \"how is the virus spread\", \"faq_ids\": [\"2\", \"1\"]}\n\
+         {\"query_id\": \"10\", \"query\": \"what is covid\", \"faq_ids\": [\"1\"]}\n\
+         {\"query_id\": \"11\", \"query\": \"what is covid\", \"faq_ids\": [\"2\"]}\n",
     );
 }
 
@@ -134,8 +136,8 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
     // 3 Bitext + 2 HINT3 detection + 3 multilingual checks + 6 HINT3 KB (twice) + CLINC150 +
-    // BANKING77-OOS + 2 KB sizes + 2 FAQ.
-    assert_eq!(rows.len(), 26, "{rows:#?}");
+    // BANKING77-OOS + 2 KB sizes + 2 FAQ + COVID's distinct texts.
+    assert_eq!(rows.len(), 27, "{rows:#?}");
 
     // The duplicate of a training-file text is dropped, the BOM does not hide the header, and
     // only the CLINC150 test split's "are you a bot?" questions are added (train and val are
@@ -208,13 +210,27 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
             .starts_with("P@1 1.000 · MRR 1.000 · MAP 1.000"),
         "{stack:?}"
     );
-    // Two gold FAQs: both ranked at the top, so average precision is whole too.
-    let covid = row(rows, "COVID FAQ");
+    // Row by row, one text labelled with two FAQs can be right only once: "what is covid"
+    // finds FAQ 1 and nothing else, so its copy labelled 2 scores nothing.
+    let covid = row(rows, "COVID FAQ (KB: question + answer; all queries)");
     assert!(
         covid
             .result
-            .starts_with("P@1 1.000 · MRR 1.000 · MAP 1.000"),
+            .starts_with("P@1 0.667 · MRR 0.667 · MAP 0.667"),
         "{covid:?}"
+    );
+    // Each text once with every FAQ its copies name, as the anchor counts: both texts have a
+    // relevant FAQ first; "what is covid" finds one of its two, so its precision is half.
+    let texts = row(
+        rows,
+        "COVID FAQ (KB: question + answer; each distinct query text once",
+    );
+    assert_eq!(texts.n, "2 query texts, 2 FAQs");
+    assert!(
+        texts
+            .result
+            .starts_with("P@1 1.000 · MRR 1.000 · MAP 0.750"),
+        "{texts:?}"
     );
 
     assert_eq!(report.latencies.len(), 6 + 1 + 1 + 2 + 2);
