@@ -197,6 +197,11 @@ pub struct LlmConfig {
 }
 
 impl LlmConfig {
+    /// The model a bot talks to: its own, else the instance's; `None`: the built-in bot.
+    pub fn model_for<'a>(&'a self, bot_model: Option<&'a str>) -> Option<&'a str> {
+        bot_model.or(self.model.as_deref())
+    }
+
     /// Whether a bot may send its model calls to `base_url`: it is one of the allowed base
     /// URLs or below one (same scheme, host and port; the path continues the allowed one's).
     pub fn allows(&self, base_url: &str) -> bool {

@@ -236,17 +236,21 @@ async fn the_bot_page_sets_the_bots_own_model_endpoint_and_key() {
         async move { request.await.unwrap().text().await.unwrap() }
     };
 
-    let page = owner
-        .client
-        .get(app.url(&page_path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let test_question = || {
+        let request = owner
+            .client
+            .get(app.url(&page_path))
+            .query(&[("q", "How long does standard delivery take?")])
+            .send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+    let page = test_question().await;
     assert!(
         page.contains("Answers come from the built-in bot"),
+        "{page}"
+    );
+    assert!(
+        page.contains("The bot would answer “How long does standard delivery take?” from"),
         "{page}"
     );
     assert!(page.contains(r#"name="llm_api_key""#), "{page}");
@@ -266,6 +270,12 @@ async fn the_bot_page_sets_the_bots_own_model_endpoint_and_key() {
     assert!(
         page.contains("written by the model <strong>page-model</strong>"),
         "{page}"
+    );
+    // "Test a question" speaks of what the model would be given, not of a quoted answer.
+    let tested = test_question().await;
+    assert!(
+        tested.contains("The model would be given <strong>Shipping</strong> as relevant"),
+        "{tested}"
     );
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("What do you sell?").await;

@@ -101,17 +101,17 @@ impl LlmResponder {
 
     /// Whether this bot talks to a model: it names one, or the instance does.
     pub fn serves(&self, bot: &BotRecord) -> bool {
-        bot.llm_model.is_some() || self.config.model.is_some()
+        self.config.model_for(bot.llm_model.as_deref()).is_some()
     }
 
     /// The bot's endpoint. A bot with its own base URL sends only its own key there (or
     /// none): the instance's key never leaves for an address a workspace chose.
     fn endpoint(&self, bot: &BotRecord) -> Result<Endpoint, ResponderError> {
-        let model = bot
-            .llm_model
-            .clone()
-            .or_else(|| self.config.model.clone())
-            .ok_or_else(|| ResponderError::Model("no model is set for this bot".to_owned()))?;
+        let model = self
+            .config
+            .model_for(bot.llm_model.as_deref())
+            .ok_or_else(|| ResponderError::Model("no model is set for this bot".to_owned()))?
+            .to_owned();
         let own_key = match &bot.llm_api_key_sealed {
             Some(sealed) => Some(
                 crypto::decrypt(&self.secret_key, sealed)

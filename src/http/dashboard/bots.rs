@@ -172,6 +172,11 @@ async fn view(
         state.config.public_url, bot.widget_key
     );
     let disabled = !caller.is_admin();
+    let uses_model = state
+        .config
+        .llm
+        .model_for(bot.llm_model.as_deref())
+        .is_some();
     let content = html! {
         div class="header" {
             div { a href="/bots" class="small" { "← Bots" } h1 style="margin-top:.4rem" { (bot.name) } }
@@ -316,8 +321,15 @@ async fn view(
                 div id="search-results" {
                     p class="small" {
                         @match hits.first() {
-                            Some(best) if best.relevance >= bot.relevance_threshold() => { "The bot would answer “" (q) "” from " strong { (best.title) } "." }
-                            _ => { "The knowledge base has nothing relevant for “" (q) "”: the bot would hand off (or decline, if Request Handoff is off)." }
+                            Some(best) if best.relevance >= bot.relevance_threshold() => {
+                                @if uses_model { "The model would be given " strong { (best.title) } " as relevant to “" (q) "” (and write its answer from it)." }
+                                @else { "The bot would answer “" (q) "” from " strong { (best.title) } "." }
+                            }
+                            _ => {
+                                "The knowledge base has nothing relevant for “" (q) "”: "
+                                @if uses_model { "the model is told so, and should hand off (or decline, if Request Handoff is off)." }
+                                @else { "the bot would hand off (or decline, if Request Handoff is off)." }
+                            }
                         }
                     }
                     @for hit in &hits {
@@ -338,7 +350,7 @@ async fn view(
 /// and key over the instance's.
 fn model_fields(bot: &BotRecord, state: &AppState, disabled: bool) -> Markup {
     let instance = &state.config.llm;
-    let model = bot.llm_model.as_deref().or(instance.model.as_deref());
+    let model = instance.model_for(bot.llm_model.as_deref());
     let endpoint = bot.llm_base_url.as_deref().unwrap_or(&instance.base_url);
     let key = key_hint(bot, &state.secret_key);
     html! {
