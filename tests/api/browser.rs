@@ -227,6 +227,19 @@ async fn customer_at_widget(driver: &Driver, app: &TestApp, widget_key: &str) ->
     customer
 }
 
+/// The workspace owner's browser, logged in to the dashboard.
+async fn owner_at_dashboard(driver: &Driver, app: &TestApp) -> Browser {
+    let owner = Browser::open(driver).await;
+    owner
+        .login(
+            app,
+            crate::helpers::OWNER_EMAIL,
+            crate::helpers::OWNER_PASSWORD,
+        )
+        .await;
+    owner
+}
+
 async fn agent(shop: &Shop, email: &str, name: &str) {
     let (status, body) = shop
         .owner
@@ -462,14 +475,7 @@ async fn markup_from_a_customer_is_shown_as_text_and_runs_nothing() {
     visitor.say(evil).await;
     let handoff = shop.owner.first_handoff().await;
     let driver = driver().await;
-    let admin = Browser::open(&driver).await;
-    admin
-        .login(
-            &app,
-            crate::helpers::OWNER_EMAIL,
-            crate::helpers::OWNER_PASSWORD,
-        )
-        .await;
+    let admin = owner_at_dashboard(&driver, &app).await;
     // Any alert() would leave a dialog open and fail the next WebDriver command.
     admin.go(&app.url("/handoffs")).await;
     admin.find("#handoff-list tr[data-handoff]").await;
@@ -634,14 +640,7 @@ async fn an_admin_gives_a_bot_its_own_model_on_the_bot_page_and_customers_get_it
     let app = spawn_app().await;
     let shop = app.shop(true).await;
     let driver = driver().await;
-    let admin = Browser::open(&driver).await;
-    admin
-        .login(
-            &app,
-            crate::helpers::OWNER_EMAIL,
-            crate::helpers::OWNER_PASSWORD,
-        )
-        .await;
+    let admin = owner_at_dashboard(&driver, &app).await;
     admin.go(&app.url(&format!("/bots/{}", shop.bot_id))).await;
     admin
         .until(
@@ -758,14 +757,7 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
     let bot = owner.create_bot("Shop helper").await;
     let bot_id = bot["id"].as_str().unwrap();
     let driver = driver().await;
-    let admin = Browser::open(&driver).await;
-    admin
-        .login(
-            &app,
-            crate::helpers::OWNER_EMAIL,
-            crate::helpers::OWNER_PASSWORD,
-        )
-        .await;
+    let admin = owner_at_dashboard(&driver, &app).await;
 
     // Not installed yet: the bot page points to the marketplace.
     admin.go(&app.url(&format!("/bots/{bot_id}"))).await;

@@ -596,6 +596,15 @@ impl Socket {
         }
     }
 
+    /// Every event that arrives until none has for `ms` milliseconds.
+    pub async fn until_quiet(&mut self, ms: u64) -> Vec<Value> {
+        let mut events = Vec::new();
+        while let Some(event) = self.quiet_for(ms).await {
+            events.push(event);
+        }
+        events
+    }
+
     pub async fn close(mut self) {
         let _ = self.inner.close(None).await;
     }

@@ -6,18 +6,30 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::fake_openai::{API_KEY, FakeOpenAi, Step};
+use baton::config::Settings;
+
 use crate::helpers::{Api, TestApp, spawn_app_with};
 
 const MODEL: &str = "gpt-test-mini";
 
 /// Baton pointed at `fake`, with a model request timeout of `timeout_ms`.
 pub async fn spawn_with_llm(fake: &FakeOpenAi, timeout_ms: u64) -> TestApp {
+    spawn_with_llm_and(fake, timeout_ms, |_| {}).await
+}
+
+/// The same, with further settings.
+async fn spawn_with_llm_and(
+    fake: &FakeOpenAi,
+    timeout_ms: u64,
+    more: impl FnOnce(&mut Settings),
+) -> TestApp {
     let base_url = fake.base_url.clone();
     spawn_app_with(move |settings| {
         settings.llm_base_url = Some(base_url);
         settings.llm_model = Some(MODEL.to_owned());
         settings.llm_api_key = Some(API_KEY.to_owned());
         settings.llm_timeout_ms = Some(timeout_ms);
+        more(settings);
     })
     .await
 }
@@ -26,6 +38,14 @@ async fn pending(owner: &Api) -> Vec<Value> {
     let (status, body) = owner.get("/api/v1/handoffs?status=pending").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body.as_array().unwrap().clone()
+}
+
+/// The one pending handoff, which must be a `bot_error`: its summary.
+async fn bot_error_summary(owner: &Api) -> String {
+    let handoffs = pending(owner).await;
+    assert_eq!(handoffs.len(), 1, "{handoffs:#?}");
+    assert_eq!(handoffs[0]["reason"], "bot_error");
+    handoffs[0]["summary"].as_str().unwrap().to_owned()
 }
 
 fn tool_names(request: &Value) -> Vec<&str> {
@@ -446,10 +466,7 @@ async fn a_model_that_times_out_twice_hands_off_with_reason_bot_error() {
             .unwrap()
             .contains("within 2 hours")
     );
-    let handoffs = pending(&shop.owner).await;
-    assert_eq!(handoffs.len(), 1);
-    assert_eq!(handoffs[0]["reason"], "bot_error");
-    let summary = handoffs[0]["summary"].as_str().unwrap();
+    let summary = bot_error_summary(&shop.owner).await;
     assert!(summary.contains("no answer within 300 ms"), "{summary}");
     assert_eq!(fake.requests().len(), 2);
 }
@@ -467,10 +484,7 @@ async fn malformed_tool_arguments_twice_hand_off_with_reason_bot_error() {
 
     visitor.say("How long does standard delivery take?").await;
     visitor.wait_for_messages(2).await;
-    let handoffs = pending(&shop.owner).await;
-    assert_eq!(handoffs.len(), 1);
-    assert_eq!(handoffs[0]["reason"], "bot_error");
-    let summary = handoffs[0]["summary"].as_str().unwrap();
+    let summary = bot_error_summary(&shop.owner).await;
     assert!(summary.contains("malformed arguments"), "{summary}");
     // The fake checks that only well-formed calls are echoed back; none were.
     assert_eq!(fake.requests().len(), 2);
@@ -486,9 +500,7 @@ async fn a_model_that_only_ever_calls_tools_is_stopped_after_four_rounds() {
 
     visitor.say("How long does standard delivery take?").await;
     visitor.wait_for_messages(2).await;
-    let handoffs = pending(&shop.owner).await;
-    assert_eq!(handoffs.len(), 1);
-    assert_eq!(handoffs[0]["reason"], "bot_error");
+    bot_error_summary(&shop.owner).await;
     assert_eq!(fake.requests().len(), 4);
 }
 
@@ -659,7 +671,7 @@ async fn a_streamed_answer_grows_in_the_widget_as_a_draft_and_is_stored_once_who
     assert_eq!(created["message"]["author"], "customer");
     let created = agents.next_of("message.created").await;
     assert_eq!(created["message"]["text"], whole);
-    while let Some(event) = agents.quiet_for(300).await {
+    for event in agents.until_quiet(300).await {
         assert_ne!(event["type"], "message.draft", "{event}");
     }
 }
@@ -747,19 +759,14 @@ async fn a_stream_that_stalls_midway_is_given_up_after_the_silence_limit_and_ret
             .contains("within 2 hours"),
         "{messages:#?}"
     );
-    let handoffs = pending(&shop.owner).await;
-    assert_eq!(handoffs[0]["reason"], "bot_error");
-    let summary = handoffs[0]["summary"].as_str().unwrap();
+    let summary = bot_error_summary(&shop.owner).await;
     assert!(
         summary.contains("the answer stopped midway: nothing more for 300 ms"),
         "{summary}"
     );
     assert_eq!(fake.requests().len(), 2);
     // Each half-answer was shown and taken away; neither was stored.
-    let mut events = Vec::new();
-    while let Some(event) = socket.quiet_for(300).await {
-        events.push(event);
-    }
+    let events = socket.until_quiet(300).await;
     assert_eq!(
         drafts(&events),
         ["Standard deliv", "", "Standard delivery ta", ""],
@@ -774,12 +781,7 @@ async fn an_answer_longer_than_the_answer_limit_is_given_up_however_steadily_it_
         Step::Pieces(150, vec!["two, "; 8]),
     ])
     .await;
-    let base_url = fake.base_url.clone();
-    let app = spawn_app_with(move |settings| {
-        settings.llm_base_url = Some(base_url);
-        settings.llm_model = Some(MODEL.to_owned());
-        settings.llm_api_key = Some(API_KEY.to_owned());
-        settings.llm_timeout_ms = Some(5_000);
+    let app = spawn_with_llm_and(&fake, 5_000, |settings| {
         settings.llm_answer_timeout_ms = Some(600);
     })
     .await;
@@ -788,9 +790,7 @@ async fn an_answer_longer_than_the_answer_limit_is_given_up_however_steadily_it_
 
     visitor.say("Count for me").await;
     visitor.wait_for_messages(2).await;
-    let handoffs = pending(&shop.owner).await;
-    assert_eq!(handoffs[0]["reason"], "bot_error");
-    let summary = handoffs[0]["summary"].as_str().unwrap();
+    let summary = bot_error_summary(&shop.owner).await;
     assert!(
         summary.contains("the answer was not finished within 600 ms"),
         "{summary}"
@@ -820,7 +820,7 @@ async fn a_draft_being_written_when_the_customer_asks_for_a_person_is_taken_away
 
     // The draft is taken away and the answer never stored: the bot does not talk over people.
     let mut last_draft = first;
-    while let Some(event) = socket.quiet_for(1_500).await {
+    for event in socket.until_quiet(1_500).await {
         assert!(
             !(event["type"] == "message.created"
                 && event["message"]["author"] == "bot"
@@ -1060,9 +1060,7 @@ async fn an_instance_can_limit_the_model_endpoints_bots_may_choose() {
         .unwrap();
     visitor.say("And shoes?").await;
     visitor.wait_for_messages(4).await;
-    let handoffs = pending(&shop.owner).await;
-    assert_eq!(handoffs[0]["reason"], "bot_error");
-    let summary = handoffs[0]["summary"].as_str().unwrap();
+    let summary = bot_error_summary(&shop.owner).await;
     assert!(
         summary.contains("is not one this instance allows"),
         "{summary}"

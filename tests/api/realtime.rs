@@ -150,7 +150,7 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
     assert_eq!(shown["id"], "msg_being_answered");
     assert_eq!(shown["author_name"], "Acme Help");
     // Only the customer's own stream shows it.
-    while let Some(event) = agents_on_b.quiet_for(300).await {
+    for event in agents_on_b.until_quiet(300).await {
         assert_ne!(event["type"], "message.draft", "{event}");
     }
 }
