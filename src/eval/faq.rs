@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::kb::{Decision, Kb, document};
 use super::metrics::{average_precision, reciprocal_rank};
-use super::{EvalError, Row, Run, count, f3, pct, read_jsonl};
+use super::{EvalError, Row, Run, count, f3, pct, read_csv_pairs, read_jsonl};
+use crate::store::ChunkRecord;
 
 struct Query {
     text: String,
@@ -132,12 +133,69 @@ impl Faq {
     }
 }
 
-fn evaluate(c: &Collection, run: &mut Run<'_>) -> Result<(), EvalError> {
-    let chunks = c
-        .faqs
+impl Collection {
+    /// One KB document per FAQ: its question as the title, its answer as the body.
+    fn documents(&self) -> Vec<ChunkRecord> {
+        self.faqs
+            .iter()
+            .map(|(id, question, answer)| document(id, question, answer))
+            .collect()
+    }
+}
+
+/// An FAQ knowledge base and its queries, each with the FAQs that answer it.
+pub struct DevSet {
+    pub name: &'static str,
+    pub documents: Vec<ChunkRecord>,
+    pub queries: Vec<(String, HashSet<String>)>,
+}
+
+/// The FAQ-shaped dev material `baton eval --sweep` ranks (never a test split): StackFAQ's
+/// group A paraphrases, and an FAQ made from the Bitext training file — per intent, the first
+/// instruction as the question and its model answer as the answer; every other instruction of
+/// the intent is a query. Bitext's answers are long and largely templated courtesy text, the
+/// shape of knowledge base (like COVID FAQ's) in which the answer side could mislead the search.
+pub fn dev_sets(dir: &Path) -> Result<Vec<DevSet>, EvalError> {
+    let stack = collection(dir, "stackfaq", "StackFAQ", 0.665, 0.85, false)?;
+    let group_a = stack
+        .queries
         .iter()
-        .map(|(id, question, answer)| document(id, question, answer))
+        .filter(|q| q.group == "A")
+        .map(|q| (q.text.clone(), q.relevant.clone()))
         .collect();
+
+    let path = dir.join("bitext/bitext_llm_training_sample_4514.csv");
+    let asked = read_csv_pairs(&path, "instruction", "intent")?;
+    let answered = read_csv_pairs(&path, "response", "intent")?;
+    let mut questions: HashMap<&str, &str> = HashMap::new();
+    let mut documents = Vec::new();
+    for ((question, intent), (answer, _)) in asked.iter().zip(&answered) {
+        if !questions.contains_key(intent.as_str()) {
+            questions.insert(intent, question);
+            documents.push(document(intent, question, answer));
+        }
+    }
+    let queries = asked
+        .iter()
+        .filter(|(text, intent)| questions[intent.as_str()] != text)
+        .map(|(text, intent)| (text.clone(), HashSet::from([intent.clone()])))
+        .collect();
+    Ok(vec![
+        DevSet {
+            name: "StackFAQ group A",
+            documents: stack.documents(),
+            queries: group_a,
+        },
+        DevSet {
+            name: "Bitext FAQ (training file)",
+            documents,
+            queries,
+        },
+    ])
+}
+
+fn evaluate(c: &Collection, run: &mut Run<'_>) -> Result<(), EvalError> {
+    let chunks = c.documents();
     let mut kb = Kb::build(&format!("{} ({} FAQs)", c.name, c.faqs.len()), chunks)?;
     let (mut top1, mut rr, mut ap, mut answered, mut answered_right) = (0, 0.0, 0.0, 0, 0);
     let (mut held_out, mut held_out_rr) = (0, 0.0);

@@ -5,11 +5,16 @@
 //! HINT3 has no dev split, and its train files have no out-of-scope messages, so its sweep is a
 //! cross-validation on each bot's train file with held-out intents standing in for "out of
 //! scope" (see [`cross_validate`]).
+//!
+//! It also ranks the FAQ-shaped dev sets ([`faq::dev_sets`]), where a change to how questions
+//! and answers are weighed is tried before any FAQ test split sees it.
 
 use std::path::Path;
 
+use super::faq;
 use super::hint3::{FOLDS, HINT3_THRESHOLDS, OOS, cross_validate, mcc_at};
 use super::kb::Kb;
+use super::metrics::reciprocal_rank;
 use super::{EvalError, read_csv_pairs, read_json, read_text};
 
 /// The thresholds every sweep reports.
@@ -87,6 +92,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
         ));
     }
     out.push_str(&hint3_table(dir)?);
+    out.push_str(&faq_table(dir)?);
     Ok(out)
 }
 
@@ -117,6 +123,37 @@ fn hint3_table(dir: &Path) -> Result<String, EvalError> {
             .map(|(_, judged)| format!("{:.3}", mcc_at(judged, t)))
             .collect();
         out.push_str(&format!("| {t:.3} | {} |\n", cells.join(" | ")));
+    }
+    Ok(out)
+}
+
+/// FAQ retrieval on dev material (see [`faq::dev_sets`]): MRR and P@1 per knowledge base.
+fn faq_table(dir: &Path) -> Result<String, EvalError> {
+    let mut out = String::from(
+        "\nFAQ retrieval on dev material:\n\n| KB | documents | queries | MRR | P@1 |\n|---|---|---|---|---|\n",
+    );
+    for set in faq::dev_sets(dir)? {
+        let mut kb = Kb::build(set.name, set.documents)?;
+        let (mut rr, mut top1) = (0.0, 0);
+        for (text, relevant) in &set.queries {
+            let ranked = kb.rank(text)?;
+            rr += reciprocal_rank(&ranked.documents, relevant);
+            top1 += usize::from(
+                ranked
+                    .documents
+                    .first()
+                    .is_some_and(|d| relevant.contains(d)),
+            );
+        }
+        let n = set.queries.len().max(1) as f64;
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.3} | {:.3} |\n",
+            set.name,
+            kb.documents,
+            set.queries.len(),
+            rr / n,
+            top1 as f64 / n
+        ));
     }
     Ok(out)
 }

@@ -40,7 +40,11 @@ fn tiny_data(root: &Path) {
     write(
         root,
         "bitext/bitext_llm_training_sample_4514.csv",
-        "instruction,intent\nDuplicate text!,track_order\n",
+        "instruction,intent,response\n\
+         Duplicate text!,track_order,Track your order under Order History.\n\
+         track my order please,track_order,Track your order under Order History.\n\
+         how do I get a refund,get_refund,Refunds are requested on the Refunds page.\n\
+         I want a refund of my money,get_refund,Refunds are requested on the Refunds page.\n",
     );
     write(
         root,
@@ -280,6 +284,17 @@ fn the_threshold_sweep_reads_only_dev_splits_and_moves_monotonically() {
         .map(|r| r.split('|').nth(6).unwrap().trim().parse().unwrap())
         .collect();
     assert!(ood.windows(2).all(|w| w[0] <= w[1]), "{table}");
+    // The FAQ dev sets: StackFAQ's group A only, and the Bitext training file as an FAQ whose
+    // questions are not also queries; both small enough here to rank every query right.
+    let (_, faq) = table.split_once("FAQ retrieval on dev material").unwrap();
+    assert!(
+        faq.contains("| StackFAQ group A | 2 | 1 | 1.000 | 1.000 |"),
+        "{table}"
+    );
+    assert!(
+        faq.contains("| Bitext FAQ (training file) | 2 | 2 | 1.000 | 1.000 |"),
+        "{table}"
+    );
 }
 
 #[test]
