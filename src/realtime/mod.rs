@@ -4,7 +4,8 @@
 //! from the log, so a client sees every event exactly once and in order however slow it is —
 //! and a slow client holds up no one else, since each has its own cursor. A customer's socket
 //! also shows drafts of the bot's answer while a model writes it (`message.draft`, see
-//! [`crate::store::Draft`]); they are not in the log, so a reconnect skips them.
+//! [`crate::store::Draft`]); they are not in the log, but a socket that connects mid-answer
+//! starts with the latest one.
 
 pub mod relay;
 
@@ -85,6 +86,20 @@ impl Feed {
         }
     }
 
+    /// The draft of an answer being written when the socket connects, for a customer's feed.
+    fn current_draft(&self, state: &AppState) -> Option<Value> {
+        match self {
+            Feed::Workspace { .. } => None,
+            Feed::Visitor {
+                workspace_id,
+                conversation_id,
+            } => state
+                .store
+                .current_draft(workspace_id, conversation_id)
+                .and_then(|draft| self.draft_view(&draft)),
+        }
+    }
+
     /// A visitor's feed has gaps by nature (other conversations' events), so only the
     /// workspace feed can trust "next number" to mean "nothing missed".
     fn contiguous(&self) -> bool {
@@ -121,11 +136,18 @@ async fn follow(
     feed: &Feed,
     after: i64,
 ) -> Result<(), StreamError> {
-    // Subscribe before reading the log, so nothing committed in between is missed.
+    // Subscribe before reading the log, so nothing committed in between is missed; and read
+    // the answer being written at the same moment, so every draft that follows is newer.
     let mut live = state.store.subscribe();
+    let writing = feed.current_draft(state);
     let mut shutdown = state.shutdown.clone();
     let mut last = after;
     catch_up(&mut socket, state, feed, &mut last).await?;
+    if let Some(view) = writing {
+        socket
+            .send(Message::Text(Utf8Bytes::from(view.to_string())))
+            .await?;
+    }
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     loop {

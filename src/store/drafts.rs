@@ -2,9 +2,13 @@
 //! window to show growing. A draft is not a message and not an event: it is never stored, has
 //! no sequence number, and a client that misses one loses nothing, since the stored message
 //! replaces it. It goes to this node's live streams and, on PostgreSQL, to other nodes by
-//! NOTIFY (the customer's socket may be held by another node than the one answering).
+//! NOTIFY (the customer's socket may be held by another node than the one answering). Each
+//! node also remembers the latest draft of every answer being written ([`Writing`]), so a chat
+//! window that connects mid-answer shows it at once instead of at the model's next piece.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +30,41 @@ pub struct Draft {
     pub author_name: String,
     /// The answer so far; empty when the draft is taken away.
     pub text: String,
+}
+
+/// A draft older than this is not shown to a chat window that connects: the answer it belongs
+/// to has long finished or failed (a model may not take longer than `BATON_LLM_ANSWER_TIMEOUT_MS`,
+/// 2 minutes by default), and only a node that stopped mid-answer leaves one behind.
+const STALE: Duration = Duration::from_secs(120);
+
+/// The latest draft of each answer being written, per conversation, as this node last saw it.
+#[derive(Clone, Debug, Default)]
+pub struct Writing(Arc<Mutex<HashMap<String, (Instant, Arc<Draft>)>>>);
+
+impl Writing {
+    /// Remembers a draft, or forgets its answer's when the draft is taken away.
+    fn note(&self, draft: &Arc<Draft>) {
+        let now = Instant::now();
+        let mut writing = self.0.lock().expect("drafts lock");
+        // Whatever a stopped node left behind goes as soon as anything else is written.
+        writing.retain(|_, (at, _)| now.duration_since(*at) < STALE);
+        if !draft.text.is_empty() {
+            writing.insert(draft.conversation_id.clone(), (now, draft.clone()));
+        } else if writing
+            .get(&draft.conversation_id)
+            .is_some_and(|(_, shown)| shown.id == draft.id)
+        {
+            writing.remove(&draft.conversation_id);
+        }
+    }
+
+    fn current(&self, workspace_id: &str, conversation_id: &str) -> Option<Arc<Draft>> {
+        let writing = self.0.lock().expect("drafts lock");
+        writing
+            .get(conversation_id)
+            .filter(|(at, draft)| at.elapsed() < STALE && draft.workspace_id == workspace_id)
+            .map(|(_, draft)| draft.clone())
+    }
 }
 
 /// What one node tells the others.
@@ -61,6 +100,60 @@ impl Store {
 
     /// Hands a draft (from this node or another) to this node's subscribers.
     pub fn relay_draft(&self, draft: Draft) {
-        let _ = self.hub.send(Live::Draft(Arc::new(draft)));
+        let draft = Arc::new(draft);
+        self.writing.note(&draft);
+        let _ = self.hub.send(Live::Draft(draft));
+    }
+
+    /// The draft of the answer being written in a conversation, if there is one.
+    pub fn current_draft(&self, workspace_id: &str, conversation_id: &str) -> Option<Arc<Draft>> {
+        self.writing.current(workspace_id, conversation_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(conversation: &str, answer: &str, text: &str) -> Arc<Draft> {
+        Arc::new(Draft {
+            workspace_id: "ws_a".to_owned(),
+            conversation_id: conversation.to_owned(),
+            id: answer.to_owned(),
+            author_name: "Acme Help".to_owned(),
+            text: text.to_owned(),
+        })
+    }
+
+    #[test]
+    fn the_latest_draft_of_each_conversation_is_kept_until_its_answer_takes_it_away() {
+        let writing = Writing::default();
+        writing.note(&draft("conv_1", "msg_1", "Standard"));
+        writing.note(&draft("conv_1", "msg_1", "Standard delivery"));
+        writing.note(&draft("conv_2", "msg_2", "Returns"));
+        let current = writing.current("ws_a", "conv_1").unwrap();
+        assert_eq!(current.text, "Standard delivery");
+        // Only its own workspace sees it.
+        assert!(writing.current("ws_b", "conv_1").is_none());
+        // Taking away another answer's draft (an earlier one, finishing late) leaves it.
+        writing.note(&draft("conv_1", "msg_0", ""));
+        assert!(writing.current("ws_a", "conv_1").is_some());
+        writing.note(&draft("conv_1", "msg_1", ""));
+        assert!(writing.current("ws_a", "conv_1").is_none());
+        assert_eq!(writing.current("ws_a", "conv_2").unwrap().text, "Returns");
+    }
+
+    #[test]
+    fn a_draft_left_behind_by_a_stopped_node_is_neither_shown_nor_kept() {
+        let writing = Writing::default();
+        let old = Instant::now().checked_sub(STALE + Duration::from_secs(1));
+        let Some(old) = old else { return };
+        writing.0.lock().unwrap().insert(
+            "conv_1".to_owned(),
+            (old, draft("conv_1", "msg_1", "Stand")),
+        );
+        assert!(writing.current("ws_a", "conv_1").is_none());
+        writing.note(&draft("conv_2", "msg_2", "Returns"));
+        assert!(!writing.0.lock().unwrap().contains_key("conv_1"));
     }
 }

@@ -67,6 +67,8 @@ pub struct Store {
     backend: Backend,
     /// Committed events and answers being written, for this node's realtime streams.
     hub: broadcast::Sender<Live>,
+    /// The latest draft of each answer being written, for chat windows that connect mid-answer.
+    writing: drafts::Writing,
     /// Tells this node's own NOTIFYs from other nodes'.
     node_id: String,
 }
@@ -105,6 +107,7 @@ impl Store {
             pool,
             backend,
             hub,
+            writing: drafts::Writing::default(),
             node_id: crate::domain::new_id("node"),
         })
     }

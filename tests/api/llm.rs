@@ -677,6 +677,42 @@ async fn a_streamed_answer_grows_in_the_widget_as_a_draft_and_is_stored_once_who
 }
 
 #[tokio::test]
+async fn a_chat_window_that_connects_mid_answer_shows_the_draft_at_once() {
+    // The model pauses 1.2 s before each piece: long enough to tell "shown on connecting"
+    // from "shown when the next piece comes".
+    let fake = FakeOpenAi::start(vec![Step::Pieces(
+        1_200,
+        vec!["Standard delivery ", "takes 3 to 5 ", "business days."],
+    )])
+    .await;
+    let app = spawn_with_llm(&fake, 5_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut first_tab = visitor.stream(0).await;
+
+    visitor.say("How long does delivery take?").await;
+    assert_eq!(
+        first_tab.next_of("message.draft").await["text"],
+        "Standard delivery "
+    );
+    // A reload (or a second tab) while the model is between pieces: the history, then the
+    // answer so far, before anything more is written.
+    let mut reloaded = visitor.stream(0).await;
+    let events = reloaded.until_quiet(500).await;
+    assert_eq!(events[0]["message"]["author"], "customer", "{events:#?}");
+    assert_eq!(drafts(&events), ["Standard delivery "], "{events:#?}");
+    assert_eq!(events[1]["id"], events[0]["message"]["id"]);
+    // It then follows the answer like any socket, to the message and the draft's removal.
+    let rest = widget_events_until_the_answer(&mut reloaded).await;
+    assert!(drafts(&rest).ends_with(&[""]), "{rest:#?}");
+    // Once the answer is stored, a new socket gets the messages and no draft.
+    let mut after = visitor.stream(0).await;
+    let events = after.until_quiet(300).await;
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert!(drafts(&events).is_empty(), "{events:#?}");
+}
+
+#[tokio::test]
 async fn a_stream_cut_off_midway_is_retried_whole_and_its_draft_taken_away() {
     let fake = FakeOpenAi::start(vec![
         Step::Cut("Standard deliv"),

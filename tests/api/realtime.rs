@@ -144,13 +144,33 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
         author_name: "Acme Help".to_owned(),
         text: "Standard delivery takes".to_owned(),
     };
-    app.state.store.publish_draft(draft).await;
+    app.state.store.publish_draft(draft.clone()).await;
     let shown = stream_on_b.next_of("message.draft").await;
     assert_eq!(shown["text"], "Standard delivery takes");
     assert_eq!(shown["id"], "msg_being_answered");
     assert_eq!(shown["author_name"], "Acme Help");
     // Only the customer's own stream shows it.
     for event in agents_on_b.until_quiet(300).await {
+        assert_ne!(event["type"], "message.draft", "{event}");
+    }
+    // Node B remembers it: a chat window that connects there now starts with it…
+    let mut reconnected = visitor.stream_at(node_b.addr, 0).await;
+    let events = reconnected.until_quiet(300).await;
+    let shown: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "message.draft")
+        .collect();
+    assert_eq!(shown.len(), 1, "{events:#?}");
+    assert_eq!(shown[0]["text"], "Standard delivery takes");
+    // …until the draft is taken away on node A.
+    let taken_away = baton::store::Draft {
+        text: String::new(),
+        ..draft
+    };
+    app.state.store.publish_draft(taken_away).await;
+    assert_eq!(stream_on_b.next_of("message.draft").await["text"], "");
+    let mut later = visitor.stream_at(node_b.addr, 0).await;
+    for event in later.until_quiet(300).await {
         assert_ne!(event["type"], "message.draft", "{event}");
     }
 }
