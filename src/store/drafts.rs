@@ -39,7 +39,10 @@ const STALE: Duration = Duration::from_secs(120);
 
 /// The latest draft of each answer being written, per conversation, as this node last saw it.
 #[derive(Clone, Debug, Default)]
-pub struct Writing(Arc<Mutex<HashMap<String, (Instant, Arc<Draft>)>>>);
+pub struct Writing(Arc<Mutex<Latest>>);
+
+/// Conversation id → when its draft came, and the draft.
+type Latest = HashMap<String, (Instant, Arc<Draft>)>;
 
 impl Writing {
     /// Remembers a draft, or forgets its answer's when the draft is taken away.
