@@ -111,6 +111,8 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub examples: Vec<Example>,
     pub latencies: Vec<Latency>,
+    /// Wall time of every human-request detector call.
+    pub detector: Vec<Duration>,
 }
 
 /// What every dataset's scorer writes into: rows, wrong examples, timings, progress.
@@ -154,7 +156,9 @@ impl Run<'_> {
     pub fn detect(&mut self, dataset: &str, samples: &[(String, bool)]) -> Confusion {
         let mut confusion = Confusion::default();
         for (text, positive) in samples {
+            let started = Instant::now();
             let said = crate::bot::detect::is_human_request(text);
+            self.report.detector.push(started.elapsed());
             confusion.add(*positive, said);
             match (*positive, said) {
                 (true, false) => self.wrong(dataset, "request missed", text.as_str()),
@@ -181,6 +185,12 @@ pub fn run(args: &EvalArgs) -> Result<(), EvalError> {
     print!("{}", table(&report.rows));
     println!();
     print!("{}", latency_lines(&report.latencies));
+    println!(
+        "human-request detector latency: p50 {:.1} µs, p99 {:.1} µs over {} messages",
+        micros(percentile(&report.detector, 50.0)),
+        micros(percentile(&report.detector, 99.0)),
+        report.detector.len()
+    );
     println!(
         "total evaluation time: {:.1} s",
         started.elapsed().as_secs_f64()
@@ -305,6 +315,10 @@ fn examples(examples: &[Example], per_kind: usize) -> String {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000_000.0
 }
 
 /// A share as a percentage with one decimal, "n/a" when undefined.

@@ -239,6 +239,8 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
 
     assert_eq!(report.latencies.len(), 6 + 1 + 1 + 2 + 2);
     assert!(report.latencies.iter().all(|l| l.searches > 0));
+    // Every detector decision is timed too.
+    assert!(!report.detector.is_empty());
 }
 
 #[test]
