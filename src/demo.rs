@@ -14,7 +14,8 @@ pub const AGENT_EMAIL: &str = "sam@demo.baton";
 pub const PASSWORD: &str = "baton-demo";
 const BOT_NAME: &str = "Acme Outfitters";
 
-const DOCUMENTS: &[(&str, &str)] = &[
+/// The demo knowledge base: each document's title and Markdown.
+pub(crate) const DOCUMENTS: &[(&str, &str)] = &[
     (
         "Shipping and delivery",
         include_str!("../assets/demo/shipping.md"),

@@ -8,7 +8,7 @@ use super::small_talk;
 use super::summary::{self, Searched};
 use super::{Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply};
 use crate::domain::handoff::Reason;
-use crate::knowledge::{self, KnowledgeBase};
+use crate::knowledge::{self, BotIndex, Coverage, Hit, KnowledgeBase};
 use crate::store::Store;
 
 /// How relevant the best passage must be to count as an answer, unless the bot sets its own
@@ -19,6 +19,10 @@ pub const RELEVANCE_THRESHOLD: f32 = 0.235;
 const COVERED: f32 = 0.6;
 /// Longest quote, in characters.
 const QUOTE_CHARS: usize = 420;
+/// Passages fetched, so that another section of the best document can be quoted instead.
+const PASSAGES: usize = 5;
+/// Missing words named in a partial answer's lead, at most.
+const NAMED: usize = 3;
 
 pub struct BuiltinResponder {
     store: Store,
@@ -52,7 +56,7 @@ impl Responder for BuiltinResponder {
         let hits = {
             let index = index.clone();
             let query = message.to_owned();
-            tokio::task::spawn_blocking(move || index.search(&query, 3))
+            tokio::task::spawn_blocking(move || index.search(&query, PASSAGES))
                 .await
                 .map_err(knowledge::KnowledgeError::from)?
                 .map_err(knowledge::KnowledgeError::from)?
@@ -64,19 +68,13 @@ impl Responder for BuiltinResponder {
         }
         match hits.first() {
             Some(best) if best.relevance >= turn.bot.relevance_threshold() => {
-                let quote = knowledge::quote(&index, best, message, QUOTE_CHARS);
-                // A passage that covers only part of the question is offered as such.
-                let coverage = index
-                    .coverage(message, best)
-                    .map_err(knowledge::KnowledgeError::from)?;
-                let lead = if coverage < COVERED {
-                    "This may not answer everything you asked, but here is what I found:\n\n"
-                } else {
-                    ""
-                };
+                let (hit, coverage) =
+                    passage(&index, &hits, message).map_err(knowledge::KnowledgeError::from)?;
+                let quote = knowledge::quote(&index, hit, message, QUOTE_CHARS);
                 Ok(Reply::Answer(format!(
-                    "{lead}{quote}\n\n(From “{}”)",
-                    best.title
+                    "{}{quote}\n\n(From “{}”)",
+                    partial_lead(&coverage),
+                    hit.title
                 )))
             }
             best if turn.handoff_enabled => {
@@ -95,6 +93,65 @@ impl Responder for BuiltinResponder {
             }
             _ => Ok(Reply::Answer(decline_text(Reason::KbMiss))),
         }
+    }
+}
+
+/// The passage to quote and how much of the question it covers. The confidence belongs to the
+/// best *document*; of its passages among the hits that score at least half as well as the
+/// best one, the one that covers most of the question is quoted (the better-ranked on a tie):
+/// "can I return a sale item?" is answered by the section that mentions sale items, not by the
+/// one titled "How to return an item".
+fn passage<'h>(
+    index: &BotIndex,
+    hits: &'h [Hit],
+    question: &str,
+) -> tantivy::Result<(&'h Hit, Coverage)> {
+    let best = &hits[0];
+    let mut chosen = (best, index.coverage(question, best)?);
+    for hit in &hits[1..] {
+        if hit.document_id != best.document_id || hit.score < best.score / 2.0 {
+            continue;
+        }
+        let coverage = index.coverage(question, hit)?;
+        if coverage.share > chosen.1.share {
+            chosen = (hit, coverage);
+        }
+    }
+    Ok(chosen)
+}
+
+/// What an answer opens with when its passage covers only part of the question: that it may
+/// not answer everything, and which of the customer's words it says nothing about.
+fn partial_lead(coverage: &Coverage) -> String {
+    if coverage.share >= COVERED {
+        return String::new();
+    }
+    let named: Vec<String> = coverage
+        .missing
+        .iter()
+        .take(NAMED)
+        .map(|word| format!("“{word}”"))
+        .collect();
+    match named.split_last() {
+        None => {
+            "This may not answer everything you asked, but here is what I found:\n\n".to_owned()
+        }
+        Some((last, [])) => format!(
+            "This may not answer everything you asked (it says nothing about {last}), but here is what I found:\n\n"
+        ),
+        Some((last, rest)) => format!(
+            "This may not answer everything you asked (it says nothing about {} or {last}), but here is what I found:\n\n",
+            rest.join(", ")
+        ),
+    }
+}
+
+/// "Acme's", but "Acme Outfitters'".
+fn possessive(name: &str) -> String {
+    if name.ends_with(['s', 'S']) {
+        format!("{name}'")
+    } else {
+        format!("{name}'s")
     }
 }
 
@@ -157,7 +214,10 @@ fn identity_answer(language: &str, bot: &str, handoff_enabled: bool) -> String {
             " Если хотите поговорить с человеком, просто попросите, и я передам вас команде.",
         ),
         _ => (
-            format!("I'm {bot}'s automated assistant. I answer from our help articles."),
+            format!(
+                "I'm {} automated assistant. I answer from our help articles.",
+                possessive(bot)
+            ),
             " If you'd like to talk to a person, just ask and I'll connect you with the team.",
         ),
     };
@@ -166,7 +226,69 @@ fn identity_answer(language: &str, bot: &str, handoff_enabled: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::identity_answer;
+    use super::*;
+    use crate::domain::KbLanguage;
+    use crate::store::ChunkRecord;
+
+    #[test]
+    fn the_section_of_the_best_document_that_covers_the_question_is_quoted() {
+        // The demo's knowledge base, cut into passages as it is when seeded.
+        let mut chunks = Vec::new();
+        for (title, content) in crate::demo::DOCUMENTS {
+            for passage in knowledge::chunk::passages(knowledge::chunk::Format::Markdown, content) {
+                chunks.push(ChunkRecord {
+                    id: format!("{title}/{}", passage.heading),
+                    document_id: title.to_string(),
+                    title: title.to_string(),
+                    heading: passage.heading,
+                    body: passage.body,
+                });
+            }
+        }
+        let index = BotIndex::build(&chunks, KbLanguage::English).unwrap();
+        let question = "can i return a sale item";
+        let hits = index.search(question, PASSAGES).unwrap();
+        // The section titled for returning ranks first; the one about sale items answers.
+        assert_eq!(hits[0].heading, "How to return an item", "{hits:?}");
+        let (hit, coverage) = passage(&index, &hits, question).unwrap();
+        assert_eq!(hit.heading, "Return policy");
+        assert_eq!(coverage.share, 1.0);
+        // A question one section answers whole keeps that section.
+        let question = "how do I print the return label";
+        let hits = index.search(question, PASSAGES).unwrap();
+        let (hit, _) = passage(&index, &hits, question).unwrap();
+        assert_eq!(hit.heading, "How to return an item");
+    }
+
+    #[test]
+    fn a_partial_answer_names_what_it_says_nothing_about() {
+        let lead = |share: f32, missing: &[&str]| {
+            partial_lead(&Coverage {
+                share,
+                missing: missing.iter().map(|w| w.to_string()).collect(),
+            })
+        };
+        assert_eq!(lead(0.8, &["hawaii"]), "");
+        assert_eq!(
+            lead(0.4, &["Hawaii"]),
+            "This may not answer everything you asked (it says nothing about “Hawaii”), but here is what I found:\n\n"
+        );
+        assert!(
+            lead(0.2, &["express", "hawaii", "boat", "tomorrow"])
+                .contains("(it says nothing about “express”, “hawaii” or “boat”)")
+        );
+        assert!(lead(0.0, &[]).starts_with("This may not answer everything you asked, but"));
+    }
+
+    #[test]
+    fn a_name_ending_in_s_takes_only_an_apostrophe() {
+        assert_eq!(possessive("Acme"), "Acme's");
+        assert_eq!(possessive("Acme Outfitters"), "Acme Outfitters'");
+        assert!(
+            identity_answer("en", "Acme Outfitters", false)
+                .starts_with("I'm Acme Outfitters' automated")
+        );
+    }
 
     #[test]
     fn the_bot_says_what_it_is_in_the_question_s_language_and_offers_a_person_only_if_it_can() {

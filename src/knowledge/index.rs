@@ -117,6 +117,25 @@ pub struct BotIndex {
     classifier: Option<Classifier>,
 }
 
+/// How much of a question a passage covers (see [`BotIndex::coverage`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    /// The IDF-weighted share of the question's content words the passage has, 0 to 1.
+    pub share: f32,
+    /// The question's content words the passage lacks, as written, in the question's order.
+    pub missing: Vec<String>,
+}
+
+/// Punctuation around a word ("hawaii?", "«envío»"); marks inside words (Devanagari vowel
+/// signs) are not punctuation and stay.
+fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || matches!(
+            c,
+            '¿' | '¡' | '«' | '»' | '“' | '”' | '‘' | '’' | '…' | '،' | '؟' | '।'
+        )
+}
+
 /// A passage found for a query.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -476,26 +495,38 @@ impl BotIndex {
     }
 
     /// How much of the question a passage covers: the IDF-weighted share of the question's
-    /// content words that the passage (title, heading or body) contains, from 0 to 1. The
-    /// confidence says whether this is the right document; this says whether it answers all
-    /// of what was asked ("refund *and* exchange").
-    pub fn coverage(&self, question: &str, hit: &Hit) -> tantivy::Result<f32> {
+    /// content words that the passage (title, heading or body) contains, from 0 to 1, and the
+    /// words it lacks as the question wrote them. The confidence says whether this is the right
+    /// document; this says whether it answers all of what was asked ("refund *and* exchange").
+    pub fn coverage(&self, question: &str, hit: &Hit) -> tantivy::Result<Coverage> {
         let searcher = self.reader.searcher();
         let n = searcher.num_docs() as f32;
         let present = self.terms(&format!("{}\n{}\n{}", hit.title, hit.heading, hit.body));
-        let (mut covered, mut total) = (0.0, 0.0);
-        for term in self.terms(question) {
-            if term.chars().all(|c| c.is_ascii_digit()) {
-                continue;
-            }
-            let df = searcher.doc_freq(&Term::from_field_text(self.fields.body_topic, &term))?;
-            let weight = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
-            total += weight;
-            if present.contains(&term) {
-                covered += weight;
+        let mut seen: Vec<String> = Vec::new();
+        let (mut covered, mut total, mut missing) = (0.0, 0.0, Vec::new());
+        // Word by word, so that what is missing can be named as the customer wrote it.
+        for word in question.split_whitespace() {
+            for term in self.terms(word) {
+                if term.chars().all(|c| c.is_ascii_digit()) || seen.contains(&term) {
+                    continue;
+                }
+                let df =
+                    searcher.doc_freq(&Term::from_field_text(self.fields.body_topic, &term))?;
+                let weight = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+                total += weight;
+                if present.contains(&term) {
+                    covered += weight;
+                } else {
+                    missing.push(word.trim_matches(is_punctuation).to_owned());
+                }
+                seen.push(term);
             }
         }
-        Ok(if total > 0.0 { covered / total } else { 0.0 })
+        missing.dedup();
+        Ok(Coverage {
+            share: if total > 0.0 { covered / total } else { 0.0 },
+            missing,
+        })
     }
 
     /// One side's query: every term of every way, each boosted by its way's weight over the

@@ -17,7 +17,7 @@ use tokio::sync::Mutex as AsyncMutex;
 
 use crate::domain::KbLanguage;
 use crate::store::{Store, StoreError};
-pub use index::{BotIndex, Hit};
+pub use index::{BotIndex, Coverage, Hit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
@@ -245,11 +245,19 @@ mod tests {
     fn coverage_says_how_much_of_the_question_a_passage_answers() {
         let index = shop();
         let hit = &index.search("refunds", 1).unwrap()[0];
-        assert_eq!(index.coverage("refunds", hit).unwrap(), 1.0);
+        let whole = index.coverage("refunds", hit).unwrap();
+        assert_eq!(whole.share, 1.0);
+        assert!(whole.missing.is_empty());
         let partial = index
-            .coverage("refunds for orders shipped to hawaii", hit)
+            .coverage("Refunds for orders shipped to Hawaii?", hit)
             .unwrap();
-        assert!(partial > 0.0 && partial < 0.6, "{partial}");
+        assert!(partial.share > 0.0 && partial.share < 0.6, "{partial:?}");
+        // What the passage lacks, as the question wrote it, without its punctuation; the
+        // stop word "for" and the covered "Refunds" are not named.
+        assert_eq!(partial.missing, ["orders", "shipped", "Hawaii"]);
+        // An order number is a fact, not a topic: never missing.
+        let numbered = index.coverage("refund for order 4411", hit).unwrap();
+        assert_eq!(numbered.missing, ["order"]);
     }
 
     #[test]
