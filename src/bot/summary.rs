@@ -47,22 +47,26 @@ pub fn write(
             parts.push(format!("The customer asked: “{}”.", short(message)));
         }
     }
+    // The built-in bot searches for the message itself: said once, not quoted twice.
+    let searched_for = |query: &str| {
+        if short(query) == short(message) {
+            "The bot searched the knowledge base for it".to_owned()
+        } else {
+            format!("The bot searched the knowledge base for “{}”", short(query))
+        }
+    };
     match searched {
         Searched::NotSearched => {}
-        Searched::Nothing { query } => parts.push(format!(
-            "The bot searched the knowledge base for “{}” and found nothing.",
-            short(query)
-        )),
+        Searched::Nothing { query } => {
+            parts.push(format!("{} and found nothing.", searched_for(query)));
+        }
         Searched::Weak {
             query,
             title,
             relevance,
         } => parts.push(format!(
-            "The bot searched the knowledge base for “{}”; the closest passage (“{}”, relevance \
-             {:.2}) did not answer it.",
-            short(query),
-            title,
-            relevance
+            "{}; the closest passage (“{title}”, relevance {relevance:.2}) did not answer it.",
+            searched_for(query)
         )),
     }
     let answered = history.iter().filter(|m| m.author == "bot").count();
@@ -179,11 +183,33 @@ mod tests {
             text.starts_with("The customer asked: “Where is my parcel 123456?”."),
             "{text}"
         );
-        assert!(text.contains("found nothing"), "{text}");
+        // The message is quoted once; the search that was for it says so.
+        assert!(
+            text.contains("The bot searched the knowledge base for it and found nothing."),
+            "{text}"
+        );
+        assert_eq!(text.matches("parcel").count(), 1, "{text}");
         assert!(
             text.contains("Reason: the knowledge base has no answer."),
             "{text}"
         );
         assert!(text.contains("order 123456"), "{text}");
+        // A model's own search words are quoted, since they differ from the message.
+        let text = write(
+            &[],
+            "Do you wrap presents?",
+            Searched::Weak {
+                query: "gift wrapping",
+                title: "Payments",
+                relevance: 0.12,
+            },
+            Reason::KbMiss,
+        );
+        assert!(
+            text.contains(
+                "The bot searched the knowledge base for “gift wrapping”; the closest passage (“Payments”, relevance 0.12) did not answer it."
+            ),
+            "{text}"
+        );
     }
 }
