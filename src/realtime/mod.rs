@@ -88,16 +88,15 @@ impl Feed {
 
     /// The draft of an answer being written when the socket connects, for a customer's feed.
     fn current_draft(&self, state: &AppState) -> Option<Value> {
-        match self {
-            Feed::Workspace { .. } => None,
-            Feed::Visitor {
-                workspace_id,
-                conversation_id,
-            } => state
-                .store
-                .current_draft(workspace_id, conversation_id)
-                .and_then(|draft| self.draft_view(&draft)),
-        }
+        let Feed::Visitor {
+            workspace_id,
+            conversation_id,
+        } = self
+        else {
+            return None;
+        };
+        let draft = state.store.current_draft(workspace_id, conversation_id)?;
+        self.draft_view(&draft)
     }
 
     /// A visitor's feed has gaps by nature (other conversations' events), so only the
