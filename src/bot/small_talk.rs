@@ -55,10 +55,45 @@ const LANGUAGES: &[Language] = &[
             "ok thanks",
             "ok thank you",
             "perfect thanks",
+            "thank u",
+            "thanks so much",
+            "many thanks",
+            "much appreciated",
+            "appreciate it",
+            "cheers",
         ],
-        bye: &["bye", "goodbye", "see you", "bye bye"],
+        bye: &[
+            "bye",
+            "goodbye",
+            "see you",
+            "bye bye",
+            "have a nice day",
+            "have a good day",
+            "that's all",
+            "thats all",
+            "that is all",
+            "that's it",
+            "nothing else",
+            "no thanks",
+            "no thank you",
+        ],
         ack: &[
-            "ok", "okay", "k", "cool", "great", "perfect", "got it", "yes", "no", "alright", "sure",
+            "ok",
+            "okay",
+            "k",
+            "cool",
+            "great",
+            "perfect",
+            "got it",
+            "yes",
+            "no",
+            "alright",
+            "sure",
+            "awesome",
+            "nice",
+            "good",
+            "understood",
+            "sounds good",
         ],
         answers: [
             "Hello! What can I help you with today?",
@@ -377,10 +412,57 @@ fn key(text: &str) -> String {
         .collect()
 }
 
-/// The answer to a message that is only a greeting, thanks, goodbye or acknowledgement, in
+/// Longest message, in words, read as a string of phrases: small talk is short.
+const MOST_WORDS: usize = 12;
+
+/// What a message made only of such phrases says: "thank you, bye" is a goodbye, "ok thanks"
+/// a thanks, "hi, good morning" a greeting. A goodbye outranks thanks, thanks a greeting, and
+/// a greeting an acknowledgement; the language is that of the phrase that decides. `None` when
+/// any word of the message belongs to no phrase ("thanks, where is my order?").
+fn read(key: &str) -> Option<(usize, Kind)> {
+    if let Some(&found) = PHRASES.get(key) {
+        return Some(found);
+    }
+    let words: Vec<&str> = key.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() || words.len() > MOST_WORDS {
+        return None;
+    }
+    // covers[i]: the fewest phrases that make up the first i words, if any do.
+    let mut covers: Vec<Option<Vec<(usize, Kind)>>> = vec![None; words.len() + 1];
+    covers[0] = Some(Vec::new());
+    for end in 1..=words.len() {
+        for start in 0..end {
+            let Some(&found) = PHRASES.get(&words[start..end].join(" ")) else {
+                continue;
+            };
+            let Some(mut cover) = covers[start].clone() else {
+                continue;
+            };
+            cover.push(found);
+            if covers[end]
+                .as_ref()
+                .is_none_or(|best| best.len() > cover.len())
+            {
+                covers[end] = Some(cover);
+            }
+        }
+    }
+    let rank = |kind: Kind| match kind {
+        Kind::Bye => 0,
+        Kind::Thanks => 1,
+        Kind::Hello => 2,
+        Kind::Ack => 3,
+    };
+    covers[words.len()]
+        .take()?
+        .into_iter()
+        .min_by_key(|&(_, kind)| rank(kind))
+}
+
+/// The answer to a message that is only greetings, thanks, goodbyes or acknowledgements, in
 /// the message's language; `None` for anything else.
 pub fn answer(message: &str) -> Option<&'static str> {
-    let (language, kind) = *PHRASES.get(&key(message))?;
+    let (language, kind) = read(&key(message))?;
     let answers = &LANGUAGES[language].answers;
     Some(match kind {
         Kind::Hello => answers[0],
@@ -462,10 +544,31 @@ mod tests {
     }
 
     #[test]
+    fn a_message_of_several_phrases_is_answered_by_the_one_that_decides() {
+        let bye = Some("Goodbye, and thanks for getting in touch!");
+        assert_eq!(answer("thank you, bye"), bye);
+        assert_eq!(answer("Ok thanks, bye!"), bye);
+        assert_eq!(answer("no thanks, that's all 🙂"), bye);
+        assert_eq!(
+            answer("great, thank you so much!"),
+            Some("You're welcome! Is there anything else I can help with?")
+        );
+        assert_eq!(
+            answer("hi, good morning"),
+            Some("Hello! What can I help you with today?")
+        );
+        assert_eq!(answer("gracias, adiós"), answer("adiós"));
+        assert_eq!(answer("merci, au revoir"), answer("au revoir"));
+        assert_eq!(answer("ok, good"), answer("ok"));
+    }
+
+    #[test]
     fn a_greeting_with_a_question_is_a_question() {
         assert_eq!(answer("hola, ¿cuánto tarda el envío?"), None);
         assert_eq!(answer("hello, where is my order"), None);
         assert_eq!(answer("merci pour rien"), None);
+        assert_eq!(answer("thanks, but where is my order?"), None);
+        assert_eq!(answer("ok ok ok ok ok ok ok ok ok ok ok ok ok"), None);
         assert_eq!(answer(""), None);
     }
 }

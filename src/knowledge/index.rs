@@ -296,6 +296,19 @@ const STOP_WORDS: &[&str] = &[
     "possible",
 ];
 
+/// English terms [`BotIndex::coverage`] does not count, stemmed as the analyzer leaves them.
+const ENGLISH_FILLERS: &[&str] = &[
+    "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "ll", "re",
+    "shouldn", "ve", "wasn", "weren", "won", "wouldn", "until", "yet", "alreadi", "sinc",
+];
+
+/// Whether two stems are one word: equal, or one a long prefix of the other, which the
+/// stemmer leaves apart in a few families ("deliver" is "deliv", "delivery" "deliveri").
+fn same_word(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short == long || (short.chars().count() >= 5 && long.starts_with(short))
+}
+
 #[derive(Clone)]
 struct Analyzers {
     /// Content words: stop words removed, stemmed.
@@ -507,14 +520,17 @@ impl BotIndex {
         // Word by word, so that what is missing can be named as the customer wrote it.
         for word in question.split_whitespace() {
             for term in self.terms(word) {
-                if term.chars().all(|c| c.is_ascii_digit()) || seen.contains(&term) {
+                if term.chars().all(|c| c.is_ascii_digit())
+                    || self.is_filler(&term)
+                    || seen.contains(&term)
+                {
                     continue;
                 }
                 let df =
                     searcher.doc_freq(&Term::from_field_text(self.fields.body_topic, &term))?;
                 let weight = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
                 total += weight;
-                if present.contains(&term) {
+                if present.iter().any(|p| same_word(p, &term)) {
                     covered += weight;
                 } else {
                     missing.push(word.trim_matches(is_punctuation).to_owned());
@@ -527,6 +543,14 @@ impl BotIndex {
             share: if total > 0.0 { covered / total } else { 0.0 },
             missing,
         })
+    }
+
+    /// A term too slight to say what a question is about, though the search keeps it: a
+    /// single letter, or in English the pieces of contractions ("hasn't" is "hasn" and "t")
+    /// and a few time words that only frame a question ("until", "yet").
+    fn is_filler(&self, term: &str) -> bool {
+        term.chars().count() < 2
+            || (self.language == KbLanguage::English && ENGLISH_FILLERS.contains(&term))
     }
 
     /// One side's query: every term of every way, each boosted by its way's weight over the

@@ -261,6 +261,29 @@ mod tests {
     }
 
     #[test]
+    fn coverage_ignores_contractions_and_framing_words_and_joins_split_stems() {
+        let index = shop();
+        let delivery = &index.search("delivery", 1).unwrap()[0];
+        // "deliver" stems to "deliv" and "delivery" to "deliveri": one word all the same.
+        let weekdays = index
+            .coverage("do you deliver the next day?", delivery)
+            .unwrap();
+        assert_eq!((weekdays.share, weekdays.missing.len()), (1.0, 0));
+        // "hasn't", "yet" and "it's" say nothing of the topic, so only "weeks" is lacking.
+        let late = index
+            .coverage(
+                "my delivery hasn't arrived yet, it's been 2 weeks",
+                delivery,
+            )
+            .unwrap();
+        assert_eq!(late.missing, ["weeks"]);
+        // A short stem is not a prefix match: "card" is not "cardigan".
+        let cards = &index.search("paypal", 1).unwrap()[0];
+        let cardigan = index.coverage("paypal for a cardigan", cards).unwrap();
+        assert_eq!(cardigan.missing, ["cardigan"]);
+    }
+
+    #[test]
     fn quotes_are_whole_sentences_around_the_best_one() {
         let index = shop();
         let question = "when will my refund be paid back?";
