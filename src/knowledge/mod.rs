@@ -284,6 +284,25 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_word_is_read_as_the_knowledge_base_spells_it() {
+        let index = shop();
+        // "delivry" is no word of the knowledge base; "delivery" is one edit away.
+        let hits = index.search("how long does delivry take", 3).unwrap();
+        assert_eq!(hits[0].chunk_id, "1");
+        assert!(
+            hits[0].relevance >= crate::bot::builtin::RELEVANCE_THRESHOLD,
+            "{hits:?}"
+        );
+        let typed = index
+            .coverage("how long does delivry take", &hits[0])
+            .unwrap();
+        assert!(!typed.missing.iter().any(|w| w == "delivry"), "{typed:?}");
+        // Mended words are guesses: the question scores less than one spelt right.
+        let spelt = index.search("how long does delivery take", 3).unwrap();
+        assert!(spelt[0].score > hits[0].score, "{spelt:?} {hits:?}");
+    }
+
+    #[test]
     fn quotes_are_whole_sentences_around_the_best_one() {
         let index = shop();
         let question = "when will my refund be paid back?";
