@@ -8,7 +8,8 @@
 //! could score that way, so it reads as a share between 0 and 1 whatever the question's length
 //! or the knowledge base's size. A passage is matched on its title (with its heading) and on
 //! its body separately, and the stronger of the two counts fully, the weaker half: an FAQ is
-//! found by its question, a help article by its text.
+//! found by its question, a help article by its text. A misspelt word the knowledge base never
+//! uses is read as its nearest word, as a guess (see [`ONE_EDIT`]).
 //!
 //! Whether the best passage answers is a *margin* decision, not a raw cut-off: the confidence
 //! is the best document's share of a softmax over the ten best documents' scores (with
