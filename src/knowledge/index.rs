@@ -337,10 +337,14 @@ impl tantivy_fst::Automaton for Nearby {
     }
 }
 
-/// English terms [`BotIndex::coverage`] does not count, stemmed as the analyzer leaves them.
+/// English terms [`BotIndex::coverage`] does not count, stemmed as the analyzer leaves them:
+/// pieces of contractions, their chat spellings ("dont", "whats" → "what", "ur"), and time
+/// words that only frame a question.
 const ENGLISH_FILLERS: &[&str] = &[
     "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "ll", "re",
-    "shouldn", "ve", "wasn", "weren", "won", "wouldn", "until", "yet", "alreadi", "sinc",
+    "shouldn", "ve", "wasn", "weren", "won", "wouldn", "dont", "cant", "wont", "didnt", "doesnt",
+    "isnt", "im", "ur", "plz", "wanna", "gonna", "what", "how", "where", "until", "yet", "alreadi",
+    "sinc",
 ];
 
 /// Whether two stems are one word: equal, or one a long prefix of the other, which the

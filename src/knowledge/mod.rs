@@ -277,6 +277,9 @@ mod tests {
             )
             .unwrap();
         assert_eq!(late.missing, ["weeks"]);
+        // Chat spellings of question words are no more a topic than the words themselves.
+        let chat = index.coverage("whats ur delivery time", delivery).unwrap();
+        assert_eq!((chat.share, chat.missing.len()), (1.0, 0), "{chat:?}");
         // A short stem is not a prefix match: "card" is not "cardigan".
         let cards = &index.search("paypal", 1).unwrap()[0];
         let cardigan = index.coverage("paypal for a cardigan", cards).unwrap();
