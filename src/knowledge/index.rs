@@ -315,9 +315,9 @@ static SPELLERS: LazyLock<[LevenshteinAutomatonBuilder; 2]> = LazyLock::new(|| {
 });
 
 /// A Levenshtein automaton as the term dictionary walks it.
-struct Nearby(DFA);
+struct Nearby<'a>(&'a DFA);
 
-impl tantivy_fst::Automaton for Nearby {
+impl tantivy_fst::Automaton for Nearby<'_> {
     type State = u32;
 
     fn start(&self) -> u32 {
@@ -675,17 +675,12 @@ impl BotIndex {
         {
             return Ok(None);
         }
-        let speller = &SPELLERS[usize::from(length >= TWO_EDITS)];
-        // (edits, passages having it, the word), best first.
-        let mut best: Option<(u8, u64, String)> = None;
+        let dfa = SPELLERS[usize::from(length >= TWO_EDITS)].build_dfa(term);
         let mut found: HashMap<String, u64> = HashMap::new();
         for segment in searcher.segment_readers() {
             for field in [self.fields.title_word, self.fields.body_word] {
                 let inverted = segment.inverted_index(field)?;
-                let mut stream = inverted
-                    .terms()
-                    .search(Nearby(speller.build_dfa(term)))
-                    .into_stream()?;
+                let mut stream = inverted.terms().search(Nearby(&dfa)).into_stream()?;
                 while stream.advance() {
                     if let Ok(word) = std::str::from_utf8(stream.key()) {
                         *found.entry(word.to_owned()).or_default() +=
@@ -694,7 +689,8 @@ impl BotIndex {
                 }
             }
         }
-        let dfa = speller.build_dfa(term);
+        // (edits, passages having it, the word), best first.
+        let mut best: Option<(u8, u64, String)> = None;
         for (word, df) in found {
             let Distance::Exact(edits) = dfa.eval(&word) else {
                 continue;
