@@ -338,13 +338,17 @@ impl tantivy_fst::Automaton for Nearby<'_> {
 }
 
 /// English terms [`BotIndex::coverage`] does not count, stemmed as the analyzer leaves them:
-/// pieces of contractions, their chat spellings ("dont", "whats" → "what", "ur"), and time
-/// words that only frame a question.
+/// pieces of contractions, their chat spellings ("dont", "whats" → "what", "ur"), time words
+/// that only frame a question, and the everyday verbs and adverbs a question is phrased with
+/// rather than about ("where do I *find*…", "how long do refunds *take*", "is express
+/// *available*", "the item I *received*…"): a passage that answers the question never needs
+/// them, so naming them as what it lacks would only puzzle the customer.
 const ENGLISH_FILLERS: &[&str] = &[
     "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "ll", "re",
     "shouldn", "ve", "wasn", "weren", "won", "wouldn", "dont", "cant", "wont", "didnt", "doesnt",
     "isnt", "im", "ur", "plz", "wanna", "gonna", "what", "how", "where", "until", "yet", "alreadi",
-    "sinc",
+    "sinc", "ago", "find", "take", "took", "make", "made", "use", "work", "happen", "tri", "buy",
+    "bought", "receiv", "never", "instead", "usual", "normal", "avail",
 ];
 
 /// Whether two stems are one word: equal, or one a long prefix of the other, which the

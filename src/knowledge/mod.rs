@@ -280,6 +280,28 @@ mod tests {
         // Chat spellings of question words are no more a topic than the words themselves.
         let chat = index.coverage("whats ur delivery time", delivery).unwrap();
         assert_eq!((chat.share, chat.missing.len()), (1.0, 0), "{chat:?}");
+        // The everyday verbs and adverbs a question is phrased with are not what it asks about.
+        let framed = index
+            .coverage(
+                "where would I usually find delivery times for Hawaii?",
+                delivery,
+            )
+            .unwrap();
+        assert_eq!(framed.missing, ["Hawaii"]);
+        let refunds = &index.search("refunds", 1).unwrap()[0];
+        for question in [
+            "where do I find my refund",
+            "is a refund available instead",
+            "I never received my refund",
+            "the items I bought, can I use a refund",
+        ] {
+            let coverage = index.coverage(question, refunds).unwrap();
+            assert_eq!(
+                (coverage.share, coverage.missing.len()),
+                (1.0, 0),
+                "{question}: {coverage:?}"
+            );
+        }
         // A short stem is not a prefix match: "card" is not "cardigan".
         let cards = &index.search("paypal", 1).unwrap()[0];
         let cardigan = index.coverage("paypal for a cardigan", cards).unwrap();
