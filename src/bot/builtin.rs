@@ -78,12 +78,16 @@ impl Responder for BuiltinResponder {
                 )))
             }
             best if turn.handoff_enabled => {
+                let place;
                 let searched = match best {
-                    Some(hit) => Searched::Weak {
-                        query: message,
-                        title: &hit.title,
-                        relevance: hit.relevance,
-                    },
+                    Some(hit) => {
+                        place = hit.place();
+                        Searched::Weak {
+                            query: message,
+                            place: &place,
+                            relevance: hit.relevance,
+                        }
+                    }
                     None => Searched::Nothing { query: message },
                 };
                 Ok(Reply::Handoff {

@@ -16,7 +16,8 @@ pub enum Searched<'a> {
     },
     Weak {
         query: &'a str,
-        title: &'a str,
+        /// The closest passage's document and section ([`crate::knowledge::Hit::place`]).
+        place: &'a str,
         relevance: f32,
     },
 }
@@ -62,10 +63,10 @@ pub fn write(
         }
         Searched::Weak {
             query,
-            title,
+            place,
             relevance,
         } => parts.push(format!(
-            "{}; the closest passage (“{title}”, relevance {relevance:.2}) did not answer it.",
+            "{}; the closest passage (“{place}”, relevance {relevance:.2}) did not answer it.",
             searched_for(query)
         )),
     }
@@ -200,7 +201,7 @@ mod tests {
             "Do you wrap presents?",
             Searched::Weak {
                 query: "gift wrapping",
-                title: "Payments",
+                place: "Payments",
                 relevance: 0.12,
             },
             Reason::KbMiss,

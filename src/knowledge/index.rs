@@ -155,6 +155,18 @@ pub struct Hit {
     pub relevance: f32,
 }
 
+impl Hit {
+    /// Where the passage is: its document's title, and its section's heading when it has one
+    /// ("Returns and refunds › Refunds").
+    pub fn place(&self) -> String {
+        if self.heading.is_empty() || self.heading == self.title {
+            self.title.clone()
+        } else {
+            format!("{} › {}", self.title, self.heading)
+        }
+    }
+}
+
 /// Words that carry no topic: function words, and the question and politeness words customers
 /// wrap every question in ("how do I…", "can you please…"). Without them, "how" would weigh as
 /// much as "refund" in a query.
@@ -341,14 +353,14 @@ impl tantivy_fst::Automaton for Nearby<'_> {
 /// pieces of contractions, their chat spellings ("dont", "whats" → "what", "ur"), time words
 /// that only frame a question, and the everyday verbs and adverbs a question is phrased with
 /// rather than about ("where do I *find*…", "how long do refunds *take*", "is express
-/// *available*", "the item I *received*…"): a passage that answers the question never needs
-/// them, so naming them as what it lacks would only puzzle the customer.
+/// *available*", "a *different* size", "the item I *received*…"): a passage that answers the
+/// question never needs them, so naming them as what it lacks would only puzzle the customer.
 const ENGLISH_FILLERS: &[&str] = &[
     "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "ll", "re",
     "shouldn", "ve", "wasn", "weren", "won", "wouldn", "dont", "cant", "wont", "didnt", "doesnt",
     "isnt", "im", "ur", "plz", "wanna", "gonna", "what", "how", "where", "until", "yet", "alreadi",
     "sinc", "ago", "find", "take", "took", "make", "made", "use", "work", "happen", "tri", "buy",
-    "bought", "receiv", "never", "instead", "usual", "normal", "avail",
+    "bought", "receiv", "never", "instead", "usual", "normal", "avail", "differ",
 ];
 
 /// Whether two stems are one word: equal, or one a long prefix of the other, which the

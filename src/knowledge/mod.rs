@@ -226,6 +226,21 @@ mod tests {
     }
 
     #[test]
+    fn a_hit_is_placed_by_its_article_and_its_section() {
+        let index = shop();
+        assert_eq!(
+            index.search("refunds", 1).unwrap()[0].place(),
+            "Returns › Return policy"
+        );
+        let whole = BotIndex::build(
+            &[chunk("9", "Returns", "", "Refunds take 5 days.")],
+            KbLanguage::English,
+        )
+        .unwrap();
+        assert_eq!(whole.search("refunds", 1).unwrap()[0].place(), "Returns");
+    }
+
+    #[test]
     fn an_unrelated_question_has_low_relevance() {
         let index = shop();
         let hits = index
