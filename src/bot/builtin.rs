@@ -4,11 +4,13 @@
 
 use async_trait::async_trait;
 
-use super::small_talk;
+use std::sync::Arc;
+
 use super::summary::{self, Searched};
 use super::{Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply};
+use super::{follow_up, small_talk};
 use crate::domain::handoff::Reason;
-use crate::knowledge::{self, BotIndex, Coverage, Hit, KnowledgeBase};
+use crate::knowledge::{self, BotIndex, Coverage, Hit, KnowledgeBase, KnowledgeError};
 use crate::store::Store;
 
 /// How relevant the best passage must be to count as an answer, unless the bot sets its own
@@ -53,29 +55,22 @@ impl Responder for BuiltinResponder {
             )));
         }
         let index = self.knowledge.index(&self.store, &turn.bot.id).await?;
-        let hits = {
-            let index = index.clone();
-            let query = message.to_owned();
-            tokio::task::spawn_blocking(move || index.search(&query, PASSAGES))
-                .await
-                .map_err(knowledge::KnowledgeError::from)?
-                .map_err(knowledge::KnowledgeError::from)?
-        };
-        if index.terms(message).is_empty() {
+        let threshold = turn.bot.relevance_threshold();
+        let terms = index.terms(message).len();
+        if let Some(answer) = follow_up_answer(&index, &turn, terms, threshold).await? {
+            return Ok(Reply::Answer(answer));
+        }
+        if terms == 0 {
             return Ok(Reply::Answer(
                 "Could you tell me a little more about what you need?".to_owned(),
             ));
         }
+        let hits = knowledge::search_in(&index, message, PASSAGES).await?;
         match hits.first() {
-            Some(best) if best.relevance >= turn.bot.relevance_threshold() => {
+            Some(best) if best.relevance >= threshold => {
                 let (hit, coverage) =
-                    passage(&index, &hits, message).map_err(knowledge::KnowledgeError::from)?;
-                let quote = knowledge::quote(&index, hit, message, QUOTE_CHARS);
-                Ok(Reply::Answer(format!(
-                    "{}{quote}\n\n(From “{}”)",
-                    partial_lead(&coverage),
-                    hit.title
-                )))
+                    passage(&index, &hits, message).map_err(KnowledgeError::from)?;
+                Ok(Reply::Answer(quoted(&index, hit, message, &coverage)))
             }
             best if turn.handoff_enabled => {
                 let place;
@@ -98,6 +93,46 @@ impl Responder for BuiltinResponder {
             _ => Ok(Reply::Answer(decline_text(Reason::KbMiss))),
         }
     }
+}
+
+/// The answer to a short follow-up ("and express?", "how?", [`follow_up`]), read together
+/// with the customer's previous message: only when that finds a relevant passage which has
+/// every word the follow-up itself names, so that "and can I pay with paypal?" after a
+/// question about delivery is not answered about delivery again. `None`: ask it on its own.
+async fn follow_up_answer(
+    index: &Arc<BotIndex>,
+    turn: &Turn<'_>,
+    terms: usize,
+    threshold: f32,
+) -> Result<Option<String>, KnowledgeError> {
+    let Some(before) = follow_up::previous(turn.history, turn.message, terms) else {
+        return Ok(None);
+    };
+    let question = format!("{before}\n{}", turn.message);
+    let hits = knowledge::search_in(index, &question, PASSAGES).await?;
+    if hits.first().is_none_or(|best| best.relevance < threshold) {
+        return Ok(None);
+    }
+    let (hit, coverage) = passage(index, &hits, turn.message)?;
+    if terms > 0 && coverage.share < 1.0 {
+        return Ok(None);
+    }
+    let whole = Coverage {
+        share: 1.0,
+        missing: Vec::new(),
+    };
+    Ok(Some(quoted(index, hit, &question, &whole)))
+}
+
+/// The bot's answer from a passage: the stretch that fits the question, led by a caveat when
+/// the passage covers only part of it, and where it comes from.
+fn quoted(index: &BotIndex, hit: &Hit, question: &str, coverage: &Coverage) -> String {
+    let quote = knowledge::quote(index, hit, question, QUOTE_CHARS);
+    format!(
+        "{}{quote}\n\n(From “{}”)",
+        partial_lead(coverage),
+        hit.title
+    )
 }
 
 /// The passage to quote and how much of the question it covers. The confidence belongs to the

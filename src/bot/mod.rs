@@ -4,6 +4,7 @@
 
 pub mod builtin;
 pub mod detect;
+pub mod follow_up;
 pub mod llm;
 pub mod small_talk;
 pub mod summary;

@@ -96,10 +96,19 @@ impl KnowledgeBase {
         query: &str,
         limit: usize,
     ) -> Result<Vec<Hit>, KnowledgeError> {
-        let index = self.index(store, bot_id).await?;
-        let query = query.to_owned();
-        Ok(tokio::task::spawn_blocking(move || index.search(&query, limit)).await??)
+        search_in(&self.index(store, bot_id).await?, query, limit).await
     }
+}
+
+/// [`BotIndex::search`] off the async runtime: a search reads the index from disk and runs
+/// the classifier, which a runtime thread should not wait on.
+pub async fn search_in(
+    index: &Arc<BotIndex>,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Hit>, KnowledgeError> {
+    let (index, query) = (index.clone(), query.to_owned());
+    Ok(tokio::task::spawn_blocking(move || index.search(&query, limit)).await??)
 }
 
 /// The most useful stretch of a passage for a question: whole sentences (or list items)

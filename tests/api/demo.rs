@@ -64,6 +64,29 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
             "{question:?} got {answer:?}"
         );
     }
+    // A short follow-up is read with the question before it; a new question is not.
+    let visitor = app.visitor(&demo.bot.widget_key).await;
+    for (n, (message, expected)) in [
+        ("how much is shipping?", "Express delivery costs $14.95"),
+        // On its own, "express" is the card on the payments page.
+        ("and express?", "Express delivery costs $14.95"),
+        ("and can I pay with paypal?", "PayPal"),
+        ("can I return it", "within 30 days"),
+        ("how?", "print the free return label"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        visitor.say(message).await;
+        let messages = visitor.wait_for_messages(2 * n + 2).await;
+        let answer = messages[2 * n + 1]["text"].as_str().unwrap();
+        assert!(answer.contains(expected), "{message:?} got {answer:?}");
+        assert!(
+            !answer.contains("may not answer"),
+            "{message:?} got {answer:?}"
+        );
+    }
+
     let (status, handoffs) = owner.get("/api/v1/handoffs").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(handoffs, json!([]), "no question above needed a person");
