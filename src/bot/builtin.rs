@@ -6,6 +6,8 @@ use async_trait::async_trait;
 
 use std::sync::Arc;
 
+use unicode_segmentation::UnicodeSegmentation;
+
 use super::summary::{self, Searched};
 use super::{Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply};
 use super::{follow_up, small_talk};
@@ -23,6 +25,8 @@ const COVERED: f32 = 0.6;
 const QUOTE_CHARS: usize = 420;
 /// Passages fetched, so that another section of the best document can be quoted instead.
 const PASSAGES: usize = 5;
+/// Questions of one message answered separately, at most ([`other_answers`]).
+const MAX_QUESTIONS: usize = 3;
 /// Missing words named in a partial answer's lead, at most.
 const NAMED: usize = 3;
 
@@ -68,9 +72,19 @@ impl Responder for BuiltinResponder {
         let hits = knowledge::search_in(&index, message, PASSAGES).await?;
         match hits.first() {
             Some(best) if best.relevance >= threshold => {
-                let (hit, coverage) =
-                    passage(&index, &hits, message).map_err(KnowledgeError::from)?;
-                Ok(Reply::Answer(quoted(&index, hit, message, &coverage)))
+                let (hit, _) = passage(&index, &hits, message).map_err(KnowledgeError::from)?;
+                let others = other_answers(&index, message, hit, threshold).await?;
+                // The best passage is judged against what the others leave to it.
+                let rest = others
+                    .iter()
+                    .fold(message.to_owned(), |rest, (q, _)| rest.replace(q, " "));
+                let coverage = index.coverage(&rest, hit).map_err(KnowledgeError::from)?;
+                let mut answer = quoted(&index, hit, &rest, &coverage);
+                for (question, other) in &others {
+                    answer.push_str("\n\n");
+                    answer.push_str(&quoted(&index, other, question, &Coverage::WHOLE));
+                }
+                Ok(Reply::Answer(answer))
             }
             best if turn.handoff_enabled => {
                 let place;
@@ -117,11 +131,45 @@ async fn follow_up_answer(
     if terms > 0 && coverage.share < 1.0 {
         return Ok(None);
     }
-    let whole = Coverage {
-        share: 1.0,
-        missing: Vec::new(),
-    };
-    Ok(Some(quoted(index, hit, &question, &whole)))
+    Ok(Some(quoted(index, hit, &question, &Coverage::WHOLE)))
+}
+
+/// In a message of several questions, those that a passage of another document than `main`'s
+/// answers in full on its own, with that passage: "How long does delivery take? And can I return sale items?"
+/// is answered by the return policy as a whole, and its first question gets the delivery
+/// times after it. Whether the bot answers at all is still the whole message's decision.
+async fn other_answers(
+    index: &Arc<BotIndex>,
+    message: &str,
+    main: &Hit,
+    threshold: f32,
+) -> Result<Vec<(String, Hit)>, KnowledgeError> {
+    let questions: Vec<&str> = message
+        .unicode_sentences()
+        .map(str::trim)
+        .filter(|s| s.ends_with(['?', '؟']) || s.starts_with('¿'))
+        .collect();
+    let mut found: Vec<(String, Hit)> = Vec::new();
+    if questions.len() < 2 {
+        return Ok(found);
+    }
+    for question in questions.into_iter().take(MAX_QUESTIONS) {
+        let hits = knowledge::search_in(index, question, PASSAGES).await?;
+        if hits.first().is_none_or(|best| best.relevance < threshold) {
+            continue;
+        }
+        let (hit, coverage) = passage(index, &hits, question)?;
+        // Another section of an article already quoted is more often the same topic asked
+        // again ("Do you ship to Canada? How much does it cost?") than a second question.
+        let quoted_already = hit.document_id == main.document_id
+            || found
+                .iter()
+                .any(|(_, other)| other.document_id == hit.document_id);
+        if coverage.share >= 1.0 && !quoted_already {
+            found.push((question.to_owned(), hit.clone()));
+        }
+    }
+    Ok(found)
 }
 
 /// The bot's answer from a passage: the stretch that fits the question, led by a caveat when

@@ -130,6 +130,14 @@ pub struct Coverage {
     pub missing: Vec<String>,
 }
 
+impl Coverage {
+    /// A passage that covers the whole question.
+    pub const WHOLE: Coverage = Coverage {
+        share: 1.0,
+        missing: Vec::new(),
+    };
+}
+
 /// Punctuation around a word ("hawaii?", "«envío»"); marks inside words (Devanagari vowel
 /// signs) are not punctuation and stay.
 fn is_punctuation(c: char) -> bool {

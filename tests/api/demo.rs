@@ -64,6 +64,31 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
             "{question:?} got {answer:?}"
         );
     }
+    // Two questions about two articles in one message: each gets its own quote.
+    let visitor = app.visitor(&demo.bot.widget_key).await;
+    visitor
+        .say("How long does delivery take? And can I return sale items?")
+        .await;
+    let answer = visitor.wait_for_messages(2).await[1]["text"].clone();
+    let answer = answer.as_str().unwrap();
+    for expected in [
+        "Sale items can be returned within 14 days",
+        "(From “Returns and refunds”)",
+        "3 to 5 business days",
+        "(From “Shipping and delivery”)",
+    ] {
+        assert!(answer.contains(expected), "{answer:?}");
+    }
+    // A second question about the same article is the same topic asked again: one quote.
+    let visitor = app.visitor(&demo.bot.widget_key).await;
+    visitor
+        .say("Do you ship to Canada? How much does it cost?")
+        .await;
+    let answer = visitor.wait_for_messages(2).await[1]["text"].clone();
+    let answer = answer.as_str().unwrap();
+    assert!(answer.contains("$19.95"), "{answer:?}");
+    assert_eq!(answer.matches("(From").count(), 1, "{answer:?}");
+
     // A short follow-up is read with the question before it; a new question is not.
     let visitor = app.visitor(&demo.bot.widget_key).await;
     for (n, (message, expected)) in [
