@@ -1,11 +1,12 @@
 //! The built-in responder: no model, no network. It detects requests for a person, searches
 //! the knowledge base first for everything else, and answers by quoting the best passage when
-//! it is relevant enough; otherwise the knowledge base "has nothing" and it hands off.
-
-use async_trait::async_trait;
+//! it is relevant enough; otherwise the knowledge base "has nothing" and it hands off. A short
+//! follow-up ("and express?") is read with the customer's previous message ([`follow_up`]),
+//! and a message of several questions gets a quote for each article that answers one.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::summary::{self, Searched};
@@ -135,9 +136,10 @@ async fn follow_up_answer(
 }
 
 /// In a message of several questions, those that a passage of another document than `main`'s
-/// answers in full on its own, with that passage: "How long does delivery take? And can I return sale items?"
-/// is answered by the return policy as a whole, and its first question gets the delivery
-/// times after it. Whether the bot answers at all is still the whole message's decision.
+/// answers in full on its own, with that passage: "How long does delivery take? And can I
+/// return sale items?" is answered by the return policy as a whole, and its first question gets
+/// the delivery times after it. Whether the bot answers at all is still the whole message's
+/// decision (docs/EVALUATION.md: deciding by its questions was no better on dev data).
 async fn other_answers(
     index: &Arc<BotIndex>,
     message: &str,
