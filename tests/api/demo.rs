@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{OWNER_EMAIL, spawn_app};
+use crate::helpers::{OWNER_EMAIL, TestApp, spawn_app};
 
 #[tokio::test]
 async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent() {
@@ -48,10 +48,8 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
         // Phrased with everyday verbs, and answered whole: "find" is not what it lacks.
         ("where do I find my invoice?", "An invoice is attached"),
     ] {
-        let visitor = app.visitor(&demo.bot.widget_key).await;
-        visitor.say(question).await;
-        let messages = visitor.wait_for_messages(2).await;
-        let answer = messages[1]["text"].as_str().unwrap();
+        let answer = first_answer(&app, &demo.bot.widget_key, question).await;
+        let answer = answer.as_str();
         assert!(answer.contains(expected), "{question:?} got {answer:?}");
         if !question.contains("hawaii") {
             assert!(
@@ -65,12 +63,8 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
         );
     }
     // Two questions about two articles in one message: each gets its own quote.
-    let visitor = app.visitor(&demo.bot.widget_key).await;
-    visitor
-        .say("How long does delivery take? And can I return sale items?")
-        .await;
-    let answer = visitor.wait_for_messages(2).await[1]["text"].clone();
-    let answer = answer.as_str().unwrap();
+    let question = "How long does delivery take? And can I return sale items?";
+    let answer = first_answer(&app, &demo.bot.widget_key, question).await;
     for expected in [
         "Sale items can be returned within 14 days",
         "(From “Returns and refunds”)",
@@ -80,12 +74,8 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
         assert!(answer.contains(expected), "{answer:?}");
     }
     // A second question about the same article is the same topic asked again: one quote.
-    let visitor = app.visitor(&demo.bot.widget_key).await;
-    visitor
-        .say("Do you ship to Canada? How much does it cost?")
-        .await;
-    let answer = visitor.wait_for_messages(2).await[1]["text"].clone();
-    let answer = answer.as_str().unwrap();
+    let question = "Do you ship to Canada? How much does it cost?";
+    let answer = first_answer(&app, &demo.bot.widget_key, question).await;
     assert!(answer.contains("$19.95"), "{answer:?}");
     assert_eq!(answer.matches("(From").count(), 1, "{answer:?}");
 
@@ -131,4 +121,12 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
         closest.split_once('”').unwrap().0.contains(" › "),
         "{summary}"
     );
+}
+
+/// What the bot answers a new visitor's first message.
+async fn first_answer(app: &TestApp, widget_key: &str, question: &str) -> String {
+    let visitor = app.visitor(widget_key).await;
+    visitor.say(question).await;
+    let messages = visitor.wait_for_messages(2).await;
+    messages[1]["text"].as_str().unwrap().to_owned()
 }
