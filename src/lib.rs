@@ -25,6 +25,7 @@
 //!   nothing", retrieval) measured on the public datasets in `eval-data/`.
 //! - [`train`]: `baton train-detector`, which trains the human-request classifier on the
 //!   datasets' training splits and hand-written examples, and writes its weights file.
+//! - [`webhooks`]: signed deliveries of workspace events to integrators' endpoints.
 //! - [`telemetry`]: structured logging.
 
 pub mod accounts;
@@ -48,6 +49,7 @@ pub mod store;
 pub mod telemetry;
 pub mod train;
 pub mod views;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -66,6 +68,7 @@ pub async fn serve(
     let app = http::router(state.clone());
     realtime::relay::spawn(&state);
     channels::outbox::spawn(&state);
+    webhooks::spawn(&state).map_err(std::io::Error::other)?;
     let resuming = state.clone();
     tokio::spawn(async move {
         if let Err(err) = conversation::resume_unanswered(&resuming).await {

@@ -6,6 +6,7 @@ pub mod handoff;
 pub mod language;
 pub mod settings;
 pub mod text;
+pub mod webhook;
 
 pub use clock::Clock;
 pub use language::KbLanguage;

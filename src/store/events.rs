@@ -41,6 +41,8 @@ pub struct WorkspaceTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     workspace_id: String,
     events: Vec<EventRecord>,
+    /// Whether an event was queued for a webhook, so the delivery worker is woken on commit.
+    webhooks_queued: bool,
     store: Store,
 }
 
@@ -59,6 +61,7 @@ impl Store {
             tx,
             workspace_id: workspace_id.to_owned(),
             events: Vec::new(),
+            webhooks_queued: false,
             store: self.clone(),
         })
     }
@@ -184,6 +187,10 @@ impl WorkspaceTx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
+        let queued =
+            super::webhooks::queue_deliveries(&mut self.tx, &self.workspace_id, seq, kind, now)
+                .await?;
+        self.webhooks_queued |= queued > 0;
         if self.store.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(NOTIFY_CHANNEL)
@@ -203,6 +210,9 @@ impl WorkspaceTx {
         self.tx.commit().await?;
         for event in self.events {
             let _ = self.store.hub.send(Live::Event(Arc::new(event)));
+        }
+        if self.webhooks_queued {
+            self.store.wake_webhook_worker();
         }
         Ok(())
     }

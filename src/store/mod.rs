@@ -16,6 +16,7 @@ mod events;
 mod handoffs;
 mod knowledge;
 mod settings;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub use drafts::{DRAFT_CHANNEL, Draft, DraftNotice};
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument};
+pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};
 
 use crate::config::DatabaseUrl;
 
@@ -71,6 +73,8 @@ pub struct Store {
     writing: drafts::Writing,
     /// Tells this node's own NOTIFYs from other nodes'.
     node_id: String,
+    /// Wakes this node's webhook worker when a commit queued a delivery.
+    webhook_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -109,6 +113,7 @@ impl Store {
             hub,
             writing: drafts::Writing::default(),
             node_id: crate::domain::new_id("node"),
+            webhook_wake: Default::default(),
         })
     }
 

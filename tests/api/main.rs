@@ -18,5 +18,6 @@ mod llm;
 mod realtime;
 mod store;
 mod tenancy;
+mod webhooks;
 mod whatsapp;
 mod widget;

@@ -10,6 +10,7 @@ mod handoffs;
 mod keys;
 mod marketplace;
 pub(crate) mod settings;
+mod webhooks;
 mod workspaces;
 
 use axum::Router;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(marketplace::router())
         .merge(settings::router())
         .merge(channels::router())
+        .merge(webhooks::router())
 }
 
 /// A user as the API shows them: never their password hash.
