@@ -20,6 +20,7 @@ async fn pages_send_strangers_to_the_login_page() {
         "/marketplace",
         "/agents",
         "/settings/notifications",
+        "/settings/webhooks",
     ] {
         let response = client.get(app.url(page)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
@@ -315,4 +316,107 @@ async fn the_bot_page_sets_the_bots_own_model_endpoint_and_key() {
     for field in ["llm_model", "llm_base_url", "llm_api_key"] {
         assert!(bot[field].is_null(), "{field}: {bot}");
     }
+}
+
+#[tokio::test]
+async fn the_webhooks_page_adds_shows_the_secret_once_and_deletes() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap().to_owned();
+    let submit = |fields: Vec<(&'static str, String)>| {
+        let owner = owner.clone();
+        let url = app.url("/settings/webhooks");
+        async move {
+            let response = owner.client.post(url).form(&fields).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+
+    // Two boxes ticked: the webhook follows exactly those; the secret is on the answer page.
+    let (status, page) = submit(vec![
+        ("csrf_token", token.clone()),
+        ("url", "https://crm.example.com/in".to_owned()),
+        ("events", "handoff.created".to_owned()),
+        ("events", "handoff.resolved".to_owned()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (_, list) = owner.get("/api/v1/webhooks").await;
+    assert_eq!(list[0]["url"], "https://crm.example.com/in");
+    assert_eq!(
+        list[0]["events"],
+        json!(["handoff.created", "handoff.resolved"])
+    );
+    let secret_at = page.find("whsec_").expect("the secret is shown");
+    let secret: String = page[secret_at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert!(secret.len() > 30, "{secret}");
+    let again = owner
+        .client
+        .get(app.url("/settings/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("https://crm.example.com/in"));
+    assert!(!again.contains(&secret), "the secret is shown only once");
+
+    // A bad URL is explained on the page and adds nothing; a forged form changes nothing.
+    let (status, page) = submit(vec![
+        ("csrf_token", token.clone()),
+        ("url", "javascript:alert(1)".to_owned()),
+        ("events", "*".to_owned()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("flash error") && page.contains("not an http"),
+        "{page}"
+    );
+    let (status, _) = submit(vec![
+        ("csrf_token", "forged".to_owned()),
+        ("url", "https://evil.example.com/".to_owned()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        owner
+            .get("/api/v1/webhooks")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Agents see no webhooks and cannot add any.
+    let agent = app.member(&owner, "agent@shop.test", "agent").await;
+    let page = agent
+        .client
+        .get(app.url("/settings/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Only admins"));
+    assert!(!page.contains("crm.example.com"));
+
+    let id = list[0]["id"].as_str().unwrap();
+    let response = owner
+        .client
+        .post(app.url(&format!("/settings/webhooks/{id}/delete")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(owner.get("/api/v1/webhooks").await.1, json!([]));
 }

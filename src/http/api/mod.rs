@@ -10,7 +10,7 @@ mod handoffs;
 mod keys;
 mod marketplace;
 pub(crate) mod settings;
-mod webhooks;
+pub(crate) mod webhooks;
 mod workspaces;
 
 use axum::Router;

@@ -19,7 +19,7 @@ use crate::store::{WebhookDeliveryRecord, WebhookRecord};
 /// Enough for a few integrations; more is more likely a loop in someone's script.
 const MAX_WEBHOOKS: usize = 20;
 /// Deliveries shown with a webhook.
-const RECENT: i64 = 50;
+pub(crate) const RECENT: i64 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -100,13 +100,14 @@ fn to_value(view: impl Serialize) -> ApiResult<Value> {
     serde_json::to_value(view).map_err(ApiError::internal)
 }
 
-async fn create(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
-    ApiJson(body): ApiJson<NewWebhook>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let subscription = Subscription::parse(&body.url, &body.events)?;
-    let workspace_id = caller.workspace_id();
+/// Adds a webhook to a workspace; answers it with its signing secret, to be shown once.
+pub(crate) async fn add(
+    state: &AppState,
+    workspace_id: &str,
+    url: &str,
+    events: &[String],
+) -> ApiResult<(WebhookRecord, String)> {
+    let subscription = Subscription::parse(url, events)?;
     if state.store.webhooks(workspace_id).await?.len() >= MAX_WEBHOOKS {
         return Err(ApiError::validation(format!(
             "a workspace has at most {MAX_WEBHOOKS} webhooks; delete one first"
@@ -118,6 +119,15 @@ async fn create(
         .store
         .create_webhook(workspace_id, &subscription, &sealed, state.clock.now_ms())
         .await?;
+    Ok((webhook, secret))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(body): ApiJson<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (webhook, secret) = add(&state, caller.workspace_id(), &body.url, &body.events).await?;
     let mut view = to_value(WebhookView::from(webhook))?;
     view["secret"] = json!(secret);
     Ok((StatusCode::CREATED, Json(view)))

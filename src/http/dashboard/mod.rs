@@ -5,6 +5,7 @@
 mod admin;
 mod bots;
 mod handoffs;
+mod webhooks;
 
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(handoffs::router())
         .merge(bots::router())
         .merge(admin::router())
+        .merge(webhooks::router())
         .layer(axum::middleware::map_response(content_security_policy))
 }
 
@@ -104,6 +106,7 @@ pub enum Nav {
     Bots,
     Marketplace,
     Notifications,
+    Webhooks,
     Agents,
 }
 
@@ -136,6 +139,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                     (item(Nav::Marketplace, "/marketplace", "Marketplace"))
                     div class="section" { "Settings" }
                     (item(Nav::Notifications, "/settings/notifications", "Notifications"))
+                    (item(Nav::Webhooks, "/settings/webhooks", "Webhooks"))
                     (item(Nav::Agents, "/agents", "Agents"))
                     div class="spacer" {}
                     div class="me" {
