@@ -34,3 +34,7 @@ CREATE TABLE webhook_deliveries (
     PRIMARY KEY (webhook_id, seq)
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (done_at, next_attempt_at);
+
+-- How many webhooks a workspace has, read by the statement that takes the workspace's write
+-- lock: a workspace without webhooks pays nothing more per event.
+ALTER TABLE workspaces ADD COLUMN webhook_count BIGINT NOT NULL DEFAULT 0;

@@ -41,6 +41,8 @@ pub struct WorkspaceTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     workspace_id: String,
     events: Vec<EventRecord>,
+    /// Whether the workspace has webhooks, read under its lock (so it stays true to commit).
+    has_webhooks: bool,
     /// Whether an event was queued for a webhook, so the delivery worker is woken on commit.
     webhooks_queued: bool,
     store: Store,
@@ -50,17 +52,18 @@ impl Store {
     /// Begins a transaction holding the workspace's write lock.
     pub async fn workspace_tx(&self, workspace_id: &str) -> StoreResult<WorkspaceTx> {
         let mut tx = self.pool().begin().await?;
-        let locked = sqlx::query("UPDATE workspaces SET event_seq = event_seq WHERE id = $1")
-            .bind(workspace_id)
-            .execute(&mut *tx)
-            .await?;
-        if locked.rows_affected() == 0 {
-            return Err(super::StoreError::NotFound("workspace"));
-        }
+        let locked: Option<(i64,)> = sqlx::query_as(
+            "UPDATE workspaces SET event_seq = event_seq WHERE id = $1 RETURNING webhook_count",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (webhooks,) = locked.ok_or(super::StoreError::NotFound("workspace"))?;
         Ok(WorkspaceTx {
             tx,
             workspace_id: workspace_id.to_owned(),
             events: Vec::new(),
+            has_webhooks: webhooks > 0,
             webhooks_queued: false,
             store: self.clone(),
         })
@@ -187,10 +190,12 @@ impl WorkspaceTx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        let queued =
-            super::webhooks::queue_deliveries(&mut self.tx, &self.workspace_id, seq, kind, now)
-                .await?;
-        self.webhooks_queued |= queued > 0;
+        if self.has_webhooks {
+            let queued =
+                super::webhooks::queue_deliveries(&mut self.tx, &self.workspace_id, seq, kind, now)
+                    .await?;
+            self.webhooks_queued |= queued > 0;
+        }
         if self.store.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(NOTIFY_CHANNEL)

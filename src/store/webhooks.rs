@@ -66,6 +66,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<WebhookRecord> {
         let mut tx = self.pool().begin().await?;
+        count_webhooks(&mut tx, workspace_id, 1).await?;
         let mut webhook: WebhookRecord = sqlx::query_as(&format!(
             "INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5) \
              RETURNING {WEBHOOK_COLUMNS}"
@@ -127,6 +128,7 @@ impl Store {
     /// Removes a webhook with its queue: what was not delivered yet is not sent.
     pub async fn delete_webhook(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
+        count_webhooks(&mut tx, workspace_id, -1).await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
@@ -286,6 +288,25 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("webhook"))
     }
+}
+
+/// Moves the workspace's webhook count, taking its write lock first (as every event-producing
+/// change does), so no event is recorded with a count that is about to change.
+async fn count_webhooks(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: &str,
+    by: i64,
+) -> StoreResult<()> {
+    let done =
+        sqlx::query("UPDATE workspaces SET webhook_count = webhook_count + $1 WHERE id = $2")
+            .bind(by)
+            .bind(workspace_id)
+            .execute(conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("workspace"));
+    }
+    Ok(())
 }
 
 /// Queues the event for every webhook of the workspace that follows its type; answers how many.
