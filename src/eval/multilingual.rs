@@ -12,6 +12,9 @@
 //!   the examples nor the earlier checks, before the detector was retrained on the two weak
 //!   spots the second check showed (a person asked to look at something; short identity
 //!   questions) — which makes the second check no longer independent there.
+//! * `data/detector/multilingual_check_4.tsv`: callbacks — a person asked to phone the
+//!   customer, and talk about calls that asks for no one — written by a fourth writer who had
+//!   read none of the above, while the detector was retrained on callbacks.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,7 +31,7 @@ pub struct Source {
     pub tsv: &'static str,
 }
 
-pub const CHECKS: [Source; 3] = [
+pub const CHECKS: [Source; 4] = [
     Source {
         name: "hand-written multilingual check, held out",
         path: "data/detector/multilingual_check.tsv",
@@ -43,6 +46,11 @@ pub const CHECKS: [Source; 3] = [
         name: "third hand-written multilingual check, held out, third writer",
         path: "data/detector/multilingual_check_3.tsv",
         tsv: include_str!("../../data/detector/multilingual_check_3.tsv"),
+    },
+    Source {
+        name: "fourth hand-written check, callbacks, held out, fourth writer",
+        path: "data/detector/multilingual_check_4.tsv",
+        tsv: include_str!("../../data/detector/multilingual_check_4.tsv"),
     },
 ];
 
