@@ -139,9 +139,9 @@ fn the_evaluation_scores_every_dataset_of_a_tiny_folder() {
     tiny_data(dir.path());
     let report = evaluate(dir.path(), RELABEL, &ProgressBar::hidden()).unwrap();
     let rows = &report.rows;
-    // 3 Bitext + 2 HINT3 detection + 3 multilingual checks + 6 HINT3 KB (twice) + CLINC150 +
+    // 3 Bitext + 2 HINT3 detection + 4 multilingual checks + 6 HINT3 KB (twice) + CLINC150 +
     // BANKING77-OOS + 2 KB sizes + 2 FAQ + COVID's distinct texts.
-    assert_eq!(rows.len(), 27, "{rows:#?}");
+    assert_eq!(rows.len(), 28, "{rows:#?}");
 
     // The duplicate of a training-file text is dropped, the BOM does not hide the header, and
     // only the CLINC150 test split's "are you a bot?" questions are added (train and val are
