@@ -36,8 +36,12 @@ pub const SIGNATURE_HEADER: &str = "x-baton-signature";
 pub const MAX_ATTEMPTS: i64 = 16;
 /// How long an endpoint has to answer one attempt.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a claimed delivery is ours before another worker may take it.
-const LEASE_MS: i64 = 60_000;
+/// Deliveries claimed at a time.
+const BATCH: i64 = 20;
+/// How long claimed deliveries are ours before another worker may take them. A webhook's
+/// deliveries go one after another, so the lease outlasts a whole batch of timeouts: a
+/// dead endpoint must not make another node send the same deliveries again meanwhile.
+const LEASE_MS: i64 = BATCH * (TIMEOUT.as_millis() as i64 + 2_000);
 /// Webhooks delivered to at the same time.
 const PARALLEL: usize = 8;
 /// The longest the worker sleeps without looking at the queue (other nodes queue too).
@@ -95,9 +99,13 @@ pub fn spawn(state: &AppState) -> reqwest::Result<()> {
 /// Sends every delivery due now; answers how many it handled.
 pub async fn run_due(state: &AppState, client: &reqwest::Client) -> Result<usize, StoreError> {
     let now = state.clock.now_ms();
+    // Look before claiming: an idle queue costs a read, not a write lock.
+    if !matches!(state.store.next_webhook_delivery_at().await?, Some(at) if at <= now) {
+        return Ok(0);
+    }
     let due = state
         .store
-        .claim_webhook_deliveries(now, LEASE_MS, 50)
+        .claim_webhook_deliveries(now, LEASE_MS, BATCH)
         .await?;
     let handled = due.len();
     let mut per_webhook: BTreeMap<String, Vec<WebhookDeliveryRecord>> = BTreeMap::new();

@@ -235,10 +235,13 @@ impl Store {
         Ok(())
     }
 
-    /// When the next delivery is due, if any is waiting.
+    /// When the next delivery can be claimed, if any is waiting: its next attempt, or the end
+    /// of the lease a worker (here or on another node) holds on it.
     pub async fn next_webhook_delivery_at(&self) -> StoreResult<Option<i64>> {
         let (next,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE done_at IS NULL",
+            "SELECT MIN(CASE WHEN locked_until > next_attempt_at THEN locked_until \
+                 ELSE next_attempt_at END) \
+             FROM webhook_deliveries WHERE done_at IS NULL",
         )
         .fetch_one(self.pool())
         .await?;

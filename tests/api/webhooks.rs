@@ -37,6 +37,8 @@ impl Received {
 struct Inner {
     /// Statuses to answer with, in order; 200 once it is empty.
     script: VecDeque<u16>,
+    /// How long to wait before answering.
+    delay: Duration,
     got: Vec<Received>,
 }
 
@@ -66,6 +68,10 @@ impl Receiver {
         self.inner.lock().unwrap().script.extend(statuses);
     }
 
+    fn answer_after(&self, delay: Duration) {
+        self.inner.lock().unwrap().delay = delay;
+    }
+
     fn got(&self) -> Vec<Received> {
         self.inner.lock().unwrap().got.clone()
     }
@@ -85,15 +91,18 @@ async fn receive(
     headers: HeaderMap,
     body: String,
 ) -> AxumStatus {
-    let mut inner = inner.lock().unwrap();
-    inner.got.push(Received {
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect(),
-        body,
-    });
-    let status = inner.script.pop_front().unwrap_or(200);
+    let (status, delay) = {
+        let mut inner = inner.lock().unwrap();
+        inner.got.push(Received {
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
+            body,
+        });
+        (inner.script.pop_front().unwrap_or(200), inner.delay)
+    };
+    tokio::time::sleep(delay).await;
     AxumStatus::from_u16(status).unwrap()
 }
 
@@ -339,6 +348,37 @@ async fn an_unreachable_endpoint_is_retried_and_says_why() {
     assert_eq!(first["status"], "pending");
     assert_eq!(first["last_error"], "could not connect");
     assert!(first["response_status"].is_null());
+}
+
+#[tokio::test]
+async fn a_delivery_in_flight_is_not_due_for_other_workers() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_after(Duration::from_secs(2));
+    create_webhook(&shop.owner, &receiver.url, json!(["handoff.created"])).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("a human please").await;
+    receiver.wait_for(1).await;
+    // While the endpoint thinks, the delivery is leased: no worker may take it before the
+    // lease ends, and none spins waiting for it.
+    let now = app.state.clock.now_ms();
+    let next = app.state.store.next_webhook_delivery_at().await.unwrap();
+    assert!(
+        next.is_some_and(|at| at > now + 60_000),
+        "{next:?} vs {now}"
+    );
+    eventually(|| async {
+        app.state
+            .store
+            .next_webhook_delivery_at()
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    assert_eq!(receiver.got().len(), 1);
 }
 
 #[tokio::test]
