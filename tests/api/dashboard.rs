@@ -5,7 +5,13 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::fake_openai::{FakeOpenAi, Step};
-use crate::helpers::{code, spawn_app, spawn_app_with};
+use crate::helpers::{Api, TestApp, code, spawn_app, spawn_app_with};
+
+/// A dashboard page's HTML as `api`'s user sees it.
+async fn page_html(app: &TestApp, api: &Api, path: &str) -> String {
+    let response = api.client.get(app.url(path)).send().await.unwrap();
+    response.text().await.unwrap()
+}
 
 #[tokio::test]
 async fn pages_send_strangers_to_the_login_page() {
@@ -136,15 +142,7 @@ async fn the_bot_page_shows_and_changes_the_knowledge_base_language() {
     let owner = app.owner().await;
     let bot = owner.create_bot("Ajuda").await;
     let id = bot["id"].as_str().unwrap();
-    let page = owner
-        .client
-        .get(app.url(&format!("/bots/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_html(&app, &owner, &format!("/bots/{id}")).await;
     assert!(
         page.contains(r#"<select id="kb_language" name="kb_language">"#),
         "{page}"
@@ -354,15 +352,7 @@ async fn the_webhooks_page_adds_shows_the_secret_once_and_deletes() {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect();
     assert!(secret.len() > 30, "{secret}");
-    let again = owner
-        .client
-        .get(app.url("/settings/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = page_html(&app, &owner, "/settings/webhooks").await;
     assert!(again.contains("https://crm.example.com/in"));
     assert!(!again.contains(&secret), "the secret is shown only once");
 
@@ -397,15 +387,7 @@ async fn the_webhooks_page_adds_shows_the_secret_once_and_deletes() {
 
     // Agents see no webhooks and cannot add any.
     let agent = app.member(&owner, "agent@shop.test", "agent").await;
-    let page = agent
-        .client
-        .get(app.url("/settings/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_html(&app, &agent, "/settings/webhooks").await;
     assert!(page.contains("Only admins"));
     assert!(!page.contains("crm.example.com"));
 
