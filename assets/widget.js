@@ -73,7 +73,13 @@
   typing.innerHTML = "<i></i><i></i><i></i>";
 
   var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
-  var typingTimer = null, handoff = null, greeting = null, draft = null;
+  var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null;
+
+  function clientId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
 
   function setStatus() {
     if (handoff && handoff.status === "pending") status.textContent = "Connecting you to the team…";
@@ -232,8 +238,12 @@
     var text = input.value.trim();
     if (!text || !token) return;
     sendButton.disabled = true;
-    request("POST", "/widget/v1/messages", { text: text })
+    // A message keeps its id until it is stored, so sending it again after a failure that
+    // hid a success stores it once.
+    if (!unsent || unsent.text !== text) unsent = { text: text, id: clientId() };
+    request("POST", "/widget/v1/messages", { text: text, client_id: unsent.id })
       .then(function (m) {
+        unsent = null;
         input.value = "";
         add(m);
         if (!handoff) showTyping(true);

@@ -57,19 +57,39 @@ pub async fn ensure_owner(
     }))
 }
 
-/// Hashes off the async threads: argon2 takes tens of milliseconds of CPU on purpose.
-pub async fn hash(password: Password) -> String {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+/// How many argon2 computations run at once. Each takes 19 MiB and tens of milliseconds of CPU
+/// on purpose, and a login for an unknown email still runs one (so timing reveals nothing):
+/// without a bound, a flood of logins with ever new emails would exhaust memory. They queue.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Runs argon2 work off the async threads, within [`HASHING`].
+async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work)
         .await
         .expect("the hashing task does not panic")
 }
 
+/// An argon2 hash of a new password.
+pub async fn hash(password: Password) -> String {
+    argon2(move || auth::hash_password(&password)).await
+}
+
+/// The most emails the login limiter remembers before it forgets those with no recent attempt.
+const LIMITER_KEYS: usize = 10_000;
+
 /// Whether another login attempt for this email is allowed now (ten a minute).
 pub fn login_allowed(state: &crate::state::AppState, email: &str) -> bool {
-    state
-        .login_limiter
-        .check_key(&email.trim().to_lowercase())
-        .is_ok()
+    let limiter = &state.login_limiter;
+    if limiter.len() > LIMITER_KEYS {
+        limiter.retain_recent();
+    }
+    // No real address is longer; a longer key would only cost memory.
+    let key: String = email.trim().to_lowercase().chars().take(320).collect();
+    limiter.check_key(&key).is_ok()
 }
 
 /// The user whose email and password these are, taking the same time whether or not the email
@@ -87,9 +107,7 @@ pub async fn check_login(
         .as_ref()
         .map(|(_, hash)| hash.clone())
         .unwrap_or_else(|| auth::decoy_hash().to_owned());
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .expect("the hashing task does not panic");
+    let ok = argon2(move || auth::verify_password(&password, &hash)).await;
     Ok(found.filter(|_| ok).map(|(user, _)| user))
 }
 

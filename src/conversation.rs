@@ -41,10 +41,18 @@ pub async fn receive(
         && conversation.active_handoff_id.is_none()
     {
         let (conversation, message) = (conversation.clone(), message.clone());
-        if message.kind == "text"
+        // The message is stored: from here on nothing may fail the request, or a redelivery
+        // would be taken for a duplicate and the message would never be answered. A failed
+        // read only costs the shortcut; the turn itself looks again.
+        let skips_queue = message.kind == "text"
             && detect::is_human_request(&message.text)
-            && may_hand_off(state, &conversation.bot_id).await?
-        {
+            && may_hand_off(state, &conversation.bot_id)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "could not read the bot's tools; answering in turn");
+                    false
+                });
+        if skips_queue {
             // A request for a person does not wait behind a slow answer: it hands off now,
             // and whatever the bot was still computing is dropped when it tries to send. (A
             // bot that may not hand off answers it in turn: its "I can't connect you" comes

@@ -19,6 +19,7 @@ pub enum Code {
     InvalidCredentials,
     Forbidden,
     NotFound,
+    MethodNotAllowed,
     Conflict,
     AlreadyClaimed,
     NotClaimHolder,
@@ -42,6 +43,7 @@ impl Code {
             Code::InvalidCredentials => "invalid_credentials",
             Code::Forbidden => "forbidden",
             Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
             Code::AlreadyClaimed => "already_claimed",
             Code::NotClaimHolder => "not_claim_holder",
@@ -62,6 +64,7 @@ impl Code {
             Code::AuthenticationRequired | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict
             | Code::AlreadyClaimed
             | Code::NotClaimHolder

@@ -7,6 +7,8 @@ pub mod notify;
 pub mod outbox;
 pub mod whatsapp;
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::conversation;
@@ -31,9 +33,17 @@ pub async fn receive_whatsapp(
     body: &Value,
 ) -> Result<Processed, StoreError> {
     let (inbound, statuses) = whatsapp::parse(body);
+    let others = sibling_numbers(state, channel, number, &inbound).await?;
     let mut processed = Processed::default();
     let now = state.clock.now_ms();
     for message in inbound {
+        // Meta sends every number of an app to the one callback URL the app has: a message
+        // for another connected number of the workspace goes to that number's bot.
+        let (channel, number) = message
+            .to
+            .as_ref()
+            .and_then(|to| others.get(to))
+            .map_or((channel, number), |(c, n)| (c, n));
         if notify::is_agent_number(state, &channel.workspace_id, message.phone.as_deref()).await? {
             notify::agent_wrote(state, &channel.workspace_id, message.phone.as_deref(), now)
                 .await?;
@@ -69,6 +79,37 @@ pub async fn receive_whatsapp(
         }
     }
     Ok(processed)
+}
+
+/// The workspace's other WhatsApp numbers that messages of this body were sent to, by phone
+/// number id. Only numbers of the same Meta app count: the body's signature proves the app's
+/// secret, not any other. A message for a number Baton does not know stays with the channel
+/// whose URL it came to.
+async fn sibling_numbers(
+    state: &AppState,
+    channel: &ChannelRecord,
+    number: &Number,
+    inbound: &[Inbound],
+) -> Result<HashMap<String, (ChannelRecord, Number)>, StoreError> {
+    let mut found = HashMap::new();
+    if inbound
+        .iter()
+        .all(|m| m.to.as_ref().is_none_or(|to| *to == number.phone_number_id))
+    {
+        return Ok(found);
+    }
+    for other in state.store.list_channels(&channel.workspace_id).await? {
+        if other.id == channel.id || other.kind != "whatsapp" {
+            continue;
+        }
+        let Ok(theirs) = Number::open(&state.secret_key, &other.config) else {
+            continue;
+        };
+        if theirs.app_secret == number.app_secret {
+            found.insert(theirs.phone_number_id.clone(), (other, theirs));
+        }
+    }
+    Ok(found)
 }
 
 /// Stores one inbound message; `Some(bot_answers)` when new, `None` for a redelivery.

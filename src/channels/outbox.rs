@@ -12,8 +12,12 @@ use super::whatsapp::{self, Graph, Number, Recipient, SendError};
 use crate::state::AppState;
 use crate::store::{NewDelivery, OutboxRecord, StoreError};
 
-/// How long a claimed delivery is ours before another worker may take it.
-const LEASE_MS: i64 = 60_000;
+/// Deliveries claimed at once; they are sent one after another.
+const BATCH: i64 = 5;
+/// How long a claimed delivery is ours before another worker may take it: long enough for the
+/// whole batch to time out one by one, so a slow Graph API never lets a second worker send
+/// the end of a batch the first is still working through.
+const LEASE_MS: i64 = BATCH * (whatsapp::SEND_TIMEOUT.as_millis() as i64 + 10_000);
 /// WhatsApp's "more than 24 hours since the user last wrote".
 const RE_ENGAGEMENT: i64 = 131047;
 /// Attempts before a transient failure counts as final.
@@ -48,7 +52,7 @@ pub fn spawn(state: &AppState) {
 /// Sends every delivery that is due now; answers how many it handled.
 pub async fn run_due(state: &AppState, graph: &Graph) -> Result<usize, StoreError> {
     let now = state.clock.now_ms();
-    let due = state.store.claim_deliveries(now, LEASE_MS, 20).await?;
+    let due = state.store.claim_deliveries(now, LEASE_MS, BATCH).await?;
     let handled = due.len();
     for delivery in due {
         let span = tracing::info_span!("deliver", workspace_id = %delivery.workspace_id, kind = %delivery.kind);
@@ -73,17 +77,29 @@ async fn attempt(state: &AppState, graph: &Graph, delivery: &OutboxRecord) -> Ou
             Ok(wamid) => Outcome::Sent(wamid),
             Err(err) => Outcome::Failed(err),
         },
-        Err(message) => Outcome::Failed(SendError {
-            code: None,
-            message,
-            transient: false,
-        }),
+        Err(err) => Outcome::Failed(err),
     }
 }
 
+/// A delivery that cannot be built: for good when what it names is gone or malformed, for
+/// now when the database could not be read (a blip must not fail a message for good).
+fn unbuildable(err: impl std::fmt::Display, transient: bool) -> SendError {
+    SendError {
+        code: None,
+        message: err.to_string(),
+        transient,
+    }
+}
+
+fn store_failure(err: StoreError) -> SendError {
+    let transient = !matches!(err, StoreError::NotFound(_));
+    unbuildable(err, transient)
+}
+
 /// The number to send from and the Graph request body.
-async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Value), String> {
-    let payload: Value = serde_json::from_str(&delivery.payload).map_err(|e| e.to_string())?;
+async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Value), SendError> {
+    let payload: Value =
+        serde_json::from_str(&delivery.payload).map_err(|e| unbuildable(e, false))?;
     let ws = &delivery.workspace_id;
     let (channel_id, to) = match delivery.kind.as_str() {
         "whatsapp.message" => {
@@ -92,19 +108,19 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
                 .store
                 .conversation(ws, conversation_id)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(store_failure)?;
             let contact = state
                 .store
                 .contact(ws, &conversation.contact_id)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(store_failure)?;
             let to = match contact.phone {
                 Some(phone) => Recipient::Phone(phone),
                 None => Recipient::User(contact.external_id),
             };
             let channel_id = conversation
                 .channel_id
-                .ok_or("the conversation has no channel")?;
+                .ok_or_else(|| unbuildable("the conversation has no channel", false))?;
             (channel_id, to)
         }
         "whatsapp.notify" => (
@@ -114,17 +130,21 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
                 .to_owned(),
             Recipient::Phone(payload["to"].as_str().unwrap_or_default().to_owned()),
         ),
-        other => return Err(format!("unknown delivery kind {other}")),
+        other => return Err(unbuildable(format!("unknown delivery kind {other}"), false)),
     };
     let channel = state
         .store
         .channel(&channel_id)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(store_failure)?;
     if channel.workspace_id != *ws {
-        return Err("the channel belongs to another workspace".to_owned());
+        return Err(unbuildable(
+            "the channel belongs to another workspace",
+            false,
+        ));
     }
-    let number = Number::open(&state.secret_key, &channel.config).map_err(|e| e.to_string())?;
+    let number =
+        Number::open(&state.secret_key, &channel.config).map_err(|e| unbuildable(e, false))?;
     let body = match payload["template"].as_object() {
         Some(template) => {
             let parameters: Vec<String> = template

@@ -138,6 +138,9 @@ fn transient_code(code: i64) -> bool {
     matches!(code, 130429 | 131056 | 131000 | 1 | 2 | 4 | 80007 | 133004)
 }
 
+/// How long one Graph API call may take.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
 pub struct Graph {
     http: reqwest::Client,
     base: String,
@@ -147,7 +150,7 @@ impl Graph {
     pub fn new(base: &str) -> Graph {
         Graph {
             http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
+                .timeout(SEND_TIMEOUT)
                 .build()
                 .expect("HTTP client"),
             base: base.trim_end_matches('/').to_owned(),
@@ -197,6 +200,8 @@ impl Graph {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inbound {
     pub wamid: String,
+    /// The business number it was sent to (`metadata.phone_number_id`), when given.
+    pub to: Option<String>,
     /// `user_id` when present (2026 business-scoped ids), else `wa_id`.
     pub contact_key: String,
     /// The phone number, when WhatsApp gave one.
@@ -216,7 +221,8 @@ pub struct StatusUpdate {
     pub error: Option<String>,
 }
 
-/// Everything in one webhook body: every entry, change, message and status.
+/// Everything in one webhook body: every entry, change, message and status. A message without
+/// an id is skipped: it could not be told from its redeliveries.
 pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
     let mut inbound = Vec::new();
     let mut statuses = Vec::new();
@@ -230,6 +236,9 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
             continue;
         }
         let value = &change["value"];
+        let to = value["metadata"]["phone_number_id"]
+            .as_str()
+            .map(str::to_owned);
         let contacts = value["contacts"].as_array().cloned().unwrap_or_default();
         for message in value["messages"].as_array().into_iter().flatten() {
             let from = message["from"].as_str();
@@ -243,7 +252,7 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
                 .or(contacts.first());
             let user_id = from_user.or(contact.and_then(|c| c["user_id"].as_str()));
             let wa_id = from.or(contact.and_then(|c| c["wa_id"].as_str()));
-            let Some(key) = user_id.or(wa_id) else {
+            let (Some(key), Some(wamid)) = (user_id.or(wa_id), message["id"].as_str()) else {
                 continue;
             };
             let name = contact
@@ -256,11 +265,13 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
                 .unwrap_or("WhatsApp customer");
             let kind = message["type"].as_str().unwrap_or("unknown").to_owned();
             inbound.push(Inbound {
-                wamid: message["id"].as_str().unwrap_or_default().to_owned(),
+                wamid: wamid.to_owned(),
+                to: to.clone(),
                 contact_key: key.to_owned(),
                 phone: wa_id.map(|w| format!("+{w}")),
-                name: name.to_owned(),
-                text: describe(&kind, message),
+                // PostgreSQL's text cannot hold NUL; what a phone sends is stored without it.
+                name: name.replace('\0', ""),
+                text: describe(&kind, message).replace('\0', ""),
                 kind,
             });
         }
@@ -382,6 +393,29 @@ mod tests {
         let header = "sha256=0363007aabdf1ab579f35936651a460fb5fa1aaf40df98b1264446b72cc96688";
         assert!(signature_ok("YOUR_APP_SECRET", escaped.as_bytes(), header));
         assert!(!signature_ok("YOUR_APP_SECRET", raw.as_bytes(), header));
+    }
+
+    #[test]
+    fn messages_say_which_number_they_were_sent_to_and_need_an_id() {
+        let change = |number: &str, id: Value| {
+            json!({"field": "messages", "value": {
+                "metadata": {"phone_number_id": number},
+                "contacts": [{"profile": {"name": "Ana"}, "wa_id": "4915112345678"}],
+                "messages": [{"from": "4915112345678", "id": id, "type": "text",
+                              "text": {"body": "hi"}}],
+            }})
+        };
+        let body = json!({"entry": [{"changes": [
+            change("111", json!("wamid.A")),
+            change("222", json!("wamid.B")),
+            change("111", Value::Null),
+        ]}]});
+        let (inbound, _) = parse(&body);
+        let seen: Vec<(&str, Option<&str>)> = inbound
+            .iter()
+            .map(|m| (m.wamid.as_str(), m.to.as_deref()))
+            .collect();
+        assert_eq!(seen, [("wamid.A", Some("111")), ("wamid.B", Some("222"))]);
     }
 
     #[test]

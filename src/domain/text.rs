@@ -119,6 +119,9 @@ impl BotText {
                 format!("is longer than {} characters", Self::MAX_CHARS),
             ));
         }
+        if raw.contains('\0') {
+            return Err(ParseError::new(field, "contains a NUL character"));
+        }
         Ok(Self(raw.trim().to_owned()))
     }
 

@@ -4,7 +4,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 
@@ -46,6 +46,39 @@ pub fn session_cookie(
         .build()
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme name is
+/// case-insensitive, RFC 7235).
+pub fn bearer(value: &axum::http::HeaderValue) -> Option<&str> {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
+/// Whether a browser made this request for a page of another site (or a sibling subdomain),
+/// which must not borrow the session cookie: a cross-site request forgery, or a WebSocket
+/// opened by someone else's page. Browsers say where a request comes from in `Sec-Fetch-Site`;
+/// older ones only in `Origin`, compared with the host the request was sent to and with
+/// Baton's public URL (behind a proxy the host may be an internal one). A request with neither
+/// header comes from a program, not a page, and carries no cookie it did not mean to send.
+pub fn from_another_site(headers: &HeaderMap, public_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    if origin == public_url.trim_end_matches('/') {
+        return false;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, host)| host);
+    host.is_none() || origin_host != host
+}
+
 /// An authenticated user of a workspace; every query a handler makes is scoped by
 /// `user.workspace_id`.
 #[derive(Debug, Clone)]
@@ -71,17 +104,12 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let now = state.clock.now_ms();
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let key = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        Code::AuthenticationRequired,
-                        "the Authorization header must be \"Bearer <api key>\"",
-                    )
-                })?;
+            let key = bearer(value).ok_or_else(|| {
+                ApiError::new(
+                    Code::AuthenticationRequired,
+                    "the Authorization header must be \"Bearer <api key>\"",
+                )
+            })?;
             let user = state.store.api_key_user(&auth::digest(key), now).await?;
             return user
                 .map(|user| Caller {
@@ -92,6 +120,14 @@ impl FromRequestParts<AppState> for Caller {
         }
         let jar = CookieJar::from_headers(&parts.headers);
         if let Some(cookie) = jar.get(SESSION_COOKIE) {
+            let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let websocket = parts.headers.contains_key(header::UPGRADE);
+            if (changes || websocket) && from_another_site(&parts.headers, &state.config.public_url)
+            {
+                return Err(ApiError::forbidden(
+                    "a request from another site may not use this session; send an API key",
+                ));
+            }
             let session = state
                 .store
                 .session(&auth::digest(cookie.value()), now)
@@ -144,6 +180,25 @@ where
     }
 }
 
+/// A query string; one that does not parse is a 400 in the API's error shape (not axum's
+/// plain text, which a client reading JSON cannot show).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::new(Code::BadRequest, rejection.body_text())),
+        }
+    }
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let code = match &rejection {
         JsonRejection::JsonDataError(_) => Code::InvalidBody,
@@ -158,4 +213,48 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         _ => rejection.body_text(),
     };
     ApiError::new(code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn requests_from_other_sites_are_told_apart() {
+        let public = "https://help.example";
+        let same = [
+            headers(&[]),
+            headers(&[("sec-fetch-site", "same-origin")]),
+            headers(&[("sec-fetch-site", "none")]),
+            headers(&[("origin", "https://help.example")]),
+            headers(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+        ];
+        for h in &same {
+            assert!(!from_another_site(h, public), "{h:?}");
+        }
+        let other = [
+            headers(&[("sec-fetch-site", "cross-site")]),
+            headers(&[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "https://help.example"),
+            ]),
+            headers(&[("origin", "https://evil.example"), ("host", "help.example")]),
+            headers(&[("origin", "null"), ("host", "help.example")]),
+            headers(&[("origin", "https://evil.example")]),
+        ];
+        for h in &other {
+            assert!(from_another_site(h, public), "{h:?}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub mod widget;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 use tower_http::trace::TraceLayer;
@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         // A route layer runs after routing, so the route pattern is known for the labels.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(method_not_allowed))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -49,18 +50,9 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus text; behind a bearer token when `BATON_METRICS_TOKEN` is set.
-async fn metrics_text(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
-        // The scheme name is case-insensitive (RFC 7235).
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
+        let given = headers.get(header::AUTHORIZATION).and_then(extract::bearer);
         // Digests are compared, so the time taken says nothing about the token.
         let digest = |v: &str| Sha256::digest(v.as_bytes());
         if given.map(digest) != Some(digest(token.expose())) {
@@ -84,4 +76,25 @@ async fn metrics_text(
 
 async fn not_found() -> ApiError {
     ApiError::not_found("route")
+}
+
+/// Axum's own 405 has an empty body; it gets the API's error shape, keeping its `Allow`
+/// header. (Not a method fallback: that would answer CORS preflights for the widget before
+/// the CORS layer could.)
+async fn method_not_allowed(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut answer = ApiError::new(
+        Code::MethodNotAllowed,
+        "this route does not take that method",
+    )
+    .into_response();
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    answer
 }

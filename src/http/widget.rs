@@ -1,9 +1,9 @@
 //! `/widget/v1`: the public API the chat widget talks to from a business's site. A visitor is
 //! known only by their signed token and reaches only their own conversation.
 
-use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,7 +15,7 @@ use crate::auth::{self, Visitor};
 use crate::conversation;
 use crate::domain::MessageText;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiQuery, bearer};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 use crate::store::{ConversationRecord, NewMessage, StoreError};
@@ -44,8 +44,7 @@ impl FromRequestParts<AppState> for VisitorAuth {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(bearer)
             .ok_or_else(|| {
                 ApiError::new(
                     Code::AuthenticationRequired,
@@ -140,27 +139,68 @@ async fn start_session(
 #[derive(Deserialize)]
 struct SendBody {
     text: String,
+    /// Chosen by the widget per message and sent again with a retry, so a message whose
+    /// answer was lost on the way back is not stored (and answered) twice.
+    client_id: Option<String>,
 }
 
+/// The longest `client_id` taken; the widget sends 32 hex digits.
+const MAX_CLIENT_ID: usize = 64;
+
 /// Stores the visitor's message; the 201 means it is durable. The bot answers on the stream.
+/// A retry with the same `client_id` answers 200 with the message already stored.
 async fn send(
     State(state): State<AppState>,
     VisitorAuth(visitor): VisitorAuth,
     ApiJson(body): ApiJson<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let text = MessageText::parse(&body.text)?;
+    let client_id = body.client_id.as_deref().map(parse_client_id).transpose()?;
     let conversation = visitor_conversation(&state, &visitor).await?;
     let contact = state
         .store
         .contact(&visitor.workspace_id, &visitor.contact_id)
         .await?;
-    let message = NewMessage::text("customer", &contact.name, text.as_str());
-    // Widget messages carry no channel id, so they are never taken for redeliveries.
-    let stored = conversation::receive(&state, &conversation, message)
-        .await?
-        .ok_or_else(|| ApiError::internal("widget message taken for a redelivery"))?;
-    let view = json!(MessageView::from(&stored.message));
-    Ok((StatusCode::CREATED, Json(realtime::visitor_message(&view))))
+    let message = NewMessage {
+        external_id: client_id,
+        ..NewMessage::text("customer", &contact.name, text.as_str())
+    };
+    let (status, message) = match conversation::receive(&state, &conversation, message).await? {
+        Some(stored) => (StatusCode::CREATED, stored.message),
+        None => {
+            // Only a message with a client id can be a repeat.
+            let client_id = client_id.unwrap_or_default();
+            let first = state
+                .store
+                .message_with_external_id(&conversation.id, client_id)
+                .await?
+                .ok_or_else(|| ApiError::internal("a repeated message could not be found"))?;
+            if first.text != text.as_str() {
+                return Err(ApiError::new(
+                    Code::Conflict,
+                    "client_id was already used for another message",
+                ));
+            }
+            (StatusCode::OK, first)
+        }
+    };
+    let view = json!(MessageView::from(&message));
+    Ok((status, Json(realtime::visitor_message(&view))))
+}
+
+fn parse_client_id(id: &str) -> ApiResult<&str> {
+    let valid = !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(id)
+    } else {
+        Err(ApiError::validation(
+            "client_id: must be 1 to 64 letters, digits, '-' or '_'",
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -174,7 +214,7 @@ struct AfterQuery {
 async fn history(
     State(state): State<AppState>,
     VisitorAuth(visitor): VisitorAuth,
-    Query(query): Query<AfterQuery>,
+    ApiQuery(query): ApiQuery<AfterQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
     let messages = state
         .store
@@ -201,7 +241,7 @@ async fn history(
 /// a WebSocket.
 async fn stream(
     State(state): State<AppState>,
-    Query(query): Query<AfterQuery>,
+    ApiQuery(query): ApiQuery<AfterQuery>,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let token = query

@@ -107,6 +107,10 @@ impl Store {
     }
 
     /// Claims up to `limit` deliveries that are due, so no other worker sends them meanwhile.
+    /// A conversation's messages go out in the order they were written: one waits while an
+    /// earlier one of its conversation is unsent (in flight, or waiting to be retried), so a
+    /// bot reply held back by a rate limit never reaches the customer after the agent's first
+    /// words.
     pub async fn claim_deliveries(
         &self,
         now: i64,
@@ -115,8 +119,13 @@ impl Store {
     ) -> StoreResult<Vec<OutboxRecord>> {
         Ok(sqlx::query_as(&format!(
             "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= $2 \
-                 AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT $3) \
+             WHERE id IN (SELECT o.id FROM outbox o LEFT JOIN messages m ON m.id = o.message_id \
+                 WHERE o.done_at IS NULL AND o.next_attempt_at <= $2 \
+                 AND (o.locked_until IS NULL OR o.locked_until < $2) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox e JOIN messages em ON em.id = e.message_id \
+                     WHERE e.done_at IS NULL AND em.conversation_id = m.conversation_id \
+                     AND em.seq < m.seq) \
+                 ORDER BY o.next_attempt_at LIMIT $3) \
                AND done_at IS NULL AND (locked_until IS NULL OR locked_until < $2) \
              RETURNING {OUTBOX_COLUMNS}"
         ))

@@ -143,7 +143,10 @@ impl Store {
         .ok_or(StoreError::NotFound("contact"))
     }
 
-    /// The contact's conversation with this bot, started on first contact.
+    /// The contact's conversation with this bot, started on first contact. Two first messages
+    /// arriving at once (a WhatsApp album, a double tap) must not start two conversations —
+    /// the bot would answer in one while an agent holds the other — so the conversation is
+    /// created under the workspace's lock, after looking again.
     pub async fn conversation_for(
         &self,
         contact: &ContactRecord,
@@ -151,15 +154,11 @@ impl Store {
         channel_id: Option<&str>,
         now: i64,
     ) -> StoreResult<ConversationRecord> {
-        let existing: Option<ConversationRecord> = sqlx::query_as(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations \
-             WHERE contact_id = $1 AND bot_id = $2 ORDER BY created_at LIMIT 1"
-        ))
-        .bind(&contact.id)
-        .bind(bot_id)
-        .fetch_optional(self.pool())
-        .await?;
-        if let Some(conversation) = existing {
+        if let Some(conversation) = find_conversation(self.pool(), &contact.id, bot_id).await? {
+            return Ok(conversation);
+        }
+        let mut tx = self.workspace_tx(&contact.workspace_id).await?;
+        if let Some(conversation) = find_conversation(tx.conn(), &contact.id, bot_id).await? {
             return Ok(conversation);
         }
         let conversation = ConversationRecord {
@@ -186,8 +185,9 @@ impl Store {
         .bind(&conversation.channel)
         .bind(&conversation.channel_id)
         .bind(now)
-        .execute(self.pool())
+        .execute(tx.conn())
         .await?;
+        tx.commit().await?;
         Ok(conversation)
     }
 
@@ -299,6 +299,22 @@ impl Store {
     }
 
     /// A conversation's messages after `after`, oldest first, at most `limit`.
+    /// A conversation's message carrying this channel id: what a customer's retry had sent.
+    pub async fn message_with_external_id(
+        &self,
+        conversation_id: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<MessageRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 \
+             AND external_id = $2"
+        ))
+        .bind(conversation_id)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     pub async fn messages_after(
         &self,
         conversation_id: &str,
@@ -465,4 +481,20 @@ pub(super) async fn insert_message(
         super::channels::enqueue(tx, delivery, now).await?;
     }
     Ok(record)
+}
+
+/// A contact's conversation with a bot; the oldest if an older version of Baton made two.
+async fn find_conversation<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    contact_id: &str,
+    bot_id: &str,
+) -> StoreResult<Option<ConversationRecord>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+         WHERE contact_id = $1 AND bot_id = $2 ORDER BY created_at, id LIMIT 1"
+    ))
+    .bind(contact_id)
+    .bind(bot_id)
+    .fetch_optional(executor)
+    .await?)
 }

@@ -271,3 +271,153 @@ async fn guessing_passwords_is_throttled_per_email() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// The session cookie of a fresh login, as a `Cookie` header value.
+async fn session_cookie(app: &crate::helpers::TestApp) -> String {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn another_sites_page_cannot_use_the_session_but_programs_and_our_pages_can() {
+    let app = spawn_app().await;
+    let cookie = session_cookie(&app).await;
+    let create = |headers: &[(&str, &str)], name: &str| {
+        let mut request = reqwest::Client::new()
+            .post(app.url("/api/v1/bots"))
+            .header("cookie", &cookie)
+            .json(&json!({"name": name}));
+        for (header, value) in headers {
+            request = request.header(*header, *value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    // A forged request from another site, or from a sibling subdomain.
+    let forged: [&[(&str, &str)]; 3] = [
+        &[("origin", "https://evil.example")],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://www.shop.example"),
+        ],
+    ];
+    for headers in forged {
+        let (status, body) = create(headers, "Forged").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{headers:?}: {body}");
+        assert_eq!(code(&body), "forbidden");
+    }
+    // Baton's own pages, and programs (no Origin), go through.
+    let host = app.url("").trim_end_matches('/').to_owned();
+    let own: [&[(&str, &str)]; 3] = [
+        &[("sec-fetch-site", "same-origin"), ("origin", &host)],
+        &[("origin", &host)],
+        &[],
+    ];
+    for headers in own {
+        let (status, body) = create(headers, "Ours").await;
+        assert_eq!(status, StatusCode::CREATED, "{headers:?}: {body}");
+    }
+    let owner = app.owner().await;
+    let (_, bots) = owner.get("/api/v1/bots").await;
+    let names: Vec<&str> = bots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ours", "Ours", "Ours"]);
+    // Reading is not refused; an API key is not a cookie and is not refused either.
+    let response = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, key) = owner
+        .post("/api/v1/api-keys", json!({"name": "sync"}))
+        .await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/bots"))
+        .bearer_auth(key["key"].as_str().unwrap())
+        .header("origin", "https://evil.example")
+        .json(&json!({"name": "By key"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // Another site's page cannot open the live event stream with the cookie either.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let ws_url = app.url("/api/v1/events").replacen("http", "ws", 1);
+    let mut request = ws_url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
+        other => panic!(
+            "a cross-site WebSocket was not refused: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    let mut request = ws_url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_login_form_leads_only_to_baton_pages_and_only_from_baton() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let log_in = |next: &'static str, origin: Option<&'static str>| {
+        let mut request = client.post(app.url("/login")).form(&[
+            ("email", OWNER_EMAIL),
+            ("password", OWNER_PASSWORD),
+            ("next", next),
+        ]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    for (next, lands) in [
+        ("/bots", "/bots"),
+        ("//evil.example", "/handoffs"),
+        ("/\\evil.example", "/handoffs"),
+        ("/\tevil.example", "/handoffs"),
+        ("https://evil.example", "/handoffs"),
+    ] {
+        let response = log_in(next, None).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(response.headers()["location"], lands, "{next:?}");
+    }
+    // Another site's form would log the visitor into an account of its choosing.
+    let response = log_in("/bots", Some("https://evil.example")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("set-cookie").is_none());
+}

@@ -76,7 +76,39 @@ async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
     assert_eq!(defaults["whatsapp"]["enabled"], false);
     assert_eq!(defaults["whatsapp"]["template"]["name"], "new_handoff");
 
-    let wanted = json!({"whatsapp": {"enabled": true, "channel_id": "ch_1",
+    let channel = |owner: &crate::helpers::Api, bot_id: String| {
+        let owner = owner.clone();
+        async move {
+            let (status, channel) = owner
+                .post(
+                    &format!("/api/v1/bots/{bot_id}/channels/whatsapp"),
+                    json!({"phone_number_id": "1065", "access_token": "a", "app_secret": "b",
+                           "verify_token": "c"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{channel}");
+            channel["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let bot = owner.create_bot("Acme Help").await;
+    let channel_id = channel(&owner, bot["id"].as_str().unwrap().to_owned()).await;
+    let other = app.other_workspace("olga@other.test").await;
+    let their_bot = other.create_bot("Other Help").await;
+    let their_channel = channel(&other, their_bot["id"].as_str().unwrap().to_owned()).await;
+    for wrong in ["ch_1", their_channel.as_str()] {
+        let wanted = json!({"whatsapp": {"enabled": true, "channel_id": wrong,
+            "recipients": ["+14155550123"], "template": {"name": "a", "language": "de"}}});
+        let (status, body) = owner.put("/api/v1/settings/notifications", wanted).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("channel_id")
+        );
+    }
+
+    let wanted = json!({"whatsapp": {"enabled": true, "channel_id": channel_id,
         "recipients": ["+49 151 1234-5678", "+14155550123"],
         "template": {"name": "handoff_alert", "language": "de"}}});
     let (status, saved) = owner.put("/api/v1/settings/notifications", wanted).await;
@@ -101,7 +133,6 @@ async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
     let agent = app.member(&owner, "agent@shop.test", "agent").await;
     let (status, _) = agent.put("/api/v1/settings/notifications", json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let other = app.other_workspace("olga@other.test").await;
     let (_, theirs) = other.get("/api/v1/settings/notifications").await;
     assert_eq!(theirs["whatsapp"]["recipients"], json!([]));
 }

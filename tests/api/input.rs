@@ -97,3 +97,60 @@ async fn markup_in_names_is_stored_and_returned_verbatim() {
         .await;
     assert_eq!(read["name"], name);
 }
+
+#[tokio::test]
+async fn bad_query_strings_and_wrong_methods_answer_in_the_error_shape() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let search = format!("/api/v1/bots/{}/search", shop.bot_id);
+    for (api, path) in [
+        (&shop.owner, "/api/v1/handoffs?limit=many"),
+        (&shop.owner, search.as_str()),
+        (&shop.owner, "/api/v1/events?after=yesterday"),
+        (&visitor.api, "/widget/v1/messages?after=x"),
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(code(&body), "bad_request", "{path}: {body}");
+    }
+    let (status, body) = shop.owner.delete("/api/v1/me").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(code(&body), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_as_input_not_failed_on_by_the_database() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let bot = format!("/api/v1/bots/{}", shop.bot_id);
+    let (status, body) = shop
+        .owner
+        .patch(&bot, json!({"greeting": "Hi\u{0}there"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("greeting")
+    );
+    let (status, body) = shop
+        .owner
+        .post(
+            &format!("{bot}/documents"),
+            json!({"title": "Binary", "content": "PK\u{0}\u{3}\u{4} not text"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("content")
+    );
+    let (_, docs) = shop.owner.get(&format!("{bot}/documents")).await;
+    assert_eq!(docs.as_array().unwrap().len(), 2, "{docs}");
+    let (_, stored) = shop.owner.get(&bot).await;
+    assert!(!stored["greeting"].as_str().unwrap().contains("there"));
+}

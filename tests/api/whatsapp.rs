@@ -39,6 +39,13 @@ fn text_from(wa_id: &str, name: &str, wamid: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The same, sent to the business number `to` (its `metadata.phone_number_id`).
+fn text_to(to: &str, wa_id: &str, wamid: &str, body: &str) -> Vec<u8> {
+    let mut value: Value = serde_json::from_slice(&text_from(wa_id, "Lena", wamid, body)).unwrap();
+    value["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!(to);
+    value.to_string().into_bytes()
+}
+
 /// A status webhook for one of our messages.
 fn status_of(wamid: &str, status: &str, recipient: &str) -> Vec<u8> {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "419561257915477", "changes": [{
@@ -815,4 +822,135 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
     admin.until("the template shows in the history", "Array.from(document.querySelectorAll('.msg.agent')).some(m => m.textContent.includes('follow_up'))").await;
     admin.screenshot("12-handoff-whatsapp-template").await;
     admin.close().await;
+}
+
+#[tokio::test]
+async fn a_message_for_another_number_of_the_app_reaches_that_numbers_bot() {
+    let s = Setup::new().await;
+    let owner = &s.shop.owner;
+    let second = owner.create_bot("Acme Wholesale").await;
+    let second_id = second["id"].as_str().unwrap();
+    let (status, body) = owner
+        .put(
+            &format!("/api/v1/bots/{second_id}/tools/request_handoff"),
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The same Meta app (same secret), another number; Meta calls the app's one URL.
+    let (status, body) = owner
+        .post(
+            &format!("/api/v1/bots/{second_id}/channels/whatsapp"),
+            json!({"phone_number_id": "222", "access_token": TOKEN,
+                   "app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    s.deliver(&text_to(
+        "222",
+        "4915100000001",
+        "wamid.w1",
+        "get me a human please",
+    ))
+    .await;
+    // A number Baton does not know stays with the channel whose URL was called.
+    s.deliver(&text_to(
+        "999",
+        "4915100000002",
+        "wamid.w2",
+        "get me a human please",
+    ))
+    .await;
+    let handoffs = eventually(|| async {
+        let handoffs = s.handoffs().await;
+        (handoffs.len() == 2).then_some(handoffs)
+    })
+    .await;
+    let bot_of = |phone: &str| {
+        handoffs
+            .iter()
+            .find(|h| h["customer"]["phone"] == phone)
+            .map(|h| h["bot_id"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        bot_of("+4915100000001").as_deref(),
+        Some(second_id),
+        "{handoffs:?}"
+    );
+    assert_eq!(
+        bot_of("+4915100000002"),
+        Some(s.shop.bot_id.clone()),
+        "{handoffs:?}"
+    );
+}
+
+#[tokio::test]
+async fn first_messages_arriving_together_start_one_conversation() {
+    let s = Setup::new().await;
+    // A new customer sends an album: Meta delivers the webhooks at the same moment.
+    let bodies: Vec<Vec<u8>> = (0..6)
+        .map(|i| text_from("4915112345678", "Lena", &format!("wamid.album{i}"), "look"))
+        .collect();
+    let signed: Vec<String> = bodies.iter().map(|b| sign(b)).collect();
+    let posts = bodies
+        .iter()
+        .zip(&signed)
+        .map(|(body, signature)| s.post(body, Some(signature)));
+    for (status, text) in futures_util::future::join_all(posts).await {
+        assert_eq!(status, StatusCode::OK, "{text}");
+    }
+    let (conversations, messages): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT conversation_id), COUNT(*) FROM messages WHERE author = 'customer'",
+    )
+    .fetch_one(s.app.state.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((conversations, messages), (1, 6));
+}
+
+#[tokio::test]
+async fn a_reply_held_back_by_a_rate_limit_still_goes_out_before_later_ones() {
+    let s = Setup::new().await;
+    s.graph.script(&[Next::Fail(
+        400,
+        131056,
+        "(Business Account, Consumer Account) pair rate limit hit",
+    )]);
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "Is shipping free?",
+    ))
+    .await;
+    eventually(|| async { (s.graph.attempts() >= 1).then_some(()) }).await;
+    // The bot's answer waits for its retry; the handoff message written after it waits too.
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in2",
+        "get me a human",
+    ))
+    .await;
+    eventually(|| async { (s.handoffs().await.len() == 1).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(s.graph.sent().is_empty(), "{:?}", s.graph.sent());
+    s.app.state.clock.advance(Duration::from_secs(60));
+    s.app.state.outbox_wake.notify_one();
+    let sent = s.sent(2).await;
+    let texts: Vec<&str> = sent
+        .iter()
+        .map(|b| b["text"]["body"].as_str().unwrap())
+        .collect();
+    let (_, bot) = s
+        .shop
+        .owner
+        .get(&format!("/api/v1/bots/{}", s.shop.bot_id))
+        .await;
+    assert!(texts[0].contains("$50"), "{texts:?}");
+    assert!(
+        texts[1].starts_with(bot["handoff_message"].as_str().unwrap()),
+        "{texts:?} / {bot}"
+    );
 }

@@ -151,3 +151,40 @@ async fn another_workspace_cannot_see_or_touch_our_handoffs() {
     let (_, ours) = shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(ours["status"], "pending");
 }
+
+#[tokio::test]
+async fn a_message_sent_again_with_its_client_id_is_stored_and_answered_once() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let send = |text: &str, id: &str| {
+        visitor.api.post(
+            "/widget/v1/messages",
+            json!({"text": text, "client_id": id}),
+        )
+    };
+    let (status, first) = send("Is shipping free?", "7f3a9c").await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    // The answer was lost on the way back; the widget sends the same message again.
+    let (status, again) = send("Is shipping free?", "7f3a9c").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    // The same id for other text is a client bug, not a repeat.
+    let (status, body) = send("Something else", "7f3a9c").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    for bad in ["", "has space", &"x".repeat(65)] {
+        let (status, body) = send("Hello", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("client_id")
+        );
+    }
+    visitor.wait_for_messages(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let messages = visitor.messages().await;
+    let by = |author: &str| messages.iter().filter(|m| m["author"] == author).count();
+    assert_eq!((by("customer"), by("bot")), (1, 1), "{messages:?}");
+}

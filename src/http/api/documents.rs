@@ -1,7 +1,7 @@
 //! A bot's knowledge base: add documents (JSON or a file upload), list, delete, and search it
 //! the way the bot would.
 
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::domain::clock::rfc3339;
 use crate::domain::{BotText, Name};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{Admin, ApiJson, Caller};
+use crate::http::extract::{Admin, ApiJson, ApiQuery, Caller};
 use crate::knowledge::chunk::{self, Format};
 use crate::state::AppState;
 use crate::store::{DocumentRecord, NewDocument};
@@ -139,6 +139,11 @@ pub(crate) async fn store_document(
     if doc.content.trim().is_empty() {
         return Err(ApiError::validation("content: is empty"));
     }
+    if doc.content.contains('\0') {
+        return Err(ApiError::validation(
+            "content: contains NUL characters (send the document as text, Markdown or HTML)",
+        ));
+    }
     let passages: Vec<(String, String)> = chunk::passages(format, &doc.content)
         .into_iter()
         .map(|p| (p.heading, p.body))
@@ -194,7 +199,7 @@ async fn search(
     State(state): State<AppState>,
     caller: Caller,
     Path(bot_id): Path<String>,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Value>> {
     let bot = state.store.bot(caller.workspace_id(), &bot_id).await?;
     let q = BotText::parse("q", &query.q)?.into_inner();

@@ -1,12 +1,12 @@
 //! `GET /api/v1/events?after=<seq>`: the workspace's events over WebSocket, resumable.
 
 use axum::Router;
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::http::extract::Caller;
+use crate::http::extract::{ApiQuery, Caller};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 
@@ -23,7 +23,7 @@ struct After {
 async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(after): Query<After>,
+    ApiQuery(after): ApiQuery<After>,
     ws: WebSocketUpgrade,
 ) -> Response {
     let feed = Feed::Workspace {

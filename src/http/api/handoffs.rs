@@ -1,6 +1,6 @@
 //! Handoffs for agents: list, read with the whole history, claim, reply, release, resolve.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use crate::domain::MessageText;
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::{Action, Actor, Refusal, Status};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{ApiJson, Caller};
+use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 use crate::store::{HandoffFilter, NewMessage, StoreError};
 use crate::views::{HandoffView, MessageView};
@@ -39,7 +39,7 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<HandoffView>>> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
@@ -214,6 +214,16 @@ async fn reply(
             if template.name.trim().is_empty() || template.language.trim().is_empty() {
                 return Err(ApiError::validation(
                     "template: needs a name and a language",
+                ));
+            }
+            let fields = [&template.name, &template.language];
+            if fields
+                .into_iter()
+                .chain(&template.parameters)
+                .any(|f| f.contains('\0') || f.chars().count() > MessageText::MAX_CHARS)
+            {
+                return Err(ApiError::validation(
+                    "template: a field contains a NUL character or is too long",
                 ));
             }
             let text = format!("Template “{}” ({})", template.name, template.language);

@@ -8,6 +8,7 @@ use crate::domain::settings::NotificationSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::state::AppState;
+use crate::store::StoreError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/settings/notifications", get(read).put(write))
@@ -28,7 +29,23 @@ pub(crate) async fn save(
     workspace_id: &str,
     settings: NotificationSettings,
 ) -> ApiResult<NotificationSettings> {
-    let settings = settings.validated()?;
+    let mut settings = settings.validated()?;
+    if let Some(channel_id) = &settings.whatsapp.channel_id {
+        let ours = match state.store.channel(channel_id).await {
+            Ok(channel) => channel.workspace_id == workspace_id && channel.kind == "whatsapp",
+            Err(StoreError::NotFound(_)) => false,
+            Err(err) => return Err(err.into()),
+        };
+        if !ours && settings.whatsapp.enabled {
+            return Err(ApiError::validation(
+                "channel_id: no WhatsApp number of this workspace has this id",
+            ));
+        }
+        if !ours {
+            // Switched off, with a number since removed: forget it.
+            settings.whatsapp.channel_id = None;
+        }
+    }
     let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
     state
         .store

@@ -8,6 +8,7 @@ mod handoffs;
 mod webhooks;
 
 use axum::extract::{FromRequestParts, Query, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 
 use crate::accounts;
 use crate::error::ApiError;
-use crate::http::extract::{Caller, end_session, session_cookie};
+use crate::http::extract::{Caller, end_session, from_another_site, session_cookie};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -239,12 +240,17 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    if from_another_site(&headers, &state.config.public_url) {
+        // Another site's form would log the visitor into an account of its choosing.
+        return Err(ApiError::forbidden("log in from Baton's own login page"));
+    }
     let next = form
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .filter(|next| is_local_path(next))
         .unwrap_or_else(|| "/handoffs".to_owned());
     if !accounts::login_allowed(&state, &form.email) {
         return Ok(login_form(
@@ -258,6 +264,15 @@ async fn login(
     };
     let (token, _) = accounts::open_session(&state.store, &state.clock, &user).await?;
     Ok((jar.add(session_cookie(&state, token)), Redirect::to(&next)).into_response())
+}
+
+/// Whether `next` leads to a page of Baton itself: a path, not `//host` or `/\host` (which
+/// browsers read as another host), and nothing a `Location` header cannot carry.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\')
 }
 
 #[derive(Deserialize)]
@@ -280,4 +295,27 @@ async fn logout(
 /// the tag.
 pub fn json_for_script(value: &serde_json::Value) -> PreEscaped<String> {
     PreEscaped(value.to_string().replace('<', "\\u003c"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        for ok in ["/handoffs", "/bots/bot_1?tab=kb", "/"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\tevil",
+            "/handoffs\nSet-Cookie: x=1",
+            "handoffs",
+            "",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+    }
 }
