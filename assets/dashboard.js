@@ -14,6 +14,12 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // Forms that undo something ask first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  }, true);
+
   function api(method, path, body) {
     var options = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
     if (body !== undefined) {

@@ -397,10 +397,12 @@ const RESUME_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 /// Queues answers to customer messages that were stored but not answered because Baton
 /// stopped in between: a message is acknowledged once durable, so its answer must survive a
-/// restart too. Returns how many were queued.
-pub async fn resume_unanswered(state: &AppState) -> StoreResult<usize> {
-    let since = state.clock.now_ms() - RESUME_WINDOW_MS;
-    let pending = state.store.unanswered(since).await?;
+/// restart too. Only messages stored by `started` (when this node began serving) count:
+/// a later one was queued by [`receive`] here and would be answered twice. Returns how many
+/// were queued.
+pub async fn resume_unanswered(state: &AppState, started: i64) -> StoreResult<usize> {
+    let since = started - RESUME_WINDOW_MS;
+    let pending = state.store.unanswered(since, started).await?;
     let count = pending.len();
     // Through the queues, so that a customer writing again at this moment is answered after.
     for (conversation, message) in pending {

@@ -69,9 +69,9 @@ pub async fn serve(
     realtime::relay::spawn(&state);
     channels::outbox::spawn(&state);
     webhooks::spawn(&state).map_err(std::io::Error::other)?;
-    let resuming = state.clone();
+    let (resuming, started) = (state.clone(), state.clock.now_ms());
     tokio::spawn(async move {
-        if let Err(err) = conversation::resume_unanswered(&resuming).await {
+        if let Err(err) = conversation::resume_unanswered(&resuming, started).await {
             tracing::error!(error = %err, "could not look for unanswered messages");
         }
     });

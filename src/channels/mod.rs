@@ -119,12 +119,27 @@ async fn store_inbound(
     message: &Inbound,
 ) -> Result<Option<bool>, StoreError> {
     let now = state.clock.now_ms();
+    // A customer first seen by phone number (`wa_id`) stays the same contact — and keeps their
+    // conversation and any open handoff — when Meta starts sending a business-scoped user id.
+    let wa_id = message.phone.as_deref().map(|p| p.trim_start_matches('+'));
+    let key = match wa_id {
+        Some(wa_id)
+            if wa_id != message.contact_key
+                && state
+                    .store
+                    .has_contact(&channel.workspace_id, "whatsapp", wa_id)
+                    .await? =>
+        {
+            wa_id
+        }
+        _ => message.contact_key.as_str(),
+    };
     let contact = state
         .store
         .upsert_contact(
             &channel.workspace_id,
             "whatsapp",
-            &message.contact_key,
+            key,
             &message.name,
             message.phone.as_deref(),
             now,

@@ -131,6 +131,24 @@ impl Store {
         .await?)
     }
 
+    /// Whether the workspace knows a contact of this channel by this id.
+    pub async fn has_contact(
+        &self,
+        workspace_id: &str,
+        channel: &str,
+        external_id: &str,
+    ) -> StoreResult<bool> {
+        let found: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM contacts WHERE workspace_id = $1 AND channel = $2 AND external_id = $3",
+        )
+        .bind(workspace_id)
+        .bind(channel)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn contact(&self, workspace_id: &str, id: &str) -> StoreResult<ContactRecord> {
         sqlx::query_as(
             "SELECT id, workspace_id, channel, external_id, name, phone, last_inbound_at, \
@@ -267,21 +285,24 @@ impl Store {
         Ok(Some(stored))
     }
 
-    /// Customer messages since `since` that are the last word in a conversation the bot holds:
-    /// stored, but never answered (Baton stopped between the two).
+    /// Customer messages from `since` to `before` that are the last word in a conversation the
+    /// bot holds: stored, but never answered (Baton stopped between the two).
     pub async fn unanswered(
         &self,
         since: i64,
+        before: i64,
     ) -> StoreResult<Vec<(ConversationRecord, MessageRecord)>> {
         let ids: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT c.workspace_id, c.id, m.id FROM messages m \
              JOIN conversations c ON c.id = m.conversation_id \
              WHERE c.active_handoff_id IS NULL AND m.author = 'customer' AND m.created_at > $1 \
+               AND m.created_at <= $2 \
                AND m.seq > c.context_seq \
                AND m.seq = (SELECT MAX(m2.seq) FROM messages m2 \
                             WHERE m2.conversation_id = m.conversation_id AND m2.author <> 'system')",
         )
         .bind(since)
+        .bind(before)
         .fetch_all(self.pool())
         .await?;
         let mut found = Vec::with_capacity(ids.len());
@@ -298,7 +319,6 @@ impl Store {
         Ok(found)
     }
 
-    /// A conversation's messages after `after`, oldest first, at most `limit`.
     /// A conversation's message carrying this channel id: what a customer's retry had sent.
     pub async fn message_with_external_id(
         &self,
@@ -315,6 +335,7 @@ impl Store {
         .await?)
     }
 
+    /// A conversation's messages after `after`, oldest first, at most `limit`.
     pub async fn messages_after(
         &self,
         conversation_id: &str,

@@ -183,21 +183,8 @@ impl Store {
                 )
             }
             Action::Release => {
-                sqlx::query(
-                    "UPDATE handoffs SET status = $1, claimed_by = NULL, claimed_at = NULL \
-                     WHERE id = $2",
-                )
-                .bind(next.as_str())
-                .bind(id)
-                .execute(tx.conn())
-                .await?;
-                let left = before.claimed_by_name.as_deref().unwrap_or("The agent");
-                (
-                    "handoff.released",
-                    format!(
-                        "{left} left the conversation. Someone else from the team will reply here."
-                    ),
-                )
+                release(&mut tx, &before).await?;
+                ("handoff.released", release_note(&before))
             }
             Action::Resolve => {
                 sqlx::query(
@@ -216,38 +203,54 @@ impl Store {
             }
             Action::Reply => unreachable!("replies go through add_agent_message"),
         };
-        let conversation = load_conversation(&mut tx, &before.conversation_id).await?;
-        insert_message(
+        let after = finish_action(
             &mut tx,
-            &conversation,
-            NewMessage::text("system", "Baton", &note),
-            now,
-        )
-        .await?;
-        let seq = tx.next_seq().await?;
-        if action == Action::Resolve {
-            // A fresh context: the bot never reads back into the handed-off part.
-            sqlx::query(
-                "UPDATE conversations SET active_handoff_id = NULL, context_seq = $1, \
-                 updated_at = $2 WHERE id = $3",
-            )
-            .bind(seq)
-            .bind(now)
-            .bind(&conversation.id)
-            .execute(tx.conn())
-            .await?;
-        }
-        let after = load_handoff(&mut tx, id).await?;
-        tx.record(
-            seq,
+            &before,
             kind,
-            Some(&after.conversation_id),
-            handoff_event(&after),
+            &note,
+            action == Action::Resolve,
             now,
         )
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Removes a member of the workspace: their sessions and API keys end, the handoffs they
+    /// were handling go back to the queue (the customer is told someone else will reply), and
+    /// what they wrote stays, under their name. Answers the handoffs put back.
+    pub async fn remove_user(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<Vec<HandoffRecord>> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let held: Vec<HandoffRecord> = sqlx::query_as(&format!(
+            "{HANDOFF_SELECT} WHERE h.workspace_id = $1 AND h.claimed_by = $2 \
+             AND h.status = 'in_progress' ORDER BY h.created_at, h.id"
+        ))
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut released = Vec::with_capacity(held.len());
+        for before in &held {
+            release(&mut tx, before).await?;
+            let note = release_note(before);
+            released
+                .push(finish_action(&mut tx, before, "handoff.released", &note, false, now).await?);
+        }
+        let deleted = sqlx::query("DELETE FROM users WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        tx.commit().await?;
+        Ok(released)
     }
 
     /// Stores an agent's reply if the rules let this actor reply now.
@@ -267,6 +270,67 @@ impl Store {
         tx.commit().await?;
         Ok((handoff, stored))
     }
+}
+
+/// Puts a claimed handoff back in the queue.
+async fn release(tx: &mut WorkspaceTx, handoff: &HandoffRecord) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE handoffs SET status = 'pending', claimed_by = NULL, claimed_at = NULL \
+         WHERE id = $1",
+    )
+    .bind(&handoff.id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// What the customer reads when their agent leaves the conversation.
+fn release_note(before: &HandoffRecord) -> String {
+    let left = before.claimed_by_name.as_deref().unwrap_or("The agent");
+    format!("{left} left the conversation. Someone else from the team will reply here.")
+}
+
+/// Writes what every handoff action writes after its own change: the note the customer reads,
+/// the event, and — when the handoff was resolved — a fresh context for the bot.
+async fn finish_action(
+    tx: &mut WorkspaceTx,
+    before: &HandoffRecord,
+    kind: &str,
+    note: &str,
+    resolved: bool,
+    now: i64,
+) -> StoreResult<HandoffRecord> {
+    let conversation = load_conversation(tx, &before.conversation_id).await?;
+    insert_message(
+        tx,
+        &conversation,
+        NewMessage::text("system", "Baton", note),
+        now,
+    )
+    .await?;
+    let seq = tx.next_seq().await?;
+    if resolved {
+        // A fresh context: the bot never reads back into the handed-off part.
+        sqlx::query(
+            "UPDATE conversations SET active_handoff_id = NULL, context_seq = $1, \
+             updated_at = $2 WHERE id = $3",
+        )
+        .bind(seq)
+        .bind(now)
+        .bind(&conversation.id)
+        .execute(tx.conn())
+        .await?;
+    }
+    let after = load_handoff(tx, &before.id).await?;
+    tx.record(
+        seq,
+        kind,
+        Some(&after.conversation_id),
+        handoff_event(&after),
+        now,
+    )
+    .await?;
+    Ok(after)
 }
 
 async fn load_handoff(tx: &mut WorkspaceTx, id: &str) -> StoreResult<HandoffRecord> {

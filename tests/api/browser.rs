@@ -112,6 +112,22 @@ impl Browser {
         self.find(css).await.click().await.unwrap();
     }
 
+    /// Answers the `confirm()` dialog the page shows: OK or Cancel.
+    pub async fn answer_dialog(&self, ok: bool) {
+        for _ in 0..100 {
+            let answered = if ok {
+                self.client.accept_alert().await
+            } else {
+                self.client.dismiss_alert().await
+            };
+            if answered.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no dialog appeared");
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         self.find(css).await.send_keys(text).await.unwrap();
     }
@@ -816,6 +832,21 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
         )
         .await;
     admin.screenshot("13-agents").await;
+    // Removing asks first: "cancel" keeps Sam, "OK" removes him.
+    let remove = "form[action$='/remove'] button";
+    admin.click(remove).await;
+    admin.answer_dialog(false).await;
+    let listed = admin.js("return document.body.textContent").await;
+    assert!(listed.as_str().unwrap().contains("sam@shop.test"));
+    admin.click(remove).await;
+    admin.answer_dialog(true).await;
+    admin
+        .until(
+            "Sam is removed",
+            "document.querySelector('.flash.ok') !== null \
+             && !document.body.textContent.includes('sam@shop.test')",
+        )
+        .await;
     admin.go(&app.url("/settings/notifications")).await;
     admin.type_into("#wa-recipients", "+49 151 1234 5678").await;
     admin

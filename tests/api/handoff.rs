@@ -561,13 +561,7 @@ async fn a_message_stored_just_before_a_crash_is_answered_after_the_restart() {
     visitor.say("hello").await;
     visitor.wait_for_messages(2).await;
     // Stored and acknowledged, but the process "dies" before the bot runs.
-    let workspace_id = app
-        .state
-        .store
-        .bot_by_widget_key(&shop.widget_key)
-        .await
-        .unwrap()
-        .workspace_id;
+    let workspace_id = shop_workspace(&app, &shop.widget_key).await;
     let conversation = app
         .state
         .store
@@ -596,5 +590,139 @@ async fn a_message_stored_just_before_a_crash_is_answered_after_the_restart() {
         visitor.messages().await.len(),
         4,
         "answered once, earlier answers left alone"
+    );
+}
+
+#[tokio::test]
+async fn the_restart_sweep_leaves_messages_that_arrived_after_the_node_started_alone() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    let conversation = app
+        .state
+        .store
+        .conversation(
+            &shop_workspace(&app, &shop.widget_key).await,
+            &visitor.conversation_id,
+        )
+        .await
+        .unwrap();
+    let stored_at = app.state.clock.now_ms();
+    app.state
+        .store
+        .add_customer_message(
+            &conversation,
+            baton::store::NewMessage::text("customer", "Website visitor", "Is shipping free?"),
+            stored_at,
+        )
+        .await
+        .unwrap();
+    // A node that started before the message arrived queued it when it came in: its sweep
+    // must not queue it again. A node started after it is the one to answer it.
+    let started_before = baton::conversation::resume_unanswered(&app.state, stored_at - 1).await;
+    assert_eq!(started_before.unwrap(), 0);
+    let started_after = baton::conversation::resume_unanswered(&app.state, stored_at).await;
+    assert_eq!(started_after.unwrap(), 1);
+    visitor.wait_for_messages(4).await;
+}
+
+async fn shop_workspace(app: &crate::helpers::TestApp, widget_key: &str) -> String {
+    app.state
+        .store
+        .bot_by_widget_key(widget_key)
+        .await
+        .unwrap()
+        .workspace_id
+}
+
+#[tokio::test]
+async fn removing_an_agent_puts_their_conversations_back_in_the_queue() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let ana = app.member(owner, "ana@shop.test", "agent").await;
+    let (_, ana_me) = ana.get("/api/v1/me").await;
+    let ana_id = ana_me["user"]["id"].as_str().unwrap().to_owned();
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want to talk to a person").await;
+    let handoff = owner.first_handoff().await;
+    let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
+    assert_eq!(
+        ana.post(&format!("{path}/claim"), json!({})).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = ana
+        .post(
+            &format!("{path}/messages"),
+            json!({"text": "Hi, Ana here."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut events = app.events(owner, 0).await;
+
+    // Who may not remove whom: agents nobody, admins not themselves nor the owner.
+    let admin = app.member(owner, "max@shop.test", "admin").await;
+    let (_, owner_me) = owner.get("/api/v1/me").await;
+    let owner_id = owner_me["user"]["id"].as_str().unwrap();
+    let (status, _) = ana.delete(&format!("/api/v1/agents/{owner_id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = admin.delete(&format!("/api/v1/agents/{owner_id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = owner.delete(&format!("/api/v1/agents/{owner_id}")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let other = app.other_workspace("olga@other.test").await;
+    let (status, _) = other.delete(&format!("/api/v1/agents/{ana_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, body) = admin.delete(&format!("/api/v1/agents/{ana_id}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // Ana is logged out everywhere.
+    assert_eq!(ana.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    let (_, people) = owner.get("/api/v1/agents").await;
+    assert!(!people.to_string().contains("ana@shop.test"), "{people}");
+    // Her conversation is waiting again, live, and the customer is told.
+    let released = events.next_of("handoff.released").await;
+    assert_eq!(released["handoff"]["status"], "pending", "{released}");
+    let (_, now) = owner.get(&path).await;
+    assert_eq!(now["status"], "pending");
+    assert!(now["claimed_by"].is_null(), "{now}");
+    let messages = visitor.messages().await;
+    let texts: Vec<&str> = messages
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"Hi, Ana here."),
+        "what she wrote stays: {texts:?}"
+    );
+    assert!(
+        texts
+            .last()
+            .unwrap()
+            .starts_with("ana left the conversation"),
+        "{texts:?}"
+    );
+    // Someone else takes over.
+    assert_eq!(
+        admin.post(&format!("{path}/claim"), json!({})).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = owner.delete(&format!("/api/v1/agents/{ana_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A removed admin's API keys stop working with them.
+    let (_, key) = admin
+        .post("/api/v1/api-keys", json!({"name": "sync"}))
+        .await;
+    let admin_key = admin.with_bearer(key["key"].as_str().unwrap());
+    assert_eq!(admin_key.get("/api/v1/me").await.0, StatusCode::OK);
+    let (_, max) = admin.get("/api/v1/me").await;
+    let max_id = max["user"]["id"].as_str().unwrap();
+    let (status, _) = owner.delete(&format!("/api/v1/agents/{max_id}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        admin_key.get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
     );
 }

@@ -954,3 +954,39 @@ async fn a_reply_held_back_by_a_rate_limit_still_goes_out_before_later_ones() {
         "{texts:?} / {bot}"
     );
 }
+
+#[tokio::test]
+async fn a_customer_known_by_number_keeps_their_conversation_when_a_user_id_appears() {
+    let s = Setup::new().await;
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.n1",
+        "get me a human",
+    ))
+    .await;
+    let handoff = s.shop.owner.first_handoff().await;
+    // Later Meta sends the business-scoped user id alongside the number.
+    let with_user_id = json!({"object": "whatsapp_business_account", "entry": [{"id": "1",
+    "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "Lena"}, "wa_id": "4915112345678",
+                      "user_id": "DE.1234567890"}],
+        "messages": [{"from": "4915112345678", "from_user_id": "DE.1234567890",
+                      "id": "wamid.n2", "timestamp": "1749416400", "type": "text",
+                      "text": {"body": "my order is 4412"}}],
+    }}]}]})
+    .to_string()
+    .into_bytes();
+    s.deliver(&with_user_id).await;
+    let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
+    let full = eventually(|| async {
+        let (_, full) = s.shop.owner.get(&path).await;
+        full.to_string()
+            .contains("my order is 4412")
+            .then_some(full)
+    })
+    .await;
+    assert_eq!(s.handoffs().await.len(), 1, "{full}");
+}

@@ -1,21 +1,23 @@
 //! The people of a workspace: admins add agents and other admins.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{delete, post};
 use serde::Deserialize;
 
 use super::UserView;
 use crate::accounts;
 use crate::domain::{Email, Name, Password, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::state::AppState;
 use crate::store::{NewUser, UserRecord};
 
 pub fn router() -> axum::Router<AppState> {
-    Router::new().route("/agents", post(create).get(list))
+    Router::new()
+        .route("/agents", post(create).get(list))
+        .route("/agents/{id}", delete(remove))
 }
 
 /// A person to add, from the API's JSON or the dashboard's form.
@@ -68,4 +70,33 @@ async fn list(
 ) -> ApiResult<axum::Json<Vec<UserView>>> {
     let users = state.store.list_users(caller.workspace_id()).await?;
     Ok(axum::Json(users.iter().map(UserView::from).collect()))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    remove_member(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes an agent or admin (never the owner, never oneself); the handoffs they held go back
+/// to the queue. Answers how many went back.
+pub(crate) async fn remove_member(state: &AppState, caller: &Caller, id: &str) -> ApiResult<usize> {
+    let user = state.store.user(caller.workspace_id(), id).await?;
+    if user.id == caller.user.id {
+        return Err(ApiError::new(Code::Conflict, "you cannot remove yourself"));
+    }
+    if user.role() == Role::Owner {
+        return Err(ApiError::forbidden(
+            "the workspace's owner cannot be removed",
+        ));
+    }
+    let released = state
+        .store
+        .remove_user(caller.workspace_id(), &user.id, state.clock.now_ms())
+        .await?;
+    tracing::info!(user_id = %user.id, released = released.len(), "member removed");
+    Ok(released.len())
 }

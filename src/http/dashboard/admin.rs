@@ -7,10 +7,11 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
+use super::{CsrfOnly, Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
+use crate::domain::Role;
 use crate::domain::settings::{NotificationSettings, Template, WhatsappNotifications};
 use crate::error::{ApiError, ApiResult};
-use crate::http::api::agents::{NewAgent, add_member};
+use crate::http::api::agents::{NewAgent, add_member, remove_member};
 use crate::http::api::settings;
 use crate::marketplace;
 use crate::state::AppState;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace", get(marketplace_page))
         .route("/marketplace/{slug}", post(marketplace_change))
         .route("/agents", get(agents_page).post(add_agent))
+        .route("/agents/{id}/remove", post(remove_agent))
         .route(
             "/settings/notifications",
             get(notifications_page).post(save_notifications),
@@ -121,10 +123,23 @@ async fn agents_page(
         (flash.render())
         div class="card" style="padding:0" {
             table {
-                thead { tr { th { "Name" } th { "Email" } th { "Role" } } }
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } @if caller.is_admin() { th {} } } }
                 tbody {
                     @for user in &users {
-                        tr { td { (user.name) } td { (user.email) } td { span class="badge" { (user.role) } } }
+                        tr {
+                            td { (user.name) } td { (user.email) } td { span class="badge" { (user.role) } }
+                            @if caller.is_admin() {
+                                td {
+                                    @if user.role() != Role::Owner && user.id != caller.user.id {
+                                        form method="post" action=(format!("/agents/{}/remove", user.id))
+                                            data-confirm=(format!("Remove {}? They can no longer log in, and the conversations they are handling go back to the queue.", user.name)) {
+                                            (csrf_field(&caller))
+                                            button class="btn danger" type="submit" { "Remove" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -276,4 +291,24 @@ async fn save_notifications(
             Err(err) => back("/settings/notifications", Err(err.message)),
         },
     )
+}
+
+async fn remove_agent(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    require_admin(&caller)?;
+    Ok(match remove_member(&state, &caller, &id).await {
+        Ok(0) => back("/agents", Ok("Removed.")),
+        Ok(n) => back(
+            "/agents",
+            Ok(&format!(
+                "Removed. {n} conversation(s) they were handling went back to the queue."
+            )),
+        ),
+        Err(err) => back("/agents", Err(err.message)),
+    })
 }

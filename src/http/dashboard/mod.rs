@@ -275,9 +275,10 @@ fn is_local_path(next: &str) -> bool {
         && !next.chars().any(|c| c.is_control() || c == '\\')
 }
 
+/// A form whose only field is the CSRF token: logging out, deleting, removing.
 #[derive(Deserialize)]
-struct CsrfOnly {
-    csrf_token: String,
+pub(super) struct CsrfOnly {
+    pub csrf_token: String,
 }
 
 async fn logout(

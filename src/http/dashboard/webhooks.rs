@@ -155,16 +155,11 @@ async fn create(
     Ok(render(&state, &caller, notice).await?.into_response())
 }
 
-#[derive(serde::Deserialize)]
-struct DeleteForm {
-    csrf_token: String,
-}
-
 async fn delete(
     State(state): State<AppState>,
     Page(caller): Page,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<DeleteForm>,
+    axum::Form(form): axum::Form<super::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
     require_admin(&caller)?;
