@@ -62,15 +62,31 @@ pub async fn ensure_owner(
 /// without a bound, a flood of logins with ever new emails would exhaust memory. They queue.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
-/// Runs argon2 work off the async threads, within [`HASHING`].
+/// Runs argon2 work off the async threads, within [`HASHING`]. The permit goes with the work,
+/// so a client that hangs up does not free it while the hash still runs.
 async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    let _permit = HASHING
+    HASHING
         .acquire()
         .await
-        .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(work)
-        .await
-        .expect("the hashing task does not panic")
+        .expect("the semaphore is never closed")
+        .forget();
+    // Moved into the work, so it is dropped — and the permit given back — when the work ends,
+    // or with the work if it never runs.
+    let release = Release;
+    let task = tokio::task::spawn_blocking(move || {
+        let _release = release;
+        work()
+    });
+    task.await.expect("the hashing task does not panic")
+}
+
+/// Gives a [`HASHING`] permit back when the blocking work ends, however it ends.
+struct Release;
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        HASHING.add_permits(1);
+    }
 }
 
 /// An argon2 hash of a new password.

@@ -59,10 +59,12 @@ pub fn bearer(value: &axum::http::HeaderValue) -> Option<&str> {
 
 /// Whether a browser made this request for a page of another site (or a sibling subdomain),
 /// which must not borrow the session cookie: a cross-site request forgery, or a WebSocket
-/// opened by someone else's page. Browsers say where a request comes from in `Sec-Fetch-Site`;
-/// older ones only in `Origin`, compared with the host the request was sent to and with
-/// Baton's public URL (behind a proxy the host may be an internal one). A request with neither
-/// header comes from a program, not a page, and carries no cookie it did not mean to send.
+/// opened by someone else's page. Browsers say where a request comes from in `Sec-Fetch-Site`
+/// (over HTTPS and on localhost); otherwise only in `Origin`, whose host is compared with the
+/// host the request was sent to, the host a proxy says it was sent to (`X-Forwarded-Host`),
+/// and Baton's public URL. A request with neither header comes from a program, not a page, and
+/// carries no cookie it did not mean to send; nor does an opaque `Origin: null` without
+/// `Sec-Fetch-Site` prove another site (a `no-referrer` policy sends it for our own forms).
 pub fn from_another_site(headers: &HeaderMap, public_url: &str) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         return !matches!(site.as_bytes(), b"same-origin" | b"none");
@@ -71,12 +73,45 @@ pub fn from_another_site(headers: &HeaderMap, public_url: &str) -> bool {
         return false;
     };
     let origin = origin.to_str().unwrap_or_default();
-    if origin == public_url.trim_end_matches('/') {
+    if origin == "null" {
         return false;
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin.split_once("://").map(|(_, host)| host);
-    host.is_none() || origin_host != host
+    let Some((scheme, origin)) = authority(origin) else {
+        return true;
+    };
+    let named = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.split(',').next())
+            .map(|h| normalised(h.trim(), default_port(scheme)))
+    };
+    let ours = [
+        authority(public_url).map(|(_, host)| host),
+        named("host"),
+        named("x-forwarded-host"),
+    ];
+    !ours.into_iter().flatten().any(|host| host == origin)
+}
+
+/// A URL's scheme and its host with the port, lowercase, the scheme's default port left out.
+fn authority(url: &str) -> Option<(&str, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| (scheme, normalised(host, default_port(scheme))))
+}
+
+fn default_port(scheme: &str) -> &'static str {
+    if scheme.eq_ignore_ascii_case("https") {
+        ":443"
+    } else {
+        ":80"
+    }
+}
+
+fn normalised(host: &str, default_port: &str) -> String {
+    let host = host.to_ascii_lowercase();
+    host.strip_suffix(default_port).unwrap_or(&host).to_owned()
 }
 
 /// An authenticated user of a workspace; every query a handler makes is scoped by
@@ -235,10 +270,18 @@ mod tests {
             headers(&[("sec-fetch-site", "same-origin")]),
             headers(&[("sec-fetch-site", "none")]),
             headers(&[("origin", "https://help.example")]),
+            headers(&[("origin", "https://Help.Example:443")]),
             headers(&[
                 ("origin", "http://127.0.0.1:8080"),
                 ("host", "127.0.0.1:8080"),
             ]),
+            // Behind a proxy that rewrites Host, with the public URL unset or elsewhere.
+            headers(&[
+                ("origin", "http://baton.intra"),
+                ("host", "127.0.0.1:8080"),
+                ("x-forwarded-host", "baton.intra"),
+            ]),
+            headers(&[("origin", "null"), ("host", "help.example")]),
         ];
         for h in &same {
             assert!(!from_another_site(h, public), "{h:?}");
@@ -249,9 +292,13 @@ mod tests {
                 ("sec-fetch-site", "same-site"),
                 ("origin", "https://help.example"),
             ]),
+            headers(&[("sec-fetch-site", "cross-site"), ("origin", "null")]),
             headers(&[("origin", "https://evil.example"), ("host", "help.example")]),
-            headers(&[("origin", "null"), ("host", "help.example")]),
             headers(&[("origin", "https://evil.example")]),
+            headers(&[
+                ("origin", "https://help.example.evil.example"),
+                ("host", "x"),
+            ]),
         ];
         for h in &other {
             assert!(from_another_site(h, public), "{h:?}");

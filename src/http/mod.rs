@@ -79,7 +79,7 @@ async fn not_found() -> ApiError {
 }
 
 /// Axum's own 405 has an empty body; it gets the API's error shape, keeping its `Allow`
-/// header. (Not a method fallback: that would answer CORS preflights for the widget before
+/// and other headers. (Not a method fallback: that would answer CORS preflights for the widget before
 /// the CORS layer could.)
 async fn method_not_allowed(response: Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED
@@ -87,14 +87,17 @@ async fn method_not_allowed(response: Response) -> Response {
     {
         return response;
     }
-    let allow = response.headers().get(header::ALLOW).cloned();
+    let (parts, _) = response.into_parts();
     let mut answer = ApiError::new(
         Code::MethodNotAllowed,
         "this route does not take that method",
     )
     .into_response();
-    if let Some(allow) = allow {
-        answer.headers_mut().insert(header::ALLOW, allow);
+    // `Allow`, and the CORS headers of the widget's routes, stay as they were.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name, value.clone());
+        }
     }
     answer
 }

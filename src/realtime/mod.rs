@@ -26,8 +26,12 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 /// Which events a socket follows, and how they are shown to it.
 #[derive(Clone)]
 pub enum Feed {
-    /// Everything in a workspace, as agents and integrators see it.
-    Workspace { workspace_id: String },
+    /// Everything in a workspace, as agents and integrators see it, for as long as the user
+    /// who opened it is still a member.
+    Workspace {
+        workspace_id: String,
+        user_id: String,
+    },
     /// One conversation, as its customer sees it: messages and handoff status, nothing else.
     Visitor {
         workspace_id: String,
@@ -38,7 +42,7 @@ pub enum Feed {
 impl Feed {
     fn wants(&self, event: &EventRecord) -> bool {
         match self {
-            Feed::Workspace { workspace_id } => event.workspace_id == *workspace_id,
+            Feed::Workspace { workspace_id, .. } => event.workspace_id == *workspace_id,
             Feed::Visitor {
                 workspace_id,
                 conversation_id,
@@ -51,7 +55,7 @@ impl Feed {
 
     async fn load(&self, state: &AppState, after: i64) -> StoreResult<Vec<EventRecord>> {
         match self {
-            Feed::Workspace { workspace_id } => {
+            Feed::Workspace { workspace_id, .. } => {
                 state.store.events_after(workspace_id, after, PAGE).await
             }
             Feed::Visitor {
@@ -97,6 +101,27 @@ impl Feed {
         };
         let draft = state.store.current_draft(workspace_id, conversation_id)?;
         self.draft_view(&draft)
+    }
+
+    /// Whether whoever opened the feed may still read it: a member who was removed from the
+    /// workspace is cut off at the next heartbeat, whichever node removed them.
+    /// (A database that cannot answer right now does not end the stream.)
+    async fn still_allowed(&self, state: &AppState) -> bool {
+        let Feed::Workspace {
+            workspace_id,
+            user_id,
+        } = self
+        else {
+            return true;
+        };
+        !matches!(
+            state.store.user(workspace_id, user_id).await,
+            Err(crate::store::StoreError::NotFound(_))
+        )
+    }
+
+    fn opened_by(&self, user: &str) -> bool {
+        matches!(self, Feed::Workspace { user_id, .. } if user_id == user)
     }
 
     /// A visitor's feed has gaps by nature (other conversations' events), so only the
@@ -165,6 +190,10 @@ async fn follow(
                         catch_up(&mut socket, state, feed, &mut last).await?;
                     }
                 }
+                Ok(Live::MemberRemoved { user_id }) if feed.opened_by(&user_id) => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => catch_up(&mut socket, state, feed, &mut last).await?,
                 Err(RecvError::Closed) => break,
@@ -173,7 +202,13 @@ async fn follow(
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                 Some(Ok(_)) => {}
             },
-            _ = heartbeat.tick() => socket.send(Message::Ping(Default::default())).await?,
+            _ = heartbeat.tick() => {
+                if !feed.still_allowed(state).await {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                }
+                socket.send(Message::Ping(Default::default())).await?;
+            }
             // The flag only ever flips to `true`, so any change means "stop".
             _ = shutdown.changed() => {
                 let _ = socket.send(Message::Close(None)).await;

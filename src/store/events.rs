@@ -35,6 +35,11 @@ pub const NOTIFY_CHANNEL: &str = "baton_events";
 pub enum Live {
     Event(Arc<EventRecord>),
     Draft(Arc<super::Draft>),
+    /// A member was removed from a workspace (by this node): their open streams end now.
+    /// Streams on other nodes notice at their next heartbeat.
+    MemberRemoved {
+        user_id: Arc<str>,
+    },
 }
 
 pub struct WorkspaceTx {

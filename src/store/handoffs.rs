@@ -250,6 +250,9 @@ impl Store {
             return Err(StoreError::NotFound("user"));
         }
         tx.commit().await?;
+        let _ = self.hub.send(super::Live::MemberRemoved {
+            user_id: user_id.into(),
+        });
         Ok(released)
     }
 

@@ -719,10 +719,17 @@ async fn removing_an_agent_puts_their_conversations_back_in_the_queue() {
     assert_eq!(admin_key.get("/api/v1/me").await.0, StatusCode::OK);
     let (_, max) = admin.get("/api/v1/me").await;
     let max_id = max["user"]["id"].as_str().unwrap();
+    let mut max_events = app.events(&admin_key, 0).await;
     let (status, _) = owner.delete(&format!("/api/v1/agents/{max_id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(
         admin_key.get("/api/v1/me").await.0,
         StatusCode::UNAUTHORIZED
     );
+    // The live stream they had open ends too; the owner's goes on.
+    assert!(
+        max_events.closes_within(3000).await,
+        "a removed admin's stream stays open"
+    );
+    assert!(!events.closes_within(300).await);
 }

@@ -596,6 +596,20 @@ impl Socket {
         }
     }
 
+    /// Whether the server closes the socket within `ms` milliseconds (events before are skipped).
+    pub async fn closes_within(&mut self, ms: u64) -> bool {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
     /// Every event that arrives until none has for `ms` milliseconds.
     pub async fn until_quiet(&mut self, ms: u64) -> Vec<Value> {
         let mut events = Vec::new();

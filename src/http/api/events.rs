@@ -28,6 +28,7 @@ async fn events(
 ) -> Response {
     let feed = Feed::Workspace {
         workspace_id: caller.user.workspace_id,
+        user_id: caller.user.id,
     };
     realtime::upgrade(ws, state, feed, after.after)
 }
