@@ -73,12 +73,7 @@ async fn a_wrong_password_or_unknown_email_is_refused_alike() {
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site() {
     let app = spawn_app().await;
-    let response = reqwest::Client::new()
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let response = owner_login(&app).await;
     let cookie = response.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -272,14 +267,19 @@ async fn guessing_passwords_is_throttled_per_email() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-/// The session cookie of a fresh login, as a `Cookie` header value.
-async fn session_cookie(app: &crate::helpers::TestApp) -> String {
-    let response = reqwest::Client::new()
+/// The owner logging in through the API, with no cookie store.
+async fn owner_login(app: &crate::helpers::TestApp) -> reqwest::Response {
+    reqwest::Client::new()
         .post(app.url("/api/v1/auth/login"))
         .json(&json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The session cookie of a fresh login, as a `Cookie` header value.
+async fn session_cookie(app: &crate::helpers::TestApp) -> String {
+    let response = owner_login(app).await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     cookie.split(';').next().unwrap().to_owned()
 }
