@@ -1,5 +1,7 @@
 //! People and their credentials: the owner made on first start, logins, agents, workspaces.
 
+use std::time::Duration;
+
 use anyhow::Context;
 
 use crate::auth;
@@ -94,18 +96,10 @@ pub async fn hash(password: Password) -> String {
     argon2(move || auth::hash_password(&password)).await
 }
 
-/// The most emails the login limiter remembers before it forgets those with no recent attempt.
-const LIMITER_KEYS: usize = 10_000;
-
-/// Whether another login attempt for this email is allowed now (ten a minute).
-pub fn login_allowed(state: &crate::state::AppState, email: &str) -> bool {
-    let limiter = &state.login_limiter;
-    if limiter.len() > LIMITER_KEYS {
-        limiter.retain_recent();
-    }
-    // No real address is longer; a longer key would only cost memory.
-    let key: String = email.trim().to_lowercase().chars().take(320).collect();
-    limiter.check_key(&key).is_ok()
+/// `Ok` when another login attempt for this email is allowed now (ten a minute), else how
+/// long until one is.
+pub fn login_allowed(state: &crate::state::AppState, email: &str) -> Result<(), Duration> {
+    state.limits.logins.check(&email.trim().to_lowercase())
 }
 
 /// The user whose email and password these are, taking the same time whether or not the email

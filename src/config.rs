@@ -90,6 +90,19 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Messages one widget visitor may send a minute, in bursts of as many (default 30; 0: no
+    /// limit). More are refused with 429 and `Retry-After`, before anything is stored.
+    #[arg(long, env = "BATON_WIDGET_MESSAGES_PER_MINUTE", global = true)]
+    pub widget_messages_per_minute: Option<u32>,
+    /// New widget sessions one client address may start a minute (default 60; 0: no limit).
+    /// Returning visitors, who send their token, are not counted.
+    #[arg(long, env = "BATON_WIDGET_SESSIONS_PER_MINUTE", global = true)]
+    pub widget_sessions_per_minute: Option<u32>,
+    /// How many reverse proxies stand in front of Baton and append to `X-Forwarded-For`
+    /// (default 0: the client is the connection's peer, and the header is ignored, as anyone
+    /// can write it). With N, the client is the N-th address from the header's right end.
+    #[arg(long, env = "BATON_PROXY_HOPS", global = true)]
+    pub proxy_hops: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -174,6 +187,12 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The bearer token `/metrics` asks for; `None` leaves it open (the default).
     pub metrics_token: Option<Secret>,
+    /// Messages a widget visitor may send a minute; 0: no limit.
+    pub widget_messages_per_minute: u32,
+    /// New widget sessions a client address may start a minute; 0: no limit.
+    pub widget_sessions_per_minute: u32,
+    /// Reverse proxies in front that append to `X-Forwarded-For`; 0: trust no header.
+    pub proxy_hops: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +262,8 @@ pub const DEFAULT_WHATSAPP_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
 const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 const DEFAULT_LLM_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_LLM_ANSWER_TIMEOUT_MS: u64 = 120_000;
+const DEFAULT_WIDGET_MESSAGES_PER_MINUTE: u32 = 30;
+const DEFAULT_WIDGET_SESSIONS_PER_MINUTE: u32 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -298,6 +319,13 @@ impl Settings {
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             log_format: self.log_format.or(lower.log_format),
             metrics_token: self.metrics_token.or(lower.metrics_token),
+            widget_messages_per_minute: self
+                .widget_messages_per_minute
+                .or(lower.widget_messages_per_minute),
+            widget_sessions_per_minute: self
+                .widget_sessions_per_minute
+                .or(lower.widget_sessions_per_minute),
+            proxy_hops: self.proxy_hops.or(lower.proxy_hops),
         }
     }
 }
@@ -364,6 +392,13 @@ impl Config {
                 .metrics_token
                 .filter(|token| !token.trim().is_empty())
                 .map(Secret),
+            widget_messages_per_minute: settings
+                .widget_messages_per_minute
+                .unwrap_or(DEFAULT_WIDGET_MESSAGES_PER_MINUTE),
+            widget_sessions_per_minute: settings
+                .widget_sessions_per_minute
+                .unwrap_or(DEFAULT_WIDGET_SESSIONS_PER_MINUTE),
+            proxy_hops: settings.proxy_hops.unwrap_or(0),
         })
     }
 }
@@ -409,6 +444,15 @@ impl Config {
                 Some(quote(&format!("{:?}", self.log_format).to_lowercase())),
             ),
             ("metrics_token", masked(&self.metrics_token)),
+            (
+                "widget_messages_per_minute",
+                Some(self.widget_messages_per_minute.to_string()),
+            ),
+            (
+                "widget_sessions_per_minute",
+                Some(self.widget_sessions_per_minute.to_string()),
+            ),
+            ("proxy_hops", Some(self.proxy_hops.to_string())),
         ];
         let llm = &self.llm;
         lines.push(("llm_model", llm.model.as_deref().map(quote)));
@@ -456,6 +500,9 @@ pub const KNOWN_ENV: &[&str] = &[
     "BATON_MAX_BODY_BYTES",
     "BATON_LOG_FORMAT",
     "BATON_METRICS_TOKEN",
+    "BATON_WIDGET_MESSAGES_PER_MINUTE",
+    "BATON_WIDGET_SESSIONS_PER_MINUTE",
+    "BATON_PROXY_HOPS",
     "BATON_CONFIG",
     "BATON_LOG",
     "BATON_EVAL_DATA",

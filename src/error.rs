@@ -86,6 +86,8 @@ pub struct ApiError {
     pub message: String,
     /// More fields for the error object, such as who holds a claimed handoff.
     pub details: Option<serde_json::Value>,
+    /// For `rate_limited`: how long until a retry can succeed (`Retry-After`).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -96,12 +98,23 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
+    }
+
+    /// 429 with `Retry-After` (whole seconds, rounded up) and `retry_after_seconds` in the
+    /// body, for clients that cannot read headers.
+    pub fn rate_limited(message: impl Into<String>, wait: std::time::Duration) -> Self {
+        let seconds = crate::throttle::whole_seconds(wait);
+        let mut err = Self::new(Code::RateLimited, message)
+            .with_details(json!({"retry_after_seconds": seconds}));
+        err.retry_after = Some(std::time::Duration::from_secs(seconds));
+        err
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -161,6 +174,13 @@ impl IntoResponse for ApiError {
             }
         }
         let body = json!({ "error": error });
-        (self.code.status(), axum::Json(body)).into_response()
+        let mut response = (self.code.status(), axum::Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(wait.as_secs()),
+            );
+        }
+        response
     }
 }

@@ -27,6 +27,7 @@
 //!   datasets' training splits and hand-written examples, and writes its weights file.
 //! - [`webhooks`]: signed deliveries of workspace events to integrators' endpoints.
 //! - [`telemetry`]: structured logging.
+//! - [`throttle`]: per-key rate limits (logins, widget sessions and messages).
 
 pub mod accounts;
 pub mod auth;
@@ -47,6 +48,7 @@ pub mod realtime;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod train;
 pub mod views;
 pub mod webhooks;

@@ -13,6 +13,7 @@ use crate::config::{Config, Secret};
 use crate::domain::Clock;
 use crate::knowledge::KnowledgeBase;
 use crate::store::Store;
+use crate::throttle::Throttle;
 
 /// Shared by every handler and background task; cheap to clone.
 #[derive(Clone)]
@@ -33,13 +34,33 @@ pub struct AppState {
     pub turns: crate::conversation::TurnQueues,
     /// The WhatsApp Graph API client.
     pub whatsapp: Arc<crate::channels::whatsapp::Graph>,
-    /// Login throttle, per email (ten attempts a minute): guessing passwords gets slow fast.
-    pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// How often clients may try things that cost: logins, widget sessions and messages.
+    pub limits: Arc<Limits>,
     /// The demo bot's widget key, under `baton demo`: the `/demo` page embeds it.
     pub demo_widget_key: Option<String>,
     /// Flips to `true` when the server starts draining, so long-lived sockets can close.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
+}
+
+/// The rate limits of this node.
+pub struct Limits {
+    /// Login attempts per email (ten a minute): guessing passwords gets slow fast.
+    pub logins: Throttle,
+    /// New widget sessions per client address: each makes a contact and a conversation.
+    pub widget_sessions: Throttle,
+    /// Widget messages per visitor: each may cost a model call.
+    pub widget_messages: Throttle,
+}
+
+impl Limits {
+    fn new(config: &Config) -> Self {
+        Self {
+            logins: Throttle::per_minute(10),
+            widget_sessions: Throttle::per_minute(config.widget_sessions_per_minute),
+            widget_messages: Throttle::per_minute(config.widget_messages_per_minute),
+        }
+    }
 }
 
 /// What the first start created, to be told once to whoever started Baton.
@@ -88,6 +109,7 @@ impl AppState {
             )
             .context("cannot set up the HTTP client for the LLM")?,
         });
+        let limits = Arc::new(Limits::new(&config));
         let state = AppState {
             knowledge,
             responder,
@@ -97,9 +119,7 @@ impl AppState {
             secret_key,
             metrics: metrics_handle(),
             demo_widget_key: None,
-            login_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
-                std::num::NonZeroU32::new(10).expect("ten is not zero"),
-            ))),
+            limits,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             turns: Default::default(),
             whatsapp,

@@ -2,7 +2,9 @@
 //! workspace, and JSON bodies whose rejections use the API's error shape.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum_extra::extract::CookieJar;
@@ -234,6 +236,72 @@ where
     }
 }
 
+/// Where a request comes from, as a rate-limit key: the connection's peer, or behind
+/// `BATON_PROXY_HOPS` reverse proxies the address the outermost of them saw. IPv6 addresses
+/// are cut to their /64, the block one subscriber usually holds whole.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let addr = client_ip(&parts.headers, peer, state.config.proxy_hops);
+        Ok(ClientAddr(
+            addr.map_or_else(|| "unknown".to_owned(), rate_key),
+        ))
+    }
+}
+
+/// The client's address: with `hops` proxies of ours in front, each appending the address it
+/// was reached from to `X-Forwarded-For`, the `hops`-th entry from the right (entries further
+/// left are whatever the client wrote). Without proxies, or without the header, the peer.
+fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> Option<IpAddr> {
+    if hops == 0 {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    // Fewer entries than proxies: the request passed fewer of them; the leftmost is one's.
+    let Some(entry) = entries
+        .len()
+        .checked_sub(hops)
+        .map_or(entries.first(), |at| entries.get(at))
+    else {
+        return peer;
+    };
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .or(peer)
+}
+
+fn rate_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let code = match &rejection {
         JsonRejection::JsonDataError(_) => Code::InvalidBody,
@@ -260,6 +328,44 @@ mod tests {
             map.insert(*name, value.parse().unwrap());
         }
         map
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_our_proxies_say_otherwise() {
+        let peer = Some("10.0.0.9".parse().unwrap());
+        let forwarded = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
+        // Without proxies the header is anyone's to write.
+        assert_eq!(client_ip(&forwarded, peer, 0), peer);
+        // One proxy: it appended the address it saw, the last entry.
+        assert_eq!(
+            client_ip(&forwarded, peer, 1),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&forwarded, peer, 2),
+            Some("6.6.6.6".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&forwarded, peer, 5),
+            Some("6.6.6.6".parse().unwrap())
+        );
+        assert_eq!(client_ip(&headers(&[]), peer, 1), peer);
+        let with_port = headers(&[("x-forwarded-for", "203.0.113.7:4711")]);
+        assert_eq!(
+            client_ip(&with_port, peer, 1),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        let garbage = headers(&[("x-forwarded-for", "not an address")]);
+        assert_eq!(client_ip(&garbage, peer, 1), peer);
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_block() {
+        let key = |ip: &str| rate_key(ip.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), "192.0.2.1");
+        assert_eq!(key("192.0.2.1"), "192.0.2.1");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::auth::{self, Visitor};
 use crate::conversation;
 use crate::domain::MessageText;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{ApiJson, ApiQuery, bearer};
+use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, bearer};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 use crate::store::{ConversationRecord, NewMessage, StoreError};
@@ -81,6 +81,7 @@ struct SessionBody {
 /// Starts a visitor's session, or resumes it when their token is still good for this bot.
 async fn start_session(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<SessionBody>,
 ) -> ApiResult<Json<Value>> {
     let bot = state
@@ -96,6 +97,17 @@ async fn start_session(
     let visitor = match returning {
         Some(visitor) => visitor,
         None => {
+            // Each new visitor is a contact and a conversation in the database.
+            state
+                .limits
+                .widget_sessions
+                .check(&client)
+                .map_err(|wait| {
+                    ApiError::rate_limited(
+                        "too many new chats from this address: try again later",
+                        wait,
+                    )
+                })?;
             let now = state.clock.now_ms();
             let external_id = crate::domain::new_id("visitor");
             let name = body
@@ -148,12 +160,25 @@ struct SendBody {
 const MAX_CLIENT_ID: usize = 64;
 
 /// Stores the visitor's message; the 201 means it is durable. The bot answers on the stream.
-/// A retry with the same `client_id` answers 200 with the message already stored.
+/// A retry with the same `client_id` answers 200 with the message already stored. A visitor
+/// sending faster than `BATON_WIDGET_MESSAGES_PER_MINUTE` gets 429, and nothing is stored.
 async fn send(
     State(state): State<AppState>,
     VisitorAuth(visitor): VisitorAuth,
     ApiJson(body): ApiJson<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    // Before anything is stored: each message may cost a model call.
+    state
+        .limits
+        .widget_messages
+        .check(&visitor.conversation_id)
+        .map_err(|wait| {
+            let seconds = crate::throttle::whole_seconds(wait);
+            ApiError::rate_limited(
+                format!("you are sending messages too fast: wait {seconds} s and send again"),
+                wait,
+            )
+        })?;
     let text = MessageText::parse(&body.text)?;
     let client_id = body.client_id.as_deref().map(parse_client_id).transpose()?;
     let conversation = visitor_conversation(&state, &visitor).await?;

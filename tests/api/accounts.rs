@@ -257,6 +257,9 @@ async fn guessing_passwords_is_throttled_per_email() {
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(code(&body), "rate_limited");
+    // Ten a minute: the next attempt is free within six seconds.
+    let wait = body["error"]["retry_after_seconds"].as_u64().unwrap();
+    assert!((1..=6).contains(&wait), "{body}");
     // Other accounts are not locked out by it.
     let (status, _) = api
         .post(

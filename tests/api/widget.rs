@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{code, spawn_app};
+use crate::helpers::{code, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_returning_visitor_keeps_their_conversation() {
@@ -187,4 +187,120 @@ async fn a_message_sent_again_with_its_client_id_is_stored_and_answered_once() {
     let messages = visitor.messages().await;
     let by = |author: &str| messages.iter().filter(|m| m["author"] == author).count();
     assert_eq!((by("customer"), by("bot")), (1, 1), "{messages:?}");
+}
+
+#[tokio::test]
+async fn a_visitor_sending_too_fast_is_told_to_wait_and_nothing_extra_is_stored() {
+    let app = spawn_app_with(|s| s.widget_messages_per_minute = Some(3)).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    for i in 0..3 {
+        visitor.say(&format!("question {i}")).await;
+    }
+    let refused = reqwest::Client::new()
+        .post(app.url("/widget/v1/messages"))
+        .bearer_auth(&visitor.token)
+        .json(&json!({"text": "question 3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Three a minute: the next one is free within twenty seconds.
+    assert!((1..=20).contains(&wait), "{wait}");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(code(&body), "rate_limited");
+    assert_eq!(body["error"]["retry_after_seconds"], wait);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("wait {wait} s")),
+        "{body}"
+    );
+
+    // The refused message was not stored (the others were, each before its 201).
+    let messages = visitor.messages().await;
+    let customer: Vec<_> = messages
+        .iter()
+        .filter(|m| m["author"] == "customer")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(customer, ["question 0", "question 1", "question 2"]);
+
+    // Another visitor has their own allowance.
+    let other = app.visitor(&shop.widget_key).await;
+    other.say("hello").await;
+}
+
+#[tokio::test]
+async fn new_chats_are_limited_per_client_address_and_returning_visitors_are_not() {
+    let app = spawn_app_with(|s| s.widget_sessions_per_minute = Some(2)).await;
+    let shop = app.shop(true).await;
+    let first = app.visitor(&shop.widget_key).await;
+    app.visitor(&shop.widget_key).await;
+    let new_chat = json!({"widget_key": shop.widget_key});
+    let (status, body) = app
+        .anonymous()
+        .post("/widget/v1/sessions", new_chat.clone())
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(code(&body), "rate_limited");
+    // A returning visitor is not a new chat.
+    let (status, again) = app
+        .anonymous()
+        .post(
+            "/widget/v1/sessions",
+            json!({"widget_key": shop.widget_key, "visitor_token": first.token}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["conversation_id"], first.conversation_id.as_str());
+    // Without proxies configured, a forwarded address is the client's own claim: ignored.
+    let spoofed = reqwest::Client::new()
+        .post(app.url("/widget/v1/sessions"))
+        .header("x-forwarded-for", "198.51.100.23")
+        .json(&new_chat)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn behind_a_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app = spawn_app_with(|s| {
+        s.widget_sessions_per_minute = Some(1);
+        s.proxy_hops = Some(1);
+    })
+    .await;
+    let shop = app.shop(true).await;
+    let new_chat = |forwarded: &'static str| {
+        reqwest::Client::new()
+            .post(app.url("/widget/v1/sessions"))
+            // What the client wrote, then what our proxy appended.
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"widget_key": shop.widget_key}))
+            .send()
+    };
+    let statuses = [
+        new_chat("203.0.113.1").await.unwrap().status(),
+        new_chat("203.0.113.2").await.unwrap().status(),
+        new_chat("203.0.113.1").await.unwrap().status(),
+        // A client cannot escape by writing its own entry: the proxy's comes last.
+        new_chat("192.0.2.77, 203.0.113.2").await.unwrap().status(),
+    ];
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
 }

@@ -35,12 +35,12 @@ async fn login(
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    if !accounts::login_allowed(&state, &body.email) {
-        return Err(ApiError::new(
-            Code::RateLimited,
-            "too many login attempts for this email: wait a minute and try again",
-        ));
-    }
+    accounts::login_allowed(&state, &body.email).map_err(|wait| {
+        ApiError::rate_limited(
+            "too many login attempts for this email: wait a little and try again",
+            wait,
+        )
+    })?;
     let user = accounts::check_login(&state.store, &body.email, body.password)
         .await?
         .ok_or_else(|| ApiError::new(Code::InvalidCredentials, "wrong email or password"))?;

@@ -252,7 +252,7 @@ async fn login(
         .next
         .filter(|next| is_local_path(next))
         .unwrap_or_else(|| "/handoffs".to_owned());
-    if !accounts::login_allowed(&state, &form.email) {
+    if accounts::login_allowed(&state, &form.email).is_err() {
         return Ok(login_form(
             &next,
             Some("Too many attempts: wait a minute and try again."),
