@@ -96,6 +96,29 @@ pub async fn hash(password: Password) -> String {
     argon2(move || auth::hash_password(&password)).await
 }
 
+/// How a caller proved who they are, kept by a long-lived stream so it can ask again.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// The digest of a session cookie.
+    Session(String),
+    /// The digest of an API key.
+    ApiKey(String),
+}
+
+impl Credential {
+    /// The user this credential stands for now: `None` once the session has ended (logout,
+    /// a password change, expiry, the member removed) or the key was deleted.
+    pub async fn user(&self, store: &Store, now: i64) -> StoreResult<Option<UserRecord>> {
+        match self {
+            Credential::Session(digest) => Ok(store
+                .session(digest, now)
+                .await?
+                .map(|session| session.user)),
+            Credential::ApiKey(digest) => store.api_key_user(digest, now).await,
+        }
+    }
+}
+
 /// `Ok` when another login attempt for this email is allowed now (ten a minute), else how
 /// long until one is.
 pub fn login_allowed(state: &crate::state::AppState, email: &str) -> Result<(), Duration> {

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 
+use crate::accounts::Credential;
 use crate::auth;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -123,6 +124,8 @@ pub struct Caller {
     pub user: UserRecord,
     /// The session's CSRF token; `None` for API-key callers, who have no cookie to abuse.
     pub csrf_token: Option<String>,
+    /// The session or key the request came with.
+    pub credential: Credential,
 }
 
 impl Caller {
@@ -147,11 +150,13 @@ impl FromRequestParts<AppState> for Caller {
                     "the Authorization header must be \"Bearer <api key>\"",
                 )
             })?;
-            let user = state.store.api_key_user(&auth::digest(key), now).await?;
+            let credential = Credential::ApiKey(auth::digest(key));
+            let user = credential.user(&state.store, now).await?;
             return user
                 .map(|user| Caller {
                     user,
                     csrf_token: None,
+                    credential,
                 })
                 .ok_or_else(|| ApiError::new(Code::AuthenticationRequired, "unknown API key"));
         }
@@ -165,14 +170,13 @@ impl FromRequestParts<AppState> for Caller {
                     "a request from another site may not use this session; send an API key",
                 ));
             }
-            let session = state
-                .store
-                .session(&auth::digest(cookie.value()), now)
-                .await?;
+            let digest = auth::digest(cookie.value());
+            let session = state.store.session(&digest, now).await?;
             if let Some(session) = session {
                 return Ok(Caller {
                     user: session.user,
                     csrf_token: Some(session.csrf_token),
+                    credential: Credential::Session(digest),
                 });
             }
         }

@@ -16,6 +16,7 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::accounts::Credential;
 use crate::state::AppState;
 use crate::store::{Draft, EventRecord, Live, StoreResult};
 
@@ -26,11 +27,12 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 /// Which events a socket follows, and how they are shown to it.
 #[derive(Clone)]
 pub enum Feed {
-    /// Everything in a workspace, as agents and integrators see it, for as long as the user
-    /// who opened it is still a member.
+    /// Everything in a workspace, as agents and integrators see it, for as long as the
+    /// session or API key it was opened with holds.
     Workspace {
         workspace_id: String,
         user_id: String,
+        credential: Credential,
     },
     /// One conversation, as its customer sees it: messages and handoff status, nothing else.
     Visitor {
@@ -103,25 +105,24 @@ impl Feed {
         self.draft_view(&draft)
     }
 
-    /// Whether whoever opened the feed may still read it: a member who was removed from the
-    /// workspace is cut off at the next heartbeat, whichever node removed them.
-    /// (A database that cannot answer right now does not end the stream.)
+    /// Whether whoever opened the feed may still read it: after a logout, a password change,
+    /// a deleted key or the member's removal the stream is cut off — at once on the node where
+    /// it happened, at the next heartbeat elsewhere. (A database that cannot answer right now
+    /// does not end the stream.)
     async fn still_allowed(&self, state: &AppState) -> bool {
         let Feed::Workspace {
             workspace_id,
             user_id,
+            credential,
         } = self
         else {
             return true;
         };
-        !matches!(
-            state.store.user(workspace_id, user_id).await,
-            Err(crate::store::StoreError::NotFound(_))
-        )
-    }
-
-    fn opened_by(&self, user: &str) -> bool {
-        matches!(self, Feed::Workspace { user_id, .. } if user_id == user)
+        match credential.user(&state.store, state.clock.now_ms()).await {
+            Ok(Some(user)) => user.id == *user_id && user.workspace_id == *workspace_id,
+            Ok(None) => false,
+            Err(_) => true,
+        }
     }
 
     /// A visitor's feed has gaps by nature (other conversations' events), so only the
@@ -190,7 +191,7 @@ async fn follow(
                         catch_up(&mut socket, state, feed, &mut last).await?;
                     }
                 }
-                Ok(Live::MemberRemoved { user_id }) if feed.opened_by(&user_id) => {
+                Ok(Live::AccessChanged) if !feed.still_allowed(state).await => {
                     let _ = socket.send(Message::Close(None)).await;
                     break;
                 }

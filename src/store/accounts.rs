@@ -212,19 +212,31 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(self.pool())
             .await?;
+        if done.rows_affected() > 0 {
+            self.access_changed();
+        }
         Ok(())
     }
 
     pub async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(self.pool())
             .await?;
+        if done.rows_affected() > 0 {
+            self.access_changed();
+        }
         Ok(())
+    }
+
+    /// Tells this node's open streams to check their credentials again (see
+    /// [`super::Live::AccessChanged`]).
+    pub(super) fn access_changed(&self) {
+        let _ = self.hub.send(super::Live::AccessChanged);
     }
 
     pub async fn create_api_key(
@@ -277,6 +289,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("api key"));
         }
+        self.access_changed();
         Ok(())
     }
 

@@ -35,11 +35,10 @@ pub const NOTIFY_CHANNEL: &str = "baton_events";
 pub enum Live {
     Event(Arc<EventRecord>),
     Draft(Arc<super::Draft>),
-    /// A member was removed from a workspace (by this node): their open streams end now.
-    /// Streams on other nodes notice at their next heartbeat.
-    MemberRemoved {
-        user_id: Arc<str>,
-    },
+    /// A session ended, an API key was deleted or a member removed (by this node): every
+    /// open workspace stream checks now that its credential still holds, and ends if not.
+    /// Streams on other nodes check at their next heartbeat.
+    AccessChanged,
 }
 
 pub struct WorkspaceTx {

@@ -250,9 +250,7 @@ impl Store {
             return Err(StoreError::NotFound("user"));
         }
         tx.commit().await?;
-        let _ = self.hub.send(super::Live::MemberRemoved {
-            user_id: user_id.into(),
-        });
+        self.access_changed();
         Ok(released)
     }
 

@@ -547,13 +547,17 @@ pub struct Socket {
 
 impl Socket {
     pub async fn connect(url: &str, bearer: Option<&str>) -> Socket {
+        match bearer {
+            Some(key) => Self::connect_with(url, "authorization", &format!("Bearer {key}")).await,
+            None => Self::connect_with(url, "user-agent", "baton-tests").await,
+        }
+    }
+
+    /// Connects sending one more header (a cookie, an origin, a bearer token).
+    pub async fn connect_with(url: &str, header: &'static str, value: &str) -> Socket {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = url.into_client_request().unwrap();
-        if let Some(key) = bearer {
-            request
-                .headers_mut()
-                .insert("authorization", format!("Bearer {key}").parse().unwrap());
-        }
+        request.headers_mut().insert(header, value.parse().unwrap());
         let (inner, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("WebSocket connects");

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Socket, eventually, spawn_app};
+use crate::helpers::{Socket, TestApp, eventually, spawn_app};
 
 fn seqs(events: &[Value]) -> Vec<i64> {
     events.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
@@ -173,4 +173,77 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
     for event in later.until_quiet(300).await {
         assert_ne!(event["type"], "message.draft", "{event}");
     }
+}
+
+/// Logs in without a cookie store and answers the `Cookie` header the session needs.
+async fn session_cookie(app: &TestApp, email: &str, password: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let set = response.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_the_session_or_key_it_was_opened_with_does() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    app.member(&owner, "ana@acme.test", "agent").await;
+    // Ana on two devices: two sessions, each with its live stream.
+    let laptop = session_cookie(&app, "ana@acme.test", "member-password-1").await;
+    let phone = session_cookie(&app, "ana@acme.test", "member-password-1").await;
+    let events = app.url("/api/v1/events?after=0").replacen("http", "ws", 1);
+    let mut on_laptop = Socket::connect_with(&events, "cookie", &laptop).await;
+    let mut on_phone = Socket::connect_with(&events, "cookie", &phone).await;
+    let mut owners = app.events(&owner, 0).await;
+
+    // Logging out on the laptop ends the laptop's stream, not the phone's.
+    let logout = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &laptop)
+        .send()
+        .await
+        .unwrap();
+    assert!(logout.status().is_success());
+    assert!(
+        on_laptop.closes_within(3000).await,
+        "a logged-out session keeps streaming"
+    );
+    assert!(!on_phone.closes_within(300).await);
+
+    // A new password ends every session of hers, and so the phone's stream.
+    let changed = reqwest::Client::new()
+        .post(app.url("/api/v1/me/password"))
+        .header("cookie", &phone)
+        .json(&json!({"current_password": "member-password-1",
+                       "new_password": "another-password-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success());
+    assert!(
+        on_phone.closes_within(3000).await,
+        "a stream outlives the password change"
+    );
+
+    // A deleted API key's stream ends; the owner's other stream goes on.
+    let (_, key) = owner
+        .post("/api/v1/api-keys", json!({"name": "sync"}))
+        .await;
+    let mut synced = app
+        .events(&owner.with_bearer(key["key"].as_str().unwrap()), 0)
+        .await;
+    let (status, _) = owner
+        .delete(&format!("/api/v1/api-keys/{}", key["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    assert!(
+        synced.closes_within(3000).await,
+        "a deleted key keeps streaming"
+    );
+    assert!(!owners.closes_within(300).await);
 }

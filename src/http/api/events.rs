@@ -29,6 +29,7 @@ async fn events(
     let feed = Feed::Workspace {
         workspace_id: caller.user.workspace_id,
         user_id: caller.user.id,
+        credential: caller.credential,
     };
     realtime::upgrade(ws, state, feed, after.after)
 }
