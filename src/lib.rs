@@ -70,6 +70,7 @@ pub async fn serve(
     let app = http::router(state.clone());
     realtime::relay::spawn(&state);
     channels::outbox::spawn(&state);
+    channels::media::spawn(&state);
     webhooks::spawn(&state).map_err(std::io::Error::other)?;
     let (resuming, started) = (state.clone(), state.clock.now_ms());
     tokio::spawn(async move {

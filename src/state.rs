@@ -30,6 +30,8 @@ pub struct AppState {
     pub responder: Arc<dyn Responder>,
     /// Wakes the outbox worker when something was queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the media worker when a customer's file is waiting to be fetched.
+    pub media_wake: Arc<tokio::sync::Notify>,
     /// Bot turns waiting, per conversation, so each conversation is answered in order.
     pub turns: crate::conversation::TurnQueues,
     /// The WhatsApp Graph API client.
@@ -121,6 +123,7 @@ impl AppState {
             demo_widget_key: None,
             limits,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            media_wake: Arc::new(tokio::sync::Notify::new()),
             turns: Default::default(),
             whatsapp,
             shutdown,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::clock::rfc3339;
-use crate::store::{HandoffRecord, MessageRecord};
+use crate::store::{AttachmentRecord, HandoffRecord, MessageRecord};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
@@ -21,6 +21,58 @@ pub struct MessageView {
     /// For messages Baton sends out: `sent`, `delivered`, `read` or `failed`.
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
+    /// The file a customer sent with it, when there is one (WhatsApp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentView>,
+}
+
+/// A customer's file: `pending` while it is fetched from the channel, then `stored` (at `url`)
+/// or `failed` (with `error`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub id: String,
+    /// `image`, `video`, `audio`, `document` or `sticker`.
+    pub kind: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub size: Option<i64>,
+    pub status: String,
+    pub error: Option<String>,
+    pub url: String,
+}
+
+impl From<&AttachmentRecord> for AttachmentView {
+    fn from(a: &AttachmentRecord) -> Self {
+        AttachmentView {
+            id: a.id.clone(),
+            kind: a.kind.clone(),
+            mime_type: a.mime_type.clone(),
+            filename: a.filename.clone(),
+            size: a.size,
+            status: a.status.clone(),
+            error: (a.status == "failed")
+                .then(|| a.last_error.clone())
+                .flatten(),
+            url: format!("/api/v1/attachments/{}", a.id),
+        }
+    }
+}
+
+/// A conversation's messages with their files.
+pub fn messages_with_attachments(
+    messages: &[MessageRecord],
+    attachments: &[AttachmentRecord],
+) -> Vec<MessageView> {
+    messages
+        .iter()
+        .map(|m| MessageView {
+            attachment: attachments
+                .iter()
+                .find(|a| a.message_id == m.id)
+                .map(AttachmentView::from),
+            ..MessageView::from(m)
+        })
+        .collect()
 }
 
 impl From<&MessageRecord> for MessageView {
@@ -36,6 +88,7 @@ impl From<&MessageRecord> for MessageView {
             created_at: rfc3339(m.created_at),
             delivery_status: m.delivery_status.clone(),
             delivery_error: m.delivery_error.clone(),
+            attachment: None,
         }
     }
 }

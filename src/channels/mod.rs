@@ -3,6 +3,7 @@
 //! messages from any channel go through the same loop as the widget's
 //! ([`crate::conversation`]).
 
+pub mod media;
 pub mod notify;
 pub mod outbox;
 pub mod whatsapp;
@@ -13,7 +14,7 @@ use serde_json::Value;
 
 use crate::conversation;
 use crate::state::AppState;
-use crate::store::{ChannelRecord, NewMessage, StoreError};
+use crate::store::{ChannelRecord, NewAttachment, NewMessage, StoreError};
 use whatsapp::{Inbound, Number};
 
 /// What a webhook body held, once processed.
@@ -155,6 +156,32 @@ async fn store_inbound(
         ..NewMessage::text("customer", &contact.name, &message.text)
     };
     let stored = conversation::receive(state, &conversation, new).await?;
+    if let Some(media) = &message.media {
+        // Also for a redelivery: the first delivery may have stopped between the two writes.
+        let message_id = match &stored {
+            Some(stored) => Some(stored.message.id.clone()),
+            None => state
+                .store
+                .message_with_external_id(&conversation.id, &message.wamid)
+                .await?
+                .map(|m| m.id),
+        };
+        if let Some(message_id) = message_id {
+            let attachment = NewAttachment {
+                workspace_id: &channel.workspace_id,
+                message_id: &message_id,
+                conversation_id: &conversation.id,
+                channel_id: &channel.id,
+                media_id: &media.id,
+                kind: &message.kind,
+                mime_type: &media.mime_type,
+                filename: media.filename.as_deref(),
+                sha256: media.sha256.as_deref(),
+            };
+            state.store.add_attachment(attachment, now).await?;
+            state.media_wake.notify_one();
+        }
+    }
     Ok(stored.map(|s| s.conversation.active_handoff_id.is_none() && message.kind != "reaction"))
 }
 

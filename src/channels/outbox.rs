@@ -132,19 +132,7 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
         ),
         other => return Err(unbuildable(format!("unknown delivery kind {other}"), false)),
     };
-    let channel = state
-        .store
-        .channel(&channel_id)
-        .await
-        .map_err(store_failure)?;
-    if channel.workspace_id != *ws {
-        return Err(unbuildable(
-            "the channel belongs to another workspace",
-            false,
-        ));
-    }
-    let number =
-        Number::open(&state.secret_key, &channel.config).map_err(|e| unbuildable(e, false))?;
+    let number = number_of(state, ws, &channel_id).await?;
     let body = match payload["template"].as_object() {
         Some(template) => {
             let parameters: Vec<String> = template
@@ -170,6 +158,26 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
         None => whatsapp::text_body(&to, payload["text"].as_str().unwrap_or_default()),
     };
     Ok((number, body))
+}
+
+/// The WhatsApp number of a channel of this workspace, with its token.
+pub(super) async fn number_of(
+    state: &AppState,
+    workspace_id: &str,
+    channel_id: &str,
+) -> Result<Number, SendError> {
+    let channel = state
+        .store
+        .channel(channel_id)
+        .await
+        .map_err(store_failure)?;
+    if channel.workspace_id != workspace_id {
+        return Err(unbuildable(
+            "the channel belongs to another workspace",
+            false,
+        ));
+    }
+    Number::open(&state.secret_key, &channel.config).map_err(|e| unbuildable(e, false))
 }
 
 async fn record(

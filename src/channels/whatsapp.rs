@@ -140,6 +140,11 @@ fn transient_code(code: i64) -> bool {
 
 /// How long one Graph API call may take.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long downloading one file may take (WhatsApp files go up to 100 MB; we keep at most
+/// [`MAX_MEDIA_BYTES`]).
+pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest file kept: WhatsApp's limit for images is 5 MB, for video and audio 16 MB.
+pub const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct Graph {
     http: reqwest::Client,
@@ -180,19 +185,114 @@ impl Graph {
                 .unwrap_or_default()
                 .to_owned());
         }
-        let code = answer["error"]["code"].as_i64();
-        let details = answer["error"]["error_data"]["details"]
+        Err(graph_error(status, &answer))
+    }
+
+    /// A file a customer sent: `GET /{media-id}` for its short-lived URL, then that URL, both
+    /// with the number's token. Answers the file's type and bytes, checked against `sha256`
+    /// (base64, as the webhook gave it) and cut off past [`MAX_MEDIA_BYTES`].
+    pub async fn fetch_media(
+        &self,
+        number: &Number,
+        media_id: &str,
+        sha256: Option<&str>,
+    ) -> Result<(String, Vec<u8>), SendError> {
+        let unreachable = |e: reqwest::Error| SendError {
+            code: None,
+            message: format!("WhatsApp API unreachable: {e}"),
+            transient: true,
+        };
+        let failed = |message: String, transient: bool| SendError {
+            code: None,
+            message,
+            transient,
+        };
+        let response = self
+            .http
+            .get(format!("{}/{media_id}", self.base))
+            .bearer_auth(&number.access_token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        let info: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(graph_error(status, &info));
+        }
+        let url = info["url"]
             .as_str()
-            .or(answer["error"]["message"].as_str())
-            .unwrap_or("no details")
+            .ok_or_else(|| failed("the media answer has no url".to_owned(), false))?;
+        if info["file_size"]
+            .as_u64()
+            .is_some_and(|size| size > MAX_MEDIA_BYTES as u64)
+        {
+            return Err(failed(
+                format!("the file is larger than {} MiB", MAX_MEDIA_BYTES >> 20),
+                false,
+            ));
+        }
+        let mime_type = info["mime_type"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
             .to_owned();
-        Err(SendError {
-            code,
-            message: details,
-            transient: status.is_server_error()
-                || status.as_u16() == 429
-                || code.is_some_and(transient_code),
-        })
+        let mut response = self
+            .http
+            .get(url)
+            .bearer_auth(&number.access_token)
+            .timeout(MEDIA_TIMEOUT)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        if !status.is_success() {
+            // The URL lasts five minutes: asking for a new one may help.
+            return Err(failed(
+                format!("the media download answered {status}"),
+                status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 404,
+            ));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if bytes.len() + chunk.len() > MAX_MEDIA_BYTES {
+                return Err(failed(
+                    format!("the file is larger than {} MiB", MAX_MEDIA_BYTES >> 20),
+                    false,
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let expected = sha256.or(info["sha256"].as_str());
+        if let Some(expected) = expected {
+            use base64::Engine;
+            use sha2::Digest;
+            let actual = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
+            if actual != expected.trim() {
+                // Not a blip: WhatsApp would hand over the same bytes again.
+                return Err(failed(
+                    "the file does not match its SHA-256".to_owned(),
+                    false,
+                ));
+            }
+        }
+        Ok((mime_type, bytes))
+    }
+}
+
+/// A Graph API error answer as a [`SendError`]: transient for 5xx, 429 and Meta's "later"
+/// codes.
+fn graph_error(status: reqwest::StatusCode, answer: &Value) -> SendError {
+    let code = answer["error"]["code"].as_i64();
+    let details = answer["error"]["error_data"]["details"]
+        .as_str()
+        .or(answer["error"]["message"].as_str())
+        .unwrap_or("no details")
+        .to_owned();
+    SendError {
+        code,
+        message: details,
+        transient: status.is_server_error()
+            || status.as_u16() == 429
+            || code.is_some_and(transient_code),
     }
 }
 
@@ -211,6 +311,34 @@ pub struct Inbound {
     pub kind: String,
     /// What the history shows; for text and button taps, what the bot reads.
     pub text: String,
+    /// The file of an image, video, voice note, document or sticker, to fetch.
+    pub media: Option<Media>,
+}
+
+/// A file WhatsApp holds for us, as an inbound message names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Media {
+    pub id: String,
+    pub mime_type: String,
+    /// Base64 of the file's SHA-256.
+    pub sha256: Option<String>,
+    pub filename: Option<String>,
+}
+
+impl Media {
+    fn of(kind: &str, message: &Value) -> Option<Media> {
+        if !matches!(kind, "image" | "video" | "audio" | "document" | "sticker") {
+            return None;
+        }
+        let file = &message[kind];
+        let text = |key: &str| file[key].as_str().map(|v| v.replace('\0', ""));
+        Some(Media {
+            id: text("id").filter(|id| !id.is_empty())?,
+            mime_type: text("mime_type").unwrap_or_else(|| "application/octet-stream".to_owned()),
+            sha256: text("sha256"),
+            filename: text("filename"),
+        })
+    }
 }
 
 /// A status of one of our messages.
@@ -272,6 +400,7 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
                 // PostgreSQL's text cannot hold NUL; what a phone sends is stored without it.
                 name: name.replace('\0', ""),
                 text: describe(&kind, message).replace('\0', ""),
+                media: Media::of(&kind, message),
                 kind,
             });
         }

@@ -8,6 +8,7 @@
 //! both, so a query that only one of them accepts fails a test.
 
 mod accounts;
+mod attachments;
 mod bots;
 mod channels;
 mod conversations;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use tokio::sync::broadcast;
 
 pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRecord};
+pub use attachments::{AttachmentRecord, NewAttachment};
 pub use bots::{BotPatch, BotRecord, NewBot};
 pub use channels::{ChannelRecord, NewDelivery, OutboxRecord, status_rank};
 pub use conversations::{

@@ -37,6 +37,12 @@ struct Inner {
     attempts: usize,
     counter: usize,
     down: bool,
+    /// Files customers "sent": media id → (MIME type, bytes).
+    media: std::collections::HashMap<String, (String, Vec<u8>)>,
+    /// Media requests: lookups by id and downloads.
+    media_requests: usize,
+    /// Media lookups that answer 500 before one succeeds.
+    media_failures: usize,
 }
 
 #[derive(Clone)]
@@ -53,6 +59,11 @@ impl FakeGraph {
             .route(
                 "/v23.0/{phone_number_id}/messages",
                 axum::routing::post(messages),
+            )
+            .route("/v23.0/{media_id}", axum::routing::get(media_url))
+            .route(
+                "/whatsapp_business/attachments/",
+                axum::routing::get(media_download),
             )
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -99,6 +110,24 @@ impl FakeGraph {
 
     pub fn reads(&self) -> Vec<Value> {
         self.inner.lock().unwrap().reads.clone()
+    }
+
+    /// Holds a file a customer sent, as WhatsApp would after upload.
+    pub fn add_media(&self, id: &str, mime_type: &str, bytes: &[u8]) {
+        self.inner
+            .lock()
+            .unwrap()
+            .media
+            .insert(id.to_owned(), (mime_type.to_owned(), bytes.to_vec()));
+    }
+
+    /// The next `n` media lookups answer 500.
+    pub fn fail_media(&self, n: usize) {
+        self.inner.lock().unwrap().media_failures = n;
+    }
+
+    pub fn media_requests(&self) -> usize {
+        self.inner.lock().unwrap().media_requests
     }
 
     /// Send attempts, failed ones included.
@@ -201,4 +230,65 @@ async fn messages(
         "messages": [{"id": wamid, "message_status": "accepted"}],
     }))
     .into_response()
+}
+
+fn bearer_ok(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"))
+}
+
+/// `GET /{media-id}`: where to download the file, for five minutes (Meta's lookaside URL).
+async fn media_url(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(media_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !bearer_ok(&headers) {
+        return graph_error(401, 190, "Error validating access token");
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.media_requests += 1;
+    if inner.media_failures > 0 {
+        inner.media_failures -= 1;
+        return graph_error(500, 2, "Service temporarily unavailable");
+    }
+    let Some((mime_type, bytes)) = inner.media.get(&media_id) else {
+        return graph_error(400, 100, "Unsupported get request. Object does not exist");
+    };
+    use base64::Engine;
+    use sha2::Digest;
+    Json(json!({
+        "url": format!("http://{host}/whatsapp_business/attachments/?mid={media_id}&ext=1744344496"),
+        "mime_type": mime_type,
+        "sha256": base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes)),
+        "file_size": bytes.len(),
+        "id": media_id,
+        "messaging_product": "whatsapp",
+    }))
+    .into_response()
+}
+
+/// The download itself: the file's bytes, only with the token.
+async fn media_download(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.media_requests += 1;
+    match query.get("mid").and_then(|id| inner.media.get(id)) {
+        Some((mime_type, bytes)) => (
+            [(axum::http::header::CONTENT_TYPE, mime_type.clone())],
+            bytes.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }

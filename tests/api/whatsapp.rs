@@ -799,8 +799,40 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
         .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
         .await;
     s.sent(1).await;
+    // She sends a photo too (a real one-pixel PNG, so the browser must decode it).
+    let pixel = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+            .unwrap()
+    };
+    s.graph.add_media("55", "image/png", &pixel);
+    s.deliver(&image_from(
+        "4915112345678",
+        "wamid.pixel",
+        "55",
+        &base64_sha256(&pixel),
+    ))
+    .await;
+    eventually(|| async {
+        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        full["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["attachment"]["status"] == "stored")
+            .then_some(())
+    })
+    .await;
     s.app.state.clock.advance(Duration::from_secs(25 * 3600));
     admin.go(&s.app.url(&format!("/handoffs/{id}"))).await;
+    admin
+        .until(
+            "the customer's photo is shown",
+            "(() => { const img = document.querySelector('.msg.customer .attachment img'); \
+              return img && img.complete && img.naturalWidth === 1; })()",
+        )
+        .await;
     admin
         .until(
             "the window shows closed",
@@ -989,4 +1021,158 @@ async fn a_customer_known_by_number_keeps_their_conversation_when_a_user_id_appe
     })
     .await;
     assert_eq!(s.handoffs().await.len(), 1, "{full}");
+}
+
+/// Meta's image webhook (from Sheena, +16505551234) for another file: its media id, message
+/// id and hash replaced.
+fn image_message(wamid: &str, media_id: &str, sha256: &str) -> Vec<u8> {
+    image_from("16505551234", wamid, media_id, sha256)
+}
+
+/// The same, from another customer.
+fn image_from(wa_id: &str, wamid: &str, media_id: &str, sha256: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&fixture("meta_webhook_image.json")).unwrap();
+    let value = &mut body["entry"][0]["changes"][0]["value"];
+    value["contacts"][0]["wa_id"] = json!(wa_id);
+    let message = &mut value["messages"][0];
+    message["from"] = json!(wa_id);
+    message["id"] = json!(wamid);
+    message["image"]["id"] = json!(media_id);
+    message["image"]["sha256"] = json!(sha256);
+    serde_json::to_vec(&body).unwrap()
+}
+
+fn base64_sha256(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn a_photo_the_customer_sends_is_fetched_once_and_shown_only_to_their_workspace() {
+    let s = Setup::new().await;
+    let photo = b"\xff\xd8\xff\xe0 a stand-in for a photo of a broken mug".to_vec();
+    s.graph.add_media("1003383421387256", "image/jpeg", &photo);
+    // The Graph API is down for the first lookup: the fetch is tried again.
+    s.graph.fail_media(1);
+    s.deliver(&text_from(
+        "16505551234",
+        "Sheena Nelson",
+        "wamid.first",
+        "I want to talk to a person",
+    ))
+    .await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
+    let photo_message = image_message("wamid.photo", "1003383421387256", &base64_sha256(&photo));
+    s.deliver(&photo_message).await;
+
+    let attachment = eventually(|| async {
+        let (_, full) = s.shop.owner.get(&path).await;
+        let messages = full["messages"].as_array().unwrap().clone();
+        let with_file = messages.into_iter().find(|m| !m["attachment"].is_null())?;
+        assert_eq!(with_file["text"], "[image] Taj Mahal");
+        let attachment = with_file["attachment"].clone();
+        (attachment["status"] == "stored").then_some(attachment)
+    })
+    .await;
+    assert_eq!(attachment["kind"], "image");
+    assert_eq!(attachment["mime_type"], "image/jpeg");
+    assert_eq!(attachment["size"], photo.len());
+    let url = attachment["url"].as_str().unwrap();
+
+    // The agent gets the very bytes, served so a browser shows them and runs nothing.
+    let (_, key) = s
+        .shop
+        .owner
+        .post("/api/v1/api-keys", json!({"name": "files"}))
+        .await;
+    let response = reqwest::Client::new()
+        .get(s.app.url(url))
+        .bearer_auth(key["key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert_eq!(response.bytes().await.unwrap().to_vec(), photo);
+
+    // Meta redelivering the webhook stores and fetches nothing more.
+    let requests = s.graph.media_requests();
+    s.deliver(&photo_message).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(s.graph.media_requests(), requests);
+    let (_, full) = s.shop.owner.get(&path).await;
+    let files = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["attachment"].is_null())
+        .count();
+    assert_eq!(files, 1);
+
+    // Another workspace cannot read it, nor can someone without a login.
+    let stranger = s.app.other_workspace("stranger@other.test").await;
+    let (status, body) = stranger.get(url).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = s.app.anonymous().get(url).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_file_that_does_not_match_its_hash_is_not_kept_and_says_why() {
+    let s = Setup::new().await;
+    s.graph
+        .add_media("77", "application/pdf", b"%PDF-1.4 not what was sent");
+    s.deliver(&text_from(
+        "16505551234",
+        "Sheena",
+        "wamid.hi",
+        "get me a human",
+    ))
+    .await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
+    // The fixture's own hash, of Meta's photo, not of these bytes.
+    s.deliver(&image_message(
+        "wamid.doc",
+        "77",
+        "SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=",
+    ))
+    .await;
+    let attachment = eventually(|| async {
+        let (_, full) = s.shop.owner.get(&path).await;
+        let messages = full["messages"].as_array().unwrap().clone();
+        let attachment =
+            messages.into_iter().find(|m| !m["attachment"].is_null())?["attachment"].clone();
+        (attachment["status"] == "failed").then_some(attachment)
+    })
+    .await;
+    assert!(
+        attachment["error"].as_str().unwrap().contains("SHA-256"),
+        "{attachment}"
+    );
+    let (status, body) = s.shop.owner.get(attachment["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be fetched"),
+        "{body}"
+    );
 }

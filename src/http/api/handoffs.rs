@@ -82,8 +82,15 @@ async fn read(
         .store
         .handoff_deliveries(caller.workspace_id(), &handoff.id)
         .await?;
+    let attachments = state
+        .store
+        .attachments_of(caller.workspace_id(), &handoff.conversation_id)
+        .await?;
     let mut body = json!(HandoffView::from(&handoff));
-    body["messages"] = json!(messages.iter().map(MessageView::from).collect::<Vec<_>>());
+    body["messages"] = json!(crate::views::messages_with_attachments(
+        &messages,
+        &attachments
+    ));
     body["notifications"] = json!(
         notifications
             .iter()

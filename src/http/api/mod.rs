@@ -1,6 +1,7 @@
 //! `/api/v1`: one module per area, each exposing `router()`.
 
 pub(crate) mod agents;
+mod attachments;
 mod auth;
 pub(crate) mod bots;
 pub(crate) mod channels;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(agents::router())
+        .merge(attachments::router())
         .merge(workspaces::router())
         .merge(keys::router())
         .merge(bots::router())

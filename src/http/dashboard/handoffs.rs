@@ -14,7 +14,7 @@ use crate::domain::handoff::Status;
 use crate::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::state::AppState;
-use crate::store::{HandoffFilter, HandoffRecord, MessageRecord};
+use crate::store::{AttachmentRecord, HandoffFilter, HandoffRecord, MessageRecord};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -174,6 +174,10 @@ async fn view(
     let seq = state.store.workspace_seq(ws).await?;
     let now = state.clock.now_ms();
     let notifications = state.store.handoff_deliveries(ws, &handoff.id).await?;
+    let attachments = state
+        .store
+        .attachments_of(ws, &handoff.conversation_id)
+        .await?;
     let whatsapp = handoff.channel == "whatsapp";
     let window_closes = handoff
         .last_customer_at
@@ -221,7 +225,9 @@ async fn view(
                 div class="card" {
                     h2 { "Conversation" }
                     div class="conversation" id="conversation" aria-live="polite" {
-                        @for m in &messages { (message(m)) }
+                        @for m in &messages {
+                            (message(m, attachments.iter().find(|a| a.message_id == m.id)))
+                        }
                     }
                     form class="composer" id="composer" {
                         textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
@@ -299,7 +305,7 @@ fn claimed_by_other(caller: &Caller, handoff: &HandoffRecord) -> bool {
         && handoff.claimed_by.as_deref() != Some(caller.user.id.as_str())
 }
 
-fn message(m: &MessageRecord) -> Markup {
+fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
     html! {
         div class=(format!("msg {}", m.author)) data-message=(m.id) data-seq=(m.seq) {
             @if m.author != "system" {
@@ -312,6 +318,52 @@ fn message(m: &MessageRecord) -> Markup {
                 }
             }
             div class="text" { (m.text) }
+            @if let Some(a) = attachment {
+                div class="attachment" data-attachment=(a.id) { (attachment_view(a)) }
+            }
         }
+    }
+}
+
+/// A customer's file in the history: shown when the browser can show it safely, else a
+/// download link; or why it is not there (yet).
+fn attachment_view(a: &AttachmentRecord) -> Markup {
+    let url = format!("/api/v1/attachments/{}", a.id);
+    let name = a.filename.clone().unwrap_or_else(|| a.kind.clone());
+    let essence = a.mime_type.split(';').next().unwrap_or_default().trim();
+    html! {
+        @match a.status.as_str() {
+            "stored" => {
+                @if essence.starts_with("image/") && essence != "image/svg+xml" {
+                    a href=(url) target="_blank" rel="noopener" {
+                        img src=(url) alt=(format!("{} the customer sent", a.kind)) loading="lazy";
+                    }
+                } @else if essence.starts_with("audio/") {
+                    audio controls src=(url) {}
+                } @else if essence.starts_with("video/") {
+                    video controls src=(url) {}
+                }
+                a href=(url) download=(name) {
+                    "Download " (name) " (" (kib(a.size.unwrap_or(0))) ")"
+                }
+            }
+            "failed" => {
+                span class="hint" {
+                    "The " (a.kind) " could not be fetched from WhatsApp: "
+                    (a.last_error.as_deref().unwrap_or("unknown error"))
+                }
+            }
+            _ => { span class="hint" { "Fetching the " (a.kind) " from WhatsApp… (reload to see it)" } }
+        }
+    }
+}
+
+fn kib(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{} KiB", (bytes + 1023) / 1024)
     }
 }

@@ -1,0 +1,89 @@
+//! The media worker: fetches the files customers send on WhatsApp (photos, voice notes,
+//! documents) from the Graph API and keeps them, so agents see them beside the message. The
+//! webhook only records what to fetch and answers Meta at once; the fetch happens here, on its
+//! own loop so a slow download never holds up a reply. Rows are claimed with a lease, so any
+//! node may fetch; one that died mid-fetch is fetched again when its lease runs out.
+
+use std::time::Duration;
+
+use super::outbox::{MAX_ATTEMPTS, backoff_ms, number_of};
+use super::whatsapp::{self, SendError};
+use crate::state::AppState;
+use crate::store::{AttachmentRecord, StoreError};
+
+/// Files claimed at once; fetched one after another.
+const BATCH: i64 = 3;
+/// Long enough for the whole batch to time out, one by one, on both of its requests.
+const LEASE_MS: i64 = BATCH
+    * (whatsapp::SEND_TIMEOUT.as_millis() as i64
+        + whatsapp::MEDIA_TIMEOUT.as_millis() as i64
+        + 10_000);
+
+/// Starts the worker; it stops with the server.
+pub fn spawn(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            match run_due(&state).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(err) => tracing::warn!(error = %err, "media: could not read due files"),
+            }
+            tokio::select! {
+                () = state.media_wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+/// Fetches every file that is due now; answers how many it tried.
+pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
+    let now = state.clock.now_ms();
+    let due = state.store.claim_attachments(now, LEASE_MS, BATCH).await?;
+    let tried = due.len();
+    for attachment in due {
+        let outcome = fetch(state, &attachment).await;
+        let recorded = match outcome {
+            Ok((mime_type, bytes)) => {
+                state
+                    .store
+                    .store_attachment(&attachment.id, &mime_type, &bytes)
+                    .await
+            }
+            Err(err) => {
+                let again = (err.transient && attachment.attempts < MAX_ATTEMPTS)
+                    .then(|| state.clock.now_ms() + backoff_ms(attachment.attempts));
+                tracing::warn!(error = %err, attachment = %attachment.id, retry = again.is_some(), "media: could not fetch a file");
+                state
+                    .store
+                    .attachment_failed(&attachment.id, again, &err.to_string())
+                    .await
+            }
+        };
+        if let Err(err) = recorded {
+            tracing::error!(error = %err, attachment = %attachment.id, "media: could not record a fetch");
+        }
+    }
+    Ok(tried)
+}
+
+async fn fetch(
+    state: &AppState,
+    attachment: &AttachmentRecord,
+) -> Result<(String, Vec<u8>), SendError> {
+    let number = number_of(state, &attachment.workspace_id, &attachment.channel_id).await?;
+    let (mime_type, bytes) = state
+        .whatsapp
+        .fetch_media(&number, &attachment.media_id, attachment.sha256.as_deref())
+        .await?;
+    // The webhook's type is the one WhatsApp checked on upload; the download's is a fallback.
+    let mime_type = if attachment.mime_type.is_empty() {
+        mime_type
+    } else {
+        attachment.mime_type.clone()
+    };
+    Ok((mime_type, bytes))
+}

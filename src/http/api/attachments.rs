@@ -1,0 +1,110 @@
+//! `GET /api/v1/attachments/{id}`: a file a customer sent, for agents of its workspace.
+//!
+//! The bytes are the customer's, so they are served so that a browser cannot run them as our
+//! page: `nosniff`, a sandboxing content security policy, and shown inline only for pictures,
+//! sound and video that browsers display themselves (never SVG, which can carry script);
+//! anything else is a download.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::http::extract::Caller;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/attachments/{id}", get(download))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (attachment, content) = state
+        .store
+        .attachment_content(caller.workspace_id(), &id)
+        .await?;
+    let Some(content) = content else {
+        let why = match attachment.status.as_str() {
+            "failed" => format!(
+                "the file could not be fetched from WhatsApp: {}",
+                attachment.last_error.as_deref().unwrap_or("unknown error")
+            ),
+            _ => "the file is still being fetched from WhatsApp".to_owned(),
+        };
+        return Err(ApiError::new(Code::Conflict, why));
+    };
+    let mime = attachment.mime_type.trim().to_ascii_lowercase();
+    let essence = mime.split(';').next().unwrap_or_default().trim();
+    let content_type = HeaderValue::from_str(&mime)
+        .ok()
+        .filter(|_| essence.contains('/'))
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let inline = (essence.starts_with("image/") && essence != "image/svg+xml")
+        || essence.starts_with("audio/")
+        || essence.starts_with("video/");
+    let name = attachment
+        .filename
+        .as_deref()
+        .map(safe_filename)
+        .unwrap_or_else(|| format!("{}-{}", attachment.kind, attachment.id));
+    let disposition = format!(
+        "{}; filename=\"{name}\"",
+        if inline { "inline" } else { "attachment" }
+    );
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'"),
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=86400"),
+        ),
+    ];
+    Ok((headers, content).into_response())
+}
+
+/// A file name fit for a quoted header parameter: printable ASCII without quotes or
+/// backslashes (anything else becomes `_`), at most 100 characters.
+fn safe_filename(name: &str) -> String {
+    name.chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_filename;
+
+    #[test]
+    fn file_names_cannot_break_the_header() {
+        assert_eq!(safe_filename("invoice 12.pdf"), "invoice 12.pdf");
+        assert_eq!(
+            safe_filename("a\"; filename=evil.html\r\n.pdf"),
+            "a_; filename=evil.html__.pdf"
+        );
+        assert_eq!(safe_filename("façture.pdf"), "fa_ture.pdf");
+        assert_eq!(safe_filename(&"x".repeat(500)).len(), 100);
+    }
+}

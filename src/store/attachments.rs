@@ -1,0 +1,169 @@
+//! Files customers sent, fetched from the channel after the message was stored. A row is
+//! `pending` until the delivery worker has the file, then `stored` (with its bytes) or
+//! `failed` (with the reason). Rows are claimed with a lease, as deliveries are.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, StoreResult};
+use crate::domain::new_id;
+
+/// What an inbound message says about its file.
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    pub workspace_id: &'a str,
+    pub message_id: &'a str,
+    pub conversation_id: &'a str,
+    pub channel_id: &'a str,
+    pub media_id: &'a str,
+    pub kind: &'a str,
+    pub mime_type: &'a str,
+    pub filename: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+}
+
+/// An attachment without its bytes: what the history shows and the worker needs.
+#[derive(Debug, Clone, FromRow)]
+pub struct AttachmentRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub message_id: String,
+    pub channel_id: String,
+    pub media_id: String,
+    pub kind: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub sha256: Option<String>,
+    pub status: String,
+    pub size: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+const COLUMNS: &str = "id, workspace_id, message_id, channel_id, media_id, kind, mime_type, \
+                       filename, sha256, status, size, attempts, last_error";
+
+impl Store {
+    /// Records a file to fetch; a redelivered message's file is recorded once.
+    pub async fn add_attachment(&self, new: NewAttachment<'_>, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO attachments (id, workspace_id, message_id, conversation_id, channel_id, \
+                 media_id, kind, mime_type, filename, sha256, status, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(new_id("att"))
+        .bind(new.workspace_id)
+        .bind(new.message_id)
+        .bind(new.conversation_id)
+        .bind(new.channel_id)
+        .bind(new.media_id)
+        .bind(new.kind)
+        .bind(new.mime_type)
+        .bind(new.filename)
+        .bind(new.sha256)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes up to `limit` pending files that are due, for `lease_ms`.
+    pub async fn claim_attachments(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AttachmentRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE attachments SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM attachments WHERE status = 'pending' \
+                 AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+                 ORDER BY next_attempt_at LIMIT $3) \
+               AND status = 'pending' AND (locked_until IS NULL OR locked_until < $2) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn store_attachment(
+        &self,
+        id: &str,
+        mime_type: &str,
+        content: &[u8],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE attachments SET status = 'stored', mime_type = $1, content = $2, size = $3, \
+                 locked_until = NULL, last_error = NULL WHERE id = $4",
+        )
+        .bind(mime_type)
+        .bind(content)
+        .bind(content.len() as i64)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Tries again at `at`, or gives up (`at` = `None`), remembering why.
+    pub async fn attachment_failed(
+        &self,
+        id: &str,
+        at: Option<i64>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let status = if at.is_some() { "pending" } else { "failed" };
+        sqlx::query(
+            "UPDATE attachments SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+                 locked_until = NULL, last_error = $3 WHERE id = $4",
+        )
+        .bind(status)
+        .bind(at)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The files of a conversation's messages, without their bytes.
+    pub async fn attachments_of(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+    ) -> StoreResult<Vec<AttachmentRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM attachments WHERE workspace_id = $1 AND conversation_id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(conversation_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// A stored file and its bytes; another workspace's id is not found.
+    pub async fn attachment_content(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> StoreResult<(AttachmentRecord, Option<Vec<u8>>)> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            record: AttachmentRecord,
+            content: Option<Vec<u8>>,
+        }
+        let row: Row = sqlx::query_as(&format!(
+            "SELECT {COLUMNS}, content FROM attachments WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("attachment"))?;
+        Ok((row.record, row.content))
+    }
+}
