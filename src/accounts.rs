@@ -106,15 +106,24 @@ pub enum Credential {
 }
 
 impl Credential {
-    /// The user this credential stands for now: `None` once the session has ended (logout,
-    /// a password change, expiry, the member removed) or the key was deleted.
+    /// The user this credential stands for now, for a request (a key's use is noted):
+    /// `None` once the session has ended (logout, a password change, expiry, the member
+    /// removed) or the key was deleted.
     pub async fn user(&self, store: &Store, now: i64) -> StoreResult<Option<UserRecord>> {
+        match self {
+            Credential::ApiKey(digest) => store.api_key_user(digest, now).await,
+            Credential::Session(_) => self.holder(store, now).await,
+        }
+    }
+
+    /// The same, for a stream checking it still may read: nothing is written.
+    pub async fn holder(&self, store: &Store, now: i64) -> StoreResult<Option<UserRecord>> {
         match self {
             Credential::Session(digest) => Ok(store
                 .session(digest, now)
                 .await?
                 .map(|session| session.user)),
-            Credential::ApiKey(digest) => store.api_key_user(digest, now).await,
+            Credential::ApiKey(digest) => store.api_key_holder(digest).await,
         }
     }
 }

@@ -53,6 +53,9 @@ pub struct Limits {
     pub widget_sessions: Throttle,
     /// Widget messages per visitor: each may cost a model call.
     pub widget_messages: Throttle,
+    /// Widget messages per client address, all its visitors together: ten visitors' worth,
+    /// so new chats started from one address cannot multiply the per-visitor limit.
+    pub widget_messages_per_address: Throttle,
 }
 
 impl Limits {
@@ -61,6 +64,9 @@ impl Limits {
             logins: Throttle::per_minute(10),
             widget_sessions: Throttle::per_minute(config.widget_sessions_per_minute),
             widget_messages: Throttle::per_minute(config.widget_messages_per_minute),
+            widget_messages_per_address: Throttle::per_minute(
+                config.widget_messages_per_minute.saturating_mul(10),
+            ),
         }
     }
 }

@@ -6,10 +6,19 @@
 
 use std::time::Duration;
 
-use super::outbox::{MAX_ATTEMPTS, backoff_ms, number_of};
+use super::outbox::number_of;
 use super::whatsapp::{self, SendError};
 use crate::state::AppState;
 use crate::store::{AttachmentRecord, StoreError};
+
+/// Attempts before a file counts as lost: with [`backoff_ms`], about five and a half hours of
+/// trying, a long outage's worth (WhatsApp keeps a customer's file for weeks).
+const MAX_ATTEMPTS: i64 = 14;
+
+/// Backoff after the n-th failed attempt: 10 s, 20 s, 40 s … capped at an hour.
+fn backoff_ms(attempts: i64) -> i64 {
+    (5_000i64 << attempts.clamp(1, 10)).min(3_600_000)
+}
 
 /// Files claimed at once; fetched one after another.
 const BATCH: i64 = 3;
@@ -86,4 +95,17 @@ async fn fetch(
         attachment.mime_type.clone()
     };
     Ok((mime_type, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_tried_for_hours_before_it_counts_as_lost() {
+        let waited: i64 = (1..MAX_ATTEMPTS).map(backoff_ms).sum();
+        assert!(waited > 5 * 3_600_000, "{waited} ms");
+        assert_eq!(backoff_ms(1), 10_000);
+        assert_eq!(backoff_ms(30), 3_600_000);
+    }
 }

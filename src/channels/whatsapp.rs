@@ -222,10 +222,11 @@ impl Graph {
         let url = info["url"]
             .as_str()
             .ok_or_else(|| failed("the media answer has no url".to_owned(), false))?;
-        if info["file_size"]
+        // A number, or a number in a string, as some Graph versions send it.
+        let size = info["file_size"]
             .as_u64()
-            .is_some_and(|size| size > MAX_MEDIA_BYTES as u64)
-        {
+            .or_else(|| info["file_size"].as_str().and_then(|s| s.parse().ok()));
+        if size.is_some_and(|size| size > MAX_MEDIA_BYTES as u64) {
             return Err(failed(
                 format!("the file is larger than {} MiB", MAX_MEDIA_BYTES >> 20),
                 false,
@@ -261,12 +262,10 @@ impl Graph {
             }
             bytes.extend_from_slice(&chunk);
         }
-        let expected = sha256.or(info["sha256"].as_str());
+        let expected = sha256.or(info["sha256"].as_str()).and_then(digest_bytes);
         if let Some(expected) = expected {
-            use base64::Engine;
             use sha2::Digest;
-            let actual = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
-            if actual != expected.trim() {
+            if Sha256::digest(&bytes).as_slice() != expected.as_slice() {
                 // Not a blip: WhatsApp would hand over the same bytes again.
                 return Err(failed(
                     "the file does not match its SHA-256".to_owned(),
@@ -276,6 +275,18 @@ impl Graph {
         }
         Ok((mime_type, bytes))
     }
+}
+
+/// A SHA-256 as WhatsApp writes it: base64 in webhooks, hex in some media answers.
+fn digest_bytes(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = text.trim();
+    let decoded = if text.len() == 64 {
+        hex::decode(text).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    };
+    decoded.filter(|bytes| bytes.len() == 32)
 }
 
 /// A Graph API error answer as a [`SendError`]: transient for 5xx, 429 and Meta's "later"
@@ -492,6 +503,17 @@ pub fn bot_readable(kind: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_files_hash_is_read_in_base64_or_hex() {
+        // The image fixture's hash, and the same 32 bytes in hex.
+        let base64 = digest_bytes("SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=").unwrap();
+        let hex = hex::encode(&base64);
+        assert_eq!(digest_bytes(&hex), Some(base64.clone()));
+        assert_eq!(digest_bytes(&hex.to_uppercase()), Some(base64));
+        assert_eq!(digest_bytes("not a hash"), None);
+        assert_eq!(digest_bytes("c2hvcnQ="), None);
+    }
 
     #[test]
     fn signatures_check_the_exact_bytes() {

@@ -26,7 +26,8 @@ pub fn router() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER]);
     Router::new()
         .route("/widget/v1/sessions", post(start_session))
         .route("/widget/v1/messages", post(send).get(history))
@@ -161,17 +162,20 @@ const MAX_CLIENT_ID: usize = 64;
 
 /// Stores the visitor's message; the 201 means it is durable. The bot answers on the stream.
 /// A retry with the same `client_id` answers 200 with the message already stored. A visitor
-/// sending faster than `BATON_WIDGET_MESSAGES_PER_MINUTE` gets 429, and nothing is stored.
+/// sending faster than `BATON_WIDGET_MESSAGES_PER_MINUTE` (or an address sending ten times
+/// that, from all its visitors) gets 429, and nothing is stored.
 async fn send(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     VisitorAuth(visitor): VisitorAuth,
     ApiJson(body): ApiJson<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     // Before anything is stored: each message may cost a model call.
-    state
-        .limits
+    let limits = &state.limits;
+    limits
         .widget_messages
         .check(&visitor.conversation_id)
+        .and_then(|()| limits.widget_messages_per_address.check(&client))
         .map_err(|wait| {
             let seconds = crate::throttle::whole_seconds(wait);
             ApiError::rate_limited(

@@ -118,11 +118,15 @@ impl Feed {
         else {
             return true;
         };
-        match credential.user(&state.store, state.clock.now_ms()).await {
+        match credential.holder(&state.store, state.clock.now_ms()).await {
             Ok(Some(user)) => user.id == *user_id && user.workspace_id == *workspace_id,
             Ok(None) => false,
             Err(_) => true,
         }
+    }
+
+    fn opened_by(&self, user: &str) -> bool {
+        matches!(self, Feed::Workspace { user_id, .. } if user_id == user)
     }
 
     /// A visitor's feed has gaps by nature (other conversations' events), so only the
@@ -191,7 +195,9 @@ async fn follow(
                         catch_up(&mut socket, state, feed, &mut last).await?;
                     }
                 }
-                Ok(Live::AccessChanged) if !feed.still_allowed(state).await => {
+                Ok(Live::AccessChanged { user_id })
+                    if feed.opened_by(&user_id) && !feed.still_allowed(state).await =>
+                {
                     let _ = socket.send(Message::Close(None)).await;
                     break;
                 }

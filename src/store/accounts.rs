@@ -212,12 +212,13 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() > 0 {
-            self.access_changed();
+        let ended: Option<(String,)> =
+            sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
+                .bind(token_hash)
+                .fetch_optional(self.pool())
+                .await?;
+        if let Some((user_id,)) = ended {
+            self.access_changed(&user_id);
         }
         Ok(())
     }
@@ -228,15 +229,17 @@ impl Store {
             .execute(self.pool())
             .await?;
         if done.rows_affected() > 0 {
-            self.access_changed();
+            self.access_changed(user_id);
         }
         Ok(())
     }
 
-    /// Tells this node's open streams to check their credentials again (see
+    /// Tells this node's open streams of this user to check their credentials again (see
     /// [`super::Live::AccessChanged`]).
-    pub(super) fn access_changed(&self) {
-        let _ = self.hub.send(super::Live::AccessChanged);
+    pub(super) fn access_changed(&self, user_id: &str) {
+        let _ = self.hub.send(super::Live::AccessChanged {
+            user_id: user_id.into(),
+        });
     }
 
     pub async fn create_api_key(
@@ -281,27 +284,32 @@ impl Store {
     }
 
     pub async fn delete_api_key(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("api key"));
-        }
-        self.access_changed();
+        let deleted: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM api_keys WHERE workspace_id = $1 AND id = $2 RETURNING user_id",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let (user_id,) = deleted.ok_or(StoreError::NotFound("api key"))?;
+        self.access_changed(&user_id);
         Ok(())
     }
 
-    /// The user an API key acts for; the key's own workspace is the user's.
-    pub async fn api_key_user(&self, key_hash: &str, now: i64) -> StoreResult<Option<UserRecord>> {
-        let user: Option<UserRecord> = sqlx::query_as(&format!(
+    /// The user an API key acts for, without counting it as a use.
+    pub async fn api_key_holder(&self, key_hash: &str) -> StoreResult<Option<UserRecord>> {
+        Ok(sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id \
              WHERE k.key_hash = $1"
         ))
         .bind(key_hash)
         .fetch_optional(self.pool())
-        .await?;
+        .await?)
+    }
+
+    /// The user an API key acts for (the key's own workspace is the user's), noting the use.
+    pub async fn api_key_user(&self, key_hash: &str, now: i64) -> StoreResult<Option<UserRecord>> {
+        let user = self.api_key_holder(key_hash).await?;
         if user.is_some() {
             sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
                 .bind(now)

@@ -89,6 +89,7 @@ impl Store {
         .await?)
     }
 
+    /// Keeps the fetched file; a row another worker already finished is left alone.
     pub async fn store_attachment(
         &self,
         id: &str,
@@ -97,7 +98,7 @@ impl Store {
     ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE attachments SET status = 'stored', mime_type = $1, content = $2, size = $3, \
-                 locked_until = NULL, last_error = NULL WHERE id = $4",
+                 locked_until = NULL, last_error = NULL WHERE id = $4 AND status = 'pending'",
         )
         .bind(mime_type)
         .bind(content)
@@ -118,7 +119,7 @@ impl Store {
         let status = if at.is_some() { "pending" } else { "failed" };
         sqlx::query(
             "UPDATE attachments SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-                 locked_until = NULL, last_error = $3 WHERE id = $4",
+                 locked_until = NULL, last_error = $3 WHERE id = $4 AND status = 'pending'",
         )
         .bind(status)
         .bind(at)

@@ -35,10 +35,12 @@ pub const NOTIFY_CHANNEL: &str = "baton_events";
 pub enum Live {
     Event(Arc<EventRecord>),
     Draft(Arc<super::Draft>),
-    /// A session ended, an API key was deleted or a member removed (by this node): every
-    /// open workspace stream checks now that its credential still holds, and ends if not.
-    /// Streams on other nodes check at their next heartbeat.
-    AccessChanged,
+    /// A session of this user ended, an API key of theirs was deleted or they were removed
+    /// (by this node): their open streams check now that their credential still holds, and
+    /// end if not. Streams on other nodes check at their next heartbeat.
+    AccessChanged {
+        user_id: Arc<str>,
+    },
 }
 
 pub struct WorkspaceTx {

@@ -250,7 +250,7 @@ impl Store {
             return Err(StoreError::NotFound("user"));
         }
         tx.commit().await?;
-        self.access_changed();
+        self.access_changed(user_id);
         Ok(released)
     }
 

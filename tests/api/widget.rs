@@ -304,3 +304,23 @@ async fn behind_a_proxy_each_forwarded_client_has_its_own_allowance() {
         ]
     );
 }
+
+#[tokio::test]
+async fn new_chats_from_one_address_cannot_multiply_the_message_limit() {
+    // Three a minute per visitor: thirty from one address, whatever the number of chats.
+    let app = spawn_app_with(|s| s.widget_messages_per_minute = Some(3)).await;
+    let shop = app.shop(false).await;
+    for n in 0..10 {
+        let visitor = app.visitor(&shop.widget_key).await;
+        for i in 0..3 {
+            visitor.say(&format!("visitor {n} question {i}")).await;
+        }
+    }
+    let eleventh = app.visitor(&shop.widget_key).await;
+    let (status, body) = eleventh
+        .api
+        .post("/widget/v1/messages", json!({"text": "one more"}))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(code(&body), "rate_limited");
+}

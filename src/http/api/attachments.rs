@@ -38,11 +38,8 @@ async fn download(
         };
         return Err(ApiError::new(Code::Conflict, why));
     };
-    let mime = attachment.mime_type.trim().to_ascii_lowercase();
-    let essence = mime.split(';').next().unwrap_or_default().trim();
-    let content_type = HeaderValue::from_str(&mime)
-        .ok()
-        .filter(|_| essence.contains('/'))
+    let essence = media_type(&attachment.mime_type);
+    let content_type = HeaderValue::from_str(&essence)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let inline = (essence.starts_with("image/") && essence != "image/svg+xml")
         || essence.starts_with("audio/")
@@ -78,6 +75,28 @@ async fn download(
     Ok((headers, content).into_response())
 }
 
+/// The sender's MIME type reduced to one `type/subtype` of token characters, lowercase, its
+/// parameters dropped; anything else (a list, `image/png, text/html`) is
+/// `application/octet-stream`, a download.
+pub(crate) fn media_type(given: &str) -> String {
+    let essence = given
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    match essence.split_once('/') {
+        Some((kind, sub)) if token(kind) && token(sub) => essence,
+        _ => "application/octet-stream".to_owned(),
+    }
+}
+
 /// A file name fit for a quoted header parameter: printable ASCII without quotes or
 /// backslashes (anything else becomes `_`), at most 100 characters.
 fn safe_filename(name: &str) -> String {
@@ -95,7 +114,19 @@ fn safe_filename(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_filename;
+    use super::{media_type, safe_filename};
+
+    #[test]
+    fn only_one_plain_media_type_is_served_as_given() {
+        assert_eq!(media_type("image/JPEG"), "image/jpeg");
+        assert_eq!(media_type("audio/ogg; codecs=opus"), "audio/ogg");
+        assert_eq!(
+            media_type("image/png, text/html"),
+            "application/octet-stream"
+        );
+        assert_eq!(media_type("text/html\r\nX: y"), "application/octet-stream");
+        assert_eq!(media_type("nonsense"), "application/octet-stream");
+    }
 
     #[test]
     fn file_names_cannot_break_the_header() {

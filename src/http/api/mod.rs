@@ -1,7 +1,7 @@
 //! `/api/v1`: one module per area, each exposing `router()`.
 
 pub(crate) mod agents;
-mod attachments;
+pub(crate) mod attachments;
 mod auth;
 pub(crate) mod bots;
 pub(crate) mod channels;

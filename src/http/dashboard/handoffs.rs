@@ -330,7 +330,8 @@ fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
 fn attachment_view(a: &AttachmentRecord) -> Markup {
     let url = format!("/api/v1/attachments/{}", a.id);
     let name = a.filename.clone().unwrap_or_else(|| a.kind.clone());
-    let essence = a.mime_type.split(';').next().unwrap_or_default().trim();
+    let essence = crate::http::api::attachments::media_type(&a.mime_type);
+    let essence = essence.as_str();
     html! {
         @match a.status.as_str() {
             "stored" => {
@@ -339,9 +340,9 @@ fn attachment_view(a: &AttachmentRecord) -> Markup {
                         img src=(url) alt=(format!("{} the customer sent", a.kind)) loading="lazy";
                     }
                 } @else if essence.starts_with("audio/") {
-                    audio controls src=(url) {}
+                    audio controls preload="none" src=(url) {}
                 } @else if essence.starts_with("video/") {
-                    video controls src=(url) {}
+                    video controls preload="none" src=(url) {}
                 }
                 a href=(url) download=(name) {
                     "Download " (name) " (" (kib(a.size.unwrap_or(0))) ")"
