@@ -1066,8 +1066,11 @@ async fn a_photo_the_customer_sends_is_fetched_once_and_shown_only_to_their_work
     let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
     let photo_message = image_message("wamid.photo", "1003383421387256", &base64_sha256(&photo));
     s.deliver(&photo_message).await;
+    // The failed lookup, then the backoff (ten seconds) passes: time runs on while we wait.
+    eventually(|| async { (s.graph.media_requests() >= 1).then_some(()) }).await;
 
     let attachment = eventually(|| async {
+        s.app.state.clock.advance(Duration::from_millis(500));
         let (_, full) = s.shop.owner.get(&path).await;
         let messages = full["messages"].as_array().unwrap().clone();
         let with_file = messages.into_iter().find(|m| !m["attachment"].is_null())?;
