@@ -53,9 +53,14 @@ impl From<&AttachmentRecord> for AttachmentView {
             error: (a.status == "failed")
                 .then(|| a.last_error.clone())
                 .flatten(),
-            url: format!("/api/v1/attachments/{}", a.id),
+            url: attachment_url(&a.id),
         }
     }
+}
+
+/// Where an agent fetches a customer's file.
+pub fn attachment_url(id: &str) -> String {
+    format!("/api/v1/attachments/{id}")
 }
 
 /// A conversation's messages with their files.

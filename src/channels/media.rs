@@ -30,22 +30,13 @@ const LEASE_MS: i64 = BATCH
 
 /// Starts the worker; it stops with the server.
 pub fn spawn(state: &AppState) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut shutdown = state.shutdown.clone();
-        loop {
-            match run_due(&state).await {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(err) => tracing::warn!(error = %err, "media: could not read due files"),
-            }
-            tokio::select! {
-                () = state.media_wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
+    super::run_worker(
+        state,
+        "media",
+        state.media_wake.clone(),
+        Duration::from_secs(1),
+        |state| async move { run_due(&state).await },
+    );
 }
 
 /// Fetches every file that is due now; answers how many it tried.

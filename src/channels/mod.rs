@@ -17,6 +17,36 @@ use crate::state::AppState;
 use crate::store::{ChannelRecord, NewAttachment, NewMessage, StoreError};
 use whatsapp::{Inbound, Number};
 
+/// Runs a queue worker until the server stops: `run` handles what is due and answers how
+/// many it handled; with nothing handled the worker waits for `wake`, at most `idle`.
+fn run_worker<F, Fut>(
+    state: &AppState,
+    name: &'static str,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    idle: std::time::Duration,
+    run: F,
+) where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<usize, StoreError>> + Send,
+{
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            match run(state.clone()).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(err) => tracing::warn!(error = %err, worker = name, "could not read the queue"),
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(idle) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
 /// What a webhook body held, once processed.
 #[derive(Debug, Default)]
 pub struct Processed {

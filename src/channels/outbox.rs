@@ -30,23 +30,13 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 
 /// Starts the worker; it stops with the server.
 pub fn spawn(state: &AppState) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let graph = state.whatsapp.clone();
-        let mut shutdown = state.shutdown.clone();
-        loop {
-            match run_due(&state, &graph).await {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(err) => tracing::warn!(error = %err, "outbox: could not read due deliveries"),
-            }
-            tokio::select! {
-                () = state.outbox_wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
+    super::run_worker(
+        state,
+        "outbox",
+        state.outbox_wake.clone(),
+        Duration::from_millis(500),
+        |state| async move { run_due(&state, &state.whatsapp).await },
+    );
 }
 
 /// Sends every delivery that is due now; answers how many it handled.

@@ -328,7 +328,7 @@ fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
 /// A customer's file in the history: shown when the browser can show it safely, else a
 /// download link; or why it is not there (yet).
 fn attachment_view(a: &AttachmentRecord) -> Markup {
-    let url = format!("/api/v1/attachments/{}", a.id);
+    let url = crate::views::attachment_url(&a.id);
     let name = a.filename.clone().unwrap_or_else(|| a.kind.clone());
     let essence = crate::http::api::attachments::media_type(&a.mime_type);
     let essence = essence.as_str();
