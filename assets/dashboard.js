@@ -182,6 +182,23 @@
     conversation.scrollTop = conversation.scrollHeight;
   }
 
+  // A message as the server renders it now (a customer's file once it is fetched); an answer
+  // that comes back after a later one's is dropped.
+  var refreshes = {};
+  function refreshMessage(id, seq) {
+    refreshes[id] = seq;
+    fetch(location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        if (refreshes[id] !== seq) return;
+        var selector = '[data-message="' + CSS.escape(id) + '"]';
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(selector);
+        var shown = document.querySelector(selector);
+        if (fresh && shown) shown.replaceWith(document.importNode(fresh, true));
+      })
+      .catch(function () {});
+  }
+
   function applyHandoff(h) {
     state.status = h.status;
     state.holderId = h.claimed_by ? h.claimed_by.id : null;
@@ -286,6 +303,8 @@
         if (state && event.handoff.id === pageData.handoff_id) applyHandoff(event.handoff);
       } else if (event.type === "message.created" && state && event.conversation_id === pageData.conversation_id) {
         addMessage(event.message);
+      } else if (event.type === "message.attachment" && state && event.conversation_id === pageData.conversation_id) {
+        refreshMessage(event.message_id, event.seq);
       } else if (event.type === "message.status") {
         var label = document.querySelector('[data-delivery="' + event.message_id + '"]');
         if (label) label.textContent = event.delivery_status;

@@ -26,8 +26,8 @@ pub struct MessageView {
     pub attachment: Option<AttachmentView>,
 }
 
-/// A customer's file: `pending` while it is fetched from the channel, then `stored` (at `url`)
-/// or `failed` (with `error`).
+/// A customer's file: `pending` while it is fetched from the channel (with `error` when the
+/// last try failed and another is due), then `stored` (at `url`) or `failed` (with `error`).
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentView {
     pub id: String,
@@ -50,7 +50,7 @@ impl From<&AttachmentRecord> for AttachmentView {
             filename: a.filename.clone(),
             size: a.size,
             status: a.status.clone(),
-            error: (a.status == "failed")
+            error: (a.status != "stored")
                 .then(|| a.last_error.clone())
                 .flatten(),
             url: attachment_url(&a.id),

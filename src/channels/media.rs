@@ -50,7 +50,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
             Ok((mime_type, bytes)) => {
                 state
                     .store
-                    .store_attachment(&attachment.id, &mime_type, &bytes)
+                    .store_attachment(&attachment, &mime_type, &bytes, state.clock.now_ms())
                     .await
             }
             Err(err) => {
@@ -59,7 +59,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
                 tracing::warn!(error = %err, attachment = %attachment.id, retry = again.is_some(), "media: could not fetch a file");
                 state
                     .store
-                    .attachment_failed(&attachment.id, again, &err.to_string())
+                    .attachment_failed(&attachment, again, &err.to_string(), state.clock.now_ms())
                     .await
             }
         };

@@ -6,13 +6,14 @@ use url::Url;
 use super::ParseError;
 
 /// Every event type the workspace log records, in the order a handoff lives them.
-pub const EVENT_TYPES: [&str; 6] = [
+pub const EVENT_TYPES: [&str; 7] = [
     "handoff.created",
     "handoff.claimed",
     "handoff.released",
     "handoff.resolved",
     "message.created",
     "message.status",
+    "message.attachment",
 ];
 
 /// Follows every event type, including types added later.

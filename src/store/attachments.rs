@@ -27,6 +27,7 @@ pub struct AttachmentRecord {
     pub id: String,
     pub workspace_id: String,
     pub message_id: String,
+    pub conversation_id: String,
     pub channel_id: String,
     pub media_id: String,
     pub kind: String,
@@ -39,18 +40,20 @@ pub struct AttachmentRecord {
     pub last_error: Option<String>,
 }
 
-const COLUMNS: &str = "id, workspace_id, message_id, channel_id, media_id, kind, mime_type, \
-                       filename, sha256, status, size, attempts, last_error";
+const COLUMNS: &str = "id, workspace_id, message_id, conversation_id, channel_id, media_id, \
+                       kind, mime_type, filename, sha256, status, size, attempts, last_error";
 
 impl Store {
-    /// Records a file to fetch; a redelivered message's file is recorded once.
+    /// Records a file to fetch, with its `message.attachment` event; a redelivered message's
+    /// file is recorded once.
     pub async fn add_attachment(&self, new: NewAttachment<'_>, now: i64) -> StoreResult<()> {
-        sqlx::query(
+        let mut tx = self.workspace_tx(new.workspace_id).await?;
+        let added: Option<AttachmentRecord> = sqlx::query_as(&format!(
             "INSERT INTO attachments (id, workspace_id, message_id, conversation_id, channel_id, \
                  media_id, kind, mime_type, filename, sha256, status, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) \
-             ON CONFLICT (message_id) DO NOTHING",
-        )
+             ON CONFLICT (message_id) DO NOTHING RETURNING {COLUMNS}"
+        ))
         .bind(new_id("att"))
         .bind(new.workspace_id)
         .bind(new.message_id)
@@ -62,9 +65,12 @@ impl Store {
         .bind(new.filename)
         .bind(new.sha256)
         .bind(now)
-        .execute(self.pool())
+        .fetch_optional(tx.conn())
         .await?;
-        Ok(())
+        if let Some(added) = added {
+            record_change(&mut tx, &added, now).await?;
+        }
+        tx.commit().await
     }
 
     /// Takes up to `limit` pending files that are due, for `lease_ms`.
@@ -92,42 +98,58 @@ impl Store {
     /// Keeps the fetched file; a row another worker already finished is left alone.
     pub async fn store_attachment(
         &self,
-        id: &str,
+        attachment: &AttachmentRecord,
         mime_type: &str,
         content: &[u8],
+        now: i64,
     ) -> StoreResult<()> {
-        sqlx::query(
+        let mut tx = self.workspace_tx(&attachment.workspace_id).await?;
+        let stored: Option<AttachmentRecord> = sqlx::query_as(&format!(
             "UPDATE attachments SET status = 'stored', mime_type = $1, content = $2, size = $3, \
-                 locked_until = NULL, last_error = NULL WHERE id = $4 AND status = 'pending'",
-        )
+                 locked_until = NULL, last_error = NULL WHERE id = $4 AND status = 'pending' \
+             RETURNING {COLUMNS}"
+        ))
         .bind(mime_type)
         .bind(content)
         .bind(content.len() as i64)
-        .bind(id)
-        .execute(self.pool())
+        .bind(&attachment.id)
+        .fetch_optional(tx.conn())
         .await?;
-        Ok(())
+        if let Some(stored) = stored {
+            record_change(&mut tx, &stored, now).await?;
+        }
+        tx.commit().await
     }
 
-    /// Tries again at `at`, or gives up (`at` = `None`), remembering why.
+    /// Tries again at `retry_at`, or gives up (`None`), remembering why.
     pub async fn attachment_failed(
         &self,
-        id: &str,
-        at: Option<i64>,
+        attachment: &AttachmentRecord,
+        retry_at: Option<i64>,
         error: &str,
+        now: i64,
     ) -> StoreResult<()> {
-        let status = if at.is_some() { "pending" } else { "failed" };
-        sqlx::query(
+        let status = if retry_at.is_some() {
+            "pending"
+        } else {
+            "failed"
+        };
+        let mut tx = self.workspace_tx(&attachment.workspace_id).await?;
+        let failed: Option<AttachmentRecord> = sqlx::query_as(&format!(
             "UPDATE attachments SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-                 locked_until = NULL, last_error = $3 WHERE id = $4 AND status = 'pending'",
-        )
+                 locked_until = NULL, last_error = $3 WHERE id = $4 AND status = 'pending' \
+             RETURNING {COLUMNS}"
+        ))
         .bind(status)
-        .bind(at)
+        .bind(retry_at)
         .bind(error)
-        .bind(id)
-        .execute(self.pool())
+        .bind(&attachment.id)
+        .fetch_optional(tx.conn())
         .await?;
-        Ok(())
+        if let Some(failed) = failed {
+            record_change(&mut tx, &failed, now).await?;
+        }
+        tx.commit().await
     }
 
     /// The files of a conversation's messages, without their bytes.
@@ -167,4 +189,27 @@ impl Store {
         .ok_or(StoreError::NotFound("attachment"))?;
         Ok((row.record, row.content))
     }
+}
+
+/// Tells the conversation's watchers where a file stands: recorded, stored, failed, or
+/// failing and to be tried again (`last_error` set while `pending`).
+async fn record_change(
+    tx: &mut super::WorkspaceTx,
+    attachment: &AttachmentRecord,
+    now: i64,
+) -> StoreResult<()> {
+    let seq = tx.next_seq().await?;
+    let payload = serde_json::json!({
+        "conversation_id": attachment.conversation_id,
+        "message_id": attachment.message_id,
+        "attachment": crate::views::AttachmentView::from(attachment),
+    });
+    tx.record(
+        seq,
+        "message.attachment",
+        Some(&attachment.conversation_id),
+        payload,
+        now,
+    )
+    .await
 }

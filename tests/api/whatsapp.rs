@@ -799,7 +799,9 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
         .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
         .await;
     s.sent(1).await;
-    // She sends a photo too (a real one-pixel PNG, so the browser must decode it).
+    admin.go(&s.app.url(&format!("/handoffs/{id}"))).await;
+    // She sends a photo too (a real one-pixel PNG, so the browser must decode it), which the
+    // open page shows as soon as it is fetched.
     let pixel = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD
@@ -814,25 +816,15 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
         &base64_sha256(&pixel),
     ))
     .await;
-    eventually(|| async {
-        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
-        full["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["attachment"]["status"] == "stored")
-            .then_some(())
-    })
-    .await;
-    s.app.state.clock.advance(Duration::from_secs(25 * 3600));
-    admin.go(&s.app.url(&format!("/handoffs/{id}"))).await;
     admin
         .until(
-            "the customer's photo is shown",
+            "the customer's photo is shown without a reload",
             "(() => { const img = document.querySelector('.msg.customer .attachment img'); \
               return img && img.complete && img.naturalWidth === 1; })()",
         )
         .await;
+    s.app.state.clock.advance(Duration::from_secs(25 * 3600));
+    admin.go(&s.app.url(&format!("/handoffs/{id}"))).await;
     admin
         .until(
             "the window shows closed",
@@ -1064,10 +1056,25 @@ async fn a_photo_the_customer_sends_is_fetched_once_and_shown_only_to_their_work
     .await;
     let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
     let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
+    let mut events = s.app.events(&s.shop.owner, 0).await;
     let photo_message = image_message("wamid.photo", "1003383421387256", &base64_sha256(&photo));
     s.deliver(&photo_message).await;
-    // The failed lookup, then the backoff (ten seconds) passes: time runs on while we wait.
-    eventually(|| async { (s.graph.media_requests() >= 1).then_some(()) }).await;
+    // Watchers hear of the file at once, and of the failed try.
+    let recorded = events.next_of("message.attachment").await;
+    assert_eq!(recorded["conversation_id"], handoff["conversation_id"]);
+    assert_eq!(recorded["attachment"]["status"], "pending");
+    assert!(recorded["attachment"]["error"].is_null(), "{recorded}");
+    let failed_try = events.next_of("message.attachment").await;
+    assert_eq!(failed_try["message_id"], recorded["message_id"]);
+    assert_eq!(failed_try["attachment"]["status"], "pending");
+    assert!(
+        failed_try["attachment"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("temporarily unavailable"),
+        "{failed_try}"
+    );
+    // The backoff (ten seconds) passes: time runs on while we wait.
 
     let attachment = eventually(|| async {
         s.app.state.clock.advance(Duration::from_millis(500));
@@ -1082,6 +1089,8 @@ async fn a_photo_the_customer_sends_is_fetched_once_and_shown_only_to_their_work
     assert_eq!(attachment["kind"], "image");
     assert_eq!(attachment["mime_type"], "image/jpeg");
     assert_eq!(attachment["size"], photo.len());
+    let stored = events.next_of("message.attachment").await;
+    assert_eq!(stored["attachment"], attachment);
     let url = attachment["url"].as_str().unwrap();
 
     // The agent gets the very bytes, served so a browser shows them and runs nothing.

@@ -354,7 +354,12 @@ fn attachment_view(a: &AttachmentRecord) -> Markup {
                     (a.last_error.as_deref().unwrap_or("unknown error"))
                 }
             }
-            _ => { span class="hint" { "Fetching the " (a.kind) " from WhatsApp… (reload to see it)" } }
+            _ => {
+                span class="hint" {
+                    "Fetching the " (a.kind) " from WhatsApp…"
+                    @if let Some(error) = &a.last_error { " (the last try failed: " (error) "; trying again)" }
+                }
+            }
         }
     }
 }
