@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::clock::rfc3339;
-use crate::store::{AttachmentRecord, HandoffRecord, MessageRecord};
+use crate::store::{AttachmentRecord, HandoffRecord, MessageRecord, OutboxRecord};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
@@ -147,4 +147,18 @@ pub fn message_event(message: &MessageRecord) -> Value {
 /// The payload of a `handoff.*` event.
 pub fn handoff_event(handoff: &HandoffRecord) -> Value {
     json!({"conversation_id": handoff.conversation_id, "handoff": HandoffView::from(handoff)})
+}
+
+/// Where an agent notification stands: `pending` (queued, or waiting to be tried again after
+/// `last_error`), `sent`, `delivered`, `read`, or `failed` (refused at once or reported failed
+/// later).
+pub fn notification_status(n: &OutboxRecord) -> &'static str {
+    match (n.done_at, n.delivery_status.as_deref()) {
+        (None, _) => "pending",
+        (Some(_), Some("failed")) => "failed",
+        (Some(_), Some("delivered")) => "delivered",
+        (Some(_), Some("read" | "played")) => "read",
+        (Some(_), _) if n.last_error.is_some() && n.external_id.is_none() => "failed",
+        (Some(_), _) => "sent",
+    }
 }

@@ -107,6 +107,8 @@ pub async fn receive_whatsapp(
                 )
                 .await?;
             processed.statuses += 1;
+        } else if notify::status_arrived(state, &channel.workspace_id, &status, now).await? {
+            processed.statuses += 1;
         }
     }
     Ok(processed)

@@ -7,9 +7,13 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::whatsapp::StatusUpdate;
 use crate::domain::settings::NotificationSettings;
 use crate::state::AppState;
-use crate::store::{HandoffRecord, NewDelivery, StoreError};
+use crate::store::{HandoffRecord, NewDelivery, OutboxRecord, StoreError};
+
+/// WhatsApp's "more than 24 hours since the recipient wrote" refusal.
+pub const RE_ENGAGEMENT: i64 = 131047;
 
 /// WhatsApp's customer-service window.
 pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -124,4 +128,59 @@ pub async fn handoff_created(
     }
     state.outbox_wake.notify_one();
     Ok(settings.recipients.len())
+}
+
+/// The agent's window had closed after all (WhatsApp refused the free text, at once or later
+/// in a `failed` status): queues the approved template the notification carries instead.
+pub async fn fall_back_to_template(
+    state: &AppState,
+    notification: &OutboxRecord,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&notification.payload).unwrap_or_default();
+    let Some(template) = payload.get("fallback_template").cloned() else {
+        return Ok(());
+    };
+    payload["template"] = template;
+    payload["text"] = serde_json::Value::Null;
+    payload["fallback_template"] = serde_json::Value::Null;
+    let retry = NewDelivery {
+        kind: "whatsapp.notify",
+        message_id: None,
+        handoff_id: notification.handoff_id.as_deref(),
+        payload: payload.to_string(),
+    };
+    state
+        .store
+        .enqueue(&notification.workspace_id, retry, now)
+        .await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// A status report for a notification we sent: shown with the handoff; a late refusal for
+/// the window sends the template. Answers whether it moved one.
+pub async fn status_arrived(
+    state: &AppState,
+    workspace_id: &str,
+    status: &StatusUpdate,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let moved = state
+        .store
+        .notification_status(
+            workspace_id,
+            &status.wamid,
+            &status.status,
+            status.error.as_deref(),
+        )
+        .await?;
+    let Some(notification) = moved else {
+        return Ok(false);
+    };
+    if status.status == "failed" && status.code == Some(RE_ENGAGEMENT) {
+        fall_back_to_template(state, &notification, now).await?;
+    }
+    Ok(true)
 }

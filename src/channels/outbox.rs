@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::whatsapp::{self, Graph, Number, Recipient, SendError};
 use crate::state::AppState;
-use crate::store::{NewDelivery, OutboxRecord, StoreError};
+use crate::store::{OutboxRecord, StoreError};
 
 /// Deliveries claimed at once; they are sent one after another.
 const BATCH: i64 = 5;
@@ -18,8 +18,6 @@ const BATCH: i64 = 5;
 /// whole batch to time out one by one, so a slow Graph API never lets a second worker send
 /// the end of a batch the first is still working through.
 const LEASE_MS: i64 = BATCH * (whatsapp::SEND_TIMEOUT.as_millis() as i64 + 10_000);
-/// WhatsApp's "more than 24 hours since the user last wrote".
-const RE_ENGAGEMENT: i64 = 131047;
 /// Attempts before a transient failure counts as final.
 pub const MAX_ATTEMPTS: i64 = 8;
 
@@ -185,7 +183,10 @@ async fn record(
                     .set_delivery_status(ws, message_id, "accepted", None, Some(&wamid), now)
                     .await?;
             }
-            state.store.finish_delivery(&delivery.id, None, now).await
+            state
+                .store
+                .finish_delivery(&delivery.id, None, Some(&wamid), now)
+                .await
         }
         Outcome::Failed(err) if err.transient && delivery.attempts < MAX_ATTEMPTS => {
             tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed; will retry");
@@ -196,26 +197,13 @@ async fn record(
                 .await
         }
         Outcome::Failed(err)
-            if err.code == Some(RE_ENGAGEMENT) && delivery.kind == "whatsapp.notify" =>
+            if err.code == Some(super::notify::RE_ENGAGEMENT)
+                && delivery.kind == "whatsapp.notify" =>
         {
-            // The agent's window had closed after all: send the approved template instead.
-            let mut payload: Value = serde_json::from_str(&delivery.payload).unwrap_or_default();
-            if let Some(template) = payload.get("fallback_template").cloned() {
-                payload["template"] = template;
-                payload["text"] = Value::Null;
-                payload["fallback_template"] = Value::Null;
-                let retry = NewDelivery {
-                    kind: "whatsapp.notify",
-                    message_id: None,
-                    handoff_id: delivery.handoff_id.as_deref(),
-                    payload: payload.to_string(),
-                };
-                state.store.enqueue(ws, retry, now).await?;
-                state.outbox_wake.notify_one();
-            }
+            super::notify::fall_back_to_template(state, delivery, now).await?;
             state
                 .store
-                .finish_delivery(&delivery.id, Some(&err.to_string()), now)
+                .finish_delivery(&delivery.id, Some(&err.to_string()), None, now)
                 .await
         }
         Outcome::Failed(err) => {
@@ -235,7 +223,7 @@ async fn record(
             }
             state
                 .store
-                .finish_delivery(&delivery.id, Some(&err.to_string()), now)
+                .finish_delivery(&delivery.id, Some(&err.to_string()), None, now)
                 .await
         }
     }

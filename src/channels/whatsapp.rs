@@ -358,6 +358,8 @@ pub struct StatusUpdate {
     pub wamid: String,
     pub status: String,
     pub error: Option<String>,
+    /// The error's code, to act on (131047: the recipient's window had closed).
+    pub code: Option<i64>,
 }
 
 /// Everything in one webhook body: every entry, change, message and status. A message without
@@ -416,25 +418,24 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
             });
         }
         for status in value["statuses"].as_array().into_iter().flatten() {
-            let error = status["errors"]
-                .as_array()
-                .and_then(|e| e.first())
-                .map(|e| {
-                    let code = e["code"]
-                        .as_i64()
-                        .map(|c| format!("({c}) "))
-                        .unwrap_or_default();
-                    let text = e["error_data"]["details"]
-                        .as_str()
-                        .or(e["message"].as_str())
-                        .or(e["title"].as_str())
-                        .unwrap_or("failed");
-                    format!("{code}{text}")
-                });
+            let first_error = status["errors"].as_array().and_then(|e| e.first());
+            let error = first_error.map(|e| {
+                let code = e["code"]
+                    .as_i64()
+                    .map(|c| format!("({c}) "))
+                    .unwrap_or_default();
+                let text = e["error_data"]["details"]
+                    .as_str()
+                    .or(e["message"].as_str())
+                    .or(e["title"].as_str())
+                    .unwrap_or("failed");
+                format!("{code}{text}")
+            });
             statuses.push(StatusUpdate {
                 wamid: status["id"].as_str().unwrap_or_default().to_owned(),
                 status: status["status"].as_str().unwrap_or_default().to_owned(),
                 error,
+                code: first_error.and_then(|e| e["code"].as_i64()),
             });
         }
     }

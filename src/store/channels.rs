@@ -28,6 +28,9 @@ pub struct OutboxRecord {
     pub last_error: Option<String>,
     pub done_at: Option<i64>,
     pub created_at: i64,
+    /// The channel's id for what was sent (a wamid), and the latest status it reported.
+    pub external_id: Option<String>,
+    pub delivery_status: Option<String>,
 }
 
 /// Something to deliver, queued in the same transaction as the message it carries.
@@ -39,7 +42,7 @@ pub struct NewDelivery<'a> {
 }
 
 const OUTBOX_COLUMNS: &str = "id, workspace_id, kind, message_id, handoff_id, payload, attempts, \
-                              last_error, done_at, created_at";
+                              last_error, done_at, created_at, external_id, delivery_status";
 
 /// Delivery statuses in the order they happen; a status never moves backwards.
 pub fn status_rank(status: &str) -> i32 {
@@ -50,6 +53,16 @@ pub fn status_rank(status: &str) -> i32 {
         "delivered" => 3,
         "read" | "played" => 4,
         _ => -1,
+    }
+}
+
+/// Whether a status report moves a delivery on from `current`: forward only, and a failure
+/// after delivery is not news (before it, it is).
+fn status_moves(current: Option<&str>, status: &str) -> bool {
+    let current_rank = current.map_or(-1, status_rank);
+    match status {
+        "failed" => current != Some("failed") && current_rank < status_rank("delivered"),
+        _ => status_rank(status) > current_rank,
     }
 }
 
@@ -145,21 +158,62 @@ impl Store {
         Ok(next)
     }
 
+    /// Marks a delivery done: sent (with the channel's id for it) or failed for good.
     pub async fn finish_delivery(
         &self,
         id: &str,
         error: Option<&str>,
+        external_id: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+            "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2, \
+                 external_id = $3, delivery_status = $4 WHERE id = $5",
         )
         .bind(now)
         .bind(error)
+        .bind(external_id)
+        .bind(external_id.map(|_| "accepted"))
         .bind(id)
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// Moves a sent notification's status forward when WhatsApp reports on it; answers the
+    /// notification when it moved (a redelivered report moves nothing).
+    pub async fn notification_status(
+        &self,
+        workspace_id: &str,
+        external_id: &str,
+        status: &str,
+        error: Option<&str>,
+    ) -> StoreResult<Option<OutboxRecord>> {
+        let current: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, delivery_status FROM outbox \
+             WHERE workspace_id = $1 AND external_id = $2 AND kind = 'whatsapp.notify'",
+        )
+        .bind(workspace_id)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((id, current)) = current else {
+            return Ok(None);
+        };
+        if !status_moves(current.as_deref(), status) {
+            return Ok(None);
+        }
+        // Only from the status read: of two reports handled at once, one moves it.
+        Ok(sqlx::query_as(&format!(
+            "UPDATE outbox SET delivery_status = $1, last_error = COALESCE($2, last_error) \
+             WHERE id = $3 AND delivery_status IS NOT DISTINCT FROM $4 RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(status)
+        .bind(error)
+        .bind(&id)
+        .bind(current)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     pub async fn retry_delivery(&self, id: &str, at: i64, error: &str) -> StoreResult<()> {
@@ -224,14 +278,7 @@ impl Store {
         let Some((conversation_id, current)) = current else {
             return Err(StoreError::NotFound("message"));
         };
-        let current_rank = current.as_deref().map_or(-1, status_rank);
-        let moves = match status {
-            // A failure after delivery is not news; before it, it is.
-            "failed" => {
-                current.as_deref() != Some("failed") && current_rank < status_rank("delivered")
-            }
-            _ => status_rank(status) > current_rank,
-        };
+        let moves = status_moves(current.as_deref(), status);
         if let Some(external_id) = external_id {
             sqlx::query("UPDATE messages SET external_id = $1 WHERE id = $2")
                 .bind(external_id)

@@ -33,6 +33,8 @@ struct Inner {
     /// Behaviours for sends to one recipient, before the general script.
     for_recipient: std::collections::HashMap<String, VecDeque<Next>>,
     sent: Vec<Value>,
+    /// The wamid each accepted body was answered with.
+    wamids: Vec<String>,
     reads: Vec<Value>,
     attempts: usize,
     counter: usize,
@@ -106,6 +108,17 @@ impl FakeGraph {
     /// Accepted message bodies (not read receipts), in order.
     pub fn sent(&self) -> Vec<Value> {
         self.inner.lock().unwrap().sent.clone()
+    }
+
+    /// Accepted message bodies with the wamid each was answered with.
+    pub fn sent_with_ids(&self) -> Vec<(String, Value)> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .wamids
+            .iter()
+            .cloned()
+            .zip(inner.sent.clone())
+            .collect()
     }
 
     pub fn reads(&self) -> Vec<Value> {
@@ -224,6 +237,7 @@ async fn messages(
         .unwrap_or_default()
         .to_owned();
     inner.sent.push(body);
+    inner.wamids.push(wamid.clone());
     Json(json!({
         "messaging_product": "whatsapp",
         "contacts": [{"input": to, "wa_id": to}],

@@ -391,6 +391,111 @@ async fn a_notification_refused_for_the_window_falls_back_to_the_template() {
     assert_eq!(statuses, ["failed", "sent"], "{full}");
 }
 
+/// A failed status, as Meta reports a send it accepted and then could not deliver.
+fn failed_status(wamid: &str, recipient: &str, code: i64, details: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&status_of(wamid, "failed", recipient)).unwrap();
+    body["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"] = json!([{
+        "code": code, "title": "Re-engagement message", "message": "Re-engagement message",
+        "error_data": {"details": details},
+    }]);
+    body.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn a_notification_reported_failed_for_the_window_after_it_was_accepted_falls_back_to_the_template()
+ {
+    let s = Setup::new().await;
+    s.shop
+        .owner
+        .put(
+            "/api/v1/settings/notifications",
+            json!({"whatsapp": {"enabled": true, "channel_id": s.channel_id,
+                   "recipients": ["+14155550123", "+14155550124"]}}),
+        )
+        .await;
+    for (wa_id, wamid) in [("14155550123", "wamid.sam"), ("14155550124", "wamid.kim")] {
+        s.deliver(&text_from(wa_id, "Agent", wamid, "hi, it's me"))
+            .await;
+    }
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in1",
+        "get me a human",
+    ))
+    .await;
+    // WhatsApp accepts both free-text notifications (and the customer's reply).
+    let sent = s.sent(3).await;
+    assert!(
+        sent.iter()
+            .filter(|b| b["to"] != "4915112345678")
+            .all(|b| b["type"] == "text"),
+        "{sent:?}"
+    );
+    let id_for = |to: &str| {
+        s.graph
+            .sent_with_ids()
+            .into_iter()
+            .find(|(_, b)| b["to"] == to)
+            .unwrap()
+            .0
+    };
+    let handoff = s.handoffs().await[0].clone();
+    let path = format!("/api/v1/handoffs/{}", handoff["id"].as_str().unwrap());
+    let notifications = || async {
+        let (_, full) = s.shop.owner.get(&path).await;
+        full["notifications"].as_array().unwrap().clone()
+    };
+
+    // Then reports Sam's failed: his window had closed after all. Kim's is delivered.
+    let refusal = failed_status(
+        &id_for("14155550123"),
+        "14155550123",
+        131047,
+        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+    );
+    s.deliver(&refusal).await;
+    s.deliver(&status_of(
+        &id_for("14155550124"),
+        "delivered",
+        "14155550124",
+    ))
+    .await;
+    let sent = s.sent(4).await;
+    assert_eq!(sent[3]["to"], "14155550123");
+    assert_eq!(sent[3]["type"], "template", "{sent:?}");
+    assert_eq!(
+        sent[3]["template"]["components"][0]["parameters"][0]["text"],
+        "Lena"
+    );
+    let listed = eventually(|| async {
+        let listed = notifications().await;
+        (listed.len() == 3 && listed.iter().all(|n| n["status"] != "pending")).then_some(listed)
+    })
+    .await;
+    let by = |to: &str, template: bool| {
+        listed
+            .iter()
+            .find(|n| n["to"] == to && n["by_template"] == template)
+            .unwrap_or_else(|| panic!("{listed:?}"))
+            .clone()
+    };
+    let refused = by("+14155550123", false);
+    assert_eq!(refused["status"], "failed");
+    assert!(
+        refused["error"].as_str().unwrap().contains("131047"),
+        "{refused}"
+    );
+    assert_eq!(by("+14155550123", true)["status"], "sent");
+    assert_eq!(by("+14155550124", false)["status"], "delivered");
+
+    // Meta redelivering the report sends nothing more.
+    s.deliver(&refusal).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(s.graph.sent().len(), 4);
+    assert_eq!(notifications().await.len(), 3);
+}
+
 #[tokio::test]
 async fn an_agent_who_wrote_within_a_day_is_notified_with_free_text() {
     let s = Setup::new().await;

@@ -96,11 +96,7 @@ async fn read(
             .iter()
             .map(|n| {
                 let payload: Value = serde_json::from_str(&n.payload).unwrap_or_default();
-                let status = match (n.done_at, &n.last_error) {
-                    (Some(_), None) => "sent",
-                    (Some(_), Some(_)) => "failed",
-                    (None, _) => "pending",
-                };
+                let status = crate::views::notification_status(n);
                 json!({"to": payload["to"], "status": status, "error": n.last_error,
                    "by_template": payload.get("template").is_some(), "attempts": n.attempts})
             })

@@ -278,11 +278,12 @@ async fn view(
                             li {
                                 (payload["to"].as_str().unwrap_or("?"))
                                 " · "
-                                @match (n.done_at, &n.last_error) {
-                                    (Some(_), None) => span class="badge resolved" { "sent" },
-                                    (Some(_), Some(error)) => span class="badge pending" title=(error) { "failed: " (error) },
-                                    (None, Some(error)) => span class="badge pending" title=(error) { "retrying" },
-                                    (None, None) => span class="badge" { "queued" },
+                                @let error = n.last_error.as_deref().unwrap_or_default();
+                                @match (crate::views::notification_status(n), error) {
+                                    ("failed", _) => span class="badge pending" title=(error) { "failed: " (error) },
+                                    ("pending", "") => span class="badge" { "queued" },
+                                    ("pending", _) => span class="badge pending" title=(error) { "retrying" },
+                                    (status, _) => span class="badge resolved" { (status) },
                                 }
                             }
                         }
