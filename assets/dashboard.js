@@ -169,8 +169,8 @@
         var delivery = document.createElement("span");
         delivery.className = "delivery";
         delivery.dataset.delivery = m.id;
-        delivery.textContent = m.delivery_status;
         meta.append(delivery);
+        showDelivery(delivery, m.delivery_status, m.delivery_error);
       }
       bubble.append(meta);
     }
@@ -180,6 +180,30 @@
     bubble.append(text);
     conversation.append(bubble);
     conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  // A message's delivery status; one that failed for good (an outage longer than the retries)
+  // can be sent again.
+  function showDelivery(label, status, error) {
+    label.textContent = status;
+    label.title = error || "";
+    var next = label.nextElementSibling;
+    var button = next && next.classList.contains("resend") ? next : null;
+    if (status === "failed" && !button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "resend";
+      button.textContent = "Send again";
+      button.addEventListener("click", function () {
+        api("POST", "/api/v1/handoffs/" + pageData.handoff_id + "/messages/" + label.dataset.delivery + "/retry")
+          // The new status arrives as events (queued, then accepted), maybe before this answer.
+          .then(function () { showError(null); button.remove(); })
+          .catch(showError);
+      });
+      label.after(button);
+    } else if (status !== "failed" && button) {
+      button.remove();
+    }
   }
 
   // A message as the server renders it now (a customer's file once it is fetched); an answer
@@ -208,6 +232,9 @@
 
   if (state) {
     renderState();
+    document.querySelectorAll("[data-delivery]").forEach(function (label) {
+      showDelivery(label, label.textContent, label.title);
+    });
     var conversation = $("conversation");
     conversation.scrollTop = conversation.scrollHeight;
     var base = "/api/v1/handoffs/" + pageData.handoff_id;
@@ -307,7 +334,7 @@
         refreshMessage(event.message_id, event.seq);
       } else if (event.type === "message.status") {
         var label = document.querySelector('[data-delivery="' + event.message_id + '"]');
-        if (label) label.textContent = event.delivery_status;
+        if (label) showDelivery(label, event.delivery_status, event.delivery_error);
       }
     };
     socket.onclose = function () {

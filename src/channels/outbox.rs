@@ -18,8 +18,10 @@ const BATCH: i64 = 5;
 /// whole batch to time out one by one, so a slow Graph API never lets a second worker send
 /// the end of a batch the first is still working through.
 const LEASE_MS: i64 = BATCH * (whatsapp::SEND_TIMEOUT.as_millis() as i64 + 10_000);
-/// Attempts before a transient failure counts as final.
-pub const MAX_ATTEMPTS: i64 = 8;
+/// Attempts before a transient failure counts as final: with [`backoff_ms`], about six hours
+/// of trying, so an outage at Meta's end of an afternoon loses no reply. After that the
+/// message shows `failed` and an agent may send it again.
+pub const MAX_ATTEMPTS: i64 = 45;
 
 /// Backoff after the n-th failed attempt: 2 s, 4 s, 8 s … capped at 10 minutes.
 pub fn backoff_ms(attempts: i64) -> i64 {
@@ -232,6 +234,15 @@ async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_is_tried_for_about_six_hours() {
+        let waited: i64 = (1..MAX_ATTEMPTS).map(backoff_ms).sum();
+        assert!(
+            (6 * 3_600_000..7 * 3_600_000).contains(&waited),
+            "{waited} ms"
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

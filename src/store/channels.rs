@@ -296,15 +296,7 @@ impl Store {
             .bind(message_id)
             .execute(tx.conn())
             .await?;
-        let seq = tx.next_seq().await?;
-        let payload = serde_json::json!({
-            "conversation_id": conversation_id,
-            "message_id": message_id,
-            "delivery_status": status,
-            "delivery_error": error,
-        });
-        tx.record(seq, "message.status", Some(&conversation_id), payload, now)
-            .await?;
+        record_status(&mut tx, &conversation_id, message_id, status, error, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -348,4 +340,24 @@ pub(super) async fn enqueue(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// The `message.status` event of a message's new delivery status.
+pub(super) async fn record_status(
+    tx: &mut WorkspaceTx,
+    conversation_id: &str,
+    message_id: &str,
+    status: &str,
+    error: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    let seq = tx.next_seq().await?;
+    let payload = serde_json::json!({
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "delivery_status": status,
+        "delivery_error": error,
+    });
+    tx.record(seq, "message.status", Some(conversation_id), payload, now)
+        .await
 }

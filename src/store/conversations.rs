@@ -319,6 +319,22 @@ impl Store {
         Ok(found)
     }
 
+    /// One message of a conversation; another conversation's is not found.
+    pub async fn conversation_message(
+        &self,
+        conversation_id: &str,
+        id: &str,
+    ) -> StoreResult<MessageRecord> {
+        sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND conversation_id = $2"
+        ))
+        .bind(id)
+        .bind(conversation_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("message"))
+    }
+
     /// A conversation's message carrying this channel id: what a customer's retry had sent.
     pub async fn message_with_external_id(
         &self,

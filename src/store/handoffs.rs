@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use super::channels::record_status;
 use super::conversations::{bot_may_speak, insert_message, load_conversation};
 use super::{
     ConversationRecord, MessageRecord, NewMessage, Store, StoreError, StoreResult, WorkspaceTx,
@@ -270,6 +271,65 @@ impl Store {
         let stored = insert_message(&mut tx, &conversation, message, now).await?;
         tx.commit().await?;
         Ok((handoff, stored))
+    }
+
+    /// Queues a message whose delivery failed for good to be sent again, under the rule for
+    /// replying (the holder or an admin, while the handoff is in progress).
+    pub async fn resend_message(
+        &self,
+        workspace_id: &str,
+        handoff_id: &str,
+        message_id: &str,
+        actor: Actor<'_>,
+        now: i64,
+    ) -> StoreResult<MessageRecord> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let handoff = load_handoff(&mut tx, handoff_id).await?;
+        handoff::decide(handoff.snapshot(), actor, Action::Reply).map_err(StoreError::Refused)?;
+        let (status,): (Option<String>,) = sqlx::query_as(
+            "SELECT delivery_status FROM messages WHERE id = $1 AND conversation_id = $2",
+        )
+        .bind(message_id)
+        .bind(&handoff.conversation_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+        if status.as_deref() != Some("failed") {
+            return Err(StoreError::Conflict(
+                "only a message whose delivery failed can be sent again".to_owned(),
+            ));
+        }
+        let requeued = sqlx::query(
+            "UPDATE outbox SET done_at = NULL, attempts = 0, next_attempt_at = $1, \
+                 locked_until = NULL, last_error = NULL WHERE message_id = $2",
+        )
+        .bind(now)
+        .bind(message_id)
+        .execute(tx.conn())
+        .await?;
+        if requeued.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "this message is not delivered through a channel".to_owned(),
+            ));
+        }
+        sqlx::query(
+            "UPDATE messages SET delivery_status = 'queued', delivery_error = NULL WHERE id = $1",
+        )
+        .bind(message_id)
+        .execute(tx.conn())
+        .await?;
+        record_status(
+            &mut tx,
+            &handoff.conversation_id,
+            message_id,
+            "queued",
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.conversation_message(&handoff.conversation_id, message_id)
+            .await
     }
 }
 

@@ -1293,3 +1293,175 @@ async fn a_file_that_does_not_match_its_hash_is_not_kept_and_says_why() {
         "{body}"
     );
 }
+
+impl Setup {
+    /// A handoff from Lena, claimed by the owner.
+    async fn claimed_handoff(&self) -> String {
+        self.deliver(&text_from(
+            "4915112345678",
+            "Lena",
+            "wamid.in1",
+            "get me a human",
+        ))
+        .await;
+        let handoff = eventually(|| async { self.handoffs().await.first().cloned() }).await;
+        let id = handoff["id"].as_str().unwrap().to_owned();
+        let (status, _) = self
+            .shop
+            .owner
+            .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        id
+    }
+
+    /// A message's delivery status as the agent sees it.
+    async fn delivery_of(&self, handoff_id: &str, message_id: &str) -> Value {
+        let (_, full) = self
+            .shop
+            .owner
+            .get(&format!("/api/v1/handoffs/{handoff_id}"))
+            .await;
+        full["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == message_id)
+            .unwrap()["delivery_status"]
+            .clone()
+    }
+
+    /// The agent replies while WhatsApp is down, and stays down: the reply is tried for hours
+    /// of (test) time, then counts as failed. Answers the message id and the hours it took.
+    async fn reply_that_fails_for_good(&self, handoff_id: &str, text: &str) -> (String, f64) {
+        self.graph.down();
+        let (status, reply) = self
+            .shop
+            .owner
+            .post(
+                &format!("/api/v1/handoffs/{handoff_id}/messages"),
+                json!({ "text": text }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{reply}");
+        let message_id = reply["id"].as_str().unwrap().to_owned();
+        let clock = &self.app.state.clock;
+        let started = clock.now_ms();
+        let hours = |now: i64| (now - started) as f64 / 3_600_000.0;
+        while self.delivery_of(handoff_id, &message_id).await != "failed" {
+            assert!(
+                hours(clock.now_ms()) < 9.0,
+                "still not failed after 9 hours"
+            );
+            if hours(clock.now_ms()) >= 5.0 {
+                // Five hours into the outage it is still being tried.
+                assert_eq!(self.delivery_of(handoff_id, &message_id).await, "queued");
+            }
+            // On to the next attempt.
+            let state = &self.app.state;
+            if let Some(due) = state.store.next_delivery_at().await.unwrap() {
+                clock.advance(Duration::from_millis((due - clock.now_ms()).max(0) as u64));
+            }
+            baton::channels::outbox::run_due(&self.app.state, &self.app.state.whatsapp)
+                .await
+                .unwrap();
+        }
+        (message_id, hours(clock.now_ms()))
+    }
+}
+
+#[tokio::test]
+async fn a_reply_whatsapp_cannot_take_for_hours_fails_then_the_agent_sends_it_again() {
+    let s = Setup::new().await;
+    let id = s.claimed_handoff().await;
+    s.sent(1).await;
+    let (message_id, hours) = s
+        .reply_that_fails_for_good(&id, "Your refund is on its way")
+        .await;
+    assert!((6.0..6.5).contains(&hours), "failed after {hours} hours");
+    let retry = format!("/api/v1/handoffs/{id}/messages/{message_id}/retry");
+
+    // Someone who does not hold the handoff, or another workspace, may not send it again.
+    let agent = s.app.member(&s.shop.owner, "kim@shop.test", "agent").await;
+    let (status, body) = agent.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let stranger = s.app.other_workspace("stranger@other.test").await;
+    let (status, _) = stranger.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // WhatsApp is back: the holder sends it again, and it goes once.
+    s.graph.up();
+    let (status, again) = s.shop.owner.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["delivery_status"], "queued");
+    let sent = s.sent(2).await;
+    assert_eq!(sent[1]["text"]["body"], "Your refund is on its way");
+    eventually(|| async { (s.delivery_of(&id, &message_id).await == "accepted").then_some(()) })
+        .await;
+    let (status, body) = s.shop.owner.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(s.graph.sent().len(), 2);
+
+    // Free text that failed cannot be sent again once the customer's window has closed.
+    let (late, _) = s.reply_that_fails_for_good(&id, "Anything else?").await;
+    s.app.state.clock.advance(Duration::from_secs(24 * 3600));
+    s.graph.up();
+    let (status, body) = s
+        .shop
+        .owner
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages/{late}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "whatsapp_window_closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_reply_is_sent_again_from_the_handoff_page_in_the_browser() {
+    let s = Setup::new().await;
+    let id = s.claimed_handoff().await;
+    s.sent(1).await;
+    let (message_id, _) = s
+        .reply_that_fails_for_good(&id, "Your refund is on its way")
+        .await;
+    let driver = crate::browser::driver().await;
+    let agent = crate::browser::Browser::open(&driver).await;
+    agent
+        .login(
+            &s.app,
+            crate::helpers::OWNER_EMAIL,
+            crate::helpers::OWNER_PASSWORD,
+        )
+        .await;
+    agent.go(&s.app.url(&format!("/handoffs/{id}"))).await;
+    let label = format!("[data-delivery=\"{message_id}\"]");
+    agent
+        .until(
+            "the reply shows failed, with why on hover",
+            &format!(
+                "(() => {{ const l = document.querySelector('{label}'); \
+                 return l && l.textContent === 'failed' && l.title.includes('unavailable'); }})()"
+            ),
+        )
+        .await;
+    agent.screenshot("13-handoff-reply-failed").await;
+    s.graph.up();
+    agent.click(&format!("{label} + button.resend")).await;
+    agent
+        .until(
+            "the reply goes out and the button goes away",
+            &format!(
+                "(() => {{ const l = document.querySelector('{label}'); \
+                 return l.textContent === 'accepted' && !document.querySelector('button.resend'); }})()"
+            ),
+        )
+        .await;
+    agent.screenshot("14-handoff-reply-sent-again").await;
+    assert_eq!(
+        s.sent(2).await[1]["text"]["body"],
+        "Your refund is on its way"
+    );
+    agent.close().await;
+}

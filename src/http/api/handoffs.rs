@@ -13,7 +13,7 @@ use crate::domain::handoff::{Action, Actor, Refusal, Status};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
-use crate::store::{HandoffFilter, NewMessage, StoreError};
+use crate::store::{HandoffFilter, HandoffRecord, NewMessage, StoreError};
 use crate::views::{HandoffView, MessageView};
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/handoffs/{id}/release", post(release))
         .route("/handoffs/{id}/resolve", post(resolve))
         .route("/handoffs/{id}/messages", post(reply))
+        .route("/handoffs/{id}/messages/{message_id}/retry", post(resend))
 }
 
 #[derive(Deserialize)]
@@ -234,17 +235,7 @@ async fn reply(
         }
         (Some(text), None) => {
             let text = MessageText::parse(&text)?;
-            let window_open = handoff
-                .last_customer_at
-                .is_some_and(|at| now - at < crate::channels::notify::WINDOW_MS);
-            if handoff.channel == "whatsapp" && !window_open {
-                return Err(ApiError::new(
-                    Code::WindowClosed,
-                    "the customer last wrote more than 24 hours ago: WhatsApp only allows an \
-                     approved template now",
-                )
-                .with_details(json!({"last_customer_at": handoff.last_customer_at.map(rfc3339)})));
-            }
+            free_text_allowed(&handoff, now)?;
             (text.as_str().to_owned(), "text", None)
         }
         (None, None) => return Err(ApiError::validation("text: is required")),
@@ -267,6 +258,55 @@ async fn reply(
     state.outbox_wake.notify_one();
     match stored {
         Ok((_, message)) => Ok((StatusCode::CREATED, Json(MessageView::from(&message)))),
+        Err(err) => Err(name_holder(&state, &caller, err).await),
+    }
+}
+
+/// WhatsApp takes free text only within 24 hours of the customer's last message: the agent
+/// is told before anything is sent.
+fn free_text_allowed(handoff: &HandoffRecord, now: i64) -> ApiResult<()> {
+    let window_open = handoff
+        .last_customer_at
+        .is_some_and(|at| now - at < crate::channels::notify::WINDOW_MS);
+    if handoff.channel == "whatsapp" && !window_open {
+        return Err(ApiError::new(
+            Code::WindowClosed,
+            "the customer last wrote more than 24 hours ago: WhatsApp only allows an approved \
+             template now",
+        )
+        .with_details(json!({"last_customer_at": handoff.last_customer_at.map(rfc3339)})));
+    }
+    Ok(())
+}
+
+/// Sends a message whose delivery failed for good once more (after an outage longer than the
+/// outbox's retries): the holder or an admin, while the handoff is in progress; free text
+/// only while the customer's window is open.
+async fn resend(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, message_id)): Path<(String, String)>,
+) -> ApiResult<Json<MessageView>> {
+    let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
+    let now = state.clock.now_ms();
+    let message = state
+        .store
+        .conversation_message(&handoff.conversation_id, &message_id)
+        .await?;
+    if message.kind != "template" {
+        free_text_allowed(&handoff, now)?;
+    }
+    let actor = Actor {
+        user_id: &caller.user.id,
+        is_admin: caller.is_admin(),
+    };
+    let resent = state
+        .store
+        .resend_message(caller.workspace_id(), &id, &message_id, actor, now)
+        .await;
+    state.outbox_wake.notify_one();
+    match resent {
+        Ok(message) => Ok(Json(MessageView::from(&message))),
         Err(err) => Err(name_holder(&state, &caller, err).await),
     }
 }

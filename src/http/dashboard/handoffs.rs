@@ -314,7 +314,7 @@ fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
                     span { (m.author_name) }
                     span title=(rfc3339(m.created_at)) { (hhmm(m.created_at)) }
                     @if let Some(status) = &m.delivery_status {
-                        span class="delivery" data-delivery=(m.id) { (status) }
+                        span class="delivery" data-delivery=(m.id) title=[m.delivery_error.as_deref()] { (status) }
                     }
                 }
             }
