@@ -392,8 +392,9 @@ impl Drafts for ChatDrafts<'_> {
     }
 }
 
-/// How far back a restart looks for customer messages the bot never got to answer.
-const RESUME_WINDOW_MS: i64 = 60 * 60 * 1000;
+/// How far back a restart looks for customer messages the bot never got to answer: a day,
+/// so a long outage loses no one (past it, WhatsApp refuses free text anyway).
+const RESUME_WINDOW_MS: i64 = crate::channels::notify::WINDOW_MS;
 
 /// Queues answers to customer messages that were stored but not answered because Baton
 /// stopped in between: a message is acknowledged once durable, so its answer must survive a

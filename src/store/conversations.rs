@@ -286,7 +286,8 @@ impl Store {
     }
 
     /// Customer messages from `since` to `before` that are the last word in a conversation the
-    /// bot holds: stored, but never answered (Baton stopped between the two).
+    /// bot holds: stored, but never answered (Baton stopped between the two). Reactions are
+    /// not words: they need no answer, and one after a question leaves it unanswered.
     pub async fn unanswered(
         &self,
         since: i64,
@@ -295,11 +296,13 @@ impl Store {
         let ids: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT c.workspace_id, c.id, m.id FROM messages m \
              JOIN conversations c ON c.id = m.conversation_id \
-             WHERE c.active_handoff_id IS NULL AND m.author = 'customer' AND m.created_at > $1 \
+             WHERE c.active_handoff_id IS NULL AND m.author = 'customer' \
+               AND m.kind <> 'reaction' AND m.created_at > $1 \
                AND m.created_at <= $2 \
                AND m.seq > c.context_seq \
                AND m.seq = (SELECT MAX(m2.seq) FROM messages m2 \
-                            WHERE m2.conversation_id = m.conversation_id AND m2.author <> 'system')",
+                            WHERE m2.conversation_id = m.conversation_id AND m2.author <> 'system' \
+                              AND m2.kind <> 'reaction')",
         )
         .bind(since)
         .bind(before)

@@ -594,7 +594,7 @@ async fn a_message_stored_just_before_a_crash_is_answered_after_the_restart() {
 }
 
 #[tokio::test]
-async fn the_restart_sweep_leaves_messages_that_arrived_after_the_node_started_alone() {
+async fn the_restart_sweep_answers_the_last_days_messages_and_leaves_later_ones_alone() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
@@ -623,8 +623,13 @@ async fn the_restart_sweep_leaves_messages_that_arrived_after_the_node_started_a
     // must not queue it again. A node started after it is the one to answer it.
     let started_before = baton::conversation::resume_unanswered(&app.state, stored_at - 1).await;
     assert_eq!(started_before.unwrap(), 0);
-    let started_after = baton::conversation::resume_unanswered(&app.state, stored_at).await;
-    assert_eq!(started_after.unwrap(), 1);
+    // A node started after it is the one to answer it, even after a long outage — within the
+    // day (past it, WhatsApp would refuse the free text anyway).
+    let hours = |h: i64| stored_at + h * 3_600_000;
+    let a_day_later = baton::conversation::resume_unanswered(&app.state, hours(25)).await;
+    assert_eq!(a_day_later.unwrap(), 0);
+    let after_an_outage = baton::conversation::resume_unanswered(&app.state, hours(20)).await;
+    assert_eq!(after_an_outage.unwrap(), 1);
     visitor.wait_for_messages(4).await;
 }
 
