@@ -57,6 +57,8 @@ pub struct HandoffFilter {
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
     pub limit: i64,
+    /// The page after this handoff (the last of the previous page), in the same order.
+    pub after: Option<String>,
 }
 
 const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.bot_id, h.status, \
@@ -127,16 +129,38 @@ impl Store {
         workspace_id: &str,
         filter: &HandoffFilter,
     ) -> StoreResult<Vec<HandoffRecord>> {
-        let order = if filter.oldest_first { "ASC" } else { "DESC" };
+        let (order, beyond) = if filter.oldest_first {
+            ("ASC", ">")
+        } else {
+            ("DESC", "<")
+        };
+        let cursor = match &filter.after {
+            Some(id) => {
+                let (created_at,): (i64,) = sqlx::query_as(
+                    "SELECT created_at FROM handoffs WHERE workspace_id = $1 AND id = $2",
+                )
+                .bind(workspace_id)
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+                .ok_or(StoreError::NotFound("handoff"))?;
+                Some((created_at, id.as_str()))
+            }
+            None => None,
+        };
+        let (after_at, after_id) = cursor.unwrap_or((0, ""));
         Ok(sqlx::query_as(&format!(
             "{HANDOFF_SELECT} WHERE h.workspace_id = $1 \
              AND ($2 = '' OR h.status = $2) AND ($3 = '' OR h.bot_id = $3) \
+             AND ($5 = '' OR h.created_at {beyond} $6 OR (h.created_at = $6 AND h.id {beyond} $5)) \
              ORDER BY h.created_at {order}, h.id {order} LIMIT $4"
         ))
         .bind(workspace_id)
         .bind(filter.status.map(Status::as_str).unwrap_or(""))
         .bind(filter.bot_id.as_deref().unwrap_or(""))
         .bind(filter.limit)
+        .bind(after_id)
+        .bind(after_at)
         .fetch_all(self.pool())
         .await?)
     }

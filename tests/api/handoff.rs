@@ -738,3 +738,65 @@ async fn removing_an_agent_puts_their_conversations_back_in_the_queue() {
     );
     assert!(!events.closes_within(300).await);
 }
+
+#[tokio::test]
+async fn the_handoff_list_pages_through_every_handoff_with_next_links() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    for _ in 0..5 {
+        let visitor = app.visitor(&shop.widget_key).await;
+        visitor.say("I want to talk to a person").await;
+        // Some created in the same millisecond, some not: the order holds either way.
+        app.state.clock.advance(Duration::from_millis(1));
+    }
+    let all = eventually(|| async {
+        let (_, all) = owner.get("/api/v1/handoffs?limit=500").await;
+        let all: Vec<Value> = all.as_array().unwrap().clone();
+        (all.len() == 5).then_some(all)
+    })
+    .await;
+
+    for order in ["newest", "oldest"] {
+        let mut next = Some(format!("/api/v1/handoffs?order={order}&limit=2"));
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            let response = owner
+                .client
+                .get(format!("{}{path}", owner.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            next = response
+                .headers()
+                .get("link")
+                .map(|l| l.to_str().unwrap().to_owned())
+                .map(|l| {
+                    assert!(l.ends_with("; rel=\"next\""), "{l}");
+                    l[1..l.find('>').unwrap()].to_owned()
+                });
+            let page: Value = response.json().await.unwrap();
+            seen.extend(page.as_array().unwrap().iter().map(|h| h["id"].clone()));
+            pages += 1;
+        }
+        // 2 + 2 + 1: the short page has no next link.
+        assert_eq!(pages, 3);
+        let mut expected: Vec<Value> = all.iter().map(|h| h["id"].clone()).collect();
+        if order == "oldest" {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected, "{order}");
+    }
+
+    // Another workspace's handoff is no cursor here.
+    let stranger = app.other_workspace("stranger@other.test").await;
+    let (status, body) = stranger
+        .get(&format!(
+            "/api/v1/handoffs?after={}",
+            all[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}

@@ -1,7 +1,8 @@
 //! Handoffs for agents: list, read with the whole history, claim, reply, release, resolve.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -35,13 +36,16 @@ struct ListQuery {
     /// `newest` (default) or `oldest`.
     order: Option<String>,
     limit: Option<i64>,
+    /// The next page: the handoffs after this one (the last of the previous page).
+    after: Option<String>,
 }
 
+/// One page of handoffs; a full page links to the next (`Link: <…>; rel="next"`).
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Vec<HandoffView>>> {
+) -> ApiResult<Response> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(Status::parse(raw).ok_or_else(|| {
@@ -53,12 +57,42 @@ async fn list(
         bot_id: query.bot_id,
         oldest_first: query.order.as_deref() == Some("oldest"),
         limit: query.limit.unwrap_or(100).clamp(1, 500),
+        after: query.after.filter(|a| !a.is_empty()),
     };
     let handoffs = state
         .store
         .list_handoffs(caller.workspace_id(), &filter)
-        .await?;
-    Ok(Json(handoffs.iter().map(HandoffView::from).collect()))
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound(_) => {
+                ApiError::validation("after: no such handoff in this workspace")
+            }
+            err => err.into(),
+        })?;
+    let next = match handoffs.last() {
+        Some(last) if handoffs.len() as i64 == filter.limit => Some({
+            let mut params = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(status) = filter.status {
+                params.append_pair("status", status.as_str());
+            }
+            if let Some(bot_id) = &filter.bot_id {
+                params.append_pair("bot_id", bot_id);
+            }
+            if filter.oldest_first {
+                params.append_pair("order", "oldest");
+            }
+            params.append_pair("limit", &filter.limit.to_string());
+            params.append_pair("after", &last.id);
+            format!("</api/v1/handoffs?{}>; rel=\"next\"", params.finish())
+        }),
+        _ => None,
+    };
+    let handoffs: Vec<HandoffView> = handoffs.iter().map(HandoffView::from).collect();
+    let mut response = Json(handoffs).into_response();
+    if let Some(link) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
 }
 
 async fn counts(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

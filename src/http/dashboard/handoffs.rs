@@ -27,7 +27,12 @@ struct ListQuery {
     tab: Option<String>,
     bot: Option<String>,
     order: Option<String>,
+    /// Older (or, oldest first, newer) handoffs: those after this one.
+    after: Option<String>,
 }
+
+/// Handoffs on one page of the queue.
+const PAGE: usize = 200;
 
 /// "4 min", "2 h", "3 d": how long someone has waited.
 pub fn waited(from_ms: i64, now_ms: i64) -> String {
@@ -82,7 +87,8 @@ async fn list(
         status: Some(tab),
         bot_id: bot.clone(),
         oldest_first,
-        limit: 200,
+        limit: PAGE as i64,
+        after: query.after.filter(|a| !a.is_empty()),
     };
     let ws = caller.workspace_id();
     let handoffs = state.store.list_handoffs(ws, &filter).await?;
@@ -90,13 +96,16 @@ async fn list(
     let bots = state.store.list_bots(ws).await?;
     let seq = state.store.workspace_seq(ws).await?;
     let now = state.clock.now_ms();
-    let tab_link = |status: Status, count: i64| {
-        let href = format!(
+    let order_link = |status: Status| {
+        format!(
             "/handoffs?tab={}&bot={}&order={}",
             status.as_str(),
             bot.as_deref().unwrap_or(""),
             if oldest_first { "oldest" } else { "newest" }
-        );
+        )
+    };
+    let tab_link = |status: Status, count: i64| {
+        let href = order_link(status);
         html! {
             a href=(href) class=[(status == tab).then_some("active")] data-tab=(status.as_str()) {
                 (status_label(status.as_str()))
@@ -139,6 +148,9 @@ async fn list(
                     }
                 }
             }
+        }
+        @if let Some(last) = handoffs.last().filter(|_| handoffs.len() == PAGE) {
+            p { a class="btn" id="next-page" href=(format!("{}&after={}", order_link(tab), last.id)) { "Next " (PAGE) " →" } }
         }
     };
     Ok(layout(&caller, Nav::Handoffs, "Handoffs", pending, content))
