@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod detect;
 pub mod follow_up;
 pub mod llm;
+pub mod response_time;
 pub mod small_talk;
 pub mod summary;
 
@@ -104,9 +105,10 @@ pub fn human_request_reply(turn: &Turn<'_>) -> Reply {
     }
 }
 
-/// What the bot says when it hands off: the bot's handoff message and its response-time text.
+/// What the bot says when it hands off: the bot's handoff message and the response time it
+/// promises.
 pub fn handoff_text(bot: &BotRecord) -> String {
-    [bot.handoff_message.trim(), bot.response_time_text.trim()]
+    [bot.handoff_message.trim(), &response_time::promised(bot)]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()

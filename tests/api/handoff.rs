@@ -800,3 +800,46 @@ async fn the_handoff_list_pages_through_every_handoff_with_next_links() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn the_customer_is_promised_the_response_time_the_bots_prompt_states() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let bot = format!("/api/v1/bots/{}", shop.bot_id);
+    let (status, body) = shop
+        .owner
+        .patch(
+            &bot,
+            json!({"system_prompt": "You help Acme's customers. Keep answers short.\n\
+                   Tell customers that our team answers within 24 hours on weekdays."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want to talk to a person").await;
+    let promised = visitor.wait_for_messages(2).await[1]["text"].clone();
+    let promised = promised.as_str().unwrap();
+    assert!(
+        promised.ends_with("Our team answers within 24 hours on weekdays."),
+        "{promised}"
+    );
+    assert!(!promised.contains("2 hours"), "{promised}");
+
+    // A response time set on the bot wins over the prompt.
+    shop.owner
+        .patch(
+            &bot,
+            json!({"response_time_text": "We reply within 30 minutes."}),
+        )
+        .await;
+    let other = app.visitor(&shop.widget_key).await;
+    other.say("get me a human").await;
+    let promised = other.wait_for_messages(2).await[1]["text"].clone();
+    assert!(
+        promised
+            .as_str()
+            .unwrap()
+            .ends_with("We reply within 30 minutes."),
+        "{promised}"
+    );
+}

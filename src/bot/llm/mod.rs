@@ -391,7 +391,7 @@ fn system_prompt(turn: &Turn<'_>) -> String {
     parts.push(rules.join("\n"));
     // Only when a handoff can happen: without one, a response time would read as a promise
     // that someone is coming (spec §2.2).
-    let response_time = turn.bot.response_time_text.trim();
+    let response_time = crate::bot::response_time::promised(turn.bot);
     if turn.handoff_enabled && !response_time.is_empty() {
         parts.push(format!(
             "When the team takes over, they tell the customer: \"{response_time}\" Never \

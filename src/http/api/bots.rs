@@ -25,7 +25,6 @@ pub fn router() -> axum::Router<AppState> {
 
 pub const DEFAULT_HANDOFF_MESSAGE: &str =
     "I'm connecting you with our team. A person will reply right here in this chat.";
-pub const DEFAULT_RESPONSE_TIME: &str = "Our team responds within 2 hours during business hours.";
 pub const DEFAULT_GREETING: &str = "Hi! Ask me anything, or ask to talk to a person at any time.";
 const DEFAULT_SYSTEM_PROMPT: &str =
     "You are a friendly support assistant. Answer only from the knowledge base.";
@@ -264,7 +263,7 @@ pub(crate) async fn create_bot(
             .unwrap_or_else(|| DEFAULT_HANDOFF_MESSAGE.to_owned()),
         response_time_text: patch
             .response_time_text
-            .unwrap_or_else(|| DEFAULT_RESPONSE_TIME.to_owned()),
+            .unwrap_or_else(|| crate::bot::response_time::DEFAULT.to_owned()),
         greeting: patch
             .greeting
             .unwrap_or_else(|| DEFAULT_GREETING.to_owned()),

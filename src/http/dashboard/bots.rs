@@ -196,7 +196,10 @@ async fn view(
                 textarea id="handoff_message" name="handoff_message" disabled[disabled] { (bot.handoff_message) }
                 label for="response_time_text" { "Response time" }
                 input id="response_time_text" type="text" name="response_time_text" value=(bot.response_time_text) disabled[disabled];
-                div class="hint" { "Said after the handoff message, e.g. “Our team responds within 2 hours during business hours.”" }
+                div class="hint" {
+                    "Said after the handoff message. Left at “" (crate::bot::response_time::DEFAULT)
+                    "”, a response time the system prompt states (“We answer within 24 hours.”) is said instead; empty says none."
+                }
                 label for="kb_language" { "Knowledge base language" }
                 select id="kb_language" name="kb_language" disabled[disabled] {
                     @for language in KbLanguage::ALL {
