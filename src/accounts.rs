@@ -48,6 +48,8 @@ pub async fn ensure_owner(
         .create_workspace(&workspace, owner, true, clock.now_ms())
         .await
     {
+        // A password printed to the log is the owner's only until they choose their own.
+        Ok((_, user)) if one_time.is_some() => store.require_password_change(&user.id).await?,
         Ok(_) => {}
         // Another node sharing the database created the owner first.
         Err(crate::store::StoreError::Conflict(_)) => return Ok(None),
@@ -57,6 +59,26 @@ pub async fn ensure_owner(
         email: email.to_string(),
         one_time_password: one_time,
     }))
+}
+
+/// Checks the current password, sets the new one and ends every session of the user (they
+/// log in again with it); `false` when the current password is wrong.
+pub async fn change_password(
+    state: &crate::state::AppState,
+    user: &UserRecord,
+    current: String,
+    new: Password,
+) -> StoreResult<bool> {
+    if check_login(&state.store, &user.email, current)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let hash = hash(new).await;
+    state.store.set_password_hash(&user.id, &hash).await?;
+    state.store.delete_sessions_of(&user.id).await?;
+    Ok(true)
 }
 
 /// How many argon2 computations run at once. Each takes 19 MiB and tens of milliseconds of CPU

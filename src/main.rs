@@ -152,7 +152,8 @@ fn announce_owner(first: &FirstStart, public_url: &str) {
     match &first.one_time_password {
         Some(password) => tracing::warn!(
             "created the owner account: log in at {public_url} as {} with the one-time \
-             password {password} and change it (POST /api/v1/me/password); it is not shown again",
+             password {password}; you will be asked to choose your own before anything else \
+             (or POST /api/v1/me/password). It is not shown again",
             first.email
         ),
         None => tracing::info!(

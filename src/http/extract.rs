@@ -173,6 +173,13 @@ impl FromRequestParts<AppState> for Caller {
             let digest = auth::digest(cookie.value());
             let session = state.store.session(&digest, now).await?;
             if let Some(session) = session {
+                if session.user.must_change_password() && !open_before_password_change(parts) {
+                    return Err(ApiError::new(
+                        Code::PasswordChangeRequired,
+                        "choose your own password first (POST /api/v1/me/password): this \
+                         account still has its one-time password",
+                    ));
+                }
                 return Ok(Caller {
                     user: session.user,
                     csrf_token: Some(session.csrf_token),
@@ -185,6 +192,20 @@ impl FromRequestParts<AppState> for Caller {
             "log in or send an API key",
         ))
     }
+}
+
+/// What a session whose password must be changed may still reach: who am I, the password
+/// change, logging out, and the dashboard (whose pages send the user to the password page).
+fn open_before_password_change(parts: &Parts) -> bool {
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path());
+    !path.starts_with("/api/")
+        || matches!(
+            path,
+            "/api/v1/me" | "/api/v1/me/password" | "/api/v1/auth/logout"
+        )
 }
 
 /// A caller who may manage the workspace: an owner or an admin.

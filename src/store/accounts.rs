@@ -23,11 +23,18 @@ pub struct UserRecord {
     pub instance_owner: i64,
     pub whatsapp_number: Option<String>,
     pub created_at: i64,
+    /// 1 while the password is one someone else knows (the printed one-time password).
+    pub must_change_password: i64,
 }
 
 impl UserRecord {
     pub fn is_instance_owner(&self) -> bool {
         self.instance_owner == 1
+    }
+
+    /// Whether the user must choose their own password before doing anything else.
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password == 1
     }
 
     pub fn role(&self) -> Role {
@@ -62,7 +69,7 @@ pub struct ApiKeyRecord {
 }
 
 const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role, u.is_instance_owner AS instance_owner, \
-                            u.whatsapp_number, u.created_at";
+                            u.whatsapp_number, u.created_at, u.must_change_password";
 
 /// What is needed to create a user; the password is already hashed.
 pub struct NewUser<'a> {
@@ -158,9 +165,19 @@ impl Store {
         .await?)
     }
 
+    /// Sets a password the user chose (which lifts any demand to change it).
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(hash)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Makes the user choose a new password before anything else (theirs is known to others).
+    pub async fn require_password_change(&self, user_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
             .bind(user_id)
             .execute(self.pool())
             .await?;
@@ -337,6 +354,7 @@ async fn insert_user(
         instance_owner: i64::from(instance_owner),
         whatsapp_number: None,
         created_at: now,
+        must_change_password: 0,
     };
     sqlx::query(
         "INSERT INTO users (id, workspace_id, email, name, password_hash, role, \

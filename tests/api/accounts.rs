@@ -33,7 +33,34 @@ async fn without_a_configured_password_a_one_time_password_is_made_and_works() {
     let first = app.first_start.clone().expect("owner created");
     let password = first.one_time_password.expect("a generated password");
     assert!(password.len() >= 16);
-    app.login(&first.email, &password).await;
+    let owner = app.login(&first.email, &password).await;
+
+    // It is printed to the log, so it opens nothing but the way to a password of one's own.
+    let (status, me) = owner.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["must_change_password"], true);
+    for (status, body) in [
+        owner.get("/api/v1/handoffs").await,
+        owner
+            .post("/api/v1/api-keys", json!({"name": "sneaky"}))
+            .await,
+    ] {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(code(&body), "password_change_required");
+    }
+    let (status, body) = owner
+        .post(
+            "/api/v1/me/password",
+            json!({"current_password": password, "new_password": "my-own-password-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let owner = app.login(&first.email, "my-own-password-1").await;
+    let (status, me) = owner.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["must_change_password"], false);
+    let (status, _) = owner.get("/api/v1/handoffs").await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -423,4 +450,71 @@ async fn the_login_form_leads_only_to_baton_pages_and_only_from_baton() {
     let response = log_in("/bots", Some("https://evil.example")).await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_chooses_a_password_of_their_own_at_the_first_login_in_the_browser() {
+    let app = spawn_app_with(|s| {
+        s.admin_email = None;
+        s.admin_password = None;
+    })
+    .await;
+    let first = app.first_start.clone().expect("owner created");
+    let one_time = first.one_time_password.expect("a generated password");
+    let driver = crate::browser::driver().await;
+    let owner = crate::browser::Browser::open(&driver).await;
+    owner.login(&app, &first.email, &one_time).await;
+    let on_password_page = "location.pathname === '/account/password' && \
+         document.querySelector('.flash.error').textContent.includes('one-time password')";
+    owner
+        .until("sent to choose a password", on_password_page)
+        .await;
+    // Nothing else opens meanwhile.
+    owner.go(&app.url("/handoffs")).await;
+    owner
+        .until("sent back to choose a password", on_password_page)
+        .await;
+    owner.screenshot("15-first-login-password").await;
+
+    // Two different new passwords are refused; matching ones are taken.
+    owner.type_into("#current_password", &one_time).await;
+    owner.type_into("#new_password", "my-own-password-1").await;
+    owner
+        .type_into("#confirm_password", "my-own-password-2")
+        .await;
+    owner.click("form.card button[type=submit]").await;
+    owner
+        .until(
+            "told the two differ",
+            "document.querySelector('.flash.error').textContent.includes('differ')",
+        )
+        .await;
+    owner.type_into("#current_password", &one_time).await;
+    owner.type_into("#new_password", "my-own-password-1").await;
+    owner
+        .type_into("#confirm_password", "my-own-password-1")
+        .await;
+    owner.click("form.card button[type=submit]").await;
+    owner
+        .until(
+            "asked to log in again",
+            "location.pathname === '/login' && \
+             document.querySelector('.flash.ok').textContent.includes('Password changed')",
+        )
+        .await;
+    owner.login(&app, &first.email, "my-own-password-1").await;
+    owner.go(&app.url("/handoffs")).await;
+    owner
+        .until("the queue opens", "location.pathname === '/handoffs'")
+        .await;
+    owner.close().await;
+    // The one-time password no longer works.
+    let (status, _) = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": first.email, "password": one_time}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -76,19 +76,14 @@ async fn change_password(
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> ApiResult<StatusCode> {
     let new_password = Password::parse(&body.new_password)?;
-    let checked =
-        accounts::check_login(&state.store, &caller.user.email, body.current_password).await?;
-    if checked.is_none() {
+    let changed =
+        accounts::change_password(&state, &caller.user, body.current_password, new_password)
+            .await?;
+    if !changed {
         return Err(ApiError::new(
             Code::InvalidCredentials,
             "the current password is wrong",
         ));
     }
-    let hash = accounts::hash(new_password).await;
-    state
-        .store
-        .set_password_hash(&caller.user.id, &hash)
-        .await?;
-    state.store.delete_sessions_of(&caller.user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,6 +47,9 @@ pub struct UserView {
     pub role: &'static str,
     pub workspace_id: String,
     pub created_at: String,
+    /// The account still has its one-time password: nothing but `/me`, the password change
+    /// and logout answers until it is changed.
+    pub must_change_password: bool,
 }
 
 impl From<&UserRecord> for UserView {
@@ -58,6 +61,7 @@ impl From<&UserRecord> for UserView {
             role: user.role().as_str(),
             workspace_id: user.workspace_id.clone(),
             created_at: rfc3339(user.created_at),
+            must_change_password: user.must_change_password(),
         }
     }
 }

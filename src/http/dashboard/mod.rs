@@ -2,6 +2,7 @@
 //! always text), plain HTML forms with a CSRF token for changes, and a little JavaScript
 //! (`assets/dashboard.js`) for live updates over the events WebSocket.
 
+mod account;
 mod admin;
 mod bots;
 mod handoffs;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(bots::router())
         .merge(admin::router())
         .merge(webhooks::router())
+        .merge(account::router())
         .layer(axum::middleware::map_response(content_security_policy))
 }
 
@@ -56,7 +58,13 @@ impl FromRequestParts<AppState> for Page {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match Caller::from_request_parts(parts, state).await {
-            Ok(caller) if caller.csrf_token.is_some() => Ok(Page(caller)),
+            Ok(caller) if caller.csrf_token.is_some() => {
+                let open = matches!(parts.uri.path(), account::PASSWORD_PAGE | "/logout");
+                if caller.user.must_change_password() && !open {
+                    return Err(Redirect::to(account::PASSWORD_PAGE).into_response());
+                }
+                Ok(Page(caller))
+            }
             _ => {
                 let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
                 let target = format!("/login?next={}", urlencode(next));
@@ -109,6 +117,7 @@ pub enum Nav {
     Notifications,
     Webhooks,
     Agents,
+    Account,
 }
 
 /// The page frame: navigation, the user, and the content.
@@ -146,6 +155,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                     div class="me" {
                         div { strong { (caller.user.name) } }
                         div class="muted small" { (caller.user.role().as_str()) " · "
+                            a href=(account::PASSWORD_PAGE) class=[(nav == Nav::Account).then_some("active")] { "Password" } " · "
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf_token" value=(caller.csrf_token.as_deref().unwrap_or_default());
                                 button type="submit" { "Log out" }
@@ -194,16 +204,18 @@ pub fn back(path: &str, result: Result<&str, String>) -> Response {
 struct LoginQuery {
     next: Option<String>,
     error: Option<String>,
+    ok: Option<String>,
 }
 
 async fn login_page(Query(query): Query<LoginQuery>) -> Markup {
     login_form(
         query.next.as_deref().unwrap_or("/handoffs"),
         query.error.as_deref(),
+        query.ok.as_deref(),
     )
 }
 
-fn login_form(next: &str, error: Option<&str>) -> Markup {
+fn login_form(next: &str, error: Option<&str>, ok: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -218,6 +230,7 @@ fn login_form(next: &str, error: Option<&str>) -> Markup {
                     form class="card login" method="post" action="/login" {
                         div class="logo" { span class="mark" { "B" } "Baton" }
                         @if let Some(error) = error { div class="flash error" role="alert" { (error) } }
+                        @if let Some(ok) = ok { div class="flash ok" role="status" { (ok) } }
                         input type="hidden" name="next" value=(next);
                         label for="email" { "Email" }
                         input id="email" type="email" name="email" autocomplete="username" required autofocus;
@@ -256,11 +269,12 @@ async fn login(
         return Ok(login_form(
             &next,
             Some("Too many attempts: wait a minute and try again."),
+            None,
         )
         .into_response());
     }
     let Some(user) = accounts::check_login(&state.store, &form.email, form.password).await? else {
-        return Ok(login_form(&next, Some("Wrong email or password.")).into_response());
+        return Ok(login_form(&next, Some("Wrong email or password."), None).into_response());
     };
     let (token, _) = accounts::open_session(&state.store, &state.clock, &user).await?;
     Ok((jar.add(session_cookie(&state, token)), Redirect::to(&next)).into_response())
