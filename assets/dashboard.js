@@ -195,10 +195,11 @@
       button.className = "resend";
       button.textContent = "Send again";
       button.addEventListener("click", function () {
+        button.disabled = true;
         api("POST", "/api/v1/handoffs/" + pageData.handoff_id + "/messages/" + label.dataset.delivery + "/retry")
           // The new status arrives as events (queued, then accepted), maybe before this answer.
           .then(function () { showError(null); button.remove(); })
-          .catch(showError);
+          .catch(function (error) { button.disabled = false; showError(error); });
       });
       label.after(button);
     } else if (status !== "failed" && button) {

@@ -42,14 +42,14 @@ pub async fn ensure_owner(
         name: &Name::parse("name", "Owner")?,
         password_hash: &hash,
         role: Role::Owner,
+        // A password printed to the log is the owner's only until they choose their own.
+        must_change_password: one_time.is_some(),
     };
     let workspace = Name::parse("workspace", "My workspace")?;
     match store
         .create_workspace(&workspace, owner, true, clock.now_ms())
         .await
     {
-        // A password printed to the log is the owner's only until they choose their own.
-        Ok((_, user)) if one_time.is_some() => store.require_password_change(&user.id).await?,
         Ok(_) => {}
         // Another node sharing the database created the owner first.
         Err(crate::store::StoreError::Conflict(_)) => return Ok(None),
@@ -61,24 +61,37 @@ pub async fn ensure_owner(
     }))
 }
 
+/// Why a password change was refused; the message is shown as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRefusal {
+    #[error("the current password is wrong")]
+    WrongCurrent,
+    /// A password someone else knows (the printed one) must really be replaced.
+    #[error("choose a password other than the current one")]
+    Unchanged,
+}
+
 /// Checks the current password, sets the new one and ends every session of the user (they
-/// log in again with it); `false` when the current password is wrong.
+/// log in again with it).
 pub async fn change_password(
     state: &crate::state::AppState,
     user: &UserRecord,
     current: String,
     new: Password,
-) -> StoreResult<bool> {
+) -> StoreResult<Result<(), PasswordRefusal>> {
+    if new.expose() == current {
+        return Ok(Err(PasswordRefusal::Unchanged));
+    }
     if check_login(&state.store, &user.email, current)
         .await?
         .is_none()
     {
-        return Ok(false);
+        return Ok(Err(PasswordRefusal::WrongCurrent));
     }
     let hash = hash(new).await;
     state.store.set_password_hash(&user.id, &hash).await?;
     state.store.delete_sessions_of(&user.id).await?;
-    Ok(true)
+    Ok(Ok(()))
 }
 
 /// How many argon2 computations run at once. Each takes 19 MiB and tens of milliseconds of CPU
@@ -211,6 +224,7 @@ pub async fn create_workspace(
         name: &owner_name,
         password_hash: &hash,
         role: Role::Owner,
+        must_change_password: false,
     };
     store
         .create_workspace(&name, owner, false, clock.now_ms())

@@ -109,6 +109,7 @@ pub async fn seed(state: &AppState, owner_email: &str) -> StoreResult<Demo> {
         name: &Name::parse("name", "Sam Rivera").expect("demo agent name is valid"),
         password_hash: &hash,
         role: Role::Agent,
+        must_change_password: false,
     };
     match state.store.create_user(&workspace_id, agent, now).await {
         Ok(_) | Err(StoreError::Conflict(_)) => {}

@@ -139,7 +139,11 @@ pub async fn fall_back_to_template(
 ) -> Result<(), StoreError> {
     let mut payload: serde_json::Value =
         serde_json::from_str(&notification.payload).unwrap_or_default();
-    let Some(template) = payload.get("fallback_template").cloned() else {
+    let Some(template) = payload
+        .get("fallback_template")
+        .filter(|t| !t.is_null())
+        .cloned()
+    else {
         return Ok(());
     };
     payload["template"] = template;

@@ -22,6 +22,9 @@ const LEASE_MS: i64 = BATCH * (whatsapp::SEND_TIMEOUT.as_millis() as i64 + 10_00
 /// of trying, so an outage at Meta's end of an afternoon loses no reply. After that the
 /// message shows `failed` and an agent may send it again.
 pub const MAX_ATTEMPTS: i64 = 45;
+/// Attempts for an agent notification: about 17 minutes. Later than that it would announce a
+/// handoff someone has long taken.
+const NOTIFY_MAX_ATTEMPTS: i64 = 10;
 
 /// Backoff after the n-th failed attempt: 2 s, 4 s, 8 s … capped at 10 minutes.
 pub fn backoff_ms(attempts: i64) -> i64 {
@@ -190,7 +193,7 @@ async fn record(
                 .finish_delivery(&delivery.id, None, Some(&wamid), now)
                 .await
         }
-        Outcome::Failed(err) if err.transient && delivery.attempts < MAX_ATTEMPTS => {
+        Outcome::Failed(err) if err.transient && delivery.attempts < max_attempts(delivery) => {
             tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed; will retry");
             let at = now + backoff_ms(delivery.attempts);
             state
@@ -228,6 +231,14 @@ async fn record(
                 .finish_delivery(&delivery.id, Some(&err.to_string()), None, now)
                 .await
         }
+    }
+}
+
+fn max_attempts(delivery: &OutboxRecord) -> i64 {
+    if delivery.kind == "whatsapp.notify" {
+        NOTIFY_MAX_ATTEMPTS
+    } else {
+        MAX_ATTEMPTS
     }
 }
 

@@ -77,6 +77,8 @@ pub struct NewUser<'a> {
     pub name: &'a Name,
     pub password_hash: &'a str,
     pub role: Role,
+    /// The password is one someone else knows: it must be changed at the first login.
+    pub must_change_password: bool,
 }
 
 impl Store {
@@ -169,15 +171,6 @@ impl Store {
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
         sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(hash)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// Makes the user choose a new password before anything else (theirs is known to others).
-    pub async fn require_password_change(&self, user_id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
             .bind(user_id)
             .execute(self.pool())
             .await?;
@@ -354,11 +347,12 @@ async fn insert_user(
         instance_owner: i64::from(instance_owner),
         whatsapp_number: None,
         created_at: now,
-        must_change_password: 0,
+        must_change_password: i64::from(user.must_change_password),
     };
     sqlx::query(
         "INSERT INTO users (id, workspace_id, email, name, password_hash, role, \
-         is_instance_owner, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         is_instance_owner, created_at, must_change_password) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&record.id)
     .bind(&record.workspace_id)
@@ -368,6 +362,7 @@ async fn insert_user(
     .bind(&record.role)
     .bind(record.instance_owner)
     .bind(now)
+    .bind(record.must_change_password)
     .execute(&mut **tx)
     .await
     .map_err(|e| conflict_on_unique(e, "a user with this email already exists"))?;

@@ -103,15 +103,23 @@ impl Store {
         content: &[u8],
         now: i64,
     ) -> StoreResult<()> {
+        // The bytes first, outside the workspace's lock (they may be megabytes); then the
+        // status and its event under it.
+        sqlx::query(
+            "UPDATE attachments SET content = $1, size = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(content)
+        .bind(content.len() as i64)
+        .bind(&attachment.id)
+        .execute(self.pool())
+        .await?;
         let mut tx = self.workspace_tx(&attachment.workspace_id).await?;
         let stored: Option<AttachmentRecord> = sqlx::query_as(&format!(
-            "UPDATE attachments SET status = 'stored', mime_type = $1, content = $2, size = $3, \
-                 locked_until = NULL, last_error = NULL WHERE id = $4 AND status = 'pending' \
+            "UPDATE attachments SET status = 'stored', mime_type = $1, locked_until = NULL, \
+                 last_error = NULL WHERE id = $2 AND status = 'pending' AND content IS NOT NULL \
              RETURNING {COLUMNS}"
         ))
         .bind(mime_type)
-        .bind(content)
-        .bind(content.len() as i64)
         .bind(&attachment.id)
         .fetch_optional(tx.conn())
         .await?;

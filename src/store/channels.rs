@@ -181,7 +181,8 @@ impl Store {
     }
 
     /// Moves a sent notification's status forward when WhatsApp reports on it; answers the
-    /// notification when it moved (a redelivered report moves nothing).
+    /// notification when it moved (a redelivered report moves nothing). Under the workspace's
+    /// lock, so of two reports handled at once each is weighed against the other's result.
     pub async fn notification_status(
         &self,
         workspace_id: &str,
@@ -189,13 +190,14 @@ impl Store {
         status: &str,
         error: Option<&str>,
     ) -> StoreResult<Option<OutboxRecord>> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
         let current: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT id, delivery_status FROM outbox \
              WHERE workspace_id = $1 AND external_id = $2 AND kind = 'whatsapp.notify'",
         )
         .bind(workspace_id)
         .bind(external_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(tx.conn())
         .await?;
         let Some((id, current)) = current else {
             return Ok(None);
@@ -203,17 +205,17 @@ impl Store {
         if !status_moves(current.as_deref(), status) {
             return Ok(None);
         }
-        // Only from the status read: of two reports handled at once, one moves it.
-        Ok(sqlx::query_as(&format!(
+        let moved = sqlx::query_as(&format!(
             "UPDATE outbox SET delivery_status = $1, last_error = COALESCE($2, last_error) \
-             WHERE id = $3 AND delivery_status IS NOT DISTINCT FROM $4 RETURNING {OUTBOX_COLUMNS}"
+             WHERE id = $3 RETURNING {OUTBOX_COLUMNS}"
         ))
         .bind(status)
         .bind(error)
         .bind(&id)
-        .bind(current)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_one(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(Some(moved))
     }
 
     pub async fn retry_delivery(&self, id: &str, at: i64, error: &str) -> StoreResult<()> {

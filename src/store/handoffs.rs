@@ -323,9 +323,12 @@ impl Store {
                 "only a message whose delivery failed can be sent again".to_owned(),
             ));
         }
+        // Only a delivery the worker is done with: one it is still sending (a late `failed`
+        // report can arrive meanwhile) is left to finish.
         let requeued = sqlx::query(
             "UPDATE outbox SET done_at = NULL, attempts = 0, next_attempt_at = $1, \
-                 locked_until = NULL, last_error = NULL WHERE message_id = $2",
+                 locked_until = NULL, last_error = NULL WHERE message_id = $2 \
+                 AND done_at IS NOT NULL",
         )
         .bind(now)
         .bind(message_id)
@@ -333,11 +336,15 @@ impl Store {
         .await?;
         if requeued.rows_affected() == 0 {
             return Err(StoreError::Conflict(
-                "this message is not delivered through a channel".to_owned(),
+                "this message is not waiting to be sent again: it is being sent, or is not \
+                 delivered through a channel"
+                    .to_owned(),
             ));
         }
+        // The old send's id goes: a late report about it must not mark the new one failed.
         sqlx::query(
-            "UPDATE messages SET delivery_status = 'queued', delivery_error = NULL WHERE id = $1",
+            "UPDATE messages SET delivery_status = 'queued', delivery_error = NULL, \
+                 external_id = NULL WHERE id = $1",
         )
         .bind(message_id)
         .execute(tx.conn())

@@ -48,6 +48,14 @@ async fn without_a_configured_password_a_one_time_password_is_made_and_works() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(code(&body), "password_change_required");
     }
+    // Keeping it is no change.
+    let (status, body) = owner
+        .post(
+            "/api/v1/me/password",
+            json!({"current_password": password, "new_password": password}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = owner
         .post(
             "/api/v1/me/password",

@@ -452,6 +452,7 @@ impl TestApp {
                         name: &name,
                         password_hash: &hash,
                         role: baton::domain::Role::Agent,
+                        must_change_password: false,
                     },
                     self.state.clock.now_ms(),
                 )

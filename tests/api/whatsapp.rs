@@ -1465,3 +1465,53 @@ async fn a_failed_reply_is_sent_again_from_the_handoff_page_in_the_browser() {
     );
     agent.close().await;
 }
+
+#[tokio::test]
+async fn a_reply_reported_failed_after_acceptance_is_sent_again_and_a_stale_report_changes_nothing()
+{
+    let s = Setup::new().await;
+    let id = s.claimed_handoff().await;
+    s.sent(1).await;
+    let (_, reply) = s
+        .shop
+        .owner
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Your parcel left today"}),
+        )
+        .await;
+    let message_id = reply["id"].as_str().unwrap().to_owned();
+    s.sent(2).await;
+    let first_wamid = s.graph.sent_with_ids()[1].0.clone();
+    eventually(|| async { (s.delivery_of(&id, &message_id).await == "accepted").then_some(()) })
+        .await;
+    // WhatsApp accepted it, then could not deliver it.
+    let report = failed_status(
+        &first_wamid,
+        "4915112345678",
+        131000,
+        "Something went wrong",
+    );
+    s.deliver(&report).await;
+    eventually(|| async { (s.delivery_of(&id, &message_id).await == "failed").then_some(()) })
+        .await;
+
+    // Sent again; while the new send is on its way, Meta redelivers the old report: it is
+    // about the old send and does not mark the new one failed.
+    s.graph.script(&[Next::Slow(Duration::from_millis(800))]);
+    let retry = format!("/api/v1/handoffs/{id}/messages/{message_id}/retry");
+    let (status, body) = s.shop.owner.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    s.deliver(&report).await;
+    assert_eq!(s.delivery_of(&id, &message_id).await, "queued");
+    let (status, body) = s.shop.owner.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let sent = s.sent(3).await;
+    assert_eq!(sent[2]["text"]["body"], "Your parcel left today");
+    eventually(|| async { (s.delivery_of(&id, &message_id).await == "accepted").then_some(()) })
+        .await;
+    s.deliver(&report).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.delivery_of(&id, &message_id).await, "accepted");
+    assert_eq!(s.graph.sent().len(), 3);
+}

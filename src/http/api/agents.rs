@@ -57,6 +57,7 @@ pub(crate) async fn add_member(
         name: &name,
         password_hash: &hash,
         role,
+        must_change_password: false,
     };
     Ok(state
         .store

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::UserView;
-use crate::accounts;
+use crate::accounts::{self, PasswordRefusal};
 use crate::domain::Password;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, Caller, end_session, session_cookie};
@@ -79,11 +79,14 @@ async fn change_password(
     let changed =
         accounts::change_password(&state, &caller.user, body.current_password, new_password)
             .await?;
-    if !changed {
-        return Err(ApiError::new(
-            Code::InvalidCredentials,
-            "the current password is wrong",
-        ));
+    match changed {
+        Ok(()) => {}
+        Err(refusal @ PasswordRefusal::WrongCurrent) => {
+            return Err(ApiError::new(Code::InvalidCredentials, refusal.to_string()));
+        }
+        Err(refusal @ PasswordRefusal::Unchanged) => {
+            return Err(ApiError::validation(format!("new_password: {refusal}")));
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

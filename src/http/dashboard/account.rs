@@ -82,22 +82,20 @@ async fn change(
         Ok(password) => password,
         Err(err) => return Ok(back(PASSWORD_PAGE, Err(err.to_string()))),
     };
-    if form.new_password == form.current_password {
-        return Ok(back(
-            PASSWORD_PAGE,
-            Err("Choose a password other than the current one.".to_owned()),
-        ));
-    }
-    match accounts::change_password(&state, &caller.user, form.current_password, new_password)
-        .await?
-    {
-        true => Ok(Redirect::to(
-            "/login?ok=Password%20changed%3A%20log%20in%20with%20the%20new%20one.",
-        )
-        .into_response()),
-        false => Ok(back(
-            PASSWORD_PAGE,
-            Err("The current password is wrong.".to_owned()),
-        )),
-    }
+    let changed =
+        accounts::change_password(&state, &caller.user, form.current_password, new_password)
+            .await?;
+    Ok(match changed {
+        Ok(()) => {
+            Redirect::to("/login?ok=Password%20changed%3A%20log%20in%20with%20the%20new%20one.")
+                .into_response()
+        }
+        Err(refusal) => {
+            let text = refusal.to_string();
+            back(
+                PASSWORD_PAGE,
+                Err(text[..1].to_uppercase() + &text[1..] + "."),
+            )
+        }
+    })
 }

@@ -146,11 +146,12 @@ async fn list(
                     @if handoffs.is_empty() {
                         tr { td colspan="5" class="empty" { "Nothing here. New requests appear live." } }
                     }
+                    // In the list, so a live refresh moves it with the rows.
+                    @if let Some(last) = handoffs.last().filter(|_| handoffs.len() == PAGE) {
+                        tr { td colspan="5" { a class="btn" id="next-page" href=(format!("{}&after={}", order_link(tab), last.id)) { "Next " (PAGE) " →" } } }
+                    }
                 }
             }
-        }
-        @if let Some(last) = handoffs.last().filter(|_| handoffs.len() == PAGE) {
-            p { a class="btn" id="next-page" href=(format!("{}&after={}", order_link(tab), last.id)) { "Next " (PAGE) " →" } }
         }
     };
     Ok(layout(&caller, Nav::Handoffs, "Handoffs", pending, content))
