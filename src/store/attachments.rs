@@ -67,10 +67,7 @@ impl Store {
         .bind(now)
         .fetch_optional(tx.conn())
         .await?;
-        if let Some(added) = added {
-            record_change(&mut tx, &added, now).await?;
-        }
-        tx.commit().await
+        commit_change(tx, added, now).await
     }
 
     /// Takes up to `limit` pending files that are due, for `lease_ms`.
@@ -123,10 +120,7 @@ impl Store {
         .bind(&attachment.id)
         .fetch_optional(tx.conn())
         .await?;
-        if let Some(stored) = stored {
-            record_change(&mut tx, &stored, now).await?;
-        }
-        tx.commit().await
+        commit_change(tx, stored, now).await
     }
 
     /// Tries again at `retry_at`, or gives up (`None`), remembering why.
@@ -154,10 +148,7 @@ impl Store {
         .bind(&attachment.id)
         .fetch_optional(tx.conn())
         .await?;
-        if let Some(failed) = failed {
-            record_change(&mut tx, &failed, now).await?;
-        }
-        tx.commit().await
+        commit_change(tx, failed, now).await
     }
 
     /// The files of a conversation's messages, without their bytes.
@@ -199,25 +190,29 @@ impl Store {
     }
 }
 
-/// Tells the conversation's watchers where a file stands: recorded, stored, failed, or
-/// failing and to be tried again (`last_error` set while `pending`).
-async fn record_change(
-    tx: &mut super::WorkspaceTx,
-    attachment: &AttachmentRecord,
+/// Commits, telling the conversation's watchers where the file now stands when it changed:
+/// recorded, stored, failed, or failing and to be tried again (`last_error` set while
+/// `pending`). `None` (nothing changed) commits nothing new.
+async fn commit_change(
+    mut tx: super::WorkspaceTx,
+    changed: Option<AttachmentRecord>,
     now: i64,
 ) -> StoreResult<()> {
-    let seq = tx.next_seq().await?;
-    let payload = serde_json::json!({
-        "conversation_id": attachment.conversation_id,
-        "message_id": attachment.message_id,
-        "attachment": crate::views::AttachmentView::from(attachment),
-    });
-    tx.record(
-        seq,
-        "message.attachment",
-        Some(&attachment.conversation_id),
-        payload,
-        now,
-    )
-    .await
+    if let Some(attachment) = changed {
+        let seq = tx.next_seq().await?;
+        let payload = serde_json::json!({
+            "conversation_id": attachment.conversation_id,
+            "message_id": attachment.message_id,
+            "attachment": crate::views::AttachmentView::from(&attachment),
+        });
+        tx.record(
+            seq,
+            "message.attachment",
+            Some(&attachment.conversation_id),
+            payload,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await
 }

@@ -190,18 +190,24 @@ impl Store {
         status: &str,
         error: Option<&str>,
     ) -> StoreResult<Option<OutboxRecord>> {
-        let mut tx = self.workspace_tx(workspace_id).await?;
-        let current: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT id, delivery_status FROM outbox \
+        // Most reports that reach here are for nothing of ours: no lock for those.
+        let ours: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM outbox \
              WHERE workspace_id = $1 AND external_id = $2 AND kind = 'whatsapp.notify'",
         )
         .bind(workspace_id)
         .bind(external_id)
-        .fetch_optional(tx.conn())
+        .fetch_optional(self.pool())
         .await?;
-        let Some((id, current)) = current else {
+        let Some((id,)) = ours else {
             return Ok(None);
         };
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let (current,): (Option<String>,) =
+            sqlx::query_as("SELECT delivery_status FROM outbox WHERE id = $1")
+                .bind(&id)
+                .fetch_one(tx.conn())
+                .await?;
         if !status_moves(current.as_deref(), status) {
             return Ok(None);
         }

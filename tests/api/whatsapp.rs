@@ -363,13 +363,7 @@ async fn a_notification_refused_for_the_window_falls_back_to_the_template() {
         "14155550123",
         &[Next::Fail(400, 131047, "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")],
     );
-    s.deliver(&text_from(
-        "4915112345678",
-        "Lena",
-        "wamid.in1",
-        "get me a human",
-    ))
-    .await;
+    s.lena_asks_for_a_person().await;
     let sent = s.sent(2).await;
     let to_agent = sent.iter().find(|b| b["to"] == "14155550123").unwrap();
     assert_eq!(to_agent["type"], "template", "{sent:?}");
@@ -417,13 +411,7 @@ async fn a_notification_reported_failed_for_the_window_after_it_was_accepted_fal
         s.deliver(&text_from(wa_id, "Agent", wamid, "hi, it's me"))
             .await;
     }
-    s.deliver(&text_from(
-        "4915112345678",
-        "Lena",
-        "wamid.in1",
-        "get me a human",
-    ))
-    .await;
+    s.lena_asks_for_a_person().await;
     // WhatsApp accepts both free-text notifications (and the customer's reply).
     let sent = s.sent(3).await;
     assert!(
@@ -514,13 +502,7 @@ async fn an_agent_who_wrote_within_a_day_is_notified_with_free_text() {
         "hi, it's Sam",
     ))
     .await;
-    s.deliver(&text_from(
-        "4915112345678",
-        "Lena",
-        "wamid.in1",
-        "get me a human",
-    ))
-    .await;
+    s.lena_asks_for_a_person().await;
     let sent = s.sent(2).await;
     let to_agent = sent.iter().find(|b| b["to"] == "14155550123").unwrap();
     assert_eq!(to_agent["type"], "text");
@@ -669,13 +651,7 @@ async fn a_queued_message_survives_a_restart_and_is_sent_once() {
 #[tokio::test]
 async fn outside_the_24_hour_window_free_text_is_refused_and_a_template_goes() {
     let s = Setup::new().await;
-    s.deliver(&text_from(
-        "4915112345678",
-        "Lena",
-        "wamid.in1",
-        "get me a human",
-    ))
-    .await;
+    s.lena_asks_for_a_person().await;
     let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
     let id = handoff["id"].as_str().unwrap();
     assert!(handoff["last_customer_at"].is_string());
@@ -890,13 +866,7 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
         graph,
         channel_id,
     };
-    s.deliver(&text_from(
-        "4915112345678",
-        "Lena",
-        "wamid.in1",
-        "get me a human",
-    ))
-    .await;
+    s.lena_asks_for_a_person().await;
     let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
     let id = handoff["id"].as_str().unwrap();
     s.shop
@@ -1295,8 +1265,8 @@ async fn a_file_that_does_not_match_its_hash_is_not_kept_and_says_why() {
 }
 
 impl Setup {
-    /// A handoff from Lena, claimed by the owner.
-    async fn claimed_handoff(&self) -> String {
+    /// Lena (+49 151 12345678) writes "get me a human".
+    async fn lena_asks_for_a_person(&self) {
         self.deliver(&text_from(
             "4915112345678",
             "Lena",
@@ -1304,6 +1274,11 @@ impl Setup {
             "get me a human",
         ))
         .await;
+    }
+
+    /// A handoff from Lena, claimed by the owner.
+    async fn claimed_handoff(&self) -> String {
+        self.lena_asks_for_a_person().await;
         let handoff = eventually(|| async { self.handoffs().await.first().cloned() }).await;
         let id = handoff["id"].as_str().unwrap().to_owned();
         let (status, _) = self
