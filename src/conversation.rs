@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 use tracing::Instrument;
 
-use crate::bot::{Drafts, NoDrafts, Reply, Turn, decline_text, detect, handoff_text};
+use crate::bot::{Drafts, NoDrafts, Reply, Turn, decline_text, detect, handoff_text, summary};
 use crate::channels::{notify, whatsapp};
 use crate::domain::handoff::Reason;
 use crate::marketplace::REQUEST_HANDOFF;
@@ -226,11 +226,7 @@ pub async fn bot_turn(
             if handoff_enabled {
                 Reply::Handoff {
                     reason: Reason::BotError,
-                    summary: format!(
-                        "The customer asked: “{}”. The bot failed to answer ({err}). \
-                         Reason: the bot failed to answer.",
-                        message.text
-                    ),
+                    summary: summary::failed(&history, &message.text, &err.to_string()),
                 }
             } else {
                 Reply::Answer(decline_text(Reason::BotError))

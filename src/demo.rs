@@ -4,10 +4,11 @@
 
 use crate::accounts;
 use crate::domain::{Email, Name, Password, Role};
-use crate::knowledge::chunk::{self, Format};
+use crate::knowledge::chunk::Format;
+use crate::knowledge::document;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
-use crate::store::{BotRecord, NewBot, NewDocument, NewUser, StoreError, StoreResult};
+use crate::store::{BotRecord, NewBot, NewUser, StoreError, StoreResult};
 
 pub const OWNER_EMAIL: &str = "admin@demo.baton";
 pub const AGENT_EMAIL: &str = "sam@demo.baton";
@@ -80,19 +81,11 @@ pub async fn seed(state: &AppState, owner_email: &str) -> StoreResult<Demo> {
         )
         .await?;
     for (title, content) in DOCUMENTS {
-        let chunks: Vec<(String, String)> = chunk::passages(Format::Markdown, content)
-            .into_iter()
-            .map(|p| (p.heading, p.body))
-            .collect();
-        let document = NewDocument {
-            title,
-            format: Format::Markdown.as_str(),
-            content,
-            chunks: &chunks,
-        };
+        let document = document::prepare(title, (*content).to_owned(), Format::Markdown)
+            .expect("the demo's documents are valid");
         state
             .store
-            .add_document(&workspace_id, &bot.id, document, now)
+            .add_document(&workspace_id, &bot.id, document.record(), now)
             .await?;
     }
     state

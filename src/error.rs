@@ -29,6 +29,7 @@ pub enum Code {
     WindowClosed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    UpgradeRequired,
     RateLimited,
     Internal,
 }
@@ -54,6 +55,7 @@ impl Code {
             Code::WindowClosed => "whatsapp_window_closed",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::UpgradeRequired => "upgrade_required",
             Code::RateLimited => "rate_limited",
             Code::Internal => "internal",
         }
@@ -75,6 +77,7 @@ impl Code {
             | Code::WindowClosed => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -181,6 +184,18 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(wait.as_secs()),
+            );
+        }
+        if self.code == Code::UpgradeRequired {
+            // RFC 9110 §15.5.22: a 426 names the protocol to switch to.
+            let headers = response.headers_mut();
+            headers.insert(
+                axum::http::header::UPGRADE,
+                axum::http::HeaderValue::from_static("websocket"),
+            );
+            headers.insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("Upgrade"),
             );
         }
         response

@@ -20,6 +20,7 @@
 //! - [`views`]: the JSON shapes of messages and handoffs, for responses and events.
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
 //! - [`state`]: what handlers share, and how it is assembled at start.
+//! - [`cli`]: `baton kb import` and `baton user`, administration straight on the database.
 //! - [`bench`]: `baton bench`, figures measured on a real process over loopback.
 //! - [`eval`]: `baton eval`, the bot's judgement (human-request detection, "the KB has
 //!   nothing", retrieval) measured on the public datasets in `eval-data/`.
@@ -34,6 +35,7 @@ pub mod auth;
 pub mod bench;
 pub mod bot;
 pub mod channels;
+pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod crypto;

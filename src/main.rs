@@ -34,6 +34,12 @@ enum Command {
     Demo,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Manage a bot's knowledge base from files (`baton kb import --bot <id> <files or folders>`).
+    #[command(subcommand)]
+    Kb(baton::cli::KbCommand),
+    /// Add users and reset forgotten passwords (`baton user add|reset-password|list`).
+    #[command(subcommand)]
+    User(baton::cli::UserCommand),
     /// Exit 0 if a Baton server answers at the bind address, 1 otherwise.
     Healthcheck,
     /// Print the effective settings (secrets masked) and exit.
@@ -79,9 +85,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(config, false).await.map(|()| ExitCode::SUCCESS),
         Command::Demo => serve(config, true).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
-            let store = baton::store::Store::connect(&config.database_url).await?;
-            store.migrate().await?;
+            baton::state::open_store(&config).await?;
             tracing::info!(database = %config.database_url, "database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kb(command) => {
+            let store = baton::state::open_store(&config).await?;
+            Ok(match baton::cli::kb(&store, command).await? {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            })
+        }
+        Command::User(command) => {
+            let store = baton::state::open_store(&config).await?;
+            let login = format!("{}/login", config.public_url.trim_end_matches('/'));
+            baton::cli::user(&store, command, &login).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck => healthcheck(&config).await,

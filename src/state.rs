@@ -79,21 +79,27 @@ pub struct FirstStart {
     pub one_time_password: Option<String>,
 }
 
+/// The database, its schema brought up to date (with the data folder a SQLite file needs):
+/// for the server and for the commands that work on the database directly.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if !config.database_url.is_postgres() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", config.database_url))?;
+    store.migrate().await.context("database migration failed")?;
+    Ok(store)
+}
+
 impl AppState {
     /// Connects to the database, runs migrations and creates the owner on first start.
     pub async fn start(
         config: Config,
         clock: Clock,
     ) -> anyhow::Result<(AppState, Option<FirstStart>)> {
-        if !config.database_url.is_postgres() {
-            std::fs::create_dir_all(&config.data_dir).with_context(|| {
-                format!("cannot create data folder {}", config.data_dir.display())
-            })?;
-        }
-        let store = Store::connect(&config.database_url)
-            .await
-            .with_context(|| format!("cannot open database {}", config.database_url))?;
-        store.migrate().await.context("database migration failed")?;
+        let store = open_store(&config).await?;
         let secret_key = match &config.secret_key {
             Some(key) => key.clone(),
             None => local_secret_key(&config)?,

@@ -28,6 +28,29 @@ pub fn write(
     searched: Searched<'_>,
     reason: Reason,
 ) -> String {
+    compose(history, message, searched, reason, None)
+}
+
+/// The summary of a handoff because the bot failed (`bot_error`): the same account of the
+/// conversation, with what failed in one short sentence (a model's whole error body is for
+/// the logs, not for the agent).
+pub fn failed(history: &[MessageRecord], message: &str, why: &str) -> String {
+    compose(
+        history,
+        message,
+        Searched::NotSearched,
+        Reason::BotError,
+        Some(why),
+    )
+}
+
+fn compose(
+    history: &[MessageRecord],
+    message: &str,
+    searched: Searched<'_>,
+    reason: Reason,
+    failure: Option<&str>,
+) -> String {
     let earlier: Vec<&str> = history
         .iter()
         .filter(|m| m.author == "customer" && m.text != message)
@@ -76,6 +99,9 @@ pub fn write(
         1 => parts.push("The bot had answered one earlier message.".to_owned()),
         n => parts.push(format!("The bot had answered {n} earlier messages.")),
     }
+    if let Some(why) = failure {
+        parts.push(failure_line(why));
+    }
     parts.push(reason_line(reason).to_owned());
     let mut texts: Vec<&str> = earlier.clone();
     texts.push(message);
@@ -93,6 +119,11 @@ pub fn reason_line(reason: Reason) -> &'static str {
         Reason::KbMiss => "Reason: the knowledge base has no answer.",
         Reason::BotError => "Reason: the bot failed to answer.",
     }
+}
+
+/// What failed, in a sentence short enough to read at a glance.
+pub fn failure_line(why: &str) -> String {
+    format!("What failed: {}.", short(why).trim_end_matches('.'))
 }
 
 /// `text` on one line, cut at a word boundary after about 160 characters.

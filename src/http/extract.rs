@@ -4,7 +4,7 @@
 use axum::extract::rejection::JsonRejection;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum_extra::extract::CookieJar;
@@ -258,6 +258,30 @@ where
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(ApiError::new(Code::BadRequest, rejection.body_text())),
         }
+    }
+}
+
+/// A WebSocket handshake. A plain HTTP request to a stream's address gets a 426 in the API's
+/// error shape, saying what to do, instead of axum's plain-text rejection.
+pub struct WsUpgrade(pub WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(WsUpgrade)
+            .map_err(|rejection| {
+                ApiError::new(
+                    Code::UpgradeRequired,
+                    format!(
+                        "this address is a WebSocket stream: connect with a WebSocket client \
+                         ({})",
+                        rejection.body_text()
+                    ),
+                )
+            })
     }
 }
 

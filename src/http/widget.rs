@@ -1,7 +1,7 @@
 //! `/widget/v1`: the public API the chat widget talks to from a business's site. A visitor is
 //! known only by their signed token and reaches only their own conversation.
 
-use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
@@ -15,7 +15,7 @@ use crate::auth::{self, Visitor};
 use crate::conversation;
 use crate::domain::MessageText;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, bearer};
+use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 use crate::store::{ConversationRecord, NewMessage, StoreError};
@@ -271,7 +271,7 @@ async fn history(
 async fn stream(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AfterQuery>,
-    ws: WebSocketUpgrade,
+    WsUpgrade(ws): WsUpgrade,
 ) -> ApiResult<Response> {
     let token = query
         .token

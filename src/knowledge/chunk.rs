@@ -43,6 +43,55 @@ impl Format {
     }
 }
 
+/// The title a file gives itself: Markdown's first top-level heading, HTML's `<title>` or
+/// else its first `<h1>`. Plain text has none. Uploads and imports without a title use it
+/// before the file's name ("Gift wrapping" rather than "gift-wrapping").
+pub fn own_title(format: Format, content: &str) -> Option<String> {
+    let title = match format {
+        Format::Text => return None,
+        Format::Markdown => {
+            let mut title: Option<String> = None;
+            for event in Parser::new(content) {
+                match event {
+                    Event::Start(Tag::Heading {
+                        level: HeadingLevel::H1,
+                        ..
+                    }) => title = Some(String::new()),
+                    Event::Text(text) | Event::Code(text) => {
+                        if let Some(t) = title.as_mut() {
+                            t.push_str(&text);
+                        }
+                    }
+                    Event::End(TagEnd::Heading(HeadingLevel::H1)) => break,
+                    _ => {}
+                }
+            }
+            title?
+        }
+        Format::Html => {
+            let document = Html::parse_document(content);
+            ["title", "h1"].into_iter().find_map(|tag| {
+                let selector = scraper::Selector::parse(tag).expect("a tag name is a selector");
+                let text: String = document.select(&selector).next()?.text().collect();
+                Some(text).filter(|t| !t.trim().is_empty())
+            })?
+        }
+    };
+    // A heading too long for a title is not one (a document's name is at most 100 characters).
+    Some(clean(&title)).filter(|t| !t.is_empty() && t.chars().count() <= 100)
+}
+
+/// The title of an uploaded or imported file: its [`own_title`], else its name without the
+/// extension.
+pub fn file_title(format: Format, file_name: &str, content: &str) -> String {
+    own_title(format, content).unwrap_or_else(|| {
+        let name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+        name.rsplit_once('.')
+            .map_or(name, |(stem, _)| stem)
+            .to_owned()
+    })
+}
+
 /// A passage: the heading it sits under and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Passage {
@@ -252,6 +301,32 @@ fn walk_html(element: ElementRef<'_>, sections: &mut Vec<Section>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_names_itself_by_its_first_heading_or_html_title() {
+        let md = "Intro line\n\n## Not this\n\n# Gift `wrapping`\n\nText.\n\n# Later\n";
+        assert_eq!(
+            own_title(Format::Markdown, md).as_deref(),
+            Some("Gift wrapping")
+        );
+        assert_eq!(
+            own_title(Format::Markdown, "## Only a section\n\nText."),
+            None
+        );
+        let html = "<html><head><title> Returns &amp; refunds </title></head>\
+                    <body><h1>Other</h1></body></html>";
+        assert_eq!(
+            own_title(Format::Html, html).as_deref(),
+            Some("Returns & refunds")
+        );
+        assert_eq!(
+            own_title(Format::Html, "<h1>Shipping</h1><p>Free over $50.</p>").as_deref(),
+            Some("Shipping")
+        );
+        assert_eq!(own_title(Format::Text, "Shipping\n\nFree over $50."), None);
+        let long = format!("# {}\n\nText.", "word ".repeat(30));
+        assert_eq!(own_title(Format::Markdown, &long), None);
+    }
 
     #[test]
     fn markdown_is_cut_at_headings_and_keeps_them() {

@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod chunk;
 mod classifier;
+pub mod document;
 pub mod index;
 mod stopwords;
 

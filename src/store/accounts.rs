@@ -167,6 +167,47 @@ impl Store {
         .await?)
     }
 
+    /// Every workspace, oldest first, for the command line.
+    pub async fn workspaces(&self) -> StoreResult<Vec<WorkspaceRecord>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, created_at FROM workspaces ORDER BY created_at, id")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// Every user of every workspace, for the command line.
+    pub async fn all_users(&self) -> StoreResult<Vec<UserRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.workspace_id, u.created_at, u.id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Gives a user a password someone else chose (`baton user reset-password`): they must
+    /// replace it at their next login, and every session of theirs ends now.
+    pub async fn reset_password(&self, user_id: &str, hash: &str) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.access_changed(user_id);
+        Ok(())
+    }
+
     /// Sets a password the user chose (which lifts any demand to change it).
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
         sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")

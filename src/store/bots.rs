@@ -149,6 +149,25 @@ impl Store {
         .ok_or(StoreError::NotFound("bot"))
     }
 
+    /// A bot in any workspace, for the command line (which has the database, so every
+    /// workspace).
+    pub async fn any_bot(&self, bot_id: &str) -> StoreResult<BotRecord> {
+        sqlx::query_as(&format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = $1"))
+            .bind(bot_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("bot"))
+    }
+
+    /// Every bot of every workspace, oldest first, for the command line.
+    pub async fn all_bots(&self) -> StoreResult<Vec<BotRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {BOT_COLUMNS} FROM bots ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn bot_by_widget_key(&self, widget_key: &str) -> StoreResult<BotRecord> {
         sqlx::query_as(&format!(
             "SELECT {BOT_COLUMNS} FROM bots WHERE widget_key = $1"

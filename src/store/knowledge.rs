@@ -33,6 +33,15 @@ pub struct NewDocument<'a> {
     pub chunks: &'a [(String, String)],
 }
 
+/// What storing a document does to the bot's documents with the same title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameTitle {
+    /// Both stay (the API: two uploads are two documents).
+    Keep,
+    /// The new one replaces them (an import run again after the files changed).
+    Replace,
+}
+
 impl Store {
     /// Stores a document and its chunks, and marks the bot's index stale.
     pub async fn add_document(
@@ -42,6 +51,23 @@ impl Store {
         document: NewDocument<'_>,
         now: i64,
     ) -> StoreResult<DocumentRecord> {
+        let (record, _) = self
+            .put_document(workspace_id, bot_id, document, SameTitle::Keep, now)
+            .await?;
+        Ok(record)
+    }
+
+    /// Stores a document as [`Store::add_document`] does; with [`SameTitle::Replace`] the
+    /// bot's documents with the same title go in the same transaction, so a search sees the
+    /// old version or the new one, never both or neither. Returns how many were replaced.
+    pub async fn put_document(
+        &self,
+        workspace_id: &str,
+        bot_id: &str,
+        document: NewDocument<'_>,
+        same_title: SameTitle,
+        now: i64,
+    ) -> StoreResult<(DocumentRecord, u64)> {
         let NewDocument {
             title,
             format,
@@ -59,6 +85,18 @@ impl Store {
         if bumped.rows_affected() == 0 {
             return Err(StoreError::NotFound("bot"));
         }
+        let replaced = match same_title {
+            SameTitle::Keep => 0,
+            SameTitle::Replace => sqlx::query(
+                "DELETE FROM documents WHERE workspace_id = $1 AND bot_id = $2 AND title = $3",
+            )
+            .bind(workspace_id)
+            .bind(bot_id)
+            .bind(title)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
         let id = new_id("doc");
         sqlx::query(
             "INSERT INTO documents (id, workspace_id, bot_id, title, format, content, created_at) \
@@ -88,14 +126,15 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(DocumentRecord {
+        let record = DocumentRecord {
             id,
             bot_id: bot_id.to_owned(),
             title: title.to_owned(),
             format: format.to_owned(),
             chunks: i64::try_from(chunks.len()).unwrap_or(i64::MAX),
             created_at: now,
-        })
+        };
+        Ok((record, replaced))
     }
 
     pub async fn list_documents(

@@ -36,7 +36,7 @@ pub use conversations::{
 pub use drafts::{DRAFT_CHANNEL, Draft, DraftNotice};
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
-pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument};
+pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};
 pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};
 
 use crate::config::DatabaseUrl;

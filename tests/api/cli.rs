@@ -107,3 +107,224 @@ async fn healthcheck_says_whether_a_server_answers() {
         .unwrap();
     assert!(!status.success());
 }
+
+/// `baton` on the database of a running test server.
+fn baton_on(app: &crate::helpers::TestApp) -> Command {
+    let mut command = baton();
+    command.env("BATON_DATABASE_URL", app.state.config.database_url.expose());
+    command.env("BATON_PUBLIC_URL", app.url(""));
+    command
+}
+
+fn run(command: &mut Command) -> (bool, String, String) {
+    let output = command.output().expect("baton runs");
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+// Multi-threaded: the child process is awaited while the server keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_import_fills_a_running_bots_knowledge_base_and_updates_it_when_run_again() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let bot_id = bot["id"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path();
+    std::fs::create_dir_all(docs.join("policies/.drafts")).unwrap();
+    let returns = docs.join("policies/returns.md");
+    std::fs::write(
+        &returns,
+        "# Returns and refunds\n\nYou can return any unworn item within 30 days for a full \
+         refund.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("shipping.html"),
+        "<html><head><title>Shipping</title></head><body><h1>Delivery</h1>\
+         <p>Orders over $50 ship free. <script>alert(1)</script></p></body></html>",
+    )
+    .unwrap();
+    std::fs::write(docs.join("care.txt"), "Wash wool by hand in cold water.").unwrap();
+    // Not imported: a hidden draft, a file of another kind, and one that is not text.
+    std::fs::write(docs.join("policies/.drafts/secret.md"), "# Draft\n\nNo.").unwrap();
+    std::fs::write(docs.join("logo.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    std::fs::write(docs.join("latin1.txt"), [b'c', 0xe9, b'\n']).unwrap();
+
+    let (ok, out, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", &bot_id])
+        .arg(docs));
+    assert!(
+        !ok,
+        "a file that could not be imported fails the run: {out}"
+    );
+    assert!(out.contains("imported 3 of 4 files"), "{out}");
+    assert!(
+        err.contains("latin1.txt") && err.contains("not UTF-8"),
+        "{err}"
+    );
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 3, "{listed}");
+    for title in ["Returns and refunds", "Shipping", "care"] {
+        assert!(titles.contains(&title), "{title} in {titles:?}");
+    }
+
+    // The running server answers from the import, without a restart.
+    let visitor = app.visitor(bot["widget_key"].as_str().unwrap()).await;
+    visitor.say("Can I return an item for a refund?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    let answer = messages[1]["text"].as_str().unwrap();
+    assert!(answer.contains("30 days"), "{answer}");
+
+    // Edited and imported again: the document is replaced, not doubled.
+    std::fs::write(
+        &returns,
+        "# Returns and refunds\n\nYou can return any unworn item within 60 days for a full \
+         refund.\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", &bot_id])
+        .arg(&returns));
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 replaced"), "{out}");
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    visitor.say("Can I return an item for a refund?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let answer = messages[3]["text"].as_str().unwrap();
+    assert!(answer.contains("60 days"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_import_refuses_before_importing_anything() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let bot_id = bot["id"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "# Returns\n\nWithin 30 days.").unwrap();
+    std::fs::write(dir.path().join("b.md"), "# Returns\n\nWithin 60 days.").unwrap();
+
+    let (ok, _, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", "bot_nope"])
+        .arg(dir.path()));
+    assert!(!ok);
+    assert!(
+        err.contains("no bot with the id \"bot_nope\"") && err.contains(&bot_id),
+        "the error lists the bots there are: {err}"
+    );
+    let (ok, _, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", &bot_id])
+        .arg(dir.path().join("missing")));
+    assert!(!ok);
+    assert!(err.contains("missing"), "{err}");
+    let (ok, _, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", &bot_id])
+        .arg(dir.path()));
+    assert!(!ok);
+    assert!(
+        err.contains("both titled \"Returns\"") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    assert_eq!(listed, serde_json::json!([]));
+
+    let (ok, out, err) = run(baton_on(&app)
+        .args(["kb", "import", "--keep-existing", "--bot", &bot_id])
+        .arg(dir.path()));
+    assert!(ok, "{out}{err}");
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+}
+
+/// The one-time password in `baton user`'s output.
+fn printed_password(out: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.contains("one-time password"))
+        .unwrap_or_else(|| panic!("no password in {out}"));
+    line.rsplit(' ').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_and_reset_password_give_one_time_passwords() {
+    use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, code};
+    use reqwest::StatusCode;
+    let app = crate::helpers::spawn_app().await;
+
+    let (ok, out, err) = run(baton_on(&app).args([
+        "user",
+        "add",
+        "kim@shop.test",
+        "--name",
+        "Kim Lee",
+        "--role",
+        "agent",
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains(&app.url("/login")), "{out}");
+    let password = printed_password(&out);
+    let kim = app.login("kim@shop.test", &password).await;
+    let (_, me) = kim.get("/api/v1/me").await;
+    assert_eq!(me["user"]["role"], "agent");
+    assert_eq!(me["user"]["must_change_password"], true);
+    let (status, body) = kim.get("/api/v1/handoffs").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(code(&body), "password_change_required");
+
+    let (ok, _, err) =
+        run(baton_on(&app).args(["user", "add", "kim@shop.test", "--name", "Kim again"]));
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+    let (ok, _, err) = run(baton_on(&app).args([
+        "user",
+        "add",
+        "x@shop.test",
+        "--name",
+        "X",
+        "--role",
+        "owner",
+    ]));
+    assert!(!ok);
+    assert!(err.contains("role"), "{err}");
+
+    // The owner forgot their password.
+    let owner = app.owner().await;
+    let (ok, out, err) = run(baton_on(&app).args(["user", "reset-password", OWNER_EMAIL]));
+    assert!(ok, "{err}");
+    let fresh = printed_password(&out);
+    let (status, _) = owner.get("/api/v1/bots").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "their sessions ended");
+    let (status, _) = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/login",
+            serde_json::json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old password is gone");
+    let owner = app.login(OWNER_EMAIL, &fresh).await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    assert_eq!(me["user"]["must_change_password"], true);
+
+    let (ok, _, err) = run(baton_on(&app).args(["user", "reset-password", "nobody@shop.test"]));
+    assert!(!ok);
+    assert!(err.contains("no user has the email"), "{err}");
+
+    let (ok, out, _) = run(baton_on(&app).args(["user", "list"]));
+    assert!(ok);
+    assert!(
+        out.contains(OWNER_EMAIL) && out.contains("kim@shop.test\tKim Lee\tagent"),
+        "{out}"
+    );
+}

@@ -117,6 +117,26 @@ async fn bad_query_strings_and_wrong_methods_answer_in_the_error_shape() {
     let (status, body) = shop.owner.delete("/api/v1/me").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     assert_eq!(code(&body), "method_not_allowed");
+
+    // A stream's address opened as a page: told to use a WebSocket, in the same shape.
+    let stream = format!("/widget/v1/stream?token={}", visitor.token);
+    for (api, path) in [
+        (&shop.owner, "/api/v1/events"),
+        (&visitor.api, stream.as_str()),
+    ] {
+        let response = api.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UPGRADE_REQUIRED, "{path}");
+        assert_eq!(response.headers()["upgrade"], "websocket", "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(code(&body), "upgrade_required", "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("connect with a WebSocket client"),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]

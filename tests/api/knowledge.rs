@@ -82,7 +82,10 @@ async fn a_file_upload_becomes_a_document() {
     let response = owner.client.post(url).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["title"], "gift-wrapping");
+    assert_eq!(
+        body["title"], "Gift wrapping",
+        "the file's own heading names it"
+    );
     assert_eq!(body["format"], "markdown");
     let (_, found) = owner
         .get(&format!(

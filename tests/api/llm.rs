@@ -491,6 +491,36 @@ async fn malformed_tool_arguments_twice_hand_off_with_reason_bot_error() {
 }
 
 #[tokio::test]
+async fn a_model_that_fails_after_searching_hands_off_with_what_the_bot_found() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call("search_knowledge_base", json!({"query": "delivery time"})),
+        Step::Fail(500),
+        Step::Fail(502),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor
+        .say("Order #A12345 still hasn't come, how long does standard delivery take?")
+        .await;
+    visitor.wait_for_messages(2).await;
+    let summary = bot_error_summary(&shop.owner).await;
+    assert!(
+        summary.starts_with("The customer asked: “Order #A12345"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("The bot searched the knowledge base for “delivery time” (best match"),
+        "the search made before the model failed is kept: {summary}"
+    );
+    assert!(summary.contains("What failed: HTTP 502"), "{summary}");
+    assert!(summary.contains("Key facts: order #A12345"), "{summary}");
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test]
 async fn a_model_that_only_ever_calls_tools_is_stopped_after_four_rounds() {
     let search = || Step::call("search_knowledge_base", json!({"query": "delivery"}));
     let fake = FakeOpenAi::start(vec![search(), search(), search(), search()]).await;

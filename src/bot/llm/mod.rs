@@ -36,7 +36,7 @@ mod protocol;
 use self::protocol::{
     ModelTurn, StreamedTurn, ToolRequest, assistant_message, parse_completion, tool_schemas,
 };
-use super::summary::{key_facts, reason_line, short};
+use super::summary::{failure_line, key_facts, reason_line, short};
 use super::{
     Drafts, Reply, Responder, ResponderError, Turn, decline_text, detect, human_request_reply,
 };
@@ -156,11 +156,33 @@ impl Responder for LlmResponder {
         if detect::is_human_request(turn.message) {
             return Ok(human_request_reply(&turn));
         }
+        let mut searches: Vec<Search> = Vec::new();
+        match self.converse(&turn, &mut searches).await {
+            // The agent learns what the bot had already looked up before the model failed.
+            Err(ResponderError::Model(why)) if turn.handoff_enabled => {
+                tracing::warn!(error = %why, "the model failed; handing off");
+                Ok(Reply::Handoff {
+                    reason: Reason::BotError,
+                    summary: handoff_summary(&turn, "", &searches, Reason::BotError, Some(&why)),
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+impl LlmResponder {
+    /// The model's turns for one customer message, running the tools it calls, until it
+    /// answers or hands off. Every search is noted in `searches`, also when a later call fails.
+    async fn converse(
+        &self,
+        turn: &Turn<'_>,
+        searches: &mut Vec<Search>,
+    ) -> Result<Reply, ResponderError> {
         let endpoint = self.endpoint(turn.bot)?;
         let tools = tool_schemas(turn.handoff_enabled);
-        let mut messages = vec![json!({"role": "system", "content": system_prompt(&turn)})];
+        let mut messages = vec![json!({"role": "system", "content": system_prompt(turn)})];
         messages.extend(history(turn.history, turn.message));
-        let mut searches: Vec<Search> = Vec::new();
         for round in 1..=MAX_ROUNDS {
             let (content, calls) = match self
                 .complete(&endpoint, &messages, &tools, turn.drafts)
@@ -195,7 +217,7 @@ impl Responder for LlmResponder {
                         return Ok(if turn.handoff_enabled {
                             Reply::Handoff {
                                 reason,
-                                summary: handoff_summary(&turn, &summary, &searches, reason),
+                                summary: handoff_summary(turn, &summary, searches, reason, None),
                             }
                         } else {
                             // Not offered, but asked for anyway: decline honestly.
@@ -214,9 +236,7 @@ impl Responder for LlmResponder {
             "the model gave no answer after {MAX_ROUNDS} rounds of tool calls"
         )))
     }
-}
 
-impl LlmResponder {
     /// One model call, retried once if the failure may pass.
     async fn complete(
         &self,
@@ -465,8 +485,15 @@ impl Search {
     }
 }
 
-/// The model's summary, then what the bot really searched, the reason and the key facts.
-fn handoff_summary(turn: &Turn<'_>, summary: &str, searches: &[Search], reason: Reason) -> String {
+/// The model's summary, then what the bot really searched, what failed (if the model did),
+/// the reason and the key facts.
+fn handoff_summary(
+    turn: &Turn<'_>,
+    summary: &str,
+    searches: &[Search],
+    reason: Reason,
+    failure: Option<&str>,
+) -> String {
     let mut parts = Vec::new();
     match summary.trim() {
         "" => parts.push(format!("The customer asked: “{}”.", short(turn.message))),
@@ -488,6 +515,9 @@ fn handoff_summary(turn: &Turn<'_>, summary: &str, searches: &[Search], reason: 
             "The bot searched the knowledge base for {}.",
             tried.join("; ")
         ));
+    }
+    if let Some(why) = failure {
+        parts.push(failure_line(why));
     }
     parts.push(reason_line(reason).to_owned());
     let mut said: Vec<&str> = turn

@@ -8,16 +8,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::BotText;
 use crate::domain::clock::rfc3339;
-use crate::domain::{BotText, Name};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Admin, ApiJson, ApiQuery, Caller};
 use crate::knowledge::chunk::{self, Format};
+use crate::knowledge::document;
 use crate::state::AppState;
-use crate::store::{DocumentRecord, NewDocument};
-
-/// Uploads may be larger than other requests: a manual or an FAQ export.
-pub const DOCUMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+use crate::store::DocumentRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,7 +23,7 @@ pub fn router() -> Router<AppState> {
             "/bots/{bot_id}/documents",
             get(list)
                 .post(add)
-                .layer(DefaultBodyLimit::max(DOCUMENT_MAX_BYTES)),
+                .layer(DefaultBodyLimit::max(document::MAX_BYTES)),
         )
         .route("/bots/{bot_id}/documents/{doc_id}", delete(remove))
         .route("/bots/{bot_id}/search", get(search))
@@ -100,14 +98,19 @@ pub(crate) async fn read_document(request: Request, state: &AppState) -> ApiResu
         }
     }
     let (name, content) = file.ok_or_else(|| ApiError::validation("file: is required"))?;
-    let stem = name
-        .rsplit_once('.')
-        .map_or(name.as_str(), |(stem, _)| stem)
-        .to_owned();
+    let format = format.unwrap_or_else(|| Format::from_file_name(&name).as_str().to_owned());
+    let title = match title.filter(|t| !t.trim().is_empty()) {
+        Some(title) => title,
+        None => chunk::file_title(
+            Format::parse(&format).unwrap_or(Format::Text),
+            &name,
+            &content,
+        ),
+    };
     Ok(DocumentBody {
-        title: title.filter(|t| !t.trim().is_empty()).unwrap_or(stem),
+        title,
         content,
-        format: format.or_else(|| Some(Format::from_file_name(&name).as_str().to_owned())),
+        format: Some(format),
     })
 }
 
@@ -130,36 +133,20 @@ pub(crate) async fn store_document(
     bot_id: &str,
     doc: DocumentBody,
 ) -> ApiResult<DocumentRecord> {
-    let title = Name::parse("title", &doc.title)?;
     let format = match doc.format.as_deref() {
         None => Format::Text,
         Some(raw) => Format::parse(raw)
             .ok_or_else(|| ApiError::validation("format: must be text, markdown or html"))?,
     };
-    if doc.content.trim().is_empty() {
-        return Err(ApiError::validation("content: is empty"));
-    }
-    if doc.content.contains('\0') {
-        return Err(ApiError::validation(
-            "content: contains NUL characters (send the document as text, Markdown or HTML)",
-        ));
-    }
-    let passages: Vec<(String, String)> = chunk::passages(format, &doc.content)
-        .into_iter()
-        .map(|p| (p.heading, p.body))
-        .collect();
-    if passages.is_empty() {
-        return Err(ApiError::validation("content: has no text to learn from"));
-    }
-    let document = NewDocument {
-        title: title.as_str(),
-        format: format.as_str(),
-        content: &doc.content,
-        chunks: &passages,
-    };
+    let prepared = document::prepare(&doc.title, doc.content, format)?;
     Ok(state
         .store
-        .add_document(workspace_id, bot_id, document, state.clock.now_ms())
+        .add_document(
+            workspace_id,
+            bot_id,
+            prepared.record(),
+            state.clock.now_ms(),
+        )
         .await?)
 }
 

@@ -1,12 +1,12 @@
 //! `GET /api/v1/events?after=<seq>`: the workspace's events over WebSocket, resumable.
 
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::http::extract::{ApiQuery, Caller};
+use crate::http::extract::{ApiQuery, Caller, WsUpgrade};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ async fn events(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(after): ApiQuery<After>,
-    ws: WebSocketUpgrade,
+    WsUpgrade(ws): WsUpgrade,
 ) -> Response {
     let feed = Feed::Workspace {
         workspace_id: caller.user.workspace_id,

@@ -1,0 +1,92 @@
+//! A document on its way into a knowledge base: checked and cut into passages the same way
+//! whether it comes from the API, the dashboard's upload, the demo or `baton kb import`.
+
+use super::chunk::{self, Format};
+use crate::domain::{Name, ParseError};
+use crate::store::NewDocument;
+
+/// The largest document taken, from an upload or a file: a manual or an FAQ export.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// A document that passed every check, with its passages.
+#[derive(Debug)]
+pub struct Prepared {
+    title: Name,
+    format: Format,
+    content: String,
+    chunks: Vec<(String, String)>,
+}
+
+/// Checks a document and cuts it into `(heading, body)` passages.
+pub fn prepare(title: &str, content: String, format: Format) -> Result<Prepared, ParseError> {
+    let title = Name::parse("title", title)?;
+    if content.trim().is_empty() {
+        return Err(ParseError::new("content", "is empty"));
+    }
+    if content.contains('\0') {
+        return Err(ParseError::new(
+            "content",
+            "contains NUL characters (send the document as text, Markdown or HTML)",
+        ));
+    }
+    let chunks: Vec<(String, String)> = chunk::passages(format, &content)
+        .into_iter()
+        .map(|p| (p.heading, p.body))
+        .collect();
+    if chunks.is_empty() {
+        return Err(ParseError::new("content", "has no text to learn from"));
+    }
+    Ok(Prepared {
+        title,
+        format,
+        content,
+        chunks,
+    })
+}
+
+impl Prepared {
+    pub fn title(&self) -> &str {
+        self.title.as_str()
+    }
+
+    /// How many passages the document was cut into.
+    pub fn passages(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// The rows to store.
+    pub fn record(&self) -> NewDocument<'_> {
+        NewDocument {
+            title: self.title.as_str(),
+            format: self.format.as_str(),
+            content: &self.content,
+            chunks: &self.chunks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_checked_before_it_is_cut() {
+        let refused = |title: &str, content: &str| {
+            prepare(title, content.to_owned(), Format::Text)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(refused(" ", "text"), "title: is required");
+        assert_eq!(refused("Returns", " \n "), "content: is empty");
+        assert!(refused("Returns", "a\0b").starts_with("content: contains NUL"));
+        let doc = prepare(
+            "Returns",
+            "# Returns\n\nWithin 30 days.\n".to_owned(),
+            Format::Markdown,
+        )
+        .unwrap();
+        assert_eq!(doc.title(), "Returns");
+        assert_eq!(doc.passages(), 1);
+        assert_eq!(doc.record().format, "markdown");
+    }
+}
