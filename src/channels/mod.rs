@@ -79,6 +79,10 @@ pub async fn receive_whatsapp(
             notify::agent_wrote(state, &channel.workspace_id, message.phone.as_deref(), now)
                 .await?;
             mark_read(state, number, &message, false);
+            if let (Some(phone), Some(reply_id)) = (&message.phone, &message.reply_id) {
+                notify::agent_tapped(state, &channel.workspace_id, &channel.id, phone, reply_id)
+                    .await?;
+            }
             continue;
         }
         match store_inbound(state, channel, &message).await? {

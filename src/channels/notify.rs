@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::whatsapp::StatusUpdate;
+use crate::domain::Role;
+use crate::domain::handoff::{Action, Actor, Refusal};
 use crate::domain::settings::NotificationSettings;
 use crate::state::AppState;
 use crate::store::{HandoffRecord, NewDelivery, OutboxRecord, StoreError};
@@ -94,15 +96,27 @@ pub async fn handoff_created(
     let seen = last_inbound(state, ws).await?;
     let now = state.clock.now_ms();
     let link = format!("{}/handoffs/{}", state.config.public_url, handoff.id);
+    // Numbers on someone's account can claim from WhatsApp; others are only told.
+    let linked: Vec<String> = state
+        .store
+        .list_users(ws)
+        .await?
+        .into_iter()
+        .filter_map(|u| u.whatsapp_number)
+        .collect();
+    let taps = [Tap::Accept, Tap::Decline].map(|tap| tap.id(&handoff.id));
     for to in &settings.recipients {
         let in_window = seen.get(to).is_some_and(|at| now - at < WINDOW_MS);
-        let template = json!({
+        let mut template = json!({
             "name": settings.template.name,
             "language": settings.template.language,
             "parameters": [handoff.customer_name, reason_text(&handoff.reason), link],
         });
+        if settings.template.quick_replies {
+            template["quick_replies"] = json!(taps);
+        }
         let payload = if in_window {
-            json!({
+            let mut payload = json!({
                 "channel_id": channel_id,
                 "to": to,
                 // If WhatsApp says the window closed after all (131047), the template goes.
@@ -114,7 +128,11 @@ pub async fn handoff_created(
                     handoff.summary.split(". ").next().unwrap_or_default(),
                     link
                 ),
-            })
+            });
+            if linked.contains(to) {
+                payload["buttons"] = json!([[taps[0], "Accept"], [taps[1], "Decline"]]);
+            }
+            payload
         } else {
             json!({"channel_id": channel_id, "to": to, "template": template})
         };
@@ -128,6 +146,114 @@ pub async fn handoff_created(
     }
     state.outbox_wake.notify_one();
     Ok(settings.recipients.len())
+}
+
+/// A notification's button: what the agent answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tap {
+    Accept,
+    Decline,
+}
+
+impl Tap {
+    /// The button's id (interactive) or payload (template): `accept:hnd_…`.
+    fn id(self, handoff_id: &str) -> String {
+        match self {
+            Tap::Accept => format!("accept:{handoff_id}"),
+            Tap::Decline => format!("decline:{handoff_id}"),
+        }
+    }
+
+    fn parse(id: &str) -> Option<(Tap, &str)> {
+        let (tap, handoff_id) = id.split_once(':')?;
+        let tap = match tap {
+            "accept" => Tap::Accept,
+            "decline" => Tap::Decline,
+            _ => return None,
+        };
+        Some((tap, handoff_id)).filter(|(_, id)| id.starts_with("hnd_"))
+    }
+}
+
+/// An agent tapped Accept or Decline on a notification: Accept claims the handoff for the
+/// member whose account has this number — exactly as the dashboard's Claim, so of two agents
+/// tapping at once one gets it and the other is told who did. The agent gets a one-line
+/// answer either way (their window is open: they just wrote). Other taps are ignored.
+pub async fn agent_tapped(
+    state: &AppState,
+    workspace_id: &str,
+    channel_id: &str,
+    phone: &str,
+    reply_id: &str,
+) -> Result<(), StoreError> {
+    let Some((tap, handoff_id)) = Tap::parse(reply_id) else {
+        return Ok(());
+    };
+    let link = format!("{}/handoffs/{handoff_id}", state.config.public_url);
+    let handoff = match state.store.handoff(workspace_id, handoff_id).await {
+        Ok(handoff) => handoff,
+        Err(StoreError::NotFound(_)) => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    let customer = &handoff.customer_name;
+    let text = match state.store.user_by_whatsapp(workspace_id, phone).await? {
+        None => format!(
+            "This number is not on anyone's Baton account, so it cannot claim handoffs. Add it \
+             on your Account page, or claim {customer}'s handoff in the dashboard: {link}"
+        ),
+        Some(_) if tap == Tap::Decline => {
+            format!("OK: {customer}'s handoff stays in the queue for the others.")
+        }
+        Some(user) => {
+            let actor = Actor {
+                user_id: &user.id,
+                is_admin: user.role() != Role::Agent,
+            };
+            let claimed = state
+                .store
+                .act_on_handoff(
+                    workspace_id,
+                    handoff_id,
+                    actor,
+                    &user.name,
+                    Action::Claim,
+                    state.clock.now_ms(),
+                )
+                .await;
+            match claimed {
+                Ok(_) => format!("{customer} is yours. Open the conversation to reply: {link}"),
+                Err(StoreError::Refused(Refusal::AlreadyClaimed { holder }))
+                    if holder == user.id =>
+                {
+                    format!("{customer} is already yours: {link}")
+                }
+                Err(StoreError::Refused(Refusal::AlreadyClaimed { holder })) => {
+                    let who = state
+                        .store
+                        .user(workspace_id, &holder)
+                        .await
+                        .map_or_else(|_| "Another agent".to_owned(), |u| u.name);
+                    format!("{who} already took {customer}'s handoff.")
+                }
+                Err(StoreError::Refused(Refusal::Closed)) => {
+                    format!("{customer}'s handoff is already resolved.")
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    };
+    let delivery = NewDelivery {
+        kind: "whatsapp.notify",
+        message_id: None,
+        handoff_id: None,
+        payload: json!({"channel_id": channel_id, "to": phone, "text": text}).to_string(),
+    };
+    state
+        .store
+        .enqueue(workspace_id, delivery, state.clock.now_ms())
+        .await?;
+    state.outbox_wake.notify_one();
+    Ok(())
 }
 
 /// The agent's window had closed after all (WhatsApp refused the free text, at once or later

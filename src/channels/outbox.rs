@@ -126,29 +126,42 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
         other => return Err(unbuildable(format!("unknown delivery kind {other}"), false)),
     };
     let number = number_of(state, ws, &channel_id).await?;
+    let strings = |list: Option<&Value>| -> Vec<String> {
+        list.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_owned))
+            .collect()
+    };
+    let text = payload["text"].as_str().unwrap_or_default();
     let body = match payload["template"].as_object() {
-        Some(template) => {
-            let parameters: Vec<String> = template
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p.as_str().map(str::to_owned))
-                .collect();
-            whatsapp::template_body(
-                &to,
-                template
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                template
-                    .get("language")
-                    .and_then(Value::as_str)
-                    .unwrap_or("en_US"),
-                &parameters,
-            )
-        }
-        None => whatsapp::text_body(&to, payload["text"].as_str().unwrap_or_default()),
+        Some(template) => whatsapp::template_body(
+            &to,
+            template
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            template
+                .get("language")
+                .and_then(Value::as_str)
+                .unwrap_or("en_US"),
+            &strings(template.get("parameters")),
+            &strings(template.get("quick_replies")),
+        ),
+        None => match payload["buttons"].as_array() {
+            // `[[id, title], …]`: the notification's Accept and Decline.
+            Some(buttons) => {
+                let buttons: Vec<(String, String)> = buttons
+                    .iter()
+                    .filter_map(|b| {
+                        let pair = strings(Some(b));
+                        Some((pair.first()?.clone(), pair.get(1)?.clone()))
+                    })
+                    .collect();
+                whatsapp::buttons_body(&to, text, &buttons)
+            }
+            None => whatsapp::text_body(&to, text),
+        },
     };
     Ok((number, body))
 }

@@ -91,18 +91,54 @@ pub fn text_body(to: &Recipient, text: &str) -> Value {
     })
 }
 
-/// A template message; `parameters` fill the body's `{{1}}`, `{{2}}`…
-pub fn template_body(to: &Recipient, name: &str, language: &str, parameters: &[String]) -> Value {
+/// A template message; `parameters` fill the body's `{{1}}`, `{{2}}`…, and `quick_replies`
+/// are the payloads of the template's quick-reply buttons, in order (what a tap sends back).
+pub fn template_body(
+    to: &Recipient,
+    name: &str,
+    language: &str,
+    parameters: &[String],
+    quick_replies: &[String],
+) -> Value {
     let (field, value) = to.field();
     let mut template = json!({"name": name, "language": {"code": language}});
+    let mut components = Vec::new();
     if !parameters.is_empty() {
         let parameters: Vec<Value> = parameters
             .iter()
             .map(|p| json!({"type": "text", "text": p}))
             .collect();
-        template["components"] = json!([{"type": "body", "parameters": parameters}]);
+        components.push(json!({"type": "body", "parameters": parameters}));
+    }
+    for (index, payload) in quick_replies.iter().enumerate() {
+        components.push(json!({
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": index,
+            "parameters": [{"type": "payload", "payload": payload}],
+        }));
+    }
+    if !components.is_empty() {
+        template["components"] = Value::Array(components);
     }
     json!({"messaging_product": "whatsapp", field: value, "type": "template", "template": template})
+}
+
+/// A text with reply buttons (`(id, title)`, at most three), allowed inside the 24-hour
+/// window like free text; a tap comes back as an `interactive` message with the id.
+pub fn buttons_body(to: &Recipient, text: &str, buttons: &[(String, String)]) -> Value {
+    let (field, value) = to.field();
+    let buttons: Vec<Value> = buttons
+        .iter()
+        .map(|(id, title)| json!({"type": "reply", "reply": {"id": id, "title": title}}))
+        .collect();
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        field: value,
+        "type": "interactive",
+        "interactive": {"type": "button", "body": {"text": text}, "action": {"buttons": buttons}},
+    })
 }
 
 /// Marks a customer's message read, optionally with a typing indicator (a reply is coming).
@@ -324,6 +360,9 @@ pub struct Inbound {
     pub text: String,
     /// The file of an image, video, voice note, document or sticker, to fetch.
     pub media: Option<Media>,
+    /// What a tapped button stands for: a template quick reply's `payload`, an interactive
+    /// reply's `id` (ours, such as `accept:hnd_…`; the text shown is in `text`).
+    pub reply_id: Option<String>,
 }
 
 /// A file WhatsApp holds for us, as an inbound message names it.
@@ -414,6 +453,7 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
                 name: name.replace('\0', ""),
                 text: describe(&kind, message).replace('\0', ""),
                 media: Media::of(&kind, message),
+                reply_id: reply_id(&kind, message),
                 kind,
             });
         }
@@ -440,6 +480,23 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
         }
     }
     (inbound, statuses)
+}
+
+/// The id behind a tapped button, if the message is a tap.
+fn reply_id(kind: &str, m: &Value) -> Option<String> {
+    let id = match kind {
+        "button" => &m["button"]["payload"],
+        "interactive" => {
+            let reply = &m["interactive"];
+            if reply["type"] == "list_reply" {
+                &reply["list_reply"]["id"]
+            } else {
+                &reply["button_reply"]["id"]
+            }
+        }
+        _ => return None,
+    };
+    id.as_str().filter(|id| !id.is_empty()).map(str::to_owned)
 }
 
 /// The readable form of a message of any type.
@@ -504,6 +561,29 @@ pub fn bot_readable(kind: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tapped_button_carries_its_payload_or_reply_id() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/whatsapp-fixtures/pywa_callback_button.json"
+        );
+        let fixtures: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        for case in ["button", "quick_reply", "quick_reply_without_context"] {
+            let (inbound, _) = parse(&fixtures[case]);
+            assert_eq!(
+                inbound[0].reply_id.as_deref(),
+                Some("callback_data"),
+                "{case}"
+            );
+            assert_eq!(inbound[0].text, "title", "{case}");
+        }
+        let text = json!({"entry": [{"changes": [{"field": "messages", "value": {
+            "contacts": [{"wa_id": "15550001111"}],
+            "messages": [{"from": "15550001111", "id": "wamid.t", "type": "text",
+                          "text": {"body": "accept:hnd_1"}}]}}]}]});
+        assert_eq!(parse(&text).0[0].reply_id, None, "typed text is not a tap");
+    }
 
     #[test]
     fn a_files_hash_is_read_in_base64_or_hex() {
@@ -577,6 +657,13 @@ mod tests {
             "new_handoff",
             "en_US",
             &["Ana".into()],
+            &["accept:hnd_1".into(), "decline:hnd_1".into()],
+        );
+        assert_eq!(body["template"]["components"][1]["sub_type"], "quick_reply");
+        assert_eq!(body["template"]["components"][2]["index"], 1);
+        assert_eq!(
+            body["template"]["components"][2]["parameters"][0]["payload"],
+            "decline:hnd_1"
         );
         assert_eq!(body["to"], "4915112345678");
         assert_eq!(

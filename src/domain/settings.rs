@@ -34,6 +34,10 @@ pub struct WhatsappNotifications {
 pub struct Template {
     pub name: String,
     pub language: String,
+    /// The template has two quick-reply buttons, Accept and Decline (in that order): each
+    /// notification fills in their payloads, and a tap claims the handoff or leaves it.
+    #[serde(default)]
+    pub quick_replies: bool,
 }
 
 impl Default for Template {
@@ -41,12 +45,13 @@ impl Default for Template {
         Template {
             name: "new_handoff".to_owned(),
             language: "en_US".to_owned(),
+            quick_replies: false,
         }
     }
 }
 
 /// A phone number in international form: `+` and 8 to 15 digits; spaces and dashes dropped.
-pub fn parse_phone(raw: &str) -> Result<String, ParseError> {
+pub fn parse_phone(field: &'static str, raw: &str) -> Result<String, ParseError> {
     let compact: String = raw
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
@@ -59,7 +64,7 @@ pub fn parse_phone(raw: &str) -> Result<String, ParseError> {
         Ok(compact)
     } else {
         Err(ParseError::new(
-            "recipients",
+            field,
             format!("{raw:?} is not a phone number in international form, like +4915112345678"),
         ))
     }
@@ -72,7 +77,7 @@ impl NotificationSettings {
         whatsapp.recipients = whatsapp
             .recipients
             .iter()
-            .map(|r| parse_phone(r))
+            .map(|r| parse_phone("recipients", r))
             .collect::<Result<_, _>>()?;
         whatsapp.recipients.dedup();
         if whatsapp.template.name.trim().is_empty() || whatsapp.template.language.trim().is_empty()
@@ -95,10 +100,13 @@ mod tests {
 
     #[test]
     fn phone_numbers_are_normalised_or_refused() {
-        assert_eq!(parse_phone("+49 151 1234-5678").unwrap(), "+4915112345678");
-        assert!(parse_phone("015112345678").is_err());
-        assert!(parse_phone("+12").is_err());
-        assert!(parse_phone("+49abc12345678").is_err());
+        assert_eq!(
+            parse_phone("recipients", "+49 151 1234-5678").unwrap(),
+            "+4915112345678"
+        );
+        assert!(parse_phone("recipients", "015112345678").is_err());
+        assert!(parse_phone("recipients", "+12").is_err());
+        assert!(parse_phone("recipients", "+49abc12345678").is_err());
     }
 
     #[test]

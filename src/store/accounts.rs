@@ -167,6 +167,60 @@ impl Store {
         .await?)
     }
 
+    /// Links a WhatsApp number to a user (`None` unlinks it): a handoff notification's
+    /// Accept tapped from that number claims for them. One member per number in a workspace.
+    pub async fn set_whatsapp_number(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+        number: Option<&str>,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(number) = number {
+            let taken: Option<(String,)> = sqlx::query_as(
+                "SELECT id FROM users WHERE workspace_id = $1 AND whatsapp_number = $2 AND id <> $3",
+            )
+            .bind(workspace_id)
+            .bind(number)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(
+                    "another member of the workspace has this WhatsApp number".to_owned(),
+                ));
+            }
+        }
+        let updated = sqlx::query(
+            "UPDATE users SET whatsapp_number = $1 WHERE workspace_id = $2 AND id = $3",
+        )
+        .bind(number)
+        .bind(workspace_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        tx.commit().await?;
+        self.user(workspace_id, user_id).await
+    }
+
+    /// The member of the workspace with this WhatsApp number, if any.
+    pub async fn user_by_whatsapp(
+        &self,
+        workspace_id: &str,
+        number: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 AND u.whatsapp_number = $2"
+        ))
+        .bind(workspace_id)
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// Every workspace, oldest first, for the command line.
     pub async fn workspaces(&self) -> StoreResult<Vec<WorkspaceRecord>> {
         Ok(

@@ -433,3 +433,46 @@ async fn the_webhooks_page_adds_shows_the_secret_once_and_deletes() {
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(owner.get("/api/v1/webhooks").await.1, json!([]));
 }
+
+#[tokio::test]
+async fn the_account_page_links_and_unlinks_the_users_whatsapp_number() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let page = page_html(&app, &owner, "/account/password").await;
+    assert!(page.contains(r#"id="whatsapp_number""#), "{page}");
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap();
+    let save = |number: &'static str| {
+        owner
+            .client
+            .post(app.url("/account/whatsapp"))
+            .form(&[("csrf_token", token), ("whatsapp_number", number)])
+            .send()
+    };
+    let page = save("+49 151 1234 5678")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("WhatsApp number saved."), "{page}");
+    assert!(page.contains(r#"value="+4915112345678""#), "{page}");
+    assert_eq!(
+        owner.get("/api/v1/me").await.1["user"]["whatsapp_number"],
+        "+4915112345678"
+    );
+    let page = save("<script>1</script>")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("is not a phone number"), "{page}");
+    assert!(!page.contains("<script>1"), "shown escaped");
+    let page = save("").await.unwrap().text().await.unwrap();
+    assert!(page.contains("WhatsApp number removed."), "{page}");
+    assert_eq!(
+        owner.get("/api/v1/me").await.1["user"]["whatsapp_number"],
+        serde_json::Value::Null
+    );
+}

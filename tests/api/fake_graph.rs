@@ -196,7 +196,13 @@ async fn messages(
         Some("template") => {
             body["template"]["name"].as_str().is_some()
                 && body["template"]["language"]["code"].as_str().is_some()
+                && body["template"]["components"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(template_component_ok)
         }
+        Some("interactive") => reply_buttons_ok(&body["interactive"]),
         _ => false,
     };
     let addressed = body["to"].as_str().is_some() || body["recipient"].as_str().is_some();
@@ -305,4 +311,58 @@ async fn media_download(
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A template component as the Cloud API takes it: body parameters, or a quick-reply
+/// button's payload at its index.
+fn template_component_ok(component: &Value) -> bool {
+    match component["type"].as_str() {
+        Some("body") => component["parameters"].as_array().is_some(),
+        Some("button") => {
+            component["sub_type"] == "quick_reply"
+                && component["index"].as_u64().is_some()
+                && component["parameters"][0]["type"] == "payload"
+                && component["parameters"][0]["payload"]
+                    .as_str()
+                    .is_some_and(|p| !p.is_empty())
+        }
+        _ => false,
+    }
+}
+
+/// An interactive reply-buttons message within the Cloud API's limits: a body of at most
+/// 1024 characters, one to three buttons with distinct ids (at most 256 characters) and
+/// distinct titles (at most 20).
+fn reply_buttons_ok(interactive: &Value) -> bool {
+    let Some(buttons) = interactive["action"]["buttons"].as_array() else {
+        return false;
+    };
+    let ids: Vec<&str> = buttons
+        .iter()
+        .filter_map(|b| b["reply"]["id"].as_str())
+        .collect();
+    let titles: Vec<&str> = buttons
+        .iter()
+        .filter_map(|b| b["reply"]["title"].as_str())
+        .collect();
+    let distinct = |list: &[&str]| {
+        let set: std::collections::HashSet<&&str> = list.iter().collect();
+        set.len() == list.len()
+    };
+    interactive["type"] == "button"
+        && interactive["body"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty() && t.chars().count() <= 1024)
+        && (1..=3).contains(&buttons.len())
+        && buttons.iter().all(|b| b["type"] == "reply")
+        && ids.len() == buttons.len()
+        && titles.len() == buttons.len()
+        && ids
+            .iter()
+            .all(|id| !id.is_empty() && id.chars().count() <= 256)
+        && titles
+            .iter()
+            .all(|t| !t.is_empty() && t.chars().count() <= 20)
+        && distinct(&ids)
+        && distinct(&titles)
 }

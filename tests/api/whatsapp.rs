@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::fake_graph::{APP_SECRET, FakeGraph, Next, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN};
-use crate::helpers::{Shop, TestApp, code, eventually, spawn_app_with};
+use crate::helpers::{Api, Shop, TestApp, code, eventually, spawn_app_with};
 
 /// A file from shared/whatsapp-fixtures, byte for byte.
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -1489,4 +1489,288 @@ async fn a_reply_reported_failed_after_acceptance_is_sent_again_and_a_stale_repo
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(s.delivery_of(&id, &message_id).await, "accepted");
     assert_eq!(s.graph.sent().len(), 3);
+}
+
+/// A tap on one of our buttons, shaped as Meta sends it: `interactive` for a reply button of
+/// a free-form message, `button` for a template's quick reply.
+fn tap_from(wa_id: &str, wamid: &str, template: bool, id: &str, title: &str) -> Vec<u8> {
+    let message = if template {
+        json!({"from": wa_id, "id": wamid, "timestamp": "1749416390", "type": "button",
+               "context": {"from": "15550783881", "id": "wamid.notification"},
+               "button": {"payload": id, "text": title}})
+    } else {
+        json!({"from": wa_id, "id": wamid, "timestamp": "1749416390", "type": "interactive",
+               "context": {"from": "15550783881", "id": "wamid.notification"},
+               "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}})
+    };
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "419561257915477", "changes": [{
+    "field": "messages",
+    "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "Agent"}, "wa_id": wa_id}],
+        "messages": [message],
+    }}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+const SAM: &str = "14155550123";
+const KIM: &str = "14155550124";
+
+impl Setup {
+    /// Notifications on for Sam's and Kim's numbers, each on an agent's account; with
+    /// `quick_replies`, the template has Accept and Decline buttons.
+    async fn agents_on_whatsapp(&self, quick_replies: bool) -> Vec<(String, Api)> {
+        let (status, body) = self
+            .shop
+            .owner
+            .put(
+                "/api/v1/settings/notifications",
+                json!({"whatsapp": {"enabled": true, "channel_id": self.channel_id,
+                       "recipients": [format!("+{SAM}"), format!("+{KIM}")],
+                       "template": {"name": "new_handoff", "language": "en_US",
+                                    "quick_replies": quick_replies}}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let agents = self.app.agents(&self.shop.owner, 2).await;
+        for ((_, agent), number) in agents.iter().zip([SAM, KIM]) {
+            let (status, me) = agent
+                .patch(
+                    "/api/v1/me",
+                    json!({"whatsapp_number": format!("+{number}")}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{me}");
+            assert_eq!(me["whatsapp_number"], format!("+{number}"));
+        }
+        agents
+    }
+
+    /// What the fake accepted for this number since `from`.
+    fn sent_to(&self, number: &str, from: usize) -> Vec<Value> {
+        self.graph.sent()[from..]
+            .iter()
+            .filter(|b| b["to"] == number)
+            .cloned()
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn two_agents_tapping_accept_at_once_one_gets_the_customer_and_the_other_is_told() {
+    let s = Setup::new().await;
+    let agents = s.agents_on_whatsapp(false).await;
+    // Both wrote to the business number today: their notifications may be free-form.
+    s.deliver(&text_from(SAM, "Sam", "wamid.sam1", "morning"))
+        .await;
+    s.deliver(&text_from(KIM, "Kim", "wamid.kim1", "hi")).await;
+    s.lena_asks_for_a_person().await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+
+    let sent = s.sent(3).await;
+    for number in [SAM, KIM] {
+        let to_agent = sent.iter().find(|b| b["to"] == number).unwrap();
+        assert_eq!(to_agent["type"], "interactive", "{to_agent}");
+        let buttons = &to_agent["interactive"]["action"]["buttons"];
+        assert_eq!(buttons[0]["reply"]["id"], format!("accept:{id}"));
+        assert_eq!(buttons[0]["reply"]["title"], "Accept");
+        assert_eq!(buttons[1]["reply"]["id"], format!("decline:{id}"));
+        assert!(
+            to_agent["interactive"]["body"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Lena")
+        );
+    }
+
+    // Both tap Accept at the same moment.
+    let before = s.graph.sent().len();
+    let accept = format!("accept:{id}");
+    let sam_tap = tap_from(SAM, "wamid.sam2", false, &accept, "Accept");
+    let kim_tap = tap_from(KIM, "wamid.kim2", false, &accept, "Accept");
+    tokio::join!(s.deliver(&sam_tap), s.deliver(&kim_tap));
+    let answers = s.sent(before + 2).await;
+    assert_eq!(answers.len(), before + 2, "one answer each: {answers:#?}");
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    assert_eq!(full["status"], "in_progress", "{full}");
+    let holder = full["claimed_by"]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a holder: {full}"))
+        .to_owned();
+    let (winner, loser, winner_name) = if holder == agents[0].0 {
+        (SAM, KIM, "Agent 0")
+    } else {
+        (KIM, SAM, "Agent 1")
+    };
+    let told = |number: &str| {
+        let got = s.sent_to(number, before);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        got[0]["text"]["body"].as_str().unwrap().to_owned()
+    };
+    let won = told(winner);
+    assert!(
+        won.starts_with("Lena is yours") && won.contains(&format!("/handoffs/{id}")),
+        "{won}"
+    );
+    let lost = told(loser);
+    assert_eq!(lost, format!("{winner_name} already took Lena's handoff."));
+
+    // The claim is the dashboard's: the holder can reply, the other cannot.
+    let (winner_api, loser_api) = if winner == SAM {
+        (&agents[0].1, &agents[1].1)
+    } else {
+        (&agents[1].1, &agents[0].1)
+    };
+    let reply = |api: &'static str| json!({"text": api});
+    let (status, _) = loser_api
+        .post(&format!("/api/v1/handoffs/{id}/messages"), reply("me too"))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, body) = winner_api
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            reply("Hi Lena!"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_told_how() {
+    let s = Setup::new().await;
+    let agents = s.agents_on_whatsapp(true).await;
+    s.lena_asks_for_a_person().await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    let sent = s.sent(3).await;
+    let to_sam = sent.iter().find(|b| b["to"] == SAM).unwrap();
+    assert_eq!(to_sam["type"], "template", "outside the window: {to_sam}");
+    let components = &to_sam["template"]["components"];
+    assert_eq!(components[1]["sub_type"], "quick_reply");
+    assert_eq!(
+        components[1]["parameters"][0]["payload"],
+        format!("accept:{id}")
+    );
+    assert_eq!(components[2]["index"], 1);
+    assert_eq!(
+        components[2]["parameters"][0]["payload"],
+        format!("decline:{id}")
+    );
+
+    // Kim declines: nothing changes but a word back.
+    let before = s.graph.sent().len();
+    s.deliver(&tap_from(
+        KIM,
+        "wamid.kim2",
+        true,
+        &format!("decline:{id}"),
+        "Decline",
+    ))
+    .await;
+    s.sent(before + 1).await;
+    let told = s.sent_to(KIM, before);
+    assert_eq!(
+        told[0]["text"]["body"],
+        "OK: Lena's handoff stays in the queue for the others."
+    );
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    assert_eq!(full["status"], "pending");
+
+    // Sam's number leaves his account: his Accept claims nothing and says what to do.
+    let (status, me) = agents[0]
+        .1
+        .patch("/api/v1/me", json!({"whatsapp_number": null}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["whatsapp_number"], Value::Null);
+    let before = s.graph.sent().len();
+    s.deliver(&tap_from(
+        SAM,
+        "wamid.sam2",
+        true,
+        &format!("accept:{id}"),
+        "Accept",
+    ))
+    .await;
+    s.sent(before + 1).await;
+    let told = s.sent_to(SAM, before);
+    assert!(
+        told[0]["text"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("This number is not on anyone's Baton account"),
+        "{told:#?}"
+    );
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    assert_eq!(full["status"], "pending");
+
+    // Kim changes her mind: Accept on the template claims it for her.
+    let before = s.graph.sent().len();
+    s.deliver(&tap_from(
+        KIM,
+        "wamid.kim3",
+        true,
+        &format!("accept:{id}"),
+        "Accept",
+    ))
+    .await;
+    s.sent(before + 1).await;
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    assert_eq!(full["status"], "in_progress");
+    assert_eq!(full["claimed_by"]["name"], agents[1].0.as_str(), "{full}");
+    // A tap naming another workspace's or no handoff does nothing.
+    let before = s.graph.sent().len();
+    s.deliver(&tap_from(
+        KIM,
+        "wamid.kim4",
+        true,
+        "accept:hnd_nope",
+        "Accept",
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.graph.sent().len(), before);
+}
+
+#[tokio::test]
+async fn a_members_whatsapp_number_is_checked_and_belongs_to_one_member() {
+    let s = Setup::new().await;
+    let agents = s.app.agents(&s.shop.owner, 2).await;
+    let (status, body) = agents[0]
+        .1
+        .patch("/api/v1/me", json!({"whatsapp_number": "0151 1234"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("whatsapp_number:"),
+        "{body}"
+    );
+    let (status, me) = agents[0]
+        .1
+        .patch("/api/v1/me", json!({"whatsapp_number": "+1 415 555 0123"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["whatsapp_number"], "+14155550123");
+    let (status, body) = agents[1]
+        .1
+        .patch("/api/v1/me", json!({"whatsapp_number": "+14155550123"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = agents[1]
+        .1
+        .patch("/api/v1/me", json!({"name": "Kim"}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only the number is changed here"
+    );
+    let (_, me) = agents[0].1.get("/api/v1/me").await;
+    assert_eq!(me["user"]["whatsapp_number"], "+14155550123");
 }

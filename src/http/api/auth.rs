@@ -12,6 +12,7 @@ use serde_json::json;
 use super::UserView;
 use crate::accounts::{self, PasswordRefusal};
 use crate::domain::Password;
+use crate::domain::settings::parse_phone;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, Caller, end_session, session_cookie};
 use crate::state::AppState;
@@ -20,7 +21,7 @@ pub fn router() -> axum::Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(update_me))
         .route("/me/password", post(change_password))
 }
 
@@ -61,6 +62,34 @@ async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<impl Int
         "is_instance_owner": caller.user.is_instance_owner(),
         "csrf_token": caller.csrf_token,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeBody {
+    /// `null` or `""` unlinks the number.
+    #[serde(default, with = "super::bots::nullable")]
+    whatsapp_number: Option<Option<String>>,
+}
+
+/// What a user may change about themselves besides the password: their WhatsApp number.
+async fn update_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<MeBody>,
+) -> ApiResult<axum::Json<UserView>> {
+    let mut user = caller.user.clone();
+    if let Some(number) = body.whatsapp_number {
+        let number = number
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| parse_phone("whatsapp_number", &n))
+            .transpose()?;
+        user = state
+            .store
+            .set_whatsapp_number(caller.workspace_id(), &user.id, number.as_deref())
+            .await?;
+    }
+    Ok(axum::Json(UserView::from(&user)))
 }
 
 #[derive(Deserialize)]

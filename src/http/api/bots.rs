@@ -124,7 +124,7 @@ pub(crate) struct BotBody {
 }
 
 /// Tells a missing field (keep) from an explicit `null` (clear).
-mod nullable {
+pub(crate) mod nullable {
     use serde::{Deserialize, Deserializer};
 
     pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(

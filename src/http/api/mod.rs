@@ -50,6 +50,8 @@ pub struct UserView {
     /// The account still has its one-time password: nothing but `/me`, the password change
     /// and logout answers until it is changed.
     pub must_change_password: bool,
+    /// Their own WhatsApp number, from which they can accept handoff notifications.
+    pub whatsapp_number: Option<String>,
 }
 
 impl From<&UserRecord> for UserView {
@@ -62,6 +64,7 @@ impl From<&UserRecord> for UserView {
             workspace_id: user.workspace_id.clone(),
             created_at: rfc3339(user.created_at),
             must_change_password: user.must_change_password(),
+            whatsapp_number: user.whatsapp_number.clone(),
         }
     }
 }

@@ -1,9 +1,10 @@
-//! The signed-in user's own account: choosing a new password. Someone logged in with the
-//! one-time password printed on first start is sent here before anything else.
+//! The signed-in user's own account: choosing a new password, and the WhatsApp number from
+//! which they can accept handoff notifications. Someone logged in with the one-time password
+//! printed on first start is sent here before anything else.
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -11,6 +12,7 @@ use serde::Deserialize;
 use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
 use crate::accounts;
 use crate::domain::Password;
+use crate::domain::settings::parse_phone;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -18,7 +20,9 @@ use crate::state::AppState;
 pub const PASSWORD_PAGE: &str = "/account/password";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(PASSWORD_PAGE, get(page).post(change))
+    Router::new()
+        .route(PASSWORD_PAGE, get(page).post(change))
+        .route("/account/whatsapp", post(set_whatsapp))
 }
 
 async fn page(
@@ -28,7 +32,7 @@ async fn page(
 ) -> ApiResult<Markup> {
     let (pending, _, _) = state.store.handoff_counts(caller.workspace_id()).await?;
     let content = html! {
-        div class="header" { h1 { "Your password" } }
+        div class="header" { h1 { "Your account" } }
         (flash.render())
         @if caller.user.must_change_password() {
             div class="flash error" role="alert" {
@@ -37,6 +41,7 @@ async fn page(
             }
         }
         form class="card" method="post" action=(PASSWORD_PAGE) style="max-width:28rem" {
+            h2 { "Password" }
             (csrf_field(&caller))
             label for="current_password" { "Current password" }
             input id="current_password" type="password" name="current_password" autocomplete="current-password" required;
@@ -47,11 +52,21 @@ async fn page(
             div class="hint" { "You will log in again with it, here and on your other devices." }
             div style="margin-top:1rem" { button class="btn primary" type="submit" { "Change password" } }
         }
+        @if !caller.user.must_change_password() {
+            form class="card" method="post" action="/account/whatsapp" style="max-width:28rem" {
+                h2 { "Your WhatsApp number" }
+                (csrf_field(&caller))
+                label for="whatsapp_number" { "Number, in international form" }
+                input id="whatsapp_number" type="tel" name="whatsapp_number" placeholder="+4915112345678" value=(caller.user.whatsapp_number.as_deref().unwrap_or_default());
+                div class="hint" { "When this number gets a new-handoff notification (Settings → Notifications), its Accept button claims the handoff for you. Leave it empty to unlink it." }
+                div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save number" } }
+            }
+        }
     };
     Ok(layout(
         &caller,
         Nav::Account,
-        "Your password",
+        "Your account",
         pending,
         content,
     ))
@@ -97,5 +112,41 @@ async fn change(
                 Err(text[..1].to_uppercase() + &text[1..] + "."),
             )
         }
+    })
+}
+
+#[derive(Deserialize)]
+struct WhatsappForm {
+    csrf_token: String,
+    whatsapp_number: String,
+}
+
+/// Links (or, empty, unlinks) the user's WhatsApp number.
+async fn set_whatsapp(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Form(form): Form<WhatsappForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    let number = match Some(form.whatsapp_number.trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| parse_phone("whatsapp_number", n))
+        .transpose()
+    {
+        Ok(number) => number,
+        Err(err) => return Ok(back(PASSWORD_PAGE, Err(err.problem))),
+    };
+    let saved = state
+        .store
+        .set_whatsapp_number(caller.workspace_id(), &caller.user.id, number.as_deref())
+        .await;
+    Ok(match (saved, number) {
+        (Ok(_), Some(_)) => back(PASSWORD_PAGE, Ok("WhatsApp number saved.")),
+        (Ok(_), None) => back(PASSWORD_PAGE, Ok("WhatsApp number removed.")),
+        (Err(crate::store::StoreError::Conflict(message)), _) => back(
+            PASSWORD_PAGE,
+            Err(message[..1].to_uppercase() + &message[1..] + "."),
+        ),
+        (Err(err), _) => return Err(err.into()),
     })
 }

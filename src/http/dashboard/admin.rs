@@ -239,6 +239,11 @@ async fn notifications_page(
                 div { label for="wa-template" { "Template name" } input id="wa-template" type="text" name="template_name" value=(wa.template.name) disabled[disabled]; }
                 div { label for="wa-language" { "Template language" } input id="wa-language" type="text" name="template_language" value=(wa.template.language) disabled[disabled]; }
             }
+            div class="toggle" {
+                label for="wa-quick" style="margin:0" { "The template has Accept and Decline quick-reply buttons" }
+                input id="wa-quick" type="checkbox" name="quick_replies" value="true" checked[wa.template.quick_replies] disabled[disabled];
+            }
+            div class="hint" { "An agent whose WhatsApp number is on their account (Account page) gets Accept and Decline buttons: Accept claims the handoff for them, unless someone was faster." }
             @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save" } } }
         }
     };
@@ -259,6 +264,7 @@ struct NotificationsForm {
     recipients: String,
     template_name: String,
     template_language: String,
+    quick_replies: Option<String>,
 }
 
 async fn save_notifications(
@@ -282,6 +288,7 @@ async fn save_notifications(
             template: Template {
                 name: form.template_name.trim().to_owned(),
                 language: form.template_language.trim().to_owned(),
+                quick_replies: form.quick_replies.as_deref() == Some("true"),
             },
         },
     };

@@ -155,7 +155,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                     div class="me" {
                         div { strong { (caller.user.name) } }
                         div class="muted small" { (caller.user.role().as_str()) " · "
-                            a href=(account::PASSWORD_PAGE) class=[(nav == Nav::Account).then_some("active")] { "Password" } " · "
+                            a href=(account::PASSWORD_PAGE) class=[(nav == Nav::Account).then_some("active")] { "Account" } " · "
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf_token" value=(caller.csrf_token.as_deref().unwrap_or_default());
                                 button type="submit" { "Log out" }
