@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::whatsapp::StatusUpdate;
-use crate::domain::Role;
-use crate::domain::handoff::{Action, Actor, Refusal};
+use crate::bot::summary::short;
+use crate::domain::handoff::{Action, Actor, Refusal, Status};
 use crate::domain::settings::NotificationSettings;
 use crate::state::AppState;
 use crate::store::{HandoffRecord, NewDelivery, OutboxRecord, StoreError};
@@ -125,7 +125,8 @@ pub async fn handoff_created(
                     "New handoff: {} {}. {}\n{}",
                     handoff.customer_name,
                     reason_text(&handoff.reason),
-                    handoff.summary.split(". ").next().unwrap_or_default(),
+                    // A model's summary can be long; a message with buttons takes 1024 characters.
+                    short(handoff.summary.split(". ").next().unwrap_or_default()),
                     link
                 ),
             });
@@ -196,18 +197,23 @@ pub async fn agent_tapped(
         Err(err) => return Err(err),
     };
     let customer = &handoff.customer_name;
-    let text = match state.store.user_by_whatsapp(workspace_id, phone).await? {
-        None => format!(
+    let user = state.store.user_by_whatsapp(workspace_id, phone).await?;
+    let text = match (tap, user) {
+        (Tap::Decline, _) => match Status::parse(&handoff.status) {
+            Some(Status::Pending) => {
+                format!("OK: {customer}'s handoff stays in the queue for the others.")
+            }
+            Some(Status::Resolved) => format!("OK. {customer}'s handoff is already resolved."),
+            _ => format!("OK. Someone has already taken {customer}'s handoff."),
+        },
+        (Tap::Accept, None) => format!(
             "This number is not on anyone's Baton account, so it cannot claim handoffs. Add it \
              on your Account page, or claim {customer}'s handoff in the dashboard: {link}"
         ),
-        Some(_) if tap == Tap::Decline => {
-            format!("OK: {customer}'s handoff stays in the queue for the others.")
-        }
-        Some(user) => {
+        (Tap::Accept, Some(user)) => {
             let actor = Actor {
                 user_id: &user.id,
-                is_admin: user.role() != Role::Agent,
+                is_admin: user.role().is_admin(),
             };
             let claimed = state
                 .store

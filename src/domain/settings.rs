@@ -70,6 +70,14 @@ pub fn parse_phone(field: &'static str, raw: &str) -> Result<String, ParseError>
     }
 }
 
+/// A number that may be left empty (`None`: no number).
+pub fn parse_optional_phone(field: &'static str, raw: &str) -> Result<Option<String>, ParseError> {
+    Some(raw.trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| parse_phone(field, n))
+        .transpose()
+}
+
 impl NotificationSettings {
     /// Normalises numbers and checks the rest; what is stored is always valid.
     pub fn validated(mut self) -> Result<Self, ParseError> {

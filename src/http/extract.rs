@@ -202,10 +202,8 @@ fn open_before_password_change(parts: &Parts) -> bool {
         .get::<axum::extract::OriginalUri>()
         .map_or(parts.uri.path(), |original| original.0.path());
     !path.starts_with("/api/")
-        || matches!(
-            path,
-            "/api/v1/me" | "/api/v1/me/password" | "/api/v1/auth/logout"
-        )
+        || (path == "/api/v1/me" && parts.method == Method::GET)
+        || matches!(path, "/api/v1/me/password" | "/api/v1/auth/logout")
 }
 
 /// A caller who may manage the workspace: an owner or an admin.

@@ -175,34 +175,23 @@ impl Store {
         user_id: &str,
         number: Option<&str>,
     ) -> StoreResult<UserRecord> {
-        let mut tx = self.pool().begin().await?;
-        if let Some(number) = number {
-            let taken: Option<(String,)> = sqlx::query_as(
-                "SELECT id FROM users WHERE workspace_id = $1 AND whatsapp_number = $2 AND id <> $3",
-            )
-            .bind(workspace_id)
-            .bind(number)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict(
-                    "another member of the workspace has this WhatsApp number".to_owned(),
-                ));
-            }
-        }
         let updated = sqlx::query(
             "UPDATE users SET whatsapp_number = $1 WHERE workspace_id = $2 AND id = $3",
         )
         .bind(number)
         .bind(workspace_id)
         .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        .execute(self.pool())
+        .await
+        .map_err(|e| {
+            conflict_on_unique(
+                e,
+                "another member of the workspace has this WhatsApp number",
+            )
+        })?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }
-        tx.commit().await?;
         self.user(workspace_id, user_id).await
     }
 

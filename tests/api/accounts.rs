@@ -44,6 +44,9 @@ async fn without_a_configured_password_a_one_time_password_is_made_and_works() {
         owner
             .post("/api/v1/api-keys", json!({"name": "sneaky"}))
             .await,
+        owner
+            .patch("/api/v1/me", json!({"whatsapp_number": "+14155550123"}))
+            .await,
     ] {
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(code(&body), "password_change_required");

@@ -1721,18 +1721,69 @@ async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_
     let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(full["status"], "in_progress");
     assert_eq!(full["claimed_by"]["name"], agents[1].0.as_str(), "{full}");
-    // A tap naming another workspace's or no handoff does nothing.
+    // Sam, whose number is on nobody's account, declines a handoff already taken.
     let before = s.graph.sent().len();
     s.deliver(&tap_from(
-        KIM,
-        "wamid.kim4",
+        SAM,
+        "wamid.sam3",
         true,
-        "accept:hnd_nope",
-        "Accept",
+        &format!("decline:{id}"),
+        "Decline",
     ))
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(s.graph.sent().len(), before);
+    s.sent(before + 1).await;
+    assert_eq!(
+        s.sent_to(SAM, before)[0]["text"]["body"],
+        "OK. Someone has already taken Lena's handoff."
+    );
+
+    // A tap naming another workspace's handoff, or none, claims nothing and says nothing.
+    let other = s.app.other_workspace("olga@other.test").await;
+    let bot = other.create_bot("Other help").await;
+    let bot_id = bot["id"].as_str().unwrap();
+    other
+        .post("/api/v1/marketplace/request_handoff/install", json!({}))
+        .await;
+    other
+        .put(
+            &format!("/api/v1/bots/{bot_id}/tools/request_handoff"),
+            json!({"enabled": true}),
+        )
+        .await;
+    let visitor = s.app.visitor(bot["widget_key"].as_str().unwrap()).await;
+    visitor.say("get me a human").await;
+    let theirs = eventually(|| async {
+        let (_, list) = other.get("/api/v1/handoffs").await;
+        list.as_array().and_then(|l| l.first().cloned())
+    })
+    .await;
+    let theirs = theirs["id"].as_str().unwrap();
+    let before = s.graph.sent().len();
+    for (wamid, reply) in [
+        ("wamid.kim4", format!("accept:{theirs}")),
+        ("wamid.kim5", "accept:hnd_nope".to_owned()),
+    ] {
+        s.deliver(&tap_from(KIM, wamid, true, &reply, "Accept"))
+            .await;
+    }
+    // A tap that is answered, delivered after them, is the only answer.
+    s.deliver(&tap_from(
+        KIM,
+        "wamid.kim6",
+        true,
+        &format!("decline:{id}"),
+        "Decline",
+    ))
+    .await;
+    s.sent(before + 1).await;
+    let told = s.sent_to(KIM, before);
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(
+        told[0]["text"]["body"],
+        "OK. Someone has already taken Lena's handoff."
+    );
+    let (_, full) = other.get(&format!("/api/v1/handoffs/{theirs}")).await;
+    assert_eq!(full["status"], "pending", "{full}");
 }
 
 #[tokio::test]
@@ -1773,4 +1824,17 @@ async fn a_members_whatsapp_number_is_checked_and_belongs_to_one_member() {
     );
     let (_, me) = agents[0].1.get("/api/v1/me").await;
     assert_eq!(me["user"]["whatsapp_number"], "+14155550123");
+    // Admins see the numbers in the member list; other agents do not.
+    let number_of = |list: &Value, name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"] == name)
+            .unwrap()["whatsapp_number"]
+            .clone()
+    };
+    let (_, listed) = s.shop.owner.get("/api/v1/agents").await;
+    assert_eq!(number_of(&listed, &agents[0].0), "+14155550123");
+    let (_, listed) = agents[1].1.get("/api/v1/agents").await;
+    assert_eq!(number_of(&listed, &agents[0].0), Value::Null);
 }

@@ -70,7 +70,15 @@ async fn list(
     caller: Caller,
 ) -> ApiResult<axum::Json<Vec<UserView>>> {
     let users = state.store.list_users(caller.workspace_id()).await?;
-    Ok(axum::Json(users.iter().map(UserView::from).collect()))
+    let views = users.iter().map(|user| {
+        let mut view = UserView::from(user);
+        // A colleague's personal number is for admins (who set up notifications) only.
+        if !caller.is_admin() && user.id != caller.user.id {
+            view.whatsapp_number = None;
+        }
+        view
+    });
+    Ok(axum::Json(views.collect()))
 }
 
 async fn remove(

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::UserView;
 use crate::accounts::{self, PasswordRefusal};
 use crate::domain::Password;
-use crate::domain::settings::parse_phone;
+use crate::domain::settings::parse_optional_phone;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, Caller, end_session, session_cookie};
 use crate::state::AppState;
@@ -80,10 +80,7 @@ async fn update_me(
 ) -> ApiResult<axum::Json<UserView>> {
     let mut user = caller.user.clone();
     if let Some(number) = body.whatsapp_number {
-        let number = number
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| parse_phone("whatsapp_number", &n))
-            .transpose()?;
+        let number = parse_optional_phone("whatsapp_number", &number.unwrap_or_default())?;
         user = state
             .store
             .set_whatsapp_number(caller.workspace_id(), &user.id, number.as_deref())

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout};
 use crate::accounts;
 use crate::domain::Password;
-use crate::domain::settings::parse_phone;
+use crate::domain::settings::parse_optional_phone;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -128,11 +128,7 @@ async fn set_whatsapp(
     Form(form): Form<WhatsappForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
-    let number = match Some(form.whatsapp_number.trim())
-        .filter(|n| !n.is_empty())
-        .map(|n| parse_phone("whatsapp_number", n))
-        .transpose()
-    {
+    let number = match parse_optional_phone("whatsapp_number", &form.whatsapp_number) {
         Ok(number) => number,
         Err(err) => return Ok(back(PASSWORD_PAGE, Err(err.problem))),
     };
@@ -143,9 +139,9 @@ async fn set_whatsapp(
     Ok(match (saved, number) {
         (Ok(_), Some(_)) => back(PASSWORD_PAGE, Ok("WhatsApp number saved.")),
         (Ok(_), None) => back(PASSWORD_PAGE, Ok("WhatsApp number removed.")),
-        (Err(crate::store::StoreError::Conflict(message)), _) => back(
+        (Err(crate::store::StoreError::Conflict(_)), _) => back(
             PASSWORD_PAGE,
-            Err(message[..1].to_uppercase() + &message[1..] + "."),
+            Err("Another member of the workspace has this WhatsApp number.".to_owned()),
         ),
         (Err(err), _) => return Err(err.into()),
     })
