@@ -231,13 +231,18 @@ fn refuse_clashing_titles(documents: &[(PathBuf, Prepared)]) -> anyhow::Result<(
     Ok(())
 }
 
-async fn bot_list(store: &Store) -> anyhow::Result<String> {
-    let workspaces: HashMap<String, String> = store
+/// Every workspace's name by its id.
+async fn workspace_names(store: &Store) -> anyhow::Result<HashMap<String, String>> {
+    Ok(store
         .workspaces()
         .await?
         .into_iter()
         .map(|w| (w.id, w.name))
-        .collect();
+        .collect())
+}
+
+async fn bot_list(store: &Store) -> anyhow::Result<String> {
+    let workspaces = workspace_names(store).await?;
     let bots = store.all_bots().await?;
     if bots.is_empty() {
         return Ok("  (none yet: create one in the dashboard or with POST /api/v1/bots)".into());
@@ -272,12 +277,7 @@ pub async fn user(store: &Store, command: UserCommand, login_url: &str) -> anyho
             Ok(())
         }
         UserCommand::List => {
-            let workspaces: HashMap<String, String> = store
-                .workspaces()
-                .await?
-                .into_iter()
-                .map(|w| (w.id, w.name))
-                .collect();
+            let workspaces = workspace_names(store).await?;
             for user in store.all_users().await? {
                 let workspace = workspaces
                     .get(&user.workspace_id)

@@ -1548,6 +1548,22 @@ impl Setup {
         agents
     }
 
+    /// Taps a template's quick reply from `number`, and returns the one answer it gets.
+    async fn tap_answer(&self, number: &str, wamid: &str, reply: &str) -> String {
+        let before = self.graph.sent().len();
+        let title = if reply.starts_with("accept:") {
+            "Accept"
+        } else {
+            "Decline"
+        };
+        self.deliver(&tap_from(number, wamid, true, reply, title))
+            .await;
+        self.sent(before + 1).await;
+        let told = self.sent_to(number, before);
+        assert_eq!(told.len(), 1, "{told:#?}");
+        told[0]["text"]["body"].as_str().unwrap().to_owned()
+    }
+
     /// What the fake accepted for this number since `from`.
     fn sent_to(&self, number: &str, from: usize) -> Vec<Value> {
         self.graph.sent()[from..]
@@ -1661,19 +1677,11 @@ async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_
     );
 
     // Kim declines: nothing changes but a word back.
-    let before = s.graph.sent().len();
-    s.deliver(&tap_from(
-        KIM,
-        "wamid.kim2",
-        true,
-        &format!("decline:{id}"),
-        "Decline",
-    ))
-    .await;
-    s.sent(before + 1).await;
-    let told = s.sent_to(KIM, before);
+    let told = s
+        .tap_answer(KIM, "wamid.kim2", &format!("decline:{id}"))
+        .await;
     assert_eq!(
-        told[0]["text"]["body"],
+        told,
         "OK: Lena's handoff stays in the queue for the others."
     );
     let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
@@ -1686,56 +1694,30 @@ async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["whatsapp_number"], Value::Null);
-    let before = s.graph.sent().len();
-    s.deliver(&tap_from(
-        SAM,
-        "wamid.sam2",
-        true,
-        &format!("accept:{id}"),
-        "Accept",
-    ))
-    .await;
-    s.sent(before + 1).await;
-    let told = s.sent_to(SAM, before);
+    let told = s
+        .tap_answer(SAM, "wamid.sam2", &format!("accept:{id}"))
+        .await;
     assert!(
-        told[0]["text"]["body"]
-            .as_str()
-            .unwrap()
-            .starts_with("This number is not on anyone's Baton account"),
-        "{told:#?}"
+        told.starts_with("This number is not on anyone's Baton account"),
+        "{told}"
     );
     let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(full["status"], "pending");
 
     // Kim changes her mind: Accept on the template claims it for her.
-    let before = s.graph.sent().len();
-    s.deliver(&tap_from(
-        KIM,
-        "wamid.kim3",
-        true,
-        &format!("accept:{id}"),
-        "Accept",
-    ))
-    .await;
-    s.sent(before + 1).await;
+    let told = s
+        .tap_answer(KIM, "wamid.kim3", &format!("accept:{id}"))
+        .await;
+    assert!(told.starts_with("Lena is yours"), "{told}");
     let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(full["status"], "in_progress");
     assert_eq!(full["claimed_by"]["name"], agents[1].0.as_str(), "{full}");
+
     // Sam, whose number is on nobody's account, declines a handoff already taken.
-    let before = s.graph.sent().len();
-    s.deliver(&tap_from(
-        SAM,
-        "wamid.sam3",
-        true,
-        &format!("decline:{id}"),
-        "Decline",
-    ))
-    .await;
-    s.sent(before + 1).await;
-    assert_eq!(
-        s.sent_to(SAM, before)[0]["text"]["body"],
-        "OK. Someone has already taken Lena's handoff."
-    );
+    let told = s
+        .tap_answer(SAM, "wamid.sam3", &format!("decline:{id}"))
+        .await;
+    assert_eq!(told, "OK. Someone has already taken Lena's handoff.");
 
     // A tap naming another workspace's handoff, or none, claims nothing and says nothing.
     let other = s.app.other_workspace("olga@other.test").await;
