@@ -142,7 +142,7 @@ impl TurnQueues {
 }
 
 /// Whether the bot has the `request_handoff` tool enabled.
-async fn may_hand_off(state: &AppState, bot_id: &str) -> StoreResult<bool> {
+pub async fn may_hand_off(state: &AppState, bot_id: &str) -> StoreResult<bool> {
     Ok(state
         .store
         .enabled_tools(bot_id)

@@ -18,7 +18,10 @@ pub struct MessageView {
     pub kind: String,
     pub text: String,
     pub created_at: String,
-    /// For messages Baton sends out: `sent`, `delivered`, `read` or `failed`.
+    /// For messages Baton sends out. In the widget: `sent` (stored; the chat window reads it
+    /// live or on reconnect). On WhatsApp, in order: `queued` (stored, waiting for the Graph
+    /// API), `accepted` (taken by Meta, with a wamid), then what Meta reports — `sent`,
+    /// `delivered`, `read` (`played` for a voice message) — or `failed`, with `delivery_error`.
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
     /// The file a customer sent with it, when there is one (WhatsApp).

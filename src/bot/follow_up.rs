@@ -78,28 +78,7 @@ pub fn previous<'h>(history: &'h [MessageRecord], message: &str, terms: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn said(texts: &[(&str, &str)]) -> Vec<MessageRecord> {
-        texts
-            .iter()
-            .enumerate()
-            .map(|(i, (author, text))| MessageRecord {
-                id: format!("m{i}"),
-                workspace_id: "w".into(),
-                conversation_id: "c".into(),
-                seq: i as i64 + 1,
-                author: (*author).into(),
-                author_name: String::new(),
-                user_id: None,
-                kind: "text".into(),
-                text: (*text).into(),
-                external_id: None,
-                delivery_status: None,
-                delivery_error: None,
-                created_at: 0,
-            })
-            .collect()
-    }
+    use crate::bot::said;
 
     #[test]
     fn a_short_message_that_adds_to_the_last_question_is_read_with_it() {

@@ -126,3 +126,27 @@ pub fn decline_text(reason: Reason) -> String {
             .to_owned(),
     }
 }
+
+/// A conversation for unit tests: `(author, text)` pairs, numbered from seq 1.
+#[cfg(test)]
+pub(crate) fn said(texts: &[(&str, &str)]) -> Vec<MessageRecord> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, (author, text))| MessageRecord {
+            id: format!("m{i}"),
+            workspace_id: "w".into(),
+            conversation_id: "c".into(),
+            seq: i as i64 + 1,
+            author: (*author).into(),
+            author_name: String::new(),
+            user_id: None,
+            kind: "text".into(),
+            text: (*text).into(),
+            external_id: None,
+            delivery_status: None,
+            delivery_error: None,
+            created_at: 0,
+        })
+        .collect()
+}

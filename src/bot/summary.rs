@@ -51,10 +51,9 @@ fn compose(
     reason: Reason,
     failure: Option<&str>,
 ) -> String {
-    let earlier: Vec<&str> = history
+    let earlier: Vec<&MessageRecord> = history
         .iter()
         .filter(|m| m.author == "customer" && m.text != message)
-        .map(|m| m.text.as_str())
         .collect();
     let mut parts = Vec::new();
     match reason {
@@ -64,7 +63,18 @@ fn compose(
                 short(message)
             ));
             if let Some(topic) = earlier.last() {
-                parts.push(format!("Before that they asked: “{}”.", short(topic)));
+                // What the bot tried for it: its answer, which the customer did not settle for.
+                let answer = history
+                    .iter()
+                    .find(|m| m.author == "bot" && m.seq > topic.seq);
+                parts.push(match answer {
+                    Some(answer) => format!(
+                        "Before that they asked: “{}”; the bot answered: “{}”.",
+                        short(&topic.text),
+                        short(&answer.text)
+                    ),
+                    None => format!("Before that they asked: “{}”.", short(&topic.text)),
+                });
             }
         }
         Reason::KbMiss | Reason::BotError => {
@@ -103,7 +113,7 @@ fn compose(
         parts.push(failure_line(why));
     }
     parts.push(reason_line(reason).to_owned());
-    let mut texts: Vec<&str> = earlier.clone();
+    let mut texts: Vec<&str> = earlier.iter().map(|m| m.text.as_str()).collect();
     texts.push(message);
     let facts = key_facts(&texts);
     if !facts.is_empty() {
@@ -198,6 +208,39 @@ mod tests {
                 "order #A12345",
                 "phone +44 20 7946 0958"
             ]
+        );
+    }
+
+    #[test]
+    fn a_request_for_a_person_says_what_the_bot_had_answered() {
+        let history = crate::bot::said(&[
+            ("customer", "Is shipping free for order #4411?"),
+            ("bot", "Shipping is free on orders over $50."),
+            ("customer", "that's not what I asked, get me a human"),
+        ]);
+        let text = write(
+            &history,
+            &history[2].text,
+            Searched::NotSearched,
+            Reason::CustomerRequest,
+        );
+        assert!(
+            text.contains(
+                "Before that they asked: “Is shipping free for order #4411?”; the bot answered: “Shipping is free on orders over $50.”."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("order #4411"), "{text}");
+        // Asked twice with no answer in between (the bot was still thinking): no answer named.
+        let text = write(
+            &history[..1],
+            "get me a human",
+            Searched::NotSearched,
+            Reason::CustomerRequest,
+        );
+        assert!(
+            text.contains("Before that they asked: “Is shipping free for order #4411?”."),
+            "{text}"
         );
     }
 

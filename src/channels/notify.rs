@@ -18,7 +18,7 @@ use crate::store::{HandoffRecord, NewDelivery, OutboxRecord, StoreError};
 pub const RE_ENGAGEMENT: i64 = 131047;
 
 /// WhatsApp's customer-service window.
-pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+pub const WINDOW_MS: i64 = crate::domain::WHATSAPP_WINDOW_MS;
 const INBOUND: &str = "whatsapp_agent_inbound";
 
 async fn settings(

@@ -80,6 +80,8 @@ pub enum Refusal {
     AlreadyClaimed { holder: String },
     /// Replying needs a claim first.
     NotClaimed,
+    /// Releasing needs someone to hold it.
+    NothingToRelease,
     /// Another agent holds it; carries their user id.
     NotHolder { holder: String },
     /// It is resolved.
@@ -93,6 +95,9 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::AlreadyClaimed { .. } => f.write_str("the handoff is already claimed"),
             Refusal::NotClaimed => f.write_str("claim the handoff first"),
+            Refusal::NothingToRelease => {
+                f.write_str("no one holds this handoff, so there is nothing to release")
+            }
             Refusal::NotHolder { .. } => f.write_str("another agent holds this handoff"),
             Refusal::Closed => f.write_str("the handoff is resolved"),
             Refusal::AdminOnly => f.write_str("only an admin can do this"),
@@ -116,7 +121,7 @@ pub fn decide(current: Snapshot<'_>, actor: Actor<'_>, action: Action) -> Result
         (Status::InProgress, Action::Reply) if holds || actor.is_admin => Ok(Status::InProgress),
         (Status::InProgress, Action::Reply) => Err(other_holder()),
         (_, Action::Release) if !actor.is_admin => Err(Refusal::AdminOnly),
-        (Status::Pending, Action::Release) => Err(Refusal::NotClaimed),
+        (Status::Pending, Action::Release) => Err(Refusal::NothingToRelease),
         (Status::InProgress, Action::Release) => Ok(Status::Pending),
         (Status::Pending, Action::Resolve) if actor.is_admin => Ok(Status::Resolved),
         (Status::Pending, Action::Resolve) => Err(Refusal::NotClaimed),
@@ -203,6 +208,10 @@ mod tests {
         assert_eq!(
             decide(pending(), ADMIN, Action::Resolve),
             Ok(Status::Resolved)
+        );
+        assert_eq!(
+            decide(pending(), ADMIN, Action::Release),
+            Err(Refusal::NothingToRelease)
         );
         assert_eq!(
             decide(pending(), ANA, Action::Resolve),

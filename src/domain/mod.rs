@@ -12,6 +12,10 @@ pub use clock::Clock;
 pub use language::KbLanguage;
 pub use text::{BotText, Email, MessageText, Name, Password, Role};
 
+/// WhatsApp's customer-service window: free text reaches a customer only within 24 hours of
+/// their last message.
+pub const WHATSAPP_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Why a value given from outside was refused; the message is shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]

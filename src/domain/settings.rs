@@ -82,12 +82,16 @@ impl NotificationSettings {
     /// Normalises numbers and checks the rest; what is stored is always valid.
     pub fn validated(mut self) -> Result<Self, ParseError> {
         let whatsapp = &mut self.whatsapp;
-        whatsapp.recipients = whatsapp
-            .recipients
-            .iter()
-            .map(|r| parse_phone("recipients", r))
-            .collect::<Result<_, _>>()?;
-        whatsapp.recipients.dedup();
+        let mut seen = std::collections::HashSet::new();
+        let mut recipients = Vec::with_capacity(whatsapp.recipients.len());
+        for raw in &whatsapp.recipients {
+            let phone = parse_phone("recipients", raw)?;
+            // One notification per person, however often (and however spelt) the number is listed.
+            if seen.insert(phone.clone()) {
+                recipients.push(phone);
+            }
+        }
+        whatsapp.recipients = recipients;
         if whatsapp.template.name.trim().is_empty() || whatsapp.template.language.trim().is_empty()
         {
             return Err(ParseError::new("template", "needs a name and a language"));
@@ -115,6 +119,21 @@ mod tests {
         assert!(parse_phone("recipients", "015112345678").is_err());
         assert!(parse_phone("recipients", "+12").is_err());
         assert!(parse_phone("recipients", "+49abc12345678").is_err());
+    }
+
+    #[test]
+    fn a_number_listed_twice_is_notified_once() {
+        let mut settings = NotificationSettings::default();
+        settings.whatsapp.recipients = vec![
+            "+4915112345678".into(),
+            "+14155550123".into(),
+            "+49 151 1234-5678".into(),
+        ];
+        let settings = settings.validated().unwrap();
+        assert_eq!(
+            settings.whatsapp.recipients,
+            ["+4915112345678", "+14155550123"]
+        );
     }
 
     #[test]

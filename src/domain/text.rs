@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::ParseError;
 
@@ -158,6 +159,35 @@ impl MessageText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `text` in pieces of at most [`Self::MAX_CHARS`] characters, for a channel that refuses
+    /// longer messages: one piece if it fits, else cut at the last paragraph break, line break,
+    /// sentence end or space of each piece's second half, and only mid-word if there is none.
+    pub fn pieces(text: &str) -> Vec<&str> {
+        pieces(text, Self::MAX_CHARS)
+    }
+}
+
+fn pieces(text: &str, max_chars: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while let Some((limit, _)) = rest.char_indices().nth(max_chars) {
+        let head = &rest[..limit];
+        // A cut in the first half would leave a short piece and more pieces than needed.
+        let half = head.char_indices().nth(max_chars / 2).map_or(0, |(i, _)| i);
+        let late = |at: Option<usize>| at.filter(|&at| at >= half);
+        let cut = late(head.rfind("\n\n"))
+            .or_else(|| late(head.rfind('\n')))
+            .or_else(|| late(head.split_sentence_bound_indices().last().map(|(at, _)| at)))
+            .or_else(|| late(head.rfind(char::is_whitespace)))
+            .unwrap_or(limit);
+        pieces.push(rest[..cut].trim_end());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        pieces.push(rest);
+    }
+    pieces
 }
 
 /// What a user may do in their workspace. Owners and admins manage; agents handle handoffs.
@@ -220,5 +250,37 @@ mod tests {
         assert!(Name::parse("name", "   ").is_err());
         assert!(Name::parse("name", &"x".repeat(101)).is_err());
         assert!(Name::parse("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn long_text_is_cut_where_a_reader_would_pause() {
+        assert_eq!(pieces("  short  ", 10), ["short"]);
+        assert!(pieces("   ", 10).is_empty());
+        // A paragraph break in the second half wins over a later sentence end.
+        assert_eq!(
+            pieces("One two three.\n\nFour five. Six seven eight", 20),
+            ["One two three.", "Four five.", "Six seven eight"]
+        );
+        // Else the last sentence end, else the last space.
+        assert_eq!(
+            pieces("Aaa bbb. Ccc ddd eee fff", 14),
+            ["Aaa bbb.", "Ccc ddd eee", "fff"]
+        );
+        // A paragraph break in the first half would leave a stub: a later break is used.
+        assert_eq!(
+            pieces("Hi.\n\nAaaa bbbb. Cccc dddd", 16),
+            ["Hi.\n\nAaaa bbbb.", "Cccc dddd"]
+        );
+        // No space at all: cut mid-word, on a character boundary.
+        assert_eq!(pieces("ééééééé", 3), ["ééé", "ééé", "é"]);
+        let long = "Ünïcödé wörds, sentences. ".repeat(400);
+        let cut = pieces(&long, MessageText::MAX_CHARS);
+        assert_eq!(cut.len(), 3);
+        assert!(
+            cut.iter()
+                .all(|p| p.chars().count() <= MessageText::MAX_CHARS)
+        );
+        assert!(cut.iter().all(|p| p.ends_with('.')), "{cut:?}");
+        assert_eq!(cut.join(" "), long.trim());
     }
 }

@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::auth::{self, Visitor};
-use crate::conversation;
+use crate::conversation::{self, may_hand_off};
 use crate::domain::MessageText;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::http::api::bots::{DEFAULT_GREETING, GREETING_WITHOUT_HANDOFF};
 use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
-use crate::store::{ConversationRecord, NewMessage, StoreError};
+use crate::store::{BotRecord, ConversationRecord, NewMessage, StoreError};
 use crate::views::MessageView;
 
 pub fn router() -> Router<AppState> {
@@ -144,9 +145,20 @@ async fn start_session(
     Ok(Json(json!({
         "visitor_token": auth::sign_visitor(&state.secret_key, &visitor),
         "conversation_id": visitor.conversation_id,
-        "bot": {"name": bot.name, "greeting": bot.greeting},
+        "bot": {"name": bot.name, "greeting": greeting(&bot, may_hand_off(&state, &bot.id).await?)},
         "handoff": handoff,
     })))
+}
+
+/// The greeting the chat window opens with. The default one offers a person, which only a
+/// bot that may hand off can keep (SPEC: a bot without the tool never pretends an agent is
+/// coming); a greeting the admin wrote is shown as written.
+fn greeting(bot: &BotRecord, may_hand_off: bool) -> &str {
+    if bot.greeting == DEFAULT_GREETING && !may_hand_off {
+        GREETING_WITHOUT_HANDOFF
+    } else {
+        &bot.greeting
+    }
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,8 @@
 use sqlx::FromRow;
 
 use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx};
-use crate::domain::new_id;
+use crate::domain::text::MessageText;
+use crate::domain::{WHATSAPP_WINDOW_MS, new_id};
 use crate::views::message_event;
 
 #[derive(Debug, Clone, FromRow)]
@@ -55,6 +56,7 @@ pub struct MessageRecord {
 }
 
 /// A message about to be stored.
+#[derive(Clone, Copy)]
 pub struct NewMessage<'a> {
     pub author: &'a str,
     pub author_name: &'a str,
@@ -79,6 +81,11 @@ impl<'a> NewMessage<'a> {
             delivery_status: None,
             template: None,
         }
+    }
+
+    /// The same message with other text.
+    fn with_text(self, text: &'a str) -> Self {
+        NewMessage { text, ..self }
     }
 }
 
@@ -452,15 +459,54 @@ pub(super) async fn load_conversation(
 
 /// Inserts a message and its `message.created` event. Bot and agent messages in a WhatsApp
 /// conversation are queued for delivery in the same transaction, so none is ever stored
-/// without also being on its way.
+/// without also being on its way; one longer than WhatsApp takes (a long model answer or
+/// handoff message) is stored and sent as several, and the last is returned.
 pub(super) async fn insert_message(
+    tx: &mut WorkspaceTx,
+    conversation: &ConversationRecord,
+    message: NewMessage<'_>,
+    now: i64,
+) -> StoreResult<MessageRecord> {
+    if outbound_whatsapp(conversation, &message, now) && message.template.is_none() {
+        let pieces = MessageText::pieces(message.text);
+        if let [first, rest @ ..] = pieces.as_slice()
+            && !rest.is_empty()
+        {
+            let mut last = insert_one(tx, conversation, message.with_text(first), now).await?;
+            for piece in rest {
+                last = insert_one(tx, conversation, message.with_text(piece), now).await?;
+            }
+            return Ok(last);
+        }
+    }
+    insert_one(tx, conversation, message, now).await
+}
+
+/// Whether a message goes out to a WhatsApp customer: what the bot and agents say, and the
+/// notes on who is helping (joined, left, resolved) while WhatsApp takes free text — outside
+/// the window a note would only fail, and no agent needs to see that.
+fn outbound_whatsapp(
+    conversation: &ConversationRecord,
+    message: &NewMessage<'_>,
+    now: i64,
+) -> bool {
+    conversation.channel == "whatsapp"
+        && match message.author {
+            "bot" | "agent" => true,
+            "system" => conversation
+                .last_customer_at
+                .is_some_and(|at| now - at < WHATSAPP_WINDOW_MS),
+            _ => false,
+        }
+}
+
+async fn insert_one(
     tx: &mut WorkspaceTx,
     conversation: &ConversationRecord,
     mut message: NewMessage<'_>,
     now: i64,
 ) -> StoreResult<MessageRecord> {
-    let outbound_whatsapp =
-        conversation.channel == "whatsapp" && matches!(message.author, "bot" | "agent");
+    let outbound_whatsapp = outbound_whatsapp(conversation, &message, now);
     if outbound_whatsapp {
         message.delivery_status = Some("queued");
     }

@@ -41,7 +41,7 @@ impl HandoffRecord {
         Status::parse(&self.status).unwrap_or(Status::Resolved)
     }
 
-    fn snapshot(&self) -> Snapshot<'_> {
+    pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot {
             status: self.status(),
             holder: self.claimed_by.as_deref(),

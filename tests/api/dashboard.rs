@@ -133,6 +133,16 @@ async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
     let agent = app.member(&owner, "agent@shop.test", "agent").await;
     let (status, _) = agent.put("/api/v1/settings/notifications", json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // An agent reads the settings without their colleagues' numbers, only their own.
+    let (_, seen) = agent.get("/api/v1/settings/notifications").await;
+    assert_eq!(seen["whatsapp"]["recipients"], json!([]), "{seen}");
+    let (status, _) = agent
+        .patch("/api/v1/me", json!({"whatsapp_number": "+1 415 555 0123"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, seen) = agent.get("/api/v1/settings/notifications").await;
+    assert_eq!(seen["whatsapp"]["recipients"], json!(["+14155550123"]));
+    assert_eq!(seen["whatsapp"]["template"], saved["whatsapp"]["template"]);
     let (_, theirs) = other.get("/api/v1/settings/notifications").await;
     assert_eq!(theirs["whatsapp"]["recipients"], json!([]));
 }

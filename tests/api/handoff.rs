@@ -254,6 +254,19 @@ async fn admins_release_claims_and_agents_cannot() {
     assert_eq!(status, StatusCode::OK, "{released}");
     assert_eq!(released["status"], "pending");
     assert_eq!(released["claimed_by"], Value::Null);
+    // Released again, now that no one holds it: nothing to release, and said so.
+    let (status, body) = shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/release"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "conflict");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to release")
+    );
     let (status, _) = agents[1]
         .1
         .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
@@ -344,17 +357,42 @@ async fn without_the_tool_enabled_the_bot_declines_politely_and_promises_no_one(
 async fn questions_about_people_are_answered_not_handed_off() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
+    let (status, body) = shop
+        .owner
+        .post(
+            &format!("/api/v1/bots/{}/documents", shop.bot_id),
+            json!({"title": "Contact us", "format": "markdown",
+                   "content": "# Contact us\n\nOur support email is help@acme.test. \
+                               Our support phone number is +1 415 555 0100, weekdays 9 to 5."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("hello").await;
-    visitor.wait_for_messages(2).await;
-    visitor.say("how much does shipping cost?").await;
-    let messages = visitor.wait_for_messages(4).await;
-    assert!(
-        messages[3]["text"].as_str().unwrap().contains("$50"),
-        "{:?}",
-        texts(&messages)
-    );
-    assert!(pending(&shop.owner).await.is_empty());
+    // SPEC §2.1: asking what the bot is, or how to reach support, is not asking for a person.
+    let asked = [
+        ("hello", None),
+        ("are you a human?", Some("assistant")),
+        ("Am I talking to a bot?", Some("assistant")),
+        ("what is your support email?", Some("help@acme.test")),
+        ("what's your support phone number?", Some("555 0100")),
+        ("how much does shipping cost?", Some("$50")),
+    ];
+    for (n, (question, expected)) in asked.iter().enumerate() {
+        visitor.say(question).await;
+        let messages = visitor.wait_for_messages(2 * n + 2).await;
+        let answer = messages[2 * n + 1]["text"].as_str().unwrap();
+        assert_eq!(
+            messages[2 * n + 1]["author"],
+            "bot",
+            "{:?}",
+            texts(&messages)
+        );
+        if let Some(expected) = expected {
+            assert!(answer.contains(expected), "{question}: {answer}");
+        }
+    }
+    let (_, all) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(all, json!([]));
 }
 
 #[tokio::test]

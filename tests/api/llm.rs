@@ -298,6 +298,64 @@ async fn an_explicit_request_for_a_person_hands_off_without_asking_the_model() {
 }
 
 #[tokio::test]
+async fn after_a_resolve_the_model_reads_a_fresh_context_not_the_handed_off_part() {
+    let fake = FakeOpenAi::start(vec![
+        Step::Answer("I'm sorry to hear that."),
+        Step::Answer("Standard delivery takes 3 to 5 business days."),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("My order 4411 arrived broken").await;
+    visitor.wait_for_messages(2).await;
+    visitor.say("I want to talk to a person").await;
+    let handoff = shop.owner.first_handoff().await;
+    let id = handoff["id"].as_str().unwrap();
+    for (path, body) in [
+        ("claim", json!({})),
+        (
+            "messages",
+            json!({"text": "A replacement for order 4411 is on its way."}),
+        ),
+        ("resolve", json!({})),
+    ] {
+        let (status, body) = shop
+            .owner
+            .post(&format!("/api/v1/handoffs/{id}/{path}"), body)
+            .await;
+        assert!(status.is_success(), "{path}: {body}");
+    }
+    let before = visitor.messages().await.len();
+    visitor.say("How long does standard delivery take?").await;
+    let messages = visitor.wait_for_messages(before + 2).await;
+    assert_eq!(
+        messages.last().unwrap()["text"],
+        "Standard delivery takes 3 to 5 business days."
+    );
+    // SPEC §2.6: the model is asked with the new question alone, so it can neither hand off
+    // again for the old problem nor repeat the agent's words as its own.
+    let requests = fake.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "the request for a person never reached the model"
+    );
+    let asked: Vec<&Value> = requests[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] != "system")
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert_eq!(asked[0]["content"], "How long does standard delivery take?");
+    assert!(!requests[1].to_string().contains("4411"), "{}", requests[1]);
+    // The first request, before any handoff, had only its own question too.
+    assert!(requests[0].to_string().contains("4411"));
+    assert!(pending(&shop.owner).await.is_empty());
+}
+
+#[tokio::test]
 async fn without_request_handoff_the_model_is_not_offered_it_and_the_bot_promises_no_one() {
     let fake = FakeOpenAi::start(vec![
         Step::call("search_knowledge_base", json!({"query": "gift wrapping"})),

@@ -290,8 +290,13 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{reply}");
     assert_eq!(reply["delivery_status"], "queued");
-    let sent = s.sent(3).await;
-    assert_eq!(sent[2]["text"]["body"], "Hi Lena, Sam here.");
+    // Lena is told a person has joined, then reads the reply.
+    let sent = s.sent(4).await;
+    assert_eq!(
+        sent[2]["text"]["body"],
+        format!("{} joined the conversation.", agents[0].0)
+    );
+    assert_eq!(sent[3]["text"]["body"], "Hi Lena, Sam here.");
 
     // Statuses arrive (out of order, twice); the message keeps the highest.
     let message_id = reply["id"].as_str().unwrap();
@@ -306,7 +311,7 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         (m["delivery_status"] == "accepted").then_some(())
     })
     .await;
-    let sent_wamid = "wamid.FAKE0003";
+    let sent_wamid = "wamid.FAKE0004";
     for status in ["read", "delivered", "read", "sent"] {
         s.deliver(&status_of(sent_wamid, status, "4915112345678"))
             .await;
@@ -332,11 +337,20 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         "Is shipping free?",
     ))
     .await;
-    let sent = s.sent(4).await;
+    // Lena is told the bot is back, and the bot answers her again.
+    let sent = s.sent(6).await;
     assert!(
-        sent[3]["text"]["body"].as_str().unwrap().contains("$50"),
+        sent[4]["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("resolved"),
         "{:?}",
-        sent[3]
+        sent[4]
+    );
+    assert!(
+        sent[5]["text"]["body"].as_str().unwrap().contains("$50"),
+        "{:?}",
+        sent[5]
     );
     assert_eq!(s.handoffs().await.len(), 1);
 }
@@ -659,7 +673,8 @@ async fn outside_the_24_hour_window_free_text_is_refused_and_a_template_goes() {
         .owner
         .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
         .await;
-    s.sent(1).await;
+    // The handoff message and the note that the owner joined.
+    s.sent(2).await;
 
     s.app.state.clock.advance(Duration::from_secs(25 * 3600));
     let (status, body) = s
@@ -678,8 +693,18 @@ async fn outside_the_24_hour_window_free_text_is_refused_and_a_template_goes() {
             .unwrap()
             .contains("24 hours")
     );
+    // An agent who does not hold the handoff hears that first, whatever they send.
+    let agent = s.app.member(&s.shop.owner, "kim@acme.test", "agent").await;
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Sorry for the wait!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "not_claim_holder", "{body}");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(s.graph.sent().len(), 1, "nothing was sent");
+    assert_eq!(s.graph.sent().len(), 2, "nothing was sent");
 
     let (status, body) = s
         .shop
@@ -690,9 +715,22 @@ async fn outside_the_24_hour_window_free_text_is_refused_and_a_template_goes() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let sent = s.sent(2).await;
-    assert_eq!(sent[1]["type"], "template");
-    assert_eq!(sent[1]["template"]["name"], "follow_up");
+    let sent = s.sent(3).await;
+    assert_eq!(sent[2]["type"], "template");
+    assert_eq!(sent[2]["template"]["name"], "follow_up");
+    // Resolved a day after Lena last wrote: the note stays in the history, not sent to her.
+    let (status, _) = s
+        .shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.graph.sent().len(), 3, "{:?}", s.graph.sent());
+    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let note = full["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(note["author"], "system", "{note}");
+    assert_eq!(note["delivery_status"], Value::Null, "{note}");
 }
 
 #[tokio::test]
@@ -873,7 +911,7 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
         .owner
         .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
         .await;
-    s.sent(1).await;
+    s.sent(2).await;
     admin.go(&s.app.url(&format!("/handoffs/{id}"))).await;
     // She sends a photo too (a real one-pixel PNG, so the browser must decode it), which the
     // open page shows as soon as it is fetched.
@@ -915,9 +953,9 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
     admin.type_into("#tpl-name", "follow_up").await;
     admin.type_into("#tpl-params", "Lena").await;
     admin.click("#template-form button[type=submit]").await;
-    let sent = s.sent(2).await;
-    assert_eq!(sent[1]["type"], "template");
-    assert_eq!(sent[1]["template"]["name"], "follow_up");
+    let sent = s.sent(3).await;
+    assert_eq!(sent[2]["type"], "template");
+    assert_eq!(sent[2]["template"]["name"], "follow_up");
     admin.until("the template shows in the history", "Array.from(document.querySelectorAll('.msg.agent')).some(m => m.textContent.includes('follow_up'))").await;
     admin.screenshot("12-handoff-whatsapp-template").await;
     admin.close().await;
@@ -1052,6 +1090,56 @@ async fn a_reply_held_back_by_a_rate_limit_still_goes_out_before_later_ones() {
         texts[1].starts_with(bot["handoff_message"].as_str().unwrap()),
         "{texts:?} / {bot}"
     );
+}
+
+#[tokio::test]
+async fn a_bot_message_longer_than_whatsapp_takes_goes_out_whole_in_pieces() {
+    let s = Setup::new().await;
+    // A handoff message of 6,000 characters (bot texts may have 8,000; WhatsApp takes 4,096).
+    let paragraph = "We answer every message in the order it arrives. ".repeat(20);
+    let long = [paragraph.trim(); 6].join("\n\n");
+    let (status, bot) = s
+        .shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", s.shop.bot_id),
+            json!({"handoff_message": long}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bot}");
+    s.lena_asks_for_a_person().await;
+    let sent = s.sent(2).await;
+    let texts: Vec<&str> = sent
+        .iter()
+        .map(|b| b["text"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts.iter().all(|t| t.chars().count() <= 4096));
+    // Cut between paragraphs, nothing lost, in order; the response time closes the last piece.
+    assert!(texts[0].ends_with("arrives."), "{}", texts[0]);
+    let whole = texts.join("\n\n");
+    assert!(whole.starts_with(&long), "{whole}");
+    // The agent sees the same two messages, each with its delivery status.
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let (_, full) = s
+        .shop
+        .owner
+        .get(&format!(
+            "/api/v1/handoffs/{}",
+            handoff["id"].as_str().unwrap()
+        ))
+        .await;
+    let bot_texts: Vec<&Value> = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["author"] == "bot")
+        .collect();
+    assert_eq!(bot_texts.len(), 2, "{full}");
+    for (message, sent) in bot_texts.iter().zip(&texts) {
+        assert_eq!(message["text"].as_str().unwrap(), *sent);
+        assert!(message["delivery_status"].is_string(), "{message}");
+    }
 }
 
 #[tokio::test]
@@ -1276,7 +1364,8 @@ impl Setup {
         .await;
     }
 
-    /// A handoff from Lena, claimed by the owner.
+    /// A handoff from Lena, claimed by the owner, with the handoff message and the note that
+    /// the owner joined both delivered.
     async fn claimed_handoff(&self) -> String {
         self.lena_asks_for_a_person().await;
         let handoff = eventually(|| async { self.handoffs().await.first().cloned() }).await;
@@ -1287,6 +1376,14 @@ impl Setup {
             .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
             .await;
         assert_eq!(status, StatusCode::OK);
+        let sent = self.sent(2).await;
+        assert!(
+            sent[1]["text"]["body"]
+                .as_str()
+                .unwrap()
+                .ends_with("joined the conversation."),
+            "{sent:?}"
+        );
         id
     }
 
@@ -1323,11 +1420,15 @@ impl Setup {
         let clock = &self.app.state.clock;
         let started = clock.now_ms();
         let hours = |now: i64| (now - started) as f64 / 3_600_000.0;
+        let mut rounds = 0;
         while self.delivery_of(handoff_id, &message_id).await != "failed" {
             assert!(
                 hours(clock.now_ms()) < 9.0,
                 "still not failed after 9 hours"
             );
+            // A delivery stuck behind another that is not due would never come round.
+            rounds += 1;
+            assert!(rounds < 500, "no progress after {rounds} rounds");
             if hours(clock.now_ms()) >= 5.0 {
                 // Five hours into the outage it is still being tried.
                 assert_eq!(self.delivery_of(handoff_id, &message_id).await, "queued");
@@ -1349,7 +1450,6 @@ impl Setup {
 async fn a_reply_whatsapp_cannot_take_for_hours_fails_then_the_agent_sends_it_again() {
     let s = Setup::new().await;
     let id = s.claimed_handoff().await;
-    s.sent(1).await;
     let (message_id, hours) = s
         .reply_that_fails_for_good(&id, "Your refund is on its way")
         .await;
@@ -1369,13 +1469,13 @@ async fn a_reply_whatsapp_cannot_take_for_hours_fails_then_the_agent_sends_it_ag
     let (status, again) = s.shop.owner.post(&retry, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["delivery_status"], "queued");
-    let sent = s.sent(2).await;
-    assert_eq!(sent[1]["text"]["body"], "Your refund is on its way");
+    let sent = s.sent(3).await;
+    assert_eq!(sent[2]["text"]["body"], "Your refund is on its way");
     eventually(|| async { (s.delivery_of(&id, &message_id).await == "accepted").then_some(()) })
         .await;
     let (status, body) = s.shop.owner.post(&retry, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(s.graph.sent().len(), 2);
+    assert_eq!(s.graph.sent().len(), 3);
 
     // Free text that failed cannot be sent again once the customer's window has closed.
     let (late, _) = s.reply_that_fails_for_good(&id, "Anything else?").await;
@@ -1397,7 +1497,6 @@ async fn a_reply_whatsapp_cannot_take_for_hours_fails_then_the_agent_sends_it_ag
 async fn a_failed_reply_is_sent_again_from_the_handoff_page_in_the_browser() {
     let s = Setup::new().await;
     let id = s.claimed_handoff().await;
-    s.sent(1).await;
     let (message_id, _) = s
         .reply_that_fails_for_good(&id, "Your refund is on its way")
         .await;
@@ -1435,7 +1534,7 @@ async fn a_failed_reply_is_sent_again_from_the_handoff_page_in_the_browser() {
         .await;
     agent.screenshot("14-handoff-reply-sent-again").await;
     assert_eq!(
-        s.sent(2).await[1]["text"]["body"],
+        s.sent(3).await[2]["text"]["body"],
         "Your refund is on its way"
     );
     agent.close().await;
@@ -1446,7 +1545,6 @@ async fn a_reply_reported_failed_after_acceptance_is_sent_again_and_a_stale_repo
 {
     let s = Setup::new().await;
     let id = s.claimed_handoff().await;
-    s.sent(1).await;
     let (_, reply) = s
         .shop
         .owner
@@ -1456,8 +1554,8 @@ async fn a_reply_reported_failed_after_acceptance_is_sent_again_and_a_stale_repo
         )
         .await;
     let message_id = reply["id"].as_str().unwrap().to_owned();
-    s.sent(2).await;
-    let first_wamid = s.graph.sent_with_ids()[1].0.clone();
+    s.sent(3).await;
+    let first_wamid = s.graph.sent_with_ids()[2].0.clone();
     eventually(|| async { (s.delivery_of(&id, &message_id).await == "accepted").then_some(()) })
         .await;
     // WhatsApp accepted it, then could not deliver it.
@@ -1481,14 +1579,14 @@ async fn a_reply_reported_failed_after_acceptance_is_sent_again_and_a_stale_repo
     assert_eq!(s.delivery_of(&id, &message_id).await, "queued");
     let (status, body) = s.shop.owner.post(&retry, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let sent = s.sent(3).await;
-    assert_eq!(sent[2]["text"]["body"], "Your parcel left today");
+    let sent = s.sent(4).await;
+    assert_eq!(sent[3]["text"]["body"], "Your parcel left today");
     eventually(|| async { (s.delivery_of(&id, &message_id).await == "accepted").then_some(()) })
         .await;
     s.deliver(&report).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(s.delivery_of(&id, &message_id).await, "accepted");
-    assert_eq!(s.graph.sent().len(), 3);
+    assert_eq!(s.graph.sent().len(), 4);
 }
 
 /// A tap on one of our buttons, shaped as Meta sends it: `interactive` for a reply button of
@@ -1558,8 +1656,12 @@ impl Setup {
         };
         self.deliver(&tap_from(number, wamid, true, reply, title))
             .await;
-        self.sent(before + 1).await;
-        let told = self.sent_to(number, before);
+        // (An Accept that claims also tells the customer who joined.)
+        let told = eventually(|| async {
+            let told = self.sent_to(number, before);
+            (!told.is_empty()).then_some(told)
+        })
+        .await;
         assert_eq!(told.len(), 1, "{told:#?}");
         told[0]["text"]["body"].as_str().unwrap().to_owned()
     }
@@ -1608,8 +1710,9 @@ async fn two_agents_tapping_accept_at_once_one_gets_the_customer_and_the_other_i
     let sam_tap = tap_from(SAM, "wamid.sam2", false, &accept, "Accept");
     let kim_tap = tap_from(KIM, "wamid.kim2", false, &accept, "Accept");
     tokio::join!(s.deliver(&sam_tap), s.deliver(&kim_tap));
-    let answers = s.sent(before + 2).await;
-    assert_eq!(answers.len(), before + 2, "one answer each: {answers:#?}");
+    // One answer each, and Lena is told who joined.
+    let answers = s.sent(before + 3).await;
+    assert_eq!(answers.len(), before + 3, "{answers:#?}");
     let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(full["status"], "in_progress", "{full}");
     let holder = full["claimed_by"]["name"]
@@ -1626,6 +1729,10 @@ async fn two_agents_tapping_accept_at_once_one_gets_the_customer_and_the_other_i
         assert_eq!(got.len(), 1, "{got:#?}");
         got[0]["text"]["body"].as_str().unwrap().to_owned()
     };
+    assert_eq!(
+        told("4915112345678"),
+        format!("{winner_name} joined the conversation.")
+    );
     let won = told(winner);
     assert!(
         won.starts_with("Lena is yours") && won.contains(&format!("/handoffs/{id}")),

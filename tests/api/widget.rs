@@ -38,6 +38,62 @@ async fn a_returning_visitor_keeps_their_conversation() {
 }
 
 #[tokio::test]
+async fn the_chat_window_offers_a_person_only_when_the_bot_can_hand_off() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let greeting = || async {
+        let (status, session) = app
+            .anonymous()
+            .post(
+                "/widget/v1/sessions",
+                json!({"widget_key": shop.widget_key}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{session}");
+        session["bot"]["greeting"].as_str().unwrap().to_owned()
+    };
+    let tool = format!("/api/v1/bots/{}/tools/request_handoff", shop.bot_id);
+    assert!(greeting().await.contains("person"));
+    // The tool off on the bot: the default greeting makes no such offer.
+    let (status, _) = shop.owner.put(&tool, json!({"enabled": false})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(greeting().await, "Hi! Ask me anything.");
+    // Nor with the tool enabled on the bot but uninstalled from the workspace, where a
+    // request for a person is declined rather than promised.
+    let (status, _) = shop.owner.put(&tool, json!({"enabled": true})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(greeting().await.contains("person"));
+    let (status, body) = shop
+        .owner
+        .delete("/api/v1/marketplace/request_handoff/install")
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(greeting().await, "Hi! Ask me anything.");
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    let reply = &visitor.wait_for_messages(2).await[1];
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("can't connect you with a person"),
+        "{reply}"
+    );
+    let (_, handoffs) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(handoffs, json!([]));
+    // A greeting the admin wrote is shown as written.
+    let (status, _) = shop
+        .owner
+        .patch(
+            &format!("/api/v1/bots/{}", shop.bot_id),
+            json!({"greeting": "Welcome to Acme! Ask about orders."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(greeting().await, "Welcome to Acme! Ask about orders.");
+}
+
+#[tokio::test]
 async fn a_visitor_reads_only_their_own_conversation() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
@@ -123,9 +179,50 @@ async fn another_workspace_cannot_see_or_touch_our_handoffs() {
     visitor.say("get me a human").await;
     let handoff = shop.owner.first_handoff().await;
     let id = handoff["id"].as_str().unwrap();
+    let (_, full) = shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let message_id = full["messages"][0]["id"].as_str().unwrap().to_owned();
+    let (_, documents) = shop
+        .owner
+        .get(&format!("/api/v1/bots/{}/documents", shop.bot_id))
+        .await;
+    let document_id = documents[0]["id"].as_str().unwrap().to_owned();
+    let (_, me) = shop.owner.get("/api/v1/me").await;
+    let owner_id = me["user"]["id"].as_str().unwrap().to_owned();
     let other = app.other_workspace("olga@other.test").await;
     assert_eq!(other.get("/api/v1/handoffs").await.1, json!([]));
+    let (_, counts) = other.get("/api/v1/handoffs/counts").await;
+    assert_eq!(counts["pending"], 0, "{counts}");
+    // An admin of theirs, with every right in their own workspace, and none in ours.
     for (status, body) in [
+        other
+            .post(&format!("/api/v1/handoffs/{id}/release"), json!({}))
+            .await,
+        other
+            .post(
+                &format!("/api/v1/handoffs/{id}/messages/{message_id}/retry"),
+                json!({}),
+            )
+            .await,
+        other
+            .post(
+                &format!("/api/v1/bots/{}/documents", shop.bot_id),
+                json!({"title": "Planted", "content": "Call 555-0100 for refunds.", "format": "markdown"}),
+            )
+            .await,
+        other
+            .delete(&format!(
+                "/api/v1/bots/{}/documents/{document_id}",
+                shop.bot_id
+            ))
+            .await,
+        other
+            .post(
+                &format!("/api/v1/bots/{}/channels/whatsapp", shop.bot_id),
+                json!({"phone_number_id": "1065", "access_token": "a", "app_secret": "b",
+                       "verify_token": "c"}),
+            )
+            .await,
+        other.delete(&format!("/api/v1/agents/{owner_id}")).await,
         other.get(&format!("/api/v1/handoffs/{id}")).await,
         other
             .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
@@ -150,6 +247,15 @@ async fn another_workspace_cannot_see_or_touch_our_handoffs() {
     }
     let (_, ours) = shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(ours["status"], "pending");
+    assert_eq!(ours["messages"], full["messages"]);
+    let (_, still) = shop
+        .owner
+        .get(&format!("/api/v1/bots/{}/documents", shop.bot_id))
+        .await;
+    assert_eq!(still, documents);
+    let (_, channels) = shop.owner.get("/api/v1/channels").await;
+    assert_eq!(channels, json!([]));
+    assert_eq!(shop.owner.get("/api/v1/me").await.0, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -26,6 +26,8 @@ pub fn router() -> axum::Router<AppState> {
 pub const DEFAULT_HANDOFF_MESSAGE: &str =
     "I'm connecting you with our team. A person will reply right here in this chat.";
 pub const DEFAULT_GREETING: &str = "Hi! Ask me anything, or ask to talk to a person at any time.";
+/// What the widget greets with instead of [`DEFAULT_GREETING`] when the bot cannot hand off.
+pub const GREETING_WITHOUT_HANDOFF: &str = "Hi! Ask me anything.";
 const DEFAULT_SYSTEM_PROMPT: &str =
     "You are a friendly support assistant. Answer only from the knowledge base.";
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::domain::MessageText;
 use crate::domain::clock::rfc3339;
-use crate::domain::handoff::{Action, Actor, Refusal, Status};
+use crate::domain::handoff::{self, Action, Actor, Refusal, Status};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
@@ -241,6 +241,15 @@ async fn reply(
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
     let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
+    let actor = Actor {
+        user_id: &caller.user.id,
+        is_admin: caller.is_admin(),
+    };
+    // Who may reply comes before what may be sent: an agent who does not hold the handoff is
+    // told so, not that the customer's window has closed. (The store checks again, atomically.)
+    if let Err(refusal) = handoff::decide(handoff.snapshot(), actor, Action::Reply) {
+        return Err(name_holder(&state, &caller, StoreError::Refused(refusal)).await);
+    }
     let now = state.clock.now_ms();
     let (text, kind, template) = match (body.text, body.template) {
         (_, Some(template)) => {
@@ -273,10 +282,6 @@ async fn reply(
             (text.as_str().to_owned(), "text", None)
         }
         (None, None) => return Err(ApiError::validation("text: is required")),
-    };
-    let actor = Actor {
-        user_id: &caller.user.id,
-        is_admin: caller.is_admin(),
     };
     let message = NewMessage {
         user_id: Some(&caller.user.id),

@@ -54,11 +54,21 @@ pub(crate) async fn save(
     Ok(settings)
 }
 
+/// Admins read everything; an agent sees whether their own number is notified, not their
+/// colleagues' numbers (as `GET /api/v1/agents` shows them only to admins).
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<NotificationSettings>> {
-    Ok(Json(load(&state, caller.workspace_id()).await?))
+    let mut settings = load(&state, caller.workspace_id()).await?;
+    if !caller.is_admin() {
+        let own = caller.user.whatsapp_number.as_deref();
+        settings
+            .whatsapp
+            .recipients
+            .retain(|number| Some(number.as_str()) == own);
+    }
+    Ok(Json(settings))
 }
 
 async fn write(
