@@ -18,10 +18,12 @@ pub struct MessageView {
     pub kind: String,
     pub text: String,
     pub created_at: String,
-    /// For messages Baton sends out. In the widget: `sent` (stored; the chat window reads it
-    /// live or on reconnect). On WhatsApp, in order: `queued` (stored, waiting for the Graph
-    /// API), `accepted` (taken by Meta, with a wamid), then what Meta reports — `sent`,
-    /// `delivered`, `read` (`played` for a voice message) — or `failed`, with `delivery_error`.
+    /// For messages Baton sends out. In the widget, an agent's reply is `sent` (stored), then
+    /// `delivered` once the chat window has it; the bot's messages carry none. On WhatsApp, in
+    /// order: `queued` (stored, waiting for the Graph API), `accepted` (taken by Meta, with a
+    /// wamid), then what Meta reports — `sent`, `delivered`, `read` (`played` for a voice
+    /// message) — or `failed`, with `delivery_error`. A note kept out of WhatsApp (the window
+    /// had closed) has none.
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
     /// The file a customer sent with it, when there is one (WhatsApp).

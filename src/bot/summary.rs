@@ -103,7 +103,20 @@ fn compose(
             searched_for(query)
         )),
     }
-    let answered = history.iter().filter(|m| m.author == "bot").count();
+    // Customer messages the bot answered: an answer sent in pieces (WhatsApp's length limit)
+    // counts once.
+    let mut answered = 0;
+    let mut waiting = false;
+    for m in history {
+        match m.author.as_str() {
+            "customer" => waiting = true,
+            "bot" if waiting => {
+                answered += 1;
+                waiting = false;
+            }
+            _ => {}
+        }
+    }
     match answered {
         0 => {}
         1 => parts.push("The bot had answered one earlier message.".to_owned()),
@@ -231,7 +244,18 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("order #4411"), "{text}");
-        // Asked twice with no answer in between (the bot was still thinking): no answer named.
+        assert!(text.contains("answered one earlier message"), "{text}");
+        // One answer that went out in two pieces is still one answer.
+        let mut pieces = history.clone();
+        pieces.insert(2, pieces[1].clone());
+        let text = write(
+            &pieces,
+            &history[2].text,
+            Searched::NotSearched,
+            Reason::CustomerRequest,
+        );
+        assert!(text.contains("answered one earlier message"), "{text}");
+        // Their question not answered yet (the bot was still thinking): no answer named.
         let text = write(
             &history[..1],
             "get me a human",

@@ -105,7 +105,9 @@ pub async fn handoff_created(
         .filter_map(|u| u.whatsapp_number)
         .collect();
     let taps = [Tap::Accept, Tap::Decline].map(|tap| tap.id(&handoff.id));
-    for to in &settings.recipients {
+    // A list saved before numbers were deduplicated on save may still name one twice.
+    let mut notified = std::collections::HashSet::new();
+    for to in settings.recipients.iter().filter(|to| notified.insert(*to)) {
         let in_window = seen.get(to).is_some_and(|at| now - at < WINDOW_MS);
         let mut template = json!({
             "name": settings.template.name,

@@ -169,6 +169,7 @@ impl MessageText {
 }
 
 fn pieces(text: &str, max_chars: usize) -> Vec<&str> {
+    debug_assert!(max_chars >= 2, "a piece must have room to move on");
     let mut pieces = Vec::new();
     let mut rest = text.trim();
     while let Some((limit, _)) = rest.char_indices().nth(max_chars) {
@@ -180,6 +181,11 @@ fn pieces(text: &str, max_chars: usize) -> Vec<&str> {
             .or_else(|| late(head.rfind('\n')))
             .or_else(|| late(head.split_sentence_bound_indices().last().map(|(at, _)| at)))
             .or_else(|| late(head.rfind(char::is_whitespace)))
+            // Mid-word, but not inside a letter built of several characters (an accent, a flag).
+            .or_else(|| {
+                let boundaries = rest.grapheme_indices(true).map(|(at, _)| at);
+                late(boundaries.take_while(|&at| at <= limit).last())
+            })
             .unwrap_or(limit);
         pieces.push(rest[..cut].trim_end());
         rest = rest[cut..].trim_start();
@@ -271,8 +277,10 @@ mod tests {
             pieces("Hi.\n\nAaaa bbbb. Cccc dddd", 16),
             ["Hi.\n\nAaaa bbbb.", "Cccc dddd"]
         );
-        // No space at all: cut mid-word, on a character boundary.
+        // No space at all: cut mid-word, on a character boundary, never inside a letter
+        // written as a base and an accent.
         assert_eq!(pieces("ééééééé", 3), ["ééé", "ééé", "é"]);
+        assert_eq!(pieces("abcde\u{301}fgh", 5), ["abcd", "e\u{301}fgh"]);
         let long = "Ünïcödé wörds, sentences. ".repeat(400);
         let cut = pieces(&long, MessageText::MAX_CHARS);
         assert_eq!(cut.len(), 3);

@@ -317,7 +317,7 @@ impl Store {
     ) -> StoreResult<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM messages WHERE workspace_id = $1 AND external_id = $2 \
-             AND author IN ('bot', 'agent')",
+             AND author IN ('bot', 'agent', 'system')",
         )
         .bind(workspace_id)
         .bind(external_id)

@@ -468,10 +468,9 @@ pub(super) async fn insert_message(
     now: i64,
 ) -> StoreResult<MessageRecord> {
     if outbound_whatsapp(conversation, &message, now) && message.template.is_none() {
+        // Trimmed even when it is one piece: trailing blank lines would not fit either.
         let pieces = MessageText::pieces(message.text);
-        if let [first, rest @ ..] = pieces.as_slice()
-            && !rest.is_empty()
-        {
+        if let [first, rest @ ..] = pieces.as_slice() {
             let mut last = insert_one(tx, conversation, message.with_text(first), now).await?;
             for piece in rest {
                 last = insert_one(tx, conversation, message.with_text(piece), now).await?;
@@ -493,9 +492,12 @@ fn outbound_whatsapp(
     conversation.channel == "whatsapp"
         && match message.author {
             "bot" | "agent" => true,
-            "system" => conversation
-                .last_customer_at
-                .is_some_and(|at| now - at < WHATSAPP_WINDOW_MS),
+            "system" => {
+                conversation.channel_id.is_some()
+                    && conversation
+                        .last_customer_at
+                        .is_some_and(|at| now - at < WHATSAPP_WINDOW_MS)
+            }
             _ => false,
         }
 }

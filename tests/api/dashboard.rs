@@ -136,6 +136,19 @@ async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
     // An agent reads the settings without their colleagues' numbers, only their own.
     let (_, seen) = agent.get("/api/v1/settings/notifications").await;
     assert_eq!(seen["whatsapp"]["recipients"], json!([]), "{seen}");
+    // Nor on the dashboard page, where the form is read-only for them.
+    let html = page_html(&app, &agent, "/settings/notifications").await;
+    assert!(html.contains("Settings → Notifications"), "{html}");
+    let listed = |html: &str| {
+        let start = html
+            .find("id=\"wa-recipients\"")
+            .expect("the numbers field");
+        let field = &html[start..];
+        field[field.find('>').unwrap() + 1..field.find("</textarea>").unwrap()].to_owned()
+    };
+    assert_eq!(listed(&html), "");
+    let html = page_html(&app, &owner, "/settings/notifications").await;
+    assert_eq!(listed(&html), "+4915112345678\n+14155550123");
     let (status, _) = agent
         .patch("/api/v1/me", json!({"whatsapp_number": "+1 415 555 0123"}))
         .await;

@@ -325,6 +325,26 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         .unwrap()
         .clone();
     assert_eq!(reply_now["delivery_status"], "read", "{reply_now}");
+    // The note that the agent joined has its status too.
+    s.deliver(&status_of("wamid.FAKE0003", "delivered", "4915112345678"))
+        .await;
+    let note = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["author"] == "system")
+        .unwrap()["id"]
+        .clone();
+    eventually(|| async {
+        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        full["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == note && m["delivery_status"] == "delivered")
+            .then_some(())
+    })
+    .await;
 
     // Resolve: the bot answers the customer again.
     agent
@@ -1657,11 +1677,10 @@ impl Setup {
         self.deliver(&tap_from(number, wamid, true, reply, title))
             .await;
         // (An Accept that claims also tells the customer who joined.)
-        let told = eventually(|| async {
-            let told = self.sent_to(number, before);
-            (!told.is_empty()).then_some(told)
-        })
-        .await;
+        eventually(|| async { (!self.sent_to(number, before).is_empty()).then_some(()) }).await;
+        // One answer, not two (and the customer's note, after an Accept, has gone out too).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let told = self.sent_to(number, before);
         assert_eq!(told.len(), 1, "{told:#?}");
         told[0]["text"]["body"].as_str().unwrap().to_owned()
     }

@@ -107,5 +107,7 @@ pub(crate) async fn remove_member(state: &AppState, caller: &Caller, id: &str) -
         .remove_user(caller.workspace_id(), &user.id, state.clock.now_ms())
         .await?;
     tracing::info!(user_id = %user.id, released = released.len(), "member removed");
+    // Their customers' notes ("… left the conversation") are on their way on WhatsApp.
+    state.outbox_wake.notify_one();
     Ok(released.len())
 }

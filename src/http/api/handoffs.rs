@@ -163,6 +163,8 @@ async fn act(
             now,
         )
         .await;
+    // The note the customer reads ("… joined") is on its way on WhatsApp.
+    state.outbox_wake.notify_one();
     match handoff {
         Ok(handoff) => Ok(Json(HandoffView::from(&handoff))),
         Err(err) => Err(name_holder(state, caller, err).await),

@@ -54,13 +54,11 @@ pub(crate) async fn save(
     Ok(settings)
 }
 
-/// Admins read everything; an agent sees whether their own number is notified, not their
-/// colleagues' numbers (as `GET /api/v1/agents` shows them only to admins).
-async fn read(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<NotificationSettings>> {
-    let mut settings = load(&state, caller.workspace_id()).await?;
+/// The settings as `caller` may read them: admins everything; an agent sees whether their own
+/// number is notified, not their colleagues' numbers (as `GET /api/v1/agents` shows them only
+/// to admins). For the API and the dashboard page alike.
+pub(crate) async fn load_for(state: &AppState, caller: &Caller) -> ApiResult<NotificationSettings> {
+    let mut settings = load(state, caller.workspace_id()).await?;
     if !caller.is_admin() {
         let own = caller.user.whatsapp_number.as_deref();
         settings
@@ -68,7 +66,14 @@ async fn read(
             .recipients
             .retain(|number| Some(number.as_str()) == own);
     }
-    Ok(Json(settings))
+    Ok(settings)
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<NotificationSettings>> {
+    Ok(Json(load_for(&state, &caller).await?))
 }
 
 async fn write(

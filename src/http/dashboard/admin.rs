@@ -200,7 +200,7 @@ async fn notifications_page(
     Query(flash): Query<Flash>,
 ) -> ApiResult<Markup> {
     let ws = caller.workspace_id();
-    let current = settings::load(&state, ws).await?;
+    let current = settings::load_for(&state, &caller).await?;
     let channels: Vec<serde_json::Value> = state
         .store
         .list_channels(ws)
