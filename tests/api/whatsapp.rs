@@ -269,7 +269,7 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         "Lena"
     );
     let id = handoff["id"].as_str().unwrap();
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     assert_eq!(full["notifications"][0]["status"], "sent", "{full}");
 
     // Claim and reply: the reply reaches the fake Graph API as text to the customer.
@@ -301,7 +301,7 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
     // Statuses arrive (out of order, twice); the message keeps the highest.
     let message_id = reply["id"].as_str().unwrap();
     eventually(|| async {
-        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        let full = s.handoff_view(id).await;
         let m = full["messages"]
             .as_array()
             .unwrap()
@@ -316,7 +316,7 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         s.deliver(&status_of(sent_wamid, status, "4915112345678"))
             .await;
     }
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     let reply_now = full["messages"]
         .as_array()
         .unwrap()
@@ -336,7 +336,7 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
         .unwrap()["id"]
         .clone();
     eventually(|| async {
-        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        let full = s.handoff_view(id).await;
         full["messages"]
             .as_array()
             .unwrap()
@@ -402,14 +402,7 @@ async fn a_notification_refused_for_the_window_falls_back_to_the_template() {
     let to_agent = sent.iter().find(|b| b["to"] == "14155550123").unwrap();
     assert_eq!(to_agent["type"], "template", "{sent:?}");
     let handoff = s.handoffs().await[0].clone();
-    let (_, full) = s
-        .shop
-        .owner
-        .get(&format!(
-            "/api/v1/handoffs/{}",
-            handoff["id"].as_str().unwrap()
-        ))
-        .await;
+    let full = s.handoff_view(handoff["id"].as_str().unwrap()).await;
     let statuses: Vec<&str> = full["notifications"]
         .as_array()
         .unwrap()
@@ -593,7 +586,7 @@ async fn deliveries_are_retried_through_an_outage_and_permanent_errors_are_not()
     let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
     let id = handoff["id"].as_str().unwrap();
     let failed = eventually(|| async {
-        let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        let full = s.handoff_view(id).await;
         full["messages"]
             .as_array()
             .unwrap()
@@ -747,7 +740,7 @@ async fn outside_the_24_hour_window_free_text_is_refused_and_a_template_goes() {
     assert_eq!(status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.graph.sent().len(), 3, "{:?}", s.graph.sent());
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     let note = full["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(note["author"], "system", "{note}");
     assert_eq!(note["delivery_status"], Value::Null, "{note}");
@@ -1141,14 +1134,7 @@ async fn a_bot_message_longer_than_whatsapp_takes_goes_out_whole_in_pieces() {
     assert!(whole.starts_with(&long), "{whole}");
     // The agent sees the same two messages, each with its delivery status.
     let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
-    let (_, full) = s
-        .shop
-        .owner
-        .get(&format!(
-            "/api/v1/handoffs/{}",
-            handoff["id"].as_str().unwrap()
-        ))
-        .await;
+    let full = s.handoff_view(handoff["id"].as_str().unwrap()).await;
     let bot_texts: Vec<&Value> = full["messages"]
         .as_array()
         .unwrap()
@@ -1407,14 +1393,16 @@ impl Setup {
         id
     }
 
+    /// A handoff as the agent's page reads it: the handoff, its messages and notifications.
+    async fn handoff_view(&self, id: &str) -> Value {
+        let (status, full) = self.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{full}");
+        full
+    }
+
     /// A message's delivery status as the agent sees it.
     async fn delivery_of(&self, handoff_id: &str, message_id: &str) -> Value {
-        let (_, full) = self
-            .shop
-            .owner
-            .get(&format!("/api/v1/handoffs/{handoff_id}"))
-            .await;
-        full["messages"]
+        self.handoff_view(handoff_id).await["messages"]
             .as_array()
             .unwrap()
             .iter()
@@ -1732,7 +1720,7 @@ async fn two_agents_tapping_accept_at_once_one_gets_the_customer_and_the_other_i
     // One answer each, and Lena is told who joined.
     let answers = s.sent(before + 3).await;
     assert_eq!(answers.len(), before + 3, "{answers:#?}");
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     assert_eq!(full["status"], "in_progress", "{full}");
     let holder = full["claimed_by"]["name"]
         .as_str()
@@ -1810,7 +1798,7 @@ async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_
         told,
         "OK: Lena's handoff stays in the queue for the others."
     );
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     assert_eq!(full["status"], "pending");
 
     // Sam's number leaves his account: his Accept claims nothing and says what to do.
@@ -1827,7 +1815,7 @@ async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_
         told.starts_with("This number is not on anyone's Baton account"),
         "{told}"
     );
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     assert_eq!(full["status"], "pending");
 
     // Kim changes her mind: Accept on the template claims it for her.
@@ -1835,7 +1823,7 @@ async fn the_templates_quick_replies_accept_or_decline_and_an_unknown_number_is_
         .tap_answer(KIM, "wamid.kim3", &format!("accept:{id}"))
         .await;
     assert!(told.starts_with("Lena is yours"), "{told}");
-    let (_, full) = s.shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+    let full = s.handoff_view(id).await;
     assert_eq!(full["status"], "in_progress");
     assert_eq!(full["claimed_by"]["name"], agents[1].0.as_str(), "{full}");
 
