@@ -108,7 +108,7 @@ pub async fn handoff_created(
     // A list saved before numbers were deduplicated on save may still name one twice.
     let mut notified = std::collections::HashSet::new();
     for to in settings.recipients.iter().filter(|to| notified.insert(*to)) {
-        let in_window = seen.get(to).is_some_and(|at| now - at < WINDOW_MS);
+        let in_window = crate::domain::whatsapp_window_open(seen.get(to).copied(), now);
         let mut template = json!({
             "name": settings.template.name,
             "language": settings.template.language,

@@ -16,6 +16,11 @@ pub use text::{BotText, Email, MessageText, Name, Password, Role};
 /// their last message.
 pub const WHATSAPP_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Whether someone who last wrote at `last_wrote` (ms) may get free text at `now`.
+pub fn whatsapp_window_open(last_wrote: Option<i64>, now: i64) -> bool {
+    last_wrote.is_some_and(|at| now - at < WHATSAPP_WINDOW_MS)
+}
+
 /// Why a value given from outside was refused; the message is shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]

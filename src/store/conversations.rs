@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx};
 use crate::domain::text::MessageText;
-use crate::domain::{WHATSAPP_WINDOW_MS, new_id};
+use crate::domain::{new_id, whatsapp_window_open};
 use crate::views::message_event;
 
 #[derive(Debug, Clone, FromRow)]
@@ -494,9 +494,7 @@ fn outbound_whatsapp(
             "bot" | "agent" => true,
             "system" => {
                 conversation.channel_id.is_some()
-                    && conversation
-                        .last_customer_at
-                        .is_some_and(|at| now - at < WHATSAPP_WINDOW_MS)
+                    && whatsapp_window_open(conversation.last_customer_at, now)
             }
             _ => false,
         }

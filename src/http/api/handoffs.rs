@@ -306,10 +306,9 @@ async fn reply(
 /// WhatsApp takes free text only within 24 hours of the customer's last message: the agent
 /// is told before anything is sent.
 fn free_text_allowed(handoff: &HandoffRecord, now: i64) -> ApiResult<()> {
-    let window_open = handoff
-        .last_customer_at
-        .is_some_and(|at| now - at < crate::channels::notify::WINDOW_MS);
-    if handoff.channel == "whatsapp" && !window_open {
+    if handoff.channel == "whatsapp"
+        && !crate::domain::whatsapp_window_open(handoff.last_customer_at, now)
+    {
         return Err(ApiError::new(
             Code::WindowClosed,
             "the customer last wrote more than 24 hours ago: WhatsApp only allows an approved \
