@@ -5,7 +5,7 @@
 //! one at a time, in the order they were stored ([`TurnQueues`]).
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,7 +20,8 @@ use crate::domain::handoff::Reason;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::{
-    ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage, StoreResult,
+    ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage, StoreError,
+    StoreResult, TURN_LEASE_MS,
 };
 
 /// Stores a customer's message and, if the bot holds the conversation, starts its answer in
@@ -37,8 +38,8 @@ pub async fn receive(
     if let Some(CustomerMessage {
         message,
         conversation,
+        needs_answer: true,
     }) = &stored
-        && conversation.active_handoff_id.is_none()
     {
         let (conversation, message) = (conversation.clone(), message.clone());
         // The message is stored: from here on nothing may fail the request, or a redelivery
@@ -57,8 +58,7 @@ pub async fn receive(
             // and whatever the bot was still computing is dropped when it tries to send. (A
             // bot that may not hand off answers it in turn: its "I can't connect you" comes
             // after the answers to earlier messages.)
-            let state = state.clone();
-            tokio::spawn(async move { TurnQueues::run(state, conversation, message).await });
+            state.turns.start_now(state, conversation, message);
         } else {
             state.turns.enqueue(state, conversation, message);
         }
@@ -66,78 +66,121 @@ pub async fn receive(
     Ok(stored)
 }
 
-/// The bot turns waiting on this node, per conversation. A customer who sends "hi" and then
+/// The bot turns this node has queued or is computing. A customer who sends "hi" and then
 /// "where is my order?" gets the answers in that order even when the first takes longer to
 /// compute (a slow model call): each conversation has at most one worker, which answers its
 /// messages one after another and ends when none are left. (A request for a person skips the
 /// queue when the bot may hand off; see [`receive`].)
+///
+/// Each turn is also a row in the database, leased to this node while it is here
+/// ([`sweep`] renews the leases): if this node stops, another takes the turn over.
 #[derive(Clone, Default)]
 pub struct TurnQueues {
-    /// A conversation is here while its worker runs; its queue holds what is still to answer.
-    waiting: Arc<Mutex<Waiting>>,
+    inner: Arc<Mutex<Queues>>,
 }
 
-type Waiting = HashMap<String, VecDeque<(ConversationRecord, MessageRecord)>>;
+#[derive(Default)]
+struct Queues {
+    /// A conversation is here while its worker runs; its queue holds what is still to answer.
+    waiting: HashMap<String, VecDeque<(ConversationRecord, MessageRecord)>>,
+    /// The messages whose turns are queued or being computed here: the leases to renew.
+    held: HashSet<String>,
+}
 
 impl TurnQueues {
     /// Queues the bot's answer to `message`, starting the conversation's worker if it has none.
     pub fn enqueue(&self, state: &AppState, seen: ConversationRecord, message: MessageRecord) {
         let id = seen.id.clone();
-        match self.lock().entry(id.clone()) {
-            Entry::Occupied(mut queue) => {
-                queue.get_mut().push_back((seen, message));
-                return;
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(VecDeque::from([(seen, message)]));
+        {
+            let mut queues = self.lock();
+            queues.held.insert(message.id.clone());
+            match queues.waiting.entry(id.clone()) {
+                Entry::Occupied(mut queue) => {
+                    queue.get_mut().push_back((seen, message));
+                    return;
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(VecDeque::from([(seen, message)]));
+                }
             }
         }
         let (queues, state) = (self.clone(), state.clone());
         tokio::spawn(async move { queues.work(&state, &id).await });
     }
 
+    /// Answers `message` now, beside whatever the conversation's worker is computing.
+    pub fn start_now(&self, state: &AppState, seen: ConversationRecord, message: MessageRecord) {
+        self.lock().held.insert(message.id.clone());
+        let (queues, state) = (self.clone(), state.clone());
+        tokio::spawn(async move { queues.run(&state, seen, message).await });
+    }
+
+    /// The messages whose turns this node holds.
+    pub fn held(&self) -> Vec<String> {
+        self.lock().held.iter().cloned().collect()
+    }
+
     async fn work(&self, state: &AppState, conversation_id: &str) {
         loop {
             let next = {
-                let mut waiting = self.lock();
-                match waiting
+                let mut queues = self.lock();
+                match queues
+                    .waiting
                     .get_mut(conversation_id)
                     .and_then(VecDeque::pop_front)
                 {
                     Some(next) => next,
                     None => {
-                        waiting.remove(conversation_id);
+                        queues.waiting.remove(conversation_id);
                         return;
                     }
                 }
             };
             let (seen, message) = next;
-            // Its own task, so that a panic in one turn is logged and the next still runs.
-            let turn = tokio::spawn(Self::run(state.clone(), seen, message));
-            if let Err(err) = turn.await {
-                tracing::error!(error = %err, conversation_id, "a bot turn failed");
-            }
+            self.run(state, seen, message).await;
         }
     }
 
-    /// One bot turn, logged under the conversation's span.
-    async fn run(state: AppState, seen: ConversationRecord, message: MessageRecord) {
+    /// One bot turn, logged under the conversation's span, then let go of. A turn that ended
+    /// without an answer (dropped, or stopped by a panic) is ended in the database too, so no
+    /// node tries it again; one that failed on the database is left for its lease to run out,
+    /// and whichever node sweeps next tries it again.
+    async fn run(&self, state: &AppState, seen: ConversationRecord, message: MessageRecord) {
         let span = tracing::info_span!(
             "bot_turn",
             workspace_id = %seen.workspace_id,
             conversation_id = %seen.id,
         );
-        async {
-            if let Err(err) = bot_turn(&state, &seen, &message).await {
-                tracing::error!(error = %err, "the bot could not answer");
+        let message_id = message.id.clone();
+        // Its own task, so that a panic in one turn is logged and the next still runs.
+        let turn = tokio::spawn({
+            let state = state.clone();
+            async move { bot_turn(&state, &seen, &message).await }.instrument(span.clone())
+        });
+        let unanswered = match turn.await {
+            Ok(Ok(Outcome::Dropped)) => true,
+            Ok(Ok(Outcome::Answered(_) | Outcome::HandedOff(_))) => false,
+            Ok(Err(err @ StoreError::NotFound(_))) => {
+                tracing::error!(parent: &span, error = %err, "the bot could not answer");
+                true
             }
+            Ok(Err(err)) => {
+                tracing::error!(parent: &span, error = %err, "the bot could not answer; the message will be tried again");
+                false
+            }
+            Err(err) => {
+                tracing::error!(parent: &span, error = %err, "a bot turn failed");
+                true
+            }
+        };
+        if unanswered && let Err(err) = state.store.end_turn(&message_id).await {
+            tracing::warn!(parent: &span, error = %err, "could not end a bot turn; it will be tried again");
         }
-        .instrument(span)
-        .await
+        self.lock().held.remove(&message_id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
-        self.waiting.lock().expect("turn queue lock")
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
+        self.inner.lock().expect("turn queue lock")
     }
 }
 
@@ -237,7 +280,12 @@ pub async fn bot_turn(
     let outcome = match reply {
         Reply::Answer(text) => state
             .store
-            .add_bot_message(seen, NewMessage::text("bot", &bot.name, &text), now)
+            .add_bot_message(
+                seen,
+                &message.id,
+                NewMessage::text("bot", &bot.name, &text),
+                now,
+            )
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
         Reply::Handoff { reason, summary } if handoff_enabled => {
@@ -246,6 +294,7 @@ pub async fn bot_turn(
                 .store
                 .open_handoff(
                     seen,
+                    &message.id,
                     NewMessage::text("bot", &bot.name, &text),
                     reason,
                     &summary,
@@ -271,6 +320,7 @@ pub async fn bot_turn(
             .store
             .add_bot_message(
                 seen,
+                &message.id,
                 NewMessage::text("bot", &bot.name, &decline_text(reason)),
                 now,
             )
@@ -388,28 +438,64 @@ impl Drafts for ChatDrafts<'_> {
     }
 }
 
-/// How far back a restart looks for customer messages the bot never got to answer: a day,
-/// so a long outage loses no one (past it, WhatsApp refuses free text anyway).
-const RESUME_WINDOW_MS: i64 = crate::channels::notify::WINDOW_MS;
+/// How old a message a node answers when it takes its turn over: a day, so a long outage
+/// loses no one (past it, WhatsApp refuses free text anyway).
+const TAKE_OVER_WINDOW_MS: i64 = crate::domain::WHATSAPP_WINDOW_MS;
 
-/// Queues answers to customer messages that were stored but not answered because Baton
-/// stopped in between: a message is acknowledged once durable, so its answer must survive a
-/// restart too. Only messages stored by `started` (when this node began serving) count:
-/// a later one was queued by [`receive`] here and would be answered twice. Returns how many
-/// were queued.
-pub async fn resume_unanswered(state: &AppState, started: i64) -> StoreResult<usize> {
-    let since = started - RESUME_WINDOW_MS;
-    let pending = state.store.unanswered(since, started).await?;
-    let count = pending.len();
-    // Through the queues, so that a customer writing again at this moment is answered after.
-    for (conversation, message) in pending {
-        state.turns.enqueue(state, conversation, message);
+/// How often a node renews the leases of its turns and looks for turns a stopped node left:
+/// well within [`TURN_LEASE_MS`], so a live node's leases never run out.
+const SWEEP_EVERY: Duration = Duration::from_millis(TURN_LEASE_MS as u64 / 3);
+
+/// Runs [`sweep`] from start until the server stops, every [`SWEEP_EVERY`].
+pub fn spawn_sweeper(state: &AppState) {
+    let never = Arc::new(tokio::sync::Notify::new());
+    crate::channels::run_worker(state, "bot turns", never, SWEEP_EVERY, |state| async move {
+        sweep(&state).await.map(|_| 0)
+    });
+}
+
+/// Renews the leases of this node's turns, then takes over the turns whose node stopped
+/// (crashed, or lost the database for longer than a lease) and queues them here: a message is
+/// acknowledged once durable, so its answer must outlive the node that stored it. A taken
+/// turn whose conversation changed hands since, or older than a day, is ended unanswered.
+/// Returns how many turns were queued. (Of two nodes that end up computing one turn — one
+/// that was only slow to renew, and the one that took it over — only the first to store an
+/// answer does: storing takes the turn.)
+pub async fn sweep(state: &AppState) -> StoreResult<usize> {
+    let now = state.clock.now_ms();
+    state
+        .store
+        .renew_turns(&state.turns.held(), now + TURN_LEASE_MS)
+        .await?;
+    const BATCH: i64 = 100;
+    let mut queued = 0;
+    loop {
+        let taken = state
+            .store
+            .take_over_turns(now, now + TURN_LEASE_MS, BATCH)
+            .await?;
+        let full = taken.len() as i64 == BATCH;
+        for (conversation, message) in taken {
+            let stale = conversation.active_handoff_id.is_some()
+                || message.seq <= conversation.context_seq
+                || message.created_at < now - TAKE_OVER_WINDOW_MS;
+            if stale {
+                state.store.end_turn(&message.id).await?;
+            } else {
+                // Through the queues, so that a customer writing again now is answered after.
+                state.turns.enqueue(state, conversation, message);
+                queued += 1;
+            }
+        }
+        if !full {
+            break;
+        }
     }
-    if count > 0 {
+    if queued > 0 {
         tracing::info!(
-            count,
-            "queued answers to customer messages left unanswered by a restart"
+            count = queued,
+            "took over answers to customer messages a stopped node had left"
         );
     }
-    Ok(count)
+    Ok(queued)
 }

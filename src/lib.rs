@@ -74,12 +74,7 @@ pub async fn serve(
     channels::outbox::spawn(&state);
     channels::media::spawn(&state);
     webhooks::spawn(&state).map_err(std::io::Error::other)?;
-    let (resuming, started) = (state.clone(), state.clock.now_ms());
-    tokio::spawn(async move {
-        if let Err(err) = conversation::resume_unanswered(&resuming, started).await {
-            tracing::error!(error = %err, "could not look for unanswered messages");
-        }
-    });
+    conversation::spawn_sweeper(&state);
     let draining = state.clone();
     axum::serve(
         listener,
@@ -91,6 +86,10 @@ pub async fn serve(
         draining.begin_shutdown();
     })
     .await?;
+    // The turns still queued here are the next node's to answer, at once.
+    if let Err(err) = state.store.release_turns().await {
+        tracing::warn!(error = %err, "could not hand this node's bot turns on");
+    }
     state.store.close().await;
     Ok(())
 }

@@ -19,7 +19,7 @@ use whatsapp::{Inbound, Number};
 
 /// Runs a queue worker until the server stops: `run` handles what is due and answers how
 /// many it handled; with nothing handled the worker waits for `wake`, at most `idle`.
-fn run_worker<F, Fut>(
+pub(crate) fn run_worker<F, Fut>(
     state: &AppState,
     name: &'static str,
     wake: std::sync::Arc<tokio::sync::Notify>,
@@ -218,7 +218,7 @@ async fn store_inbound(
             state.media_wake.notify_one();
         }
     }
-    Ok(stored.map(|s| s.conversation.active_handoff_id.is_none() && message.kind != "reaction"))
+    Ok(stored.map(|s| s.needs_answer))
 }
 
 /// Tells WhatsApp the message was read (and that a reply is being typed, when the bot will

@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx};
+use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx, turns};
 use crate::domain::text::MessageText;
 use crate::domain::{new_id, whatsapp_window_open};
 use crate::views::message_event;
@@ -89,12 +89,14 @@ impl<'a> NewMessage<'a> {
     }
 }
 
-/// A customer message as stored, with the conversation as it stood at that moment (which
-/// says whether the bot should answer).
+/// A customer message as stored, with the conversation as it stood at that moment.
 #[derive(Debug)]
 pub struct CustomerMessage {
     pub message: MessageRecord,
     pub conversation: ConversationRecord,
+    /// Whether the bot is to answer it (the bot holds the conversation and it is not a
+    /// reaction): its turn was written with it, leased to this node.
+    pub needs_answer: bool,
 }
 
 const CONVERSATION_COLUMNS: &str = "id, workspace_id, bot_id, contact_id, channel, channel_id, \
@@ -254,6 +256,10 @@ impl Store {
         }
         let current = load_conversation(&mut tx, &conversation.id).await?;
         let stored = insert_message(&mut tx, &current, message, now).await?;
+        let needs_answer = current.active_handoff_id.is_none() && stored.kind != "reaction";
+        if needs_answer {
+            turns::open_turn(&mut tx, &stored.id, &self.node_id, now).await?;
+        }
         sqlx::query(
             "UPDATE conversations SET last_customer_at = $1, updated_at = $1 WHERE id = $2",
         )
@@ -270,63 +276,29 @@ impl Store {
         Ok(Some(CustomerMessage {
             message: stored,
             conversation: current,
+            needs_answer,
         }))
     }
 
-    /// Stores a bot message only if the conversation is still the bot's, in the context the
-    /// reply was computed for. `None` means the reply was dropped: a handoff began (or ended)
-    /// while the bot was thinking.
+    /// Stores the bot's answer to the customer message `answering` only if the conversation is
+    /// still the bot's, in the context the reply was computed for, and the message's turn is
+    /// still there to take. `None` means the reply was dropped: a handoff began (or ended) while
+    /// the bot was thinking, or another node answered the message first.
     pub async fn add_bot_message(
         &self,
         conversation: &ConversationRecord,
+        answering: &str,
         message: NewMessage<'_>,
         now: i64,
     ) -> StoreResult<Option<MessageRecord>> {
         let mut tx = self.workspace_tx(&conversation.workspace_id).await?;
         let current = load_conversation(&mut tx, &conversation.id).await?;
-        if !bot_may_speak(conversation, &current) {
+        if !bot_may_speak(conversation, &current) || !turns::take_turn(&mut tx, answering).await? {
             return Ok(None);
         }
         let stored = insert_message(&mut tx, &current, message, now).await?;
         tx.commit().await?;
         Ok(Some(stored))
-    }
-
-    /// Customer messages from `since` to `before` that are the last word in a conversation the
-    /// bot holds: stored, but never answered (Baton stopped between the two). Reactions are
-    /// not words: they need no answer, and one after a question leaves it unanswered.
-    pub async fn unanswered(
-        &self,
-        since: i64,
-        before: i64,
-    ) -> StoreResult<Vec<(ConversationRecord, MessageRecord)>> {
-        let ids: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT c.workspace_id, c.id, m.id FROM messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
-             WHERE c.active_handoff_id IS NULL AND m.author = 'customer' \
-               AND m.kind <> 'reaction' AND m.created_at > $1 \
-               AND m.created_at <= $2 \
-               AND m.seq > c.context_seq \
-               AND m.seq = (SELECT MAX(m2.seq) FROM messages m2 \
-                            WHERE m2.conversation_id = m.conversation_id AND m2.author <> 'system' \
-                              AND m2.kind <> 'reaction')",
-        )
-        .bind(since)
-        .bind(before)
-        .fetch_all(self.pool())
-        .await?;
-        let mut found = Vec::with_capacity(ids.len());
-        for (workspace_id, conversation_id, message_id) in ids {
-            let conversation = self.conversation(&workspace_id, &conversation_id).await?;
-            let message: MessageRecord = sqlx::query_as(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
-            ))
-            .bind(&message_id)
-            .fetch_one(self.pool())
-            .await?;
-            found.push((conversation, message));
-        }
-        Ok(found)
     }
 
     /// One message of a conversation; another conversation's is not found.

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use super::channels::record_status;
 use super::conversations::{bot_may_speak, insert_message, load_conversation};
+use super::turns::take_turn;
 use super::{
     ConversationRecord, MessageRecord, NewMessage, Store, StoreError, StoreResult, WorkspaceTx,
 };
@@ -69,11 +70,14 @@ const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.
     JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = h.claimed_by";
 
 impl Store {
-    /// Opens a handoff with the bot's handoff message, if the conversation is still the bot's
-    /// as `seen`. `None` means someone else changed it first and nothing was written.
+    /// Opens a handoff with the bot's handoff message, as the bot's answer to the customer
+    /// message `answering`, if the conversation is still the bot's as `seen` and the message's
+    /// turn is still there to take. `None` means someone else changed the conversation or
+    /// answered the message first, and nothing was written.
     pub async fn open_handoff(
         &self,
         seen: &ConversationRecord,
+        answering: &str,
         bot_message: NewMessage<'_>,
         reason: Reason,
         summary: &str,
@@ -81,7 +85,7 @@ impl Store {
     ) -> StoreResult<Option<(MessageRecord, HandoffRecord)>> {
         let mut tx = self.workspace_tx(&seen.workspace_id).await?;
         let current = load_conversation(&mut tx, &seen.id).await?;
-        if !bot_may_speak(seen, &current) {
+        if !bot_may_speak(seen, &current) || !take_turn(&mut tx, answering).await? {
             return Ok(None);
         }
         let message = insert_message(&mut tx, &current, bot_message, now).await?;

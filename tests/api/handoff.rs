@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton::bot::{Reply, Responder, ResponderError, Turn};
-use baton::conversation::{Outcome, bot_turn};
-use baton::store::NewMessage;
+use baton::conversation::{Outcome, bot_turn, sweep};
+use baton::store::{NewMessage, TURN_LEASE_MS};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -591,84 +591,177 @@ async fn a_request_for_a_person_in_another_language_hands_off_too() {
     }
 }
 
-#[tokio::test]
-async fn a_message_stored_just_before_a_crash_is_answered_after_the_restart() {
-    let app = spawn_app().await;
-    let shop = app.shop(true).await;
-    let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("hello").await;
-    visitor.wait_for_messages(2).await;
-    // Stored and acknowledged, but the process "dies" before the bot runs.
-    let workspace_id = shop_workspace(&app, &shop.widget_key).await;
+/// A customer message stored, acknowledged, and then left: the node that stored it "crashed"
+/// before its bot turn ran (the store call alone leases the turn to it but queues nothing).
+async fn store_and_crash(
+    app: &crate::helpers::TestApp,
+    widget_key: &str,
+    visitor: &crate::helpers::Visitor,
+    text: &str,
+    at: i64,
+) {
+    let workspace_id = shop_workspace(app, widget_key).await;
     let conversation = app
         .state
         .store
         .conversation(&workspace_id, &visitor.conversation_id)
         .await
         .unwrap();
-    app.state
+    let stored = app
+        .state
         .store
         .add_customer_message(
             &conversation,
-            baton::store::NewMessage::text("customer", "Website visitor", "Is shipping free?"),
-            app.state.clock.now_ms(),
+            NewMessage::text("customer", "Website visitor", text),
+            at,
         )
         .await
+        .unwrap()
         .unwrap();
-    assert_eq!(visitor.messages().await.len(), 3);
+    assert!(stored.needs_answer);
+}
 
-    let _restarted = app.second_node().await;
-    let messages = visitor.wait_for_messages(4).await;
-    assert!(
-        messages[3]["text"].as_str().unwrap().contains("$50"),
-        "{messages:?}"
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        visitor.messages().await.len(),
-        4,
-        "answered once, earlier answers left alone"
-    );
+/// Moves a node's clock past the lease of every turn written until now.
+fn past_the_lease(app: &crate::helpers::TestApp) {
+    app.state
+        .clock
+        .advance(Duration::from_millis(TURN_LEASE_MS as u64 + 1));
 }
 
 #[tokio::test]
-async fn the_restart_sweep_answers_the_last_days_messages_and_leaves_later_ones_alone() {
+async fn a_message_whose_node_crashed_is_answered_by_another_once_the_lease_runs_out() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("hello").await;
     visitor.wait_for_messages(2).await;
-    let conversation = app
-        .state
-        .store
-        .conversation(
-            &shop_workspace(&app, &shop.widget_key).await,
-            &visitor.conversation_id,
-        )
-        .await
-        .unwrap();
-    let stored_at = app.state.clock.now_ms();
-    app.state
-        .store
-        .add_customer_message(
-            &conversation,
-            baton::store::NewMessage::text("customer", "Website visitor", "Is shipping free?"),
-            stored_at,
-        )
-        .await
-        .unwrap();
-    // A node that started before the message arrived queued it when it came in: its sweep
-    // must not queue it again. A node started after it is the one to answer it.
-    let started_before = baton::conversation::resume_unanswered(&app.state, stored_at - 1).await;
-    assert_eq!(started_before.unwrap(), 0);
-    // A node started after it is the one to answer it, even after a long outage — within the
-    // day (past it, WhatsApp would refuse the free text anyway).
-    let hours = |h: i64| stored_at + h * 3_600_000;
-    let a_day_later = baton::conversation::resume_unanswered(&app.state, hours(25)).await;
-    assert_eq!(a_day_later.unwrap(), 0);
-    let after_an_outage = baton::conversation::resume_unanswered(&app.state, hours(20)).await;
-    assert_eq!(after_an_outage.unwrap(), 1);
-    visitor.wait_for_messages(4).await;
+    let now = app.state.clock.now_ms();
+    store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
+    assert_eq!(visitor.messages().await.len(), 3);
+
+    // Another node starts: while the lease runs, the turn is not its to take.
+    let other = app.second_node().await;
+    assert_eq!(sweep(&other.state).await.unwrap(), 0);
+    past_the_lease(&other);
+    assert_eq!(sweep(&other.state).await.unwrap(), 1);
+    let messages = visitor.wait_for_messages(4).await;
+    assert!(
+        messages[3]["text"].as_str().unwrap().contains("$50"),
+        "{messages:?}"
+    );
+    // Answered once: the turn is gone, for this node and every other.
+    assert_eq!(sweep(&other.state).await.unwrap(), 0);
+    past_the_lease(&app);
+    past_the_lease(&app);
+    assert_eq!(sweep(&app.state).await.unwrap(), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(visitor.messages().await.len(), 4, "{messages:?}");
+}
+
+#[tokio::test]
+async fn a_node_that_stops_hands_its_unanswered_messages_to_the_next_at_once() {
+    let mut app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    let now = app.state.clock.now_ms();
+    store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
+
+    // Stopping lets go of the lease: the node started in its place answers without waiting.
+    app.shutdown().await.unwrap();
+    let _restarted = app.restart().await;
+    let messages = visitor.wait_for_messages(4).await;
+    assert!(
+        messages[3]["text"].as_str().unwrap().contains("$50"),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test]
+async fn of_two_nodes_computing_one_answer_only_the_first_stores_it_and_a_live_node_keeps_its_turns()
+ {
+    let gate = Arc::new(Semaphore::new(0));
+    let finished = Arc::new(Semaphore::new(0));
+    let (g, f) = (gate.clone(), finished.clone());
+    let slow_node = spawn_app_with_responder(move |state| {
+        Arc::new(Slow {
+            inner: state.responder.clone(),
+            gate: g,
+            finished: f,
+        })
+    })
+    .await;
+    let shop = slow_node.shop(true).await;
+    let visitor = slow_node.visitor(&shop.widget_key).await;
+    visitor.say("Is shipping free? [slow]").await;
+    assert_eq!(slow_node.state.turns.held().len(), 1);
+
+    // The slow node renews its lease while its model thinks, so the other node leaves the
+    // turn alone even past the first lease...
+    let other = slow_node.second_node().await;
+    slow_node.state.clock.advance(Duration::from_secs(20));
+    sweep(&slow_node.state).await.unwrap();
+    other.state.clock.advance(Duration::from_secs(40));
+    assert_eq!(sweep(&other.state).await.unwrap(), 0);
+    // ...until it stops renewing (a node that lost the database for longer than a lease).
+    other.state.clock.advance(Duration::from_secs(20));
+    assert_eq!(sweep(&other.state).await.unwrap(), 1);
+    let messages = visitor.wait_for_messages(2).await;
+    assert!(
+        messages[1]["text"].as_str().unwrap().contains("$50"),
+        "{messages:?}"
+    );
+
+    // The slow node's answer comes too late: storing it would answer the message twice.
+    gate.add_permits(1);
+    finished.acquire().await.unwrap().forget();
+    eventually(|| async { slow_node.state.turns.held().is_empty().then_some(()) }).await;
+    let messages = visitor.messages().await;
+    assert_eq!(messages.len(), 2, "{:?}", texts(&messages));
+}
+
+#[tokio::test]
+async fn a_turn_taken_over_after_a_person_took_the_conversation_or_a_day_later_is_not_answered() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    let now = app.state.clock.now_ms();
+    store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
+    // While that turn waits for its lease to run out, the customer asks for a person.
+    visitor.say("I want to talk to a person").await;
+    pending_eventually(&shop.owner).await;
+    let before = visitor.messages().await.len();
+
+    let late = app.second_node().await;
+    past_the_lease(&late);
+    assert_eq!(sweep(&late.state).await.unwrap(), 0, "the bot stays silent");
+
+    // A day is as long as a turn waits: past it, nobody is answered out of the blue.
+    let other = app.visitor(&shop.widget_key).await;
+    let a_day_ago = now - baton::domain::WHATSAPP_WINDOW_MS - 1;
+    store_and_crash(
+        &app,
+        &shop.widget_key,
+        &other,
+        "Is shipping free?",
+        a_day_ago,
+    )
+    .await;
+    assert_eq!(sweep(&late.state).await.unwrap(), 0);
+    // Both turns are ended, not left for the next sweep.
+    past_the_lease(&late);
+    past_the_lease(&late);
+    assert_eq!(sweep(&late.state).await.unwrap(), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(visitor.messages().await.len(), before);
+    assert_eq!(other.messages().await.len(), 1);
+}
+
+async fn pending_eventually(owner: &crate::helpers::Api) -> Value {
+    eventually(|| async { pending(owner).await.first().cloned() }).await
 }
 
 async fn shop_workspace(app: &crate::helpers::TestApp, widget_key: &str) -> String {
