@@ -5,17 +5,19 @@
 CREATE TABLE bot_turns (
     message_id      TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
     node_id         TEXT NOT NULL,
-    leased_until    BIGINT NOT NULL
+    leased_until    BIGINT NOT NULL,
+    -- How many times a node took the turn over from one that had stopped working on it.
+    takeovers       BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX bot_turns_lease_idx ON bot_turns (leased_until);
 
 -- Messages left unanswered by the version before (the last customer word in a conversation the
--- bot holds), for the first node to start: the sweep answers those of the last day.
+-- bot holds), for the first node to start: its sweep answers those of the last day.
 INSERT INTO bot_turns (message_id, node_id, leased_until)
 SELECT m.id, '', 0 FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 WHERE c.active_handoff_id IS NULL AND m.author = 'customer' AND m.kind <> 'reaction'
   AND m.seq > c.context_seq
-  AND m.seq = (SELECT MAX(m2.seq) FROM messages m2
-               WHERE m2.conversation_id = m.conversation_id AND m2.author <> 'system'
-                 AND m2.kind <> 'reaction');
+  AND NOT EXISTS (SELECT 1 FROM messages later
+                  WHERE later.conversation_id = m.conversation_id AND later.seq > m.seq
+                    AND later.author <> 'system' AND later.kind <> 'reaction');

@@ -21,7 +21,7 @@ use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::{
     ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage, StoreError,
-    StoreResult, TURN_LEASE_MS,
+    StoreResult, TURN_LEASE_MS, TakenTurn,
 };
 
 /// Stores a customer's message and, if the bot holds the conversation, starts its answer in
@@ -85,6 +85,8 @@ struct Queues {
     waiting: HashMap<String, VecDeque<(ConversationRecord, MessageRecord)>>,
     /// The messages whose turns are queued or being computed here: the leases to renew.
     held: HashSet<String>,
+    /// How many sweeps this node has finished.
+    sweeps: u64,
 }
 
 impl TurnQueues {
@@ -120,6 +122,11 @@ impl TurnQueues {
         self.lock().held.iter().cloned().collect()
     }
 
+    /// How many sweeps this node has finished: the first runs as it starts.
+    pub fn sweeps(&self) -> u64 {
+        self.lock().sweeps
+    }
+
     async fn work(&self, state: &AppState, conversation_id: &str) {
         loop {
             let next = {
@@ -144,7 +151,7 @@ impl TurnQueues {
     /// One bot turn, logged under the conversation's span, then let go of. A turn that ended
     /// without an answer (dropped, or stopped by a panic) is ended in the database too, so no
     /// node tries it again; one that failed on the database is left for its lease to run out,
-    /// and whichever node sweeps next tries it again.
+    /// and whichever node sweeps next tries it again (a few times: see [`sweep`]).
     async fn run(&self, state: &AppState, seen: ConversationRecord, message: MessageRecord) {
         let span = tracing::info_span!(
             "bot_turn",
@@ -159,7 +166,7 @@ impl TurnQueues {
         });
         let unanswered = match turn.await {
             Ok(Ok(Outcome::Dropped)) => true,
-            Ok(Ok(Outcome::Answered(_) | Outcome::HandedOff(_))) => false,
+            Ok(Ok(Outcome::Answered(_) | Outcome::HandedOff(_) | Outcome::TurnGone)) => false,
             Ok(Err(err @ StoreError::NotFound(_))) => {
                 tracing::error!(parent: &span, error = %err, "the bot could not answer");
                 true
@@ -168,10 +175,12 @@ impl TurnQueues {
                 tracing::error!(parent: &span, error = %err, "the bot could not answer; the message will be tried again");
                 false
             }
-            Err(err) => {
+            Err(err) if err.is_panic() => {
                 tracing::error!(parent: &span, error = %err, "a bot turn failed");
                 true
             }
+            // Cancelled: the runtime is stopping, and the turn is the next node's.
+            Err(_) => false,
         };
         if unanswered && let Err(err) = state.store.end_turn(&message_id).await {
             tracing::warn!(parent: &span, error = %err, "could not end a bot turn; it will be tried again");
@@ -199,8 +208,12 @@ pub async fn may_hand_off(state: &AppState, bot_id: &str) -> StoreResult<bool> {
 pub enum Outcome {
     Answered(MessageRecord),
     HandedOff(MessageRecord),
-    /// The conversation changed hands while the bot was thinking; nothing was sent.
+    /// The conversation changed hands while the bot was thinking (or, found only as the
+    /// answer was stored, another node answered the message first); nothing was sent.
     Dropped,
+    /// The message's turn was gone before the bot began: another node answered the message,
+    /// or ended its turn. Nothing was computed or sent.
+    TurnGone,
 }
 
 /// Runs the responder on `message` as the conversation stood (`seen`) and stores the result
@@ -223,6 +236,12 @@ pub async fn bot_turn(
         metrics::counter!("baton_bot_turns_total", "outcome" => "dropped").increment(1);
         tracing::info!("bot turn skipped: the conversation changed hands while it waited");
         return Ok(Outcome::Dropped);
+    }
+    // Nor does one whose message another node answered while this one was slow to renew.
+    if !state.store.turn_is_open(&message.id).await? {
+        metrics::counter!("baton_bot_turns_total", "outcome" => "turn_gone").increment(1);
+        tracing::info!("bot turn skipped: another node answered the message");
+        return Ok(Outcome::TurnGone);
     }
     let bot = state.store.bot(&seen.workspace_id, &seen.bot_id).await?;
     let handoff_enabled = may_hand_off(state, &bot.id).await?;
@@ -336,6 +355,7 @@ pub async fn bot_turn(
         Outcome::Answered(_) => "answered",
         Outcome::HandedOff(_) => "handed_off",
         Outcome::Dropped => "dropped",
+        Outcome::TurnGone => "turn_gone",
     };
     metrics::counter!("baton_bot_turns_total", "outcome" => label).increment(1);
     if matches!(outcome, Outcome::Dropped) {
@@ -454,13 +474,18 @@ pub fn spawn_sweeper(state: &AppState) {
     });
 }
 
+/// How many times a turn is taken over before it is given up: a turn whose every try fails
+/// (a reply the database refuses) must not call the model every half-minute for a day.
+const MAX_TAKEOVERS: i64 = 3;
+
 /// Renews the leases of this node's turns, then takes over the turns whose node stopped
 /// (crashed, or lost the database for longer than a lease) and queues them here: a message is
-/// acknowledged once durable, so its answer must outlive the node that stored it. A taken
-/// turn whose conversation changed hands since, or older than a day, is ended unanswered.
-/// Returns how many turns were queued. (Of two nodes that end up computing one turn — one
-/// that was only slow to renew, and the one that took it over — only the first to store an
-/// answer does: storing takes the turn.)
+/// acknowledged once durable, so its answer must outlive the node that stored it. A taken turn
+/// is ended unanswered when there is nothing left to say: the conversation changed hands since,
+/// an answer to a later message (which read this one) came first, or it is older than a day —
+/// or when it has been taken over [`MAX_TAKEOVERS`] times. Returns how many turns were queued.
+/// (Of two nodes that end up computing one turn — one that was only slow to renew, and the one
+/// that took it over — only the first to store an answer does: storing takes the turn.)
 pub async fn sweep(state: &AppState) -> StoreResult<usize> {
     let now = state.clock.now_ms();
     state
@@ -475,11 +500,25 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
             .take_over_turns(now, now + TURN_LEASE_MS, BATCH)
             .await?;
         let full = taken.len() as i64 == BATCH;
-        for (conversation, message) in taken {
+        for TakenTurn {
+            conversation,
+            message,
+            takeovers,
+            overtaken,
+        } in taken
+        {
             let stale = conversation.active_handoff_id.is_some()
                 || message.seq <= conversation.context_seq
+                || overtaken
                 || message.created_at < now - TAKE_OVER_WINDOW_MS;
-            if stale {
+            if takeovers > MAX_TAKEOVERS {
+                tracing::error!(
+                    conversation_id = %conversation.id,
+                    message_id = %message.id,
+                    "gave up answering a message: every try failed"
+                );
+            }
+            if stale || takeovers > MAX_TAKEOVERS {
                 state.store.end_turn(&message.id).await?;
             } else {
                 // Through the queues, so that a customer writing again now is answered after.
@@ -491,6 +530,7 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
             break;
         }
     }
+    state.turns.lock().sweeps += 1;
     if queued > 0 {
         tracing::info!(
             count = queued,

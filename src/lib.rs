@@ -76,7 +76,7 @@ pub async fn serve(
     webhooks::spawn(&state).map_err(std::io::Error::other)?;
     conversation::spawn_sweeper(&state);
     let draining = state.clone();
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
@@ -85,11 +85,11 @@ pub async fn serve(
         tracing::info!("shutting down: finishing in-flight requests");
         draining.begin_shutdown();
     })
-    .await?;
+    .await;
     // The turns still queued here are the next node's to answer, at once.
     if let Err(err) = state.store.release_turns().await {
         tracing::warn!(error = %err, "could not hand this node's bot turns on");
     }
     state.store.close().await;
-    Ok(())
+    served
 }

@@ -38,7 +38,7 @@ pub use drafts::{DRAFT_CHANNEL, Draft, DraftNotice};
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};
-pub use turns::TURN_LEASE_MS;
+pub use turns::{TURN_LEASE_MS, TakenTurn};
 pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};
 
 use crate::config::DatabaseUrl;

@@ -15,40 +15,38 @@ pub const TURN_LEASE_MS: i64 = 30_000;
 
 impl Store {
     /// Extends this node's leases on these turns (those it has queued or is computing) to
-    /// `until`. A turn another node took over meanwhile stays that node's.
+    /// `until`. A turn another node took over meanwhile stays that node's. One statement per
+    /// turn, in id order, so renewing never holds locks another node's takeover waits on.
     pub async fn renew_turns(&self, message_ids: &[String], until: i64) -> StoreResult<()> {
-        if message_ids.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool().begin().await?;
-        for id in message_ids {
+        let mut ids: Vec<&String> = message_ids.iter().collect();
+        ids.sort();
+        for id in ids {
             sqlx::query(
                 "UPDATE bot_turns SET leased_until = $1 WHERE message_id = $2 AND node_id = $3",
             )
             .bind(until)
             .bind(id)
             .bind(&self.node_id)
-            .execute(&mut *tx)
+            .execute(self.pool())
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
     /// Takes over up to `limit` turns whose lease ran out by `now` (their node stopped), leased
-    /// to this node until `until`: each with its conversation as it stands now, oldest first.
+    /// to this node until `until`, oldest first.
     pub async fn take_over_turns(
         &self,
         now: i64,
         until: i64,
         limit: i64,
-    ) -> StoreResult<Vec<(ConversationRecord, MessageRecord)>> {
-        let taken: Vec<(String,)> = sqlx::query_as(
-            "UPDATE bot_turns SET node_id = $1, leased_until = $2 \
+    ) -> StoreResult<Vec<TakenTurn>> {
+        let taken: Vec<(String, i64)> = sqlx::query_as(
+            "UPDATE bot_turns SET node_id = $1, leased_until = $2, takeovers = takeovers + 1 \
              WHERE message_id IN (SELECT message_id FROM bot_turns WHERE leased_until < $3 \
                                   ORDER BY leased_until LIMIT $4) \
                AND leased_until < $3 \
-             RETURNING message_id",
+             RETURNING message_id, takeovers",
         )
         .bind(&self.node_id)
         .bind(until)
@@ -57,7 +55,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut turns = Vec::with_capacity(taken.len());
-        for (message_id,) in taken {
+        for (message_id, takeovers) in taken {
             let message: MessageRecord = sqlx::query_as(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
             ))
@@ -67,17 +65,50 @@ impl Store {
             let conversation = self
                 .conversation(&message.workspace_id, &message.conversation_id)
                 .await?;
-            turns.push((conversation, message));
+            let (later,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND seq > $2 \
+                 AND author IN ('bot', 'agent')",
+            )
+            .bind(&message.conversation_id)
+            .bind(message.seq)
+            .fetch_one(self.pool())
+            .await?;
+            turns.push(TakenTurn {
+                conversation,
+                message,
+                takeovers,
+                overtaken: later > 0,
+            });
         }
-        turns.sort_by_key(|(_, message)| (message.created_at, message.seq));
+        turns.sort_by_key(|turn| (turn.message.created_at, turn.message.seq));
         Ok(turns)
     }
 
-    /// Ends a turn that will not be answered (dropped, or failed for good), so no node takes
-    /// it over. A turn already taken by its answer is not there any more; that is fine.
+    /// Whether the turn of `message_id` is still to be taken: no answer stored, not ended.
+    pub async fn turn_is_open(&self, message_id: &str) -> StoreResult<bool> {
+        let open: Option<(String,)> =
+            sqlx::query_as("SELECT message_id FROM bot_turns WHERE message_id = $1")
+                .bind(message_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(open.is_some())
+    }
+
+    /// How many turns are still to be taken, on every node.
+    pub async fn count_turns(&self) -> StoreResult<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM bot_turns")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(count)
+    }
+
+    /// Ends a turn of this node's that will not be answered (dropped, or failed for good), so
+    /// no node takes it over. A turn already taken by its answer is not there any more, and
+    /// one another node took over is that node's to end; either is fine.
     pub async fn end_turn(&self, message_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM bot_turns WHERE message_id = $1")
+        sqlx::query("DELETE FROM bot_turns WHERE message_id = $1 AND node_id = $2")
             .bind(message_id)
+            .bind(&self.node_id)
             .execute(self.pool())
             .await?;
         Ok(())
@@ -92,6 +123,19 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A turn a node took over from one that stopped working on it.
+#[derive(Debug)]
+pub struct TakenTurn {
+    /// As it stands now.
+    pub conversation: ConversationRecord,
+    pub message: MessageRecord,
+    /// How many times the turn has been taken over, this time included.
+    pub takeovers: i64,
+    /// Whether the bot or an agent has written in the conversation since the message: an
+    /// answer to a later message, which read this one, came first.
+    pub overtaken: bool,
 }
 
 /// Writes the turn of a customer message just stored, leased to `node_id` from `now`.

@@ -621,6 +621,14 @@ async fn store_and_crash(
     assert!(stored.needs_answer);
 }
 
+/// Another node on the same database, once its first sweep (which runs as it starts, in the
+/// background) is over: the tests move its clock and sweep by hand after that.
+async fn second_node_swept(app: &crate::helpers::TestApp) -> crate::helpers::TestApp {
+    let node = app.second_node().await;
+    eventually(|| async { (node.state.turns.sweeps() > 0).then_some(()) }).await;
+    node
+}
+
 /// Moves a node's clock past the lease of every turn written until now.
 fn past_the_lease(app: &crate::helpers::TestApp) {
     app.state
@@ -639,11 +647,15 @@ async fn a_message_whose_node_crashed_is_answered_by_another_once_the_lease_runs
     store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
     assert_eq!(visitor.messages().await.len(), 3);
 
-    // Another node starts: while the lease runs, the turn is not its to take.
-    let other = app.second_node().await;
+    // Other nodes start: while the lease runs, the turn is not theirs to take.
+    let other = second_node_swept(&app).await;
+    let third = second_node_swept(&app).await;
     assert_eq!(sweep(&other.state).await.unwrap(), 0);
     past_the_lease(&other);
-    assert_eq!(sweep(&other.state).await.unwrap(), 1);
+    past_the_lease(&third);
+    // Past it, of two nodes sweeping at once exactly one takes the turn.
+    let (one, two) = tokio::join!(sweep(&other.state), sweep(&third.state));
+    assert_eq!(one.unwrap() + two.unwrap(), 1);
     let messages = visitor.wait_for_messages(4).await;
     assert!(
         messages[3]["text"].as_str().unwrap().contains("$50"),
@@ -654,6 +666,25 @@ async fn a_message_whose_node_crashed_is_answered_by_another_once_the_lease_runs
     past_the_lease(&app);
     past_the_lease(&app);
     assert_eq!(sweep(&app.state).await.unwrap(), 0);
+    assert_eq!(app.state.store.count_turns().await.unwrap(), 0);
+    // A node that still had the message queued finds its turn gone and computes nothing.
+    let workspace_id = shop_workspace(&app, &shop.widget_key).await;
+    let conversation = app
+        .state
+        .store
+        .conversation(&workspace_id, &visitor.conversation_id)
+        .await
+        .unwrap();
+    let stored = app
+        .state
+        .store
+        .messages_after(&conversation.id, 0, 10)
+        .await
+        .unwrap();
+    let outcome = bot_turn(&app.state, &conversation, &stored[2])
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::TurnGone), "{outcome:?}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(visitor.messages().await.len(), 4, "{messages:?}");
 }
@@ -699,7 +730,7 @@ async fn of_two_nodes_computing_one_answer_only_the_first_stores_it_and_a_live_n
 
     // The slow node renews its lease while its model thinks, so the other node leaves the
     // turn alone even past the first lease...
-    let other = slow_node.second_node().await;
+    let other = second_node_swept(&slow_node).await;
     slow_node.state.clock.advance(Duration::from_secs(20));
     sweep(&slow_node.state).await.unwrap();
     other.state.clock.advance(Duration::from_secs(40));
@@ -719,45 +750,63 @@ async fn of_two_nodes_computing_one_answer_only_the_first_stores_it_and_a_live_n
     eventually(|| async { slow_node.state.turns.held().is_empty().then_some(()) }).await;
     let messages = visitor.messages().await;
     assert_eq!(messages.len(), 2, "{:?}", texts(&messages));
+    assert_eq!(slow_node.state.store.count_turns().await.unwrap(), 0);
 }
 
 #[tokio::test]
-async fn a_turn_taken_over_after_a_person_took_the_conversation_or_a_day_later_is_not_answered() {
+async fn a_turn_taken_over_when_there_is_nothing_left_to_say_is_ended_unanswered() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
-    let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("hello").await;
-    visitor.wait_for_messages(2).await;
     let now = app.state.clock.now_ms();
-    store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
-    // While that turn waits for its lease to run out, the customer asks for a person.
-    visitor.say("I want to talk to a person").await;
-    pending_eventually(&shop.owner).await;
-    let before = visitor.messages().await.len();
-
-    let late = app.second_node().await;
-    past_the_lease(&late);
-    assert_eq!(sweep(&late.state).await.unwrap(), 0, "the bot stays silent");
-
-    // A day is as long as a turn waits: past it, nobody is answered out of the blue.
-    let other = app.visitor(&shop.widget_key).await;
-    let a_day_ago = now - baton::domain::WHATSAPP_WINDOW_MS - 1;
+    // While its turn waits for the lease to run out, the customer asks for a person, and
+    // writes again during the handoff (which the bot owes no answer).
+    let handed_off = app.visitor(&shop.widget_key).await;
     store_and_crash(
         &app,
         &shop.widget_key,
-        &other,
+        &handed_off,
+        "Is shipping free?",
+        now,
+    )
+    .await;
+    handed_off.say("I want to talk to a person").await;
+    pending_eventually(&shop.owner).await;
+    handed_off.say("are you there?").await;
+    // The customer writes again, and the bot's answer, which read the first message, comes
+    // first.
+    let overtaken = app.visitor(&shop.widget_key).await;
+    store_and_crash(&app, &shop.widget_key, &overtaken, "Is shipping free?", now).await;
+    overtaken.say("hello").await;
+    overtaken.wait_for_messages(3).await;
+    assert_eq!(app.state.store.count_turns().await.unwrap(), 2);
+    // A day is as long as a turn waits: past it, nobody is answered out of the blue.
+    let a_day_ago = now - baton::domain::WHATSAPP_WINDOW_MS - 1;
+    let forgotten = app.visitor(&shop.widget_key).await;
+    store_and_crash(
+        &app,
+        &shop.widget_key,
+        &forgotten,
         "Is shipping free?",
         a_day_ago,
     )
     .await;
-    assert_eq!(sweep(&late.state).await.unwrap(), 0);
-    // Both turns are ended, not left for the next sweep.
+    let before = [
+        handed_off.messages().await.len(),
+        overtaken.messages().await.len(),
+    ];
+
+    let late = second_node_swept(&app).await;
     past_the_lease(&late);
-    past_the_lease(&late);
-    assert_eq!(sweep(&late.state).await.unwrap(), 0);
+    assert_eq!(sweep(&late.state).await.unwrap(), 0, "the bot stays silent");
+    // Ended, not left for the next sweep.
+    assert_eq!(app.state.store.count_turns().await.unwrap(), 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(visitor.messages().await.len(), before);
-    assert_eq!(other.messages().await.len(), 1);
+    let after = [
+        handed_off.messages().await.len(),
+        overtaken.messages().await.len(),
+    ];
+    assert_eq!(after, before);
+    assert_eq!(forgotten.messages().await.len(), 1);
 }
 
 async fn pending_eventually(owner: &crate::helpers::Api) -> Value {
