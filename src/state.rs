@@ -34,6 +34,8 @@ pub struct AppState {
     pub media_wake: Arc<tokio::sync::Notify>,
     /// Bot turns waiting, per conversation, so each conversation is answered in order.
     pub turns: crate::conversation::TurnQueues,
+    /// The event streams open on this node, per visitor and member.
+    pub streams: crate::realtime::OpenStreams,
     /// The WhatsApp Graph API client.
     pub whatsapp: Arc<crate::channels::whatsapp::Graph>,
     /// How often clients may try things that cost: logins, widget sessions and messages.
@@ -137,6 +139,7 @@ impl AppState {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             media_wake: Arc::new(tokio::sync::Notify::new()),
             turns: Default::default(),
+            streams: Default::default(),
             whatsapp,
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),

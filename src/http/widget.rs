@@ -297,5 +297,5 @@ async fn stream(
         workspace_id: visitor.workspace_id,
         conversation_id: visitor.conversation_id,
     };
-    Ok(realtime::upgrade(ws, state, feed, query.after))
+    realtime::upgrade(ws, state, feed, query.after)
 }

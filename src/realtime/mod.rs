@@ -9,6 +9,8 @@
 
 pub mod relay;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -17,12 +19,19 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::accounts::Credential;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use crate::store::{Draft, EventRecord, Live, StoreResult};
 
 /// Events read from the log per query when catching up.
 const PAGE: i64 = 500;
 const HEARTBEAT: Duration = Duration::from_secs(30);
+/// The most streams one visitor may have open on a node: a chat open in a few tabs, not
+/// thousands of sockets opened with one token.
+pub const MAX_VISITOR_STREAMS: usize = 10;
+/// The most streams one member may have open on a node, dashboard tabs and API clients
+/// together.
+pub const MAX_MEMBER_STREAMS: usize = 50;
 
 /// Which events a socket follows, and how they are shown to it.
 #[derive(Clone)]
@@ -137,18 +146,90 @@ impl Feed {
 }
 
 /// Upgrades with small buffers: an idle connection should cost a few KB, not the 128 KB
-/// tungstenite reserves by default.
-pub fn upgrade(ws: WebSocketUpgrade, state: AppState, feed: Feed, after: i64) -> Response {
-    ws.read_buffer_size(4 * 1024)
+/// tungstenite reserves by default. Refused with 429 when whoever opens it already has as
+/// many streams open on this node as they may ([`MAX_VISITOR_STREAMS`],
+/// [`MAX_MEMBER_STREAMS`]).
+pub fn upgrade(
+    ws: WebSocketUpgrade,
+    state: AppState,
+    feed: Feed,
+    after: i64,
+) -> Result<Response, ApiError> {
+    let (key, max, whose) = match &feed {
+        Feed::Workspace { user_id, .. } => {
+            (format!("member:{user_id}"), MAX_MEMBER_STREAMS, "you have")
+        }
+        Feed::Visitor {
+            conversation_id, ..
+        } => (
+            format!("visitor:{conversation_id}"),
+            MAX_VISITOR_STREAMS,
+            "this chat has",
+        ),
+    };
+    let slot = state.streams.open(key, max).ok_or_else(|| {
+        ApiError::new(
+            Code::RateLimited,
+            format!("{whose} {max} live streams open already; close one first"),
+        )
+    })?;
+    Ok(ws
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| async move {
+            let _slot = slot;
             metrics::gauge!("baton_open_websockets").increment(1.0);
             if let Err(err) = follow(socket, &state, &feed, after).await {
                 tracing::debug!(error = %err, "event stream ended");
             }
             metrics::gauge!("baton_open_websockets").decrement(1.0);
+        }))
+}
+
+/// How many streams each visitor and member has open on this node.
+#[derive(Clone, Default)]
+pub struct OpenStreams {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl OpenStreams {
+    /// One more stream for `key`, unless it has `max` open already; the stream counts until
+    /// the slot is dropped (the socket closed, or the upgrade never happened).
+    fn open(&self, key: String, max: usize) -> Option<StreamSlot> {
+        let mut open = self.lock();
+        let count = open.entry(key.clone()).or_default();
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            streams: self.clone(),
+            key,
         })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.open.lock().expect("open streams lock")
+    }
+}
+
+/// One open stream, counted while it lives.
+struct StreamSlot {
+    streams: OpenStreams,
+    key: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.lock();
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -247,3 +247,50 @@ async fn a_stream_ends_when_the_session_or_key_it_was_opened_with_does() {
     );
     assert!(!owners.closes_within(300).await);
 }
+
+#[tokio::test]
+async fn one_chat_cannot_hold_more_than_its_share_of_live_streams() {
+    use tokio_tungstenite::tungstenite::Error;
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    let mut open = Vec::new();
+    for _ in 0..baton::realtime::MAX_VISITOR_STREAMS {
+        open.push(visitor.stream(0).await);
+    }
+    let url = format!(
+        "ws://{}/widget/v1/stream?token={}&after=0",
+        app.addr, visitor.token
+    );
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(Error::Http(response)) => {
+            assert_eq!(response.status(), 429);
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("an eleventh stream was opened"),
+    }
+    // Another chat is not held back by this one...
+    let other = app.visitor(&shop.widget_key).await;
+    let mut theirs = other.stream(0).await;
+    other.say("hello").await;
+    assert_eq!(theirs.next().await["type"], "message.created");
+    // ...and closing a stream frees its place.
+    open.pop().unwrap().close().await;
+    let mut again =
+        eventually(|| async { tokio_tungstenite::connect_async(url.as_str()).await.ok() })
+            .await
+            .0;
+    use futures_util::StreamExt;
+    visitor.say("hello").await;
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), again.next())
+        .await
+        .expect("an event")
+        .unwrap()
+        .unwrap();
+    assert!(
+        frame.to_text().unwrap().contains("message.created"),
+        "{frame:?}"
+    );
+}

@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
+use crate::error::ApiResult;
 use crate::http::extract::{ApiQuery, Caller, WsUpgrade};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
@@ -25,7 +26,7 @@ async fn events(
     caller: Caller,
     ApiQuery(after): ApiQuery<After>,
     WsUpgrade(ws): WsUpgrade,
-) -> Response {
+) -> ApiResult<Response> {
     let feed = Feed::Workspace {
         workspace_id: caller.user.workspace_id,
         user_id: caller.user.id,
