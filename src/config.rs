@@ -103,6 +103,16 @@ pub struct Settings {
     /// can write it). With N, the client is the N-th address from the header's right end.
     #[arg(long, env = "BATON_PROXY_HOPS", global = true)]
     pub proxy_hops: Option<usize>,
+    /// Whether webhooks may be delivered to this machine and its private network (loopback,
+    /// 10/8, 172.16/12, 192.168/16, link-local, unique-local; default false): with it off, an
+    /// admin cannot make Baton send requests into the network it runs in.
+    #[arg(
+        long,
+        env = "BATON_WEBHOOKS_ALLOW_LOCAL",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub webhooks_allow_local: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -193,6 +203,8 @@ pub struct Config {
     pub widget_sessions_per_minute: u32,
     /// Reverse proxies in front that append to `X-Forwarded-For`; 0: trust no header.
     pub proxy_hops: usize,
+    /// Whether webhooks may go to local and private addresses.
+    pub webhooks_allow_local: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +338,7 @@ impl Settings {
                 .widget_sessions_per_minute
                 .or(lower.widget_sessions_per_minute),
             proxy_hops: self.proxy_hops.or(lower.proxy_hops),
+            webhooks_allow_local: self.webhooks_allow_local.or(lower.webhooks_allow_local),
         }
     }
 }
@@ -399,6 +412,7 @@ impl Config {
                 .widget_sessions_per_minute
                 .unwrap_or(DEFAULT_WIDGET_SESSIONS_PER_MINUTE),
             proxy_hops: settings.proxy_hops.unwrap_or(0),
+            webhooks_allow_local: settings.webhooks_allow_local.unwrap_or(false),
         })
     }
 }
@@ -453,6 +467,10 @@ impl Config {
                 Some(self.widget_sessions_per_minute.to_string()),
             ),
             ("proxy_hops", Some(self.proxy_hops.to_string())),
+            (
+                "webhooks_allow_local",
+                Some(self.webhooks_allow_local.to_string()),
+            ),
         ];
         let llm = &self.llm;
         lines.push(("llm_model", llm.model.as_deref().map(quote)));

@@ -22,7 +22,10 @@ use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use std::net::SocketAddr;
+
 use crate::channels::outbox::backoff_ms;
+use crate::domain::webhook::{is_public, literal_local_address, local_refusal};
 use crate::state::AppState;
 use crate::store::{DeliveryOutcome, StoreError, WebhookDeliveryRecord};
 
@@ -63,13 +66,16 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 /// Starts the delivery worker; it stops with the server.
 pub fn spawn(state: &AppState) -> reqwest::Result<()> {
-    let client = reqwest::Client::builder()
+    let mut client = reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         // A redirect would re-send a signed body somewhere the admin never named.
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Baton-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+        .user_agent(concat!("Baton-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if !state.config.webhooks_allow_local {
+        client = client.dns_resolver(std::sync::Arc::new(PublicOnly));
+    }
+    let client = client.build()?;
     let state = state.clone();
     tokio::spawn(async move {
         let mut shutdown = state.shutdown.clone();
@@ -199,6 +205,15 @@ async fn post(
         Ok(secret) => secret,
         Err(err) => return Ok(Attempt::unanswered(err.to_string(), true)),
     };
+    // A host name is checked as it is resolved ([`PublicOnly`]); an address, here.
+    if !state.config.webhooks_allow_local
+        && let Some(ip) = reqwest::Url::parse(&webhook.url)
+            .ok()
+            .as_ref()
+            .and_then(literal_local_address)
+    {
+        return Ok(Attempt::unanswered(local_refusal(&ip.to_string()), true));
+    }
     let timestamp = state.clock.now_ms() / 1000;
     let body = event.payload.into_bytes();
     let sent = client
@@ -227,8 +242,41 @@ async fn post(
     })
 }
 
+/// Resolves endpoint host names to their public addresses only (see [`is_public`]), so a
+/// name that points at this machine or its network is not delivered to — checked at each
+/// connection, so a name cannot pass a check and then be pointed elsewhere.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let public: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| is_public(addr.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(LocalOnly(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// An endpoint that is only on this machine or its private network.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", local_refusal(.0))]
+struct LocalOnly(String);
+
 /// A transport error in a few words, without reqwest's nesting.
 fn describe(err: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(local) = cause.downcast_ref::<LocalOnly>() {
+            return local.to_string();
+        }
+        source = cause.source();
+    }
     if err.is_timeout() {
         format!("no answer within {} s", TIMEOUT.as_secs())
     } else if err.is_connect() {

@@ -91,9 +91,103 @@ fn parse_events(raw: &[String]) -> Result<Vec<String>, ParseError> {
     Ok(events)
 }
 
+/// Whether an address is on the internet rather than on this machine or its private network.
+/// Webhooks are delivered only to such addresses unless the instance allows local ones
+/// (`BATON_WEBHOOKS_ALLOW_LOCAL`): the admin of one workspace must not make Baton probe the
+/// network it runs in — cloud metadata at 169.254.169.254, a database on localhost.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [first, second, ..] = v4.octets();
+            let shared = first == 100 && (64..128).contains(&second); // 100.64.0.0/10, carrier NAT
+            !(first == 0
+                || shared
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation())
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local())
+            }
+        },
+    }
+}
+
+/// Why an endpoint at `address` (an address, or a host name that resolves only to such) is
+/// not delivered to.
+pub fn local_refusal(address: &str) -> String {
+    format!(
+        "{address} is a local or private address; webhooks go to internet addresses unless \
+         the instance sets BATON_WEBHOOKS_ALLOW_LOCAL"
+    )
+}
+
+/// The address an endpoint URL names literally (`http://10.0.0.5/hook`), when it is not a
+/// public one. A host name is checked when it is resolved, at each delivery.
+pub fn literal_local_address(url: &Url) -> Option<std::net::IpAddr> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(v4) => std::net::IpAddr::V4(v4),
+        url::Host::Ipv6(v6) => std::net::IpAddr::V6(v6),
+        url::Host::Domain(_) => return None,
+    };
+    (!is_public(ip)).then_some(ip)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_internet_addresses_are_public() {
+        for local in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(local.parse().unwrap()), "{local}");
+        }
+        for public in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn a_local_address_written_in_the_url_is_found_and_a_host_name_is_left_to_resolution() {
+        let local = |raw: &str| literal_local_address(&Url::parse(raw).unwrap());
+        assert!(local("http://127.0.0.1:8080/hook").is_some());
+        assert!(local("http://[::1]/hook").is_some());
+        assert!(local("http://169.254.169.254/latest/meta-data").is_some());
+        assert!(local("https://203.0.113.1.example.com/hook").is_none());
+        assert!(local("https://hooks.example.com/hook").is_none());
+        assert!(local("https://1.1.1.1/hook").is_none());
+    }
 
     fn events(list: &[&str]) -> Vec<String> {
         list.iter().map(|e| (*e).to_owned()).collect()

@@ -127,6 +127,8 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), responder: Option<MakeRespond
         admin_email: Some(OWNER_EMAIL.to_owned()),
         admin_password: Some(OWNER_PASSWORD.to_owned()),
         secret_key: Some("test-secret-key".to_owned()),
+        // The tests' webhook receivers listen on this machine.
+        webhooks_allow_local: Some(true),
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -185,6 +187,7 @@ impl TestApp {
             database_url: Some(self.state.config.database_url.expose().to_owned()),
             data_dir: Some(self.state.config.data_dir.clone()),
             secret_key: Some("test-secret-key".to_owned()),
+            webhooks_allow_local: Some(self.state.config.webhooks_allow_local),
             ..Settings::default()
         };
         start_at(&self.addr.to_string(), settings, None).await
@@ -196,6 +199,7 @@ impl TestApp {
             database_url: Some(self.state.config.database_url.expose().to_owned()),
             data_dir: Some(self.state.config.data_dir.clone()),
             secret_key: Some("test-secret-key".to_owned()),
+            webhooks_allow_local: Some(self.state.config.webhooks_allow_local),
             ..Settings::default()
         };
         adjust(&mut settings);

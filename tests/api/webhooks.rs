@@ -537,3 +537,55 @@ async fn webhooks_refuse_bad_input_and_stay_in_their_workspace() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
 }
+
+#[tokio::test]
+async fn webhooks_go_to_this_machine_or_its_network_only_when_the_instance_allows_it() {
+    let app = spawn_app_with(|s| s.webhooks_allow_local = Some(false)).await;
+    let shop = app.shop(true).await;
+    let receiver = Receiver::start().await;
+    // An address written in the URL is refused at once: this machine, cloud metadata.
+    let here = receiver.url.strip_prefix("http://127.0.0.1:").unwrap();
+    for url in [
+        receiver.url.clone(),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        "http://[::1]/hook".to_owned(),
+    ] {
+        let (status, body) = shop
+            .owner
+            .post("/api/v1/webhooks", json!({"url": url, "events": ["*"]}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("BATON_WEBHOOKS_ALLOW_LOCAL"),
+            "{body}"
+        );
+    }
+    // A name is resolved at each delivery; one that leads only here is not delivered to.
+    let webhook = create_webhook(
+        &shop.owner,
+        &format!("http://localhost:{here}"),
+        json!(["*"]),
+    )
+    .await;
+    let id = webhook["id"].as_str().unwrap();
+    app.visitor(&shop.widget_key).await.say("hello").await;
+    let tried = eventually(|| async {
+        deliveries(&shop.owner, id)
+            .await
+            .into_iter()
+            .find(|d| d["last_error"].is_string())
+    })
+    .await;
+    assert!(
+        tried["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("localhost is a local or private address"),
+        "{tried}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.inner.lock().unwrap().got.is_empty());
+}

@@ -9,8 +9,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::ParseError;
 use crate::domain::clock::rfc3339;
-use crate::domain::webhook::{ALL_EVENTS, Subscription};
+use crate::domain::webhook::{ALL_EVENTS, Subscription, literal_local_address, local_refusal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiJson};
 use crate::state::AppState;
@@ -108,6 +109,14 @@ pub(crate) async fn add(
     events: &[String],
 ) -> ApiResult<(WebhookRecord, String)> {
     let subscription = Subscription::parse(url, events)?;
+    if !state.config.webhooks_allow_local
+        && let Some(ip) = literal_local_address(&subscription.url)
+    {
+        return Err(ApiError::from(ParseError::new(
+            "url",
+            local_refusal(&ip.to_string()),
+        )));
+    }
     if state.store.webhooks(workspace_id).await?.len() >= MAX_WEBHOOKS {
         return Err(ApiError::validation(format!(
             "a workspace has at most {MAX_WEBHOOKS} webhooks; delete one first"
