@@ -73,7 +73,11 @@ pub fn spawn(state: &AppState) -> reqwest::Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("Baton-Webhooks/", env!("CARGO_PKG_VERSION")));
     if !state.config.webhooks_allow_local {
-        client = client.dns_resolver(std::sync::Arc::new(PublicOnly));
+        // Through a proxy from the environment, the proxy would resolve the endpoint's name
+        // and the check below would never see it.
+        client = client
+            .dns_resolver(std::sync::Arc::new(PublicOnly))
+            .no_proxy();
     }
     let client = client.build()?;
     let state = state.clone();

@@ -99,10 +99,15 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
     match ip {
         IpAddr::V4(v4) => {
-            let [first, second, ..] = v4.octets();
+            let [first, second, third, _] = v4.octets();
             let shared = first == 100 && (64..128).contains(&second); // 100.64.0.0/10, carrier NAT
+            let benchmarking = first == 198 && (second & 0xfe) == 18; // 198.18.0.0/15
+            let protocol = first == 192 && second == 0 && third == 0; // 192.0.0.0/24
             !(first == 0
+                || first >= 240 // reserved, and used as private space by some clouds
                 || shared
+                || benchmarking
+                || protocol
                 || v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -110,16 +115,40 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation())
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_ipv4(v6) {
             Some(v4) => is_public(IpAddr::V4(v4)),
             None => {
+                let site_local = (v6.segments()[0] & 0xffc0) == 0xfec0; // fec0::/10
                 !(v6.is_loopback()
                     || v6.is_unspecified()
                     || v6.is_multicast()
                     || v6.is_unique_local()
-                    || v6.is_unicast_link_local())
+                    || v6.is_unicast_link_local()
+                    || site_local)
             }
         },
+    }
+}
+
+/// The IPv4 address an IPv6 one stands for, where a connection to it reaches that IPv4 host:
+/// IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`)
+/// and 6to4 (`2002:aabb:ccdd::/48`).
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let octets = v6.octets();
+    let tail = || std::net::Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
+    let segments = v6.segments();
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        Some(v4)
+    } else if (segments[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified())
+        || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+    {
+        Some(tail())
+    } else if segments[0] == 0x2002 {
+        Some(std::net::Ipv4Addr::new(
+            octets[2], octets[3], octets[4], octets[5],
+        ))
+    } else {
+        None
     }
 }
 
@@ -164,6 +193,13 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a00:5",
+            "2002:a00:5::1",
+            "fec0::1",
+            "240.0.0.1",
+            "198.18.0.1",
+            "192.0.0.8",
         ] {
             assert!(!is_public(local.parse().unwrap()), "{local}");
         }
@@ -171,8 +207,11 @@ mod tests {
             "1.1.1.1",
             "8.8.8.8",
             "100.128.0.1",
+            "198.20.0.1",
             "2606:4700::1111",
             "::ffff:1.1.1.1",
+            "64:ff9b::101:101",
+            "2002:101:101::1",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }

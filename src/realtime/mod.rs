@@ -26,9 +26,10 @@ use crate::store::{Draft, EventRecord, Live, StoreResult};
 /// Events read from the log per query when catching up.
 const PAGE: i64 = 500;
 const HEARTBEAT: Duration = Duration::from_secs(30);
-/// The most streams one visitor may have open on a node: a chat open in a few tabs, not
-/// thousands of sockets opened with one token.
-pub const MAX_VISITOR_STREAMS: usize = 10;
+/// The most streams one visitor may have open on a node: the widget connects in every tab of
+/// the site (they share the chat), so a shopper's many tabs, not thousands of sockets opened
+/// with one token.
+pub const MAX_VISITOR_STREAMS: usize = 30;
 /// The most streams one member may have open on a node, dashboard tabs and API clients
 /// together.
 pub const MAX_MEMBER_STREAMS: usize = 50;
@@ -222,7 +223,12 @@ struct StreamSlot {
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        let mut open = self.streams.lock();
+        // Never panic here: a poisoned count is still a count.
+        let mut open = self
+            .streams
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(count) = open.get_mut(&self.key) {
             *count -= 1;
             if *count == 0 {

@@ -269,7 +269,7 @@ async fn one_chat_cannot_hold_more_than_its_share_of_live_streams() {
             assert_eq!(body["error"]["code"], "rate_limited", "{body}");
         }
         Err(other) => panic!("refused for another reason: {other}"),
-        Ok(_) => panic!("an eleventh stream was opened"),
+        Ok(_) => panic!("one stream too many was opened"),
     }
     // Another chat is not held back by this one...
     let other = app.visitor(&shop.widget_key).await;

@@ -589,3 +589,34 @@ async fn webhooks_go_to_this_machine_or_its_network_only_when_the_instance_allow
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(receiver.inner.lock().unwrap().got.is_empty());
 }
+
+#[tokio::test]
+async fn a_local_endpoint_saved_while_allowed_is_not_delivered_to_once_that_is_turned_off() {
+    let mut app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let receiver = Receiver::start().await;
+    let webhook = create_webhook(&shop.owner, &receiver.url, json!(["*"])).await;
+    let id = webhook["id"].as_str().unwrap();
+    app.shutdown().await.unwrap();
+    let strict = app
+        .second_node_with(|s| s.webhooks_allow_local = Some(false))
+        .await;
+    let owner = strict.owner().await;
+    let visitor = strict.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    let failed = eventually(|| async {
+        deliveries(&owner, id)
+            .await
+            .into_iter()
+            .find(|d| d["status"] == "failed")
+    })
+    .await;
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1 is a local or private address"),
+        "{failed}"
+    );
+    assert!(receiver.inner.lock().unwrap().got.is_empty());
+}
