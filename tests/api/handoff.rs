@@ -445,8 +445,9 @@ impl Responder for Slow {
     }
 }
 
-#[tokio::test]
-async fn a_bot_reply_computed_while_a_handoff_began_is_dropped() {
+/// Baton with the [`Slow`] responder: answers to "[slow]" messages wait for a permit on the
+/// first semaphore, and each adds one to the second once computed.
+async fn spawn_slow_app() -> (crate::helpers::TestApp, Arc<Semaphore>, Arc<Semaphore>) {
     let gate = Arc::new(Semaphore::new(0));
     let finished = Arc::new(Semaphore::new(0));
     let (g, f) = (gate.clone(), finished.clone());
@@ -458,6 +459,12 @@ async fn a_bot_reply_computed_while_a_handoff_began_is_dropped() {
         })
     })
     .await;
+    (app, gate, finished)
+}
+
+#[tokio::test]
+async fn a_bot_reply_computed_while_a_handoff_began_is_dropped() {
+    let (app, gate, finished) = spawn_slow_app().await;
     let shop = app.shop(true).await;
     let visitor = app.visitor(&shop.widget_key).await;
 
@@ -712,17 +719,7 @@ async fn a_node_that_stops_hands_its_unanswered_messages_to_the_next_at_once() {
 #[tokio::test]
 async fn of_two_nodes_computing_one_answer_only_the_first_stores_it_and_a_live_node_keeps_its_turns()
  {
-    let gate = Arc::new(Semaphore::new(0));
-    let finished = Arc::new(Semaphore::new(0));
-    let (g, f) = (gate.clone(), finished.clone());
-    let slow_node = spawn_app_with_responder(move |state| {
-        Arc::new(Slow {
-            inner: state.responder.clone(),
-            gate: g,
-            finished: f,
-        })
-    })
-    .await;
+    let (slow_node, gate, finished) = spawn_slow_app().await;
     let shop = slow_node.shop(true).await;
     let visitor = slow_node.visitor(&shop.widget_key).await;
     visitor.say("Is shipping free? [slow]").await;
