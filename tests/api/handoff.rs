@@ -636,6 +636,20 @@ async fn second_node_swept(app: &crate::helpers::TestApp) -> crate::helpers::Tes
     node
 }
 
+/// A chat whose "hello" was answered, then whose "Is shipping free?" was stored by a node that
+/// "crashed" before answering it.
+async fn answered_then_crashed(
+    app: &crate::helpers::TestApp,
+) -> (crate::helpers::Shop, crate::helpers::Visitor) {
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    let now = app.state.clock.now_ms();
+    store_and_crash(app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
+    (shop, visitor)
+}
+
 /// Moves a node's clock past the lease of every turn written until now.
 fn past_the_lease(app: &crate::helpers::TestApp) {
     app.state
@@ -646,12 +660,7 @@ fn past_the_lease(app: &crate::helpers::TestApp) {
 #[tokio::test]
 async fn a_message_whose_node_crashed_is_answered_by_another_once_the_lease_runs_out() {
     let app = spawn_app().await;
-    let shop = app.shop(true).await;
-    let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("hello").await;
-    visitor.wait_for_messages(2).await;
-    let now = app.state.clock.now_ms();
-    store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
+    let (shop, visitor) = answered_then_crashed(&app).await;
     assert_eq!(visitor.messages().await.len(), 3);
 
     // Other nodes start: while the lease runs, the turn is not theirs to take.
@@ -699,12 +708,7 @@ async fn a_message_whose_node_crashed_is_answered_by_another_once_the_lease_runs
 #[tokio::test]
 async fn a_node_that_stops_hands_its_unanswered_messages_to_the_next_at_once() {
     let mut app = spawn_app().await;
-    let shop = app.shop(true).await;
-    let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("hello").await;
-    visitor.wait_for_messages(2).await;
-    let now = app.state.clock.now_ms();
-    store_and_crash(&app, &shop.widget_key, &visitor, "Is shipping free?", now).await;
+    let (_shop, visitor) = answered_then_crashed(&app).await;
 
     // Stopping lets go of the lease: the node started in its place answers without waiting.
     app.shutdown().await.unwrap();
