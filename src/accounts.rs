@@ -163,10 +163,34 @@ impl Credential {
     }
 }
 
-/// `Ok` when another login attempt for this email is allowed now (ten a minute), else how
-/// long until one is.
-pub fn login_allowed(state: &crate::state::AppState, email: &str) -> Result<(), Duration> {
-    state.limits.logins.check(&email.trim().to_lowercase())
+/// What a login attempt came to.
+pub enum Login {
+    User(UserRecord),
+    /// Wrong email or password; counted against the email.
+    Refused,
+    /// Too many wrong passwords for this email of late: nothing was checked. The wait is how
+    /// long until an attempt may be made.
+    Throttled(Duration),
+}
+
+/// Checks an email and password, unless this email has had ten wrong passwords in the last
+/// minute; a wrong one counts towards that, a right one costs nothing.
+pub async fn log_in(
+    state: &crate::state::AppState,
+    email: &str,
+    password: String,
+) -> StoreResult<Login> {
+    let key = email.trim().to_lowercase();
+    if let Err(wait) = state.limits.logins.check(&key) {
+        return Ok(Login::Throttled(wait));
+    }
+    Ok(match check_login(&state.store, email, password).await? {
+        Some(user) => Login::User(user),
+        None => {
+            state.limits.logins.failed(&key);
+            Login::Refused
+        }
+    })
 }
 
 /// The user whose email and password these are, taking the same time whether or not the email

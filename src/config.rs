@@ -25,7 +25,9 @@ pub struct Settings {
     /// `sqlite://…` or `postgres://…`; default: a SQLite file in the data folder.
     #[arg(long, env = "BATON_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// The URL customers and agents reach Baton at (used in links and the widget snippet).
+    /// The URL customers and agents reach Baton at (used in links and the widget snippet);
+    /// default: `http://` and the bind address, with `localhost` for an address that means
+    /// "every interface" (`0.0.0.0`, `::`), which a browser cannot open.
     #[arg(long, env = "BATON_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Email of the owner account created on first start.
@@ -104,8 +106,9 @@ pub struct Settings {
     #[arg(long, env = "BATON_PROXY_HOPS", global = true)]
     pub proxy_hops: Option<usize>,
     /// Whether webhooks may be delivered to this machine and its private network (loopback,
-    /// 10/8, 172.16/12, 192.168/16, link-local, unique-local; default false): with it off, an
-    /// admin cannot make Baton send requests into the network it runs in.
+    /// 10/8, 172.16/12, 192.168/16, link-local, unique-local; default true, as a team's own
+    /// integrations often run beside Baton): an instance that hosts workspaces for others sets
+    /// it to false, so no admin can make Baton send requests into the network it runs in.
     #[arg(
         long,
         env = "BATON_WEBHOOKS_ALLOW_LOCAL",
@@ -277,6 +280,15 @@ const DEFAULT_LLM_ANSWER_TIMEOUT_MS: u64 = 120_000;
 const DEFAULT_WIDGET_MESSAGES_PER_MINUTE: u32 = 30;
 const DEFAULT_WIDGET_SESSIONS_PER_MINUTE: u32 = 60;
 
+/// Where this machine's own browser reaches a server bound to `bind`.
+fn default_public_url(bind: SocketAddr) -> String {
+    if bind.ip().is_unspecified() {
+        format!("http://localhost:{}", bind.port())
+    } else {
+        format!("http://{bind}")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -360,7 +372,7 @@ impl Config {
         }
         let public_url = settings
             .public_url
-            .unwrap_or_else(|| format!("http://{bind}"))
+            .unwrap_or_else(|| default_public_url(bind))
             .trim_end_matches('/')
             .to_owned();
         let llm = LlmConfig {
@@ -412,7 +424,7 @@ impl Config {
                 .widget_sessions_per_minute
                 .unwrap_or(DEFAULT_WIDGET_SESSIONS_PER_MINUTE),
             proxy_hops: settings.proxy_hops.unwrap_or(0),
-            webhooks_allow_local: settings.webhooks_allow_local.unwrap_or(false),
+            webhooks_allow_local: settings.webhooks_allow_local.unwrap_or(true),
         })
     }
 }
@@ -567,6 +579,22 @@ mod tests {
         assert_eq!(config.bind.port(), 9000);
         assert_eq!(config.public_url, "https://help.example");
         assert!(config.database_url.expose().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn the_default_public_url_is_one_a_browser_can_open() {
+        let url = |bind: &str| {
+            Config::resolve(Settings {
+                bind: Some(bind.parse().unwrap()),
+                ..Settings::default()
+            })
+            .unwrap()
+            .public_url
+        };
+        assert_eq!(url("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("[::1]:8080"), "http://[::1]:8080");
+        assert_eq!(url("0.0.0.0:8080"), "http://localhost:8080");
+        assert_eq!(url("[::]:9000"), "http://localhost:9000");
     }
 
     #[test]

@@ -49,8 +49,9 @@ pub struct AppState {
 
 /// The rate limits of this node.
 pub struct Limits {
-    /// Login attempts per email (ten a minute): guessing passwords gets slow fast.
-    pub logins: Throttle,
+    /// Failed logins per email (ten a minute): guessing passwords gets slow fast, while
+    /// logging in with the right one is never held up.
+    pub logins: crate::throttle::FailureLimit,
     /// New widget sessions per client address: each makes a contact and a conversation.
     pub widget_sessions: Throttle,
     /// Widget messages per visitor: each may cost a model call.
@@ -63,7 +64,7 @@ pub struct Limits {
 impl Limits {
     fn new(config: &Config) -> Self {
         Self {
-            logins: Throttle::per_minute(10),
+            logins: crate::throttle::FailureLimit::per_minute(10),
             widget_sessions: Throttle::per_minute(config.widget_sessions_per_minute),
             widget_messages: Throttle::per_minute(config.widget_messages_per_minute),
             widget_messages_per_address: Throttle::per_minute(

@@ -1,13 +1,16 @@
 //! Rate limits per key (an email, a visitor's conversation, a client address), on governor's
-//! keyed limiter: a burst of `n`, then one more every `60 / n` seconds.
+//! keyed limiter: a burst of `n`, then one more every `60 / n` seconds; and a limit on failures
+//! alone (wrong passwords), over the last minute.
 //!
 //! A limiter remembers every key it has seen until told to forget idle ones; a flood of new
 //! keys (ever new emails, spoofed addresses) would grow it without bound, so past
 //! [`MAX_KEYS`] keys the idle ones are forgotten on the next check. Limits are per node: with
 //! several nodes behind a balancer, a client gets at most `nodes × n`.
 
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -42,11 +45,97 @@ impl Throttle {
         if limiter.len() > MAX_KEYS {
             limiter.retain_recent();
         }
-        let key: String = key.chars().take(MAX_KEY_CHARS).collect();
         limiter
-            .check_key(&key)
+            .check_key(&cut(key))
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
+}
+
+/// A limit on *failures* per key: `n` in any minute. Once a key has failed `n` times in the
+/// last minute, every attempt is refused — a right password too, so guessing learns nothing —
+/// until the oldest of those failures is a minute old. Successes cost nothing, so a client that
+/// logs in often with the right password is never held up.
+pub struct FailureLimit {
+    n: usize,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl FailureLimit {
+    /// `n` failures a minute per key; 0: no limit.
+    pub fn per_minute(n: u32) -> Self {
+        Self {
+            n: n as usize,
+            failures: Mutex::default(),
+        }
+    }
+
+    /// `Ok` when an attempt for `key` may be made now, else how long until one may.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.check_at(key, Instant::now())
+    }
+
+    /// Counts a failed attempt for `key`.
+    pub fn failed(&self, key: &str) {
+        self.failed_at(key, Instant::now());
+    }
+
+    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        if self.n == 0 {
+            return Ok(());
+        }
+        let mut failures = self.lock();
+        let Some(times) = failures.get_mut(cut(key).as_str()) else {
+            return Ok(());
+        };
+        forget_before(times, now);
+        match times.front() {
+            Some(oldest) if times.len() >= self.n => Err(*oldest + WINDOW - now),
+            _ => Ok(()),
+        }
+    }
+
+    fn failed_at(&self, key: &str, now: Instant) {
+        if self.n == 0 {
+            return;
+        }
+        let mut failures = self.lock();
+        if failures.len() > MAX_KEYS {
+            failures.retain(|_, times| {
+                forget_before(times, now);
+                !times.is_empty()
+            });
+        }
+        let times = failures.entry(cut(key)).or_default();
+        forget_before(times, now);
+        times.push_back(now);
+        // Only the last `n` can ever matter.
+        while times.len() > self.n {
+            times.pop_front();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        // A poisoned map is still a map of failures.
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Drops the failures that are a minute old or more.
+fn forget_before(times: &mut VecDeque<Instant>, now: Instant) {
+    while times
+        .front()
+        .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+    {
+        times.pop_front();
+    }
+}
+
+fn cut(key: &str) -> String {
+    key.chars().take(MAX_KEY_CHARS).collect()
 }
 
 /// A wait in whole seconds, rounded up, at least 1: what `Retry-After` and people are told.
@@ -82,6 +171,36 @@ mod tests {
         for _ in 0..1_000 {
             assert_eq!(throttle.check("a"), Ok(()));
         }
+    }
+
+    #[test]
+    fn only_failures_count_and_past_n_every_attempt_waits_for_the_oldest_to_age() {
+        let limit = FailureLimit::per_minute(3);
+        let start = Instant::now();
+        // Successes are never counted: any number of checks pass.
+        for _ in 0..100 {
+            assert_eq!(limit.check_at("a", start), Ok(()));
+        }
+        let second = Duration::from_secs(1);
+        for i in 0..3 {
+            assert_eq!(limit.check_at("a", start + i * second), Ok(()));
+            limit.failed_at("a", start + i * second);
+        }
+        // Three failures in the minute: refused until the first is a minute old.
+        let now = start + 10 * second;
+        assert_eq!(limit.check_at("a", now), Err(50 * second));
+        assert_eq!(limit.check_at("b", now), Ok(()), "another key is free");
+        assert_eq!(limit.check_at("a", start + 60 * second), Ok(()));
+        // One more failure then fills the window again, until the second one ages.
+        limit.failed_at("a", start + 60 * second);
+        assert_eq!(limit.check_at("a", start + 60 * second), Err(second));
+        assert_eq!(limit.check_at("a", start + 61 * second), Ok(()));
+        // 0 is no limit.
+        let none = FailureLimit::per_minute(0);
+        for _ in 0..10 {
+            none.failed_at("a", start);
+        }
+        assert_eq!(none.check_at("a", start), Ok(()));
     }
 
     #[test]

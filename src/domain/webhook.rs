@@ -92,9 +92,10 @@ fn parse_events(raw: &[String]) -> Result<Vec<String>, ParseError> {
 }
 
 /// Whether an address is on the internet rather than on this machine or its private network.
-/// Webhooks are delivered only to such addresses unless the instance allows local ones
-/// (`BATON_WEBHOOKS_ALLOW_LOCAL`): the admin of one workspace must not make Baton probe the
-/// network it runs in — cloud metadata at 169.254.169.254, a database on localhost.
+/// An instance that refuses local webhooks (`BATON_WEBHOOKS_ALLOW_LOCAL=false`, for workspaces
+/// run for others) delivers only to such addresses: the admin of one workspace must not make
+/// Baton probe the network it runs in — cloud metadata at 169.254.169.254, a database on
+/// localhost.
 pub fn is_public(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
     match ip {
@@ -156,8 +157,8 @@ fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
 /// not delivered to.
 pub fn local_refusal(address: &str) -> String {
     format!(
-        "{address} is a local or private address; webhooks go to internet addresses unless \
-         the instance sets BATON_WEBHOOKS_ALLOW_LOCAL"
+        "{address} is a local or private address; this instance delivers webhooks to \
+         internet addresses only (BATON_WEBHOOKS_ALLOW_LOCAL=false)"
     )
 }
 

@@ -271,6 +271,16 @@ async fn shutdown_lets_the_server_finish_cleanly() {
 async fn guessing_passwords_is_throttled_per_email() {
     let app = spawn_app().await;
     let api = app.anonymous();
+    // Logging in with the right password costs nothing: a script may log in often.
+    for _ in 0..15 {
+        let (status, body) = api
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
     let mut statuses = Vec::new();
     for _ in 0..12 {
         let (status, _) = api
@@ -295,9 +305,9 @@ async fn guessing_passwords_is_throttled_per_email() {
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(code(&body), "rate_limited");
-    // Ten a minute: the next attempt is free within six seconds.
+    // Ten wrong a minute: the next attempt is free when the first of them is a minute old.
     let wait = body["error"]["retry_after_seconds"].as_u64().unwrap();
-    assert!((1..=6).contains(&wait), "{body}");
+    assert!((1..=60).contains(&wait), "{body}");
     // Other accounts are not locked out by it.
     let (status, _) = api
         .post(

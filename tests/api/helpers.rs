@@ -127,8 +127,6 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), responder: Option<MakeRespond
         admin_email: Some(OWNER_EMAIL.to_owned()),
         admin_password: Some(OWNER_PASSWORD.to_owned()),
         secret_key: Some("test-secret-key".to_owned()),
-        // The tests' webhook receivers listen on this machine.
-        webhooks_allow_local: Some(true),
         ..Settings::default()
     };
     adjust(&mut settings);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::UserView;
-use crate::accounts::{self, PasswordRefusal};
+use crate::accounts::{self, Login, PasswordRefusal};
 use crate::domain::Password;
 use crate::domain::settings::parse_optional_phone;
 use crate::error::{ApiError, ApiResult, Code};
@@ -36,15 +36,21 @@ async fn login(
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    accounts::login_allowed(&state, &body.email).map_err(|wait| {
-        ApiError::rate_limited(
-            "too many login attempts for this email: wait a little and try again",
-            wait,
-        )
-    })?;
-    let user = accounts::check_login(&state.store, &body.email, body.password)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::InvalidCredentials, "wrong email or password"))?;
+    let user = match accounts::log_in(&state, &body.email, body.password).await? {
+        Login::User(user) => user,
+        Login::Refused => {
+            return Err(ApiError::new(
+                Code::InvalidCredentials,
+                "wrong email or password",
+            ));
+        }
+        Login::Throttled(wait) => {
+            return Err(ApiError::rate_limited(
+                "too many wrong passwords for this email: wait a little and try again",
+                wait,
+            ));
+        }
+    };
     let (token, csrf) = accounts::open_session(&state.store, &state.clock, &user).await?;
     let body = json!({"user": UserView::from(&user), "csrf_token": csrf});
     Ok((jar.add(session_cookie(&state, token)), axum::Json(body)))

@@ -265,16 +265,19 @@ async fn login(
         .next
         .filter(|next| is_local_path(next))
         .unwrap_or_else(|| "/handoffs".to_owned());
-    if accounts::login_allowed(&state, &form.email).is_err() {
-        return Ok(login_form(
-            &next,
-            Some("Too many attempts: wait a minute and try again."),
-            None,
-        )
-        .into_response());
-    }
-    let Some(user) = accounts::check_login(&state.store, &form.email, form.password).await? else {
-        return Ok(login_form(&next, Some("Wrong email or password."), None).into_response());
+    let user = match accounts::log_in(&state, &form.email, form.password).await? {
+        accounts::Login::User(user) => user,
+        accounts::Login::Refused => {
+            return Ok(login_form(&next, Some("Wrong email or password."), None).into_response());
+        }
+        accounts::Login::Throttled(_) => {
+            return Ok(login_form(
+                &next,
+                Some("Too many wrong passwords: wait a minute and try again."),
+                None,
+            )
+            .into_response());
+        }
     };
     let (token, _) = accounts::open_session(&state.store, &state.clock, &user).await?;
     Ok((jar.add(session_cookie(&state, token)), Redirect::to(&next)).into_response())
