@@ -116,6 +116,11 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub webhooks_allow_local: Option<bool>,
+    /// Seconds between pings on a live stream (default 30). A stream whose client has not
+    /// answered for two of them is closed, so a vanished browser does not hold it; a proxy
+    /// that drops idle connections sooner needs a shorter one.
+    #[arg(long, env = "BATON_STREAM_HEARTBEAT_SECS", global = true)]
+    pub stream_heartbeat_secs: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -208,6 +213,8 @@ pub struct Config {
     pub proxy_hops: usize,
     /// Whether webhooks may go to local and private addresses.
     pub webhooks_allow_local: bool,
+    /// Time between pings on a live stream; a client silent for two is gone.
+    pub stream_heartbeat: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -279,6 +286,7 @@ const DEFAULT_LLM_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_LLM_ANSWER_TIMEOUT_MS: u64 = 120_000;
 const DEFAULT_WIDGET_MESSAGES_PER_MINUTE: u32 = 30;
 const DEFAULT_WIDGET_SESSIONS_PER_MINUTE: u32 = 60;
+const DEFAULT_STREAM_HEARTBEAT_SECS: u64 = 30;
 
 /// Where this machine's own browser reaches a server bound to `bind`.
 fn default_public_url(bind: SocketAddr) -> String {
@@ -351,6 +359,7 @@ impl Settings {
                 .or(lower.widget_sessions_per_minute),
             proxy_hops: self.proxy_hops.or(lower.proxy_hops),
             webhooks_allow_local: self.webhooks_allow_local.or(lower.webhooks_allow_local),
+            stream_heartbeat_secs: self.stream_heartbeat_secs.or(lower.stream_heartbeat_secs),
         }
     }
 }
@@ -425,6 +434,12 @@ impl Config {
                 .unwrap_or(DEFAULT_WIDGET_SESSIONS_PER_MINUTE),
             proxy_hops: settings.proxy_hops.unwrap_or(0),
             webhooks_allow_local: settings.webhooks_allow_local.unwrap_or(true),
+            stream_heartbeat: Duration::from_secs(
+                settings
+                    .stream_heartbeat_secs
+                    .unwrap_or(DEFAULT_STREAM_HEARTBEAT_SECS)
+                    .max(1),
+            ),
         })
     }
 }
@@ -482,6 +497,10 @@ impl Config {
             (
                 "webhooks_allow_local",
                 Some(self.webhooks_allow_local.to_string()),
+            ),
+            (
+                "stream_heartbeat_secs",
+                Some(self.stream_heartbeat.as_secs().to_string()),
             ),
         ];
         let llm = &self.llm;

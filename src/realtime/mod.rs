@@ -11,7 +11,6 @@ pub mod relay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -19,13 +18,12 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::accounts::Credential;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Draft, EventRecord, Live, StoreResult};
 
 /// Events read from the log per query when catching up.
 const PAGE: i64 = 500;
-const HEARTBEAT: Duration = Duration::from_secs(30);
 /// The most streams one visitor may have open on a node: the widget connects in every tab of
 /// the site (they share the chat), so a shopper's many tabs, not thousands of sockets opened
 /// with one token.
@@ -168,10 +166,12 @@ pub fn upgrade(
             "this chat has",
         ),
     };
+    // A place frees when a stream closes; one whose client vanished is closed within two
+    // heartbeats, so that is when a retry surely finds one.
     let slot = state.streams.open(key, max).ok_or_else(|| {
-        ApiError::new(
-            Code::RateLimited,
+        ApiError::rate_limited(
             format!("{whose} {max} live streams open already; close one first"),
+            2 * state.config.stream_heartbeat,
         )
     })?;
     Ok(ws
@@ -264,8 +264,13 @@ async fn follow(
             .send(Message::Text(Utf8Bytes::from(view.to_string())))
             .await?;
     }
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    // Ping every beat; a browser answers on its own. A client heard from not once in two
+    // beats has gone (a laptop shut, a network dropped) without closing: its socket would
+    // otherwise hold a stream's place until TCP gives up, many minutes later.
+    let beat = state.config.stream_heartbeat;
+    let mut heartbeat = tokio::time::interval(beat);
     heartbeat.tick().await;
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
             received = live.recv() => match received {
@@ -294,9 +299,13 @@ async fn follow(
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => heard = tokio::time::Instant::now(),
             },
             _ = heartbeat.tick() => {
+                if heard.elapsed() > 2 * beat {
+                    tracing::debug!("closing a stream whose client stopped answering");
+                    break;
+                }
                 if !feed.still_allowed(state).await {
                     let _ = socket.send(Message::Close(None)).await;
                     break;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Socket, TestApp, eventually, spawn_app};
+use crate::helpers::{Socket, TestApp, eventually, spawn_app, spawn_app_with};
 
 fn seqs(events: &[Value]) -> Vec<i64> {
     events.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
@@ -265,6 +265,8 @@ async fn one_chat_cannot_hold_more_than_its_share_of_live_streams() {
     match tokio_tungstenite::connect_async(url.as_str()).await {
         Err(Error::Http(response)) => {
             assert_eq!(response.status(), 429);
+            // A vanished client's stream is closed within two heartbeats of 30 s.
+            assert_eq!(response.headers()["retry-after"], "60");
             let body: Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
             assert_eq!(body["error"]["code"], "rate_limited", "{body}");
         }
@@ -292,5 +294,29 @@ async fn one_chat_cannot_hold_more_than_its_share_of_live_streams() {
     assert!(
         frame.to_text().unwrap().contains("message.created"),
         "{frame:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_whose_client_stopped_answering_is_closed() {
+    let app = spawn_app_with(|s| s.stream_heartbeat_secs = Some(1)).await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    // Both are pinged every second; only a socket that is read answers (as a browser does),
+    // so `gone` is a laptop shut mid-chat.
+    let mut live = visitor.stream(0).await;
+    let mut gone = visitor.stream(0).await;
+    assert!(
+        !live.closes_within(4_500).await,
+        "a client that answers pings keeps its stream"
+    );
+    assert!(
+        gone.closes_within(1_000).await,
+        "a client silent for two heartbeats still has its stream"
+    );
+    visitor.say("still there?").await;
+    assert_eq!(
+        live.next_of("message.created").await["message"]["text"],
+        "still there?"
     );
 }
