@@ -28,7 +28,7 @@ pub async fn ensure_owner(
         .context("BATON_ADMIN_EMAIL")?;
     let (password, one_time) = match &config.admin_password {
         Some(given) => (
-            Password::parse(given.expose()).context("BATON_ADMIN_PASSWORD")?,
+            Password::configured(given.expose()).context("BATON_ADMIN_PASSWORD")?,
             None,
         ),
         None => {

@@ -67,6 +67,22 @@ impl Password {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The owner's password as the operator configured it (`BATON_ADMIN_PASSWORD`): taken if
+    /// it is not empty, however short, since an instance that refuses to start over it helps
+    /// no one. Whoever starts Baton is told to choose a longer one.
+    pub fn configured(raw: &str) -> Result<Self, ParseError> {
+        match Self::parse(raw) {
+            Err(_) if !raw.is_empty() && raw.chars().count() < 8 => {
+                tracing::warn!(
+                    "BATON_ADMIN_PASSWORD is shorter than 8 characters: choose a longer one \
+                     (Account, after logging in)"
+                );
+                Ok(Self(raw.to_owned()))
+            }
+            parsed => parsed,
+        }
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

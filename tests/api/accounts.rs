@@ -24,6 +24,23 @@ async fn first_start_creates_the_configured_owner_who_can_log_in() {
 }
 
 #[tokio::test]
+async fn a_short_configured_owner_password_is_the_operators_choice_and_works() {
+    let app = spawn_app_with(|s| s.admin_password = Some("admin".to_owned())).await;
+    let owner = app.login(OWNER_EMAIL, "admin").await;
+    let (status, me) = owner.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["user"]["must_change_password"], false);
+    // People choosing a password in Baton still need eight characters.
+    let (status, body) = owner
+        .post(
+            "/api/v1/agents",
+            json!({"email": "a@shop.test", "name": "A", "password": "short", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
 async fn without_a_configured_password_a_one_time_password_is_made_and_works() {
     let app = spawn_app_with(|s| {
         s.admin_email = None;
