@@ -367,22 +367,37 @@ impl Store {
         Ok(record)
     }
 
-    pub async fn list_api_keys(&self, workspace_id: &str) -> StoreResult<Vec<ApiKeyRecord>> {
+    /// A workspace's keys; only those `made_by` that user, when given.
+    pub async fn list_api_keys(
+        &self,
+        workspace_id: &str,
+        made_by: Option<&str>,
+    ) -> StoreResult<Vec<ApiKeyRecord>> {
         Ok(sqlx::query_as(
             "SELECT id, name, prefix, created_at, last_used_at FROM api_keys \
-             WHERE workspace_id = $1 ORDER BY created_at, id",
+             WHERE workspace_id = $1 AND ($2 IS NULL OR user_id = $2) ORDER BY created_at, id",
         )
         .bind(workspace_id)
+        .bind(made_by)
         .fetch_all(self.pool())
         .await?)
     }
 
-    pub async fn delete_api_key(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
+    /// Deletes a key of the workspace (one `made_by` that user, when given); another's is
+    /// not found.
+    pub async fn delete_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        made_by: Option<&str>,
+    ) -> StoreResult<()> {
         let deleted: Option<(String,)> = sqlx::query_as(
-            "DELETE FROM api_keys WHERE workspace_id = $1 AND id = $2 RETURNING user_id",
+            "DELETE FROM api_keys WHERE workspace_id = $1 AND id = $2 \
+             AND ($3 IS NULL OR user_id = $3) RETURNING user_id",
         )
         .bind(workspace_id)
         .bind(id)
+        .bind(made_by)
         .fetch_optional(self.pool())
         .await?;
         let (user_id,) = deleted.ok_or(StoreError::NotFound("api key"))?;

@@ -211,6 +211,53 @@ async fn an_api_key_is_shown_once_and_then_authenticates_as_its_maker() {
 }
 
 #[tokio::test]
+async fn an_agents_key_acts_as_that_agent_and_is_theirs_alone() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (_, admins) = owner
+        .post("/api/v1/api-keys", json!({"name": "CRM sync"}))
+        .await;
+    let agent = app.member(&owner, "agent@shop.test", "agent").await;
+    let (status, created) = agent
+        .post("/api/v1/api-keys", json!({"name": "my script"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let script = agent.with_bearer(created["key"].as_str().unwrap());
+    let (_, me) = script.get("/api/v1/me").await;
+    assert_eq!(me["user"]["email"], "agent@shop.test");
+    assert_eq!(me["user"]["role"], "agent");
+    // With an agent's rights, not more.
+    let (status, _) = script.post("/api/v1/bots", json!({"name": "Mine"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The agent sees and deletes their own keys only; the owner sees every key.
+    let (_, listed) = agent.get("/api/v1/api-keys").await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["my script"]);
+    let (_, listed) = owner.get("/api/v1/api-keys").await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let (status, _) = agent
+        .delete(&format!(
+            "/api/v1/api-keys/{}",
+            admins["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = owner
+        .delete(&format!(
+            "/api/v1/api-keys/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(script.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn agents_cannot_manage_the_workspace() {
     let app = spawn_app().await;
     let owner = app.owner().await;
@@ -226,7 +273,6 @@ async fn agents_cannot_manage_the_workspace() {
             .await,
         agent.post("/api/v1/marketplace/request_handoff/install", json!({})).await,
         agent.post("/api/v1/bots", json!({"name": "Mine"})).await,
-        agent.post("/api/v1/api-keys", json!({"name": "k"})).await,
         agent
             .put(
                 &format!("/api/v1/bots/{}/tools/request_handoff", bot["id"].as_str().unwrap()),

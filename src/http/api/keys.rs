@@ -1,5 +1,7 @@
-//! API keys for integrators. A key acts as the admin who made it; it is shown once and only
-//! its digest is kept.
+//! API keys for integrators and scripts. A key acts as the member who made it, with their
+//! role: an admin's key manages the workspace, an agent's claims and answers handoffs. It is
+//! shown once and only its digest is kept. Admins see and delete every key of the workspace,
+//! agents their own.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -12,7 +14,7 @@ use crate::auth;
 use crate::domain::Name;
 use crate::domain::clock::rfc3339;
 use crate::error::ApiResult;
-use crate::http::extract::{Admin, ApiJson};
+use crate::http::extract::{ApiJson, Caller};
 use crate::state::AppState;
 use crate::store::ApiKeyRecord;
 
@@ -50,7 +52,7 @@ impl From<ApiKeyRecord> for KeyView {
 
 async fn create(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     ApiJson(body): ApiJson<NewKey>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let name = Name::parse("name", &body.name)?;
@@ -74,20 +76,28 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
 ) -> ApiResult<axum::Json<Vec<KeyView>>> {
-    let keys = state.store.list_api_keys(caller.workspace_id()).await?;
+    let keys = state
+        .store
+        .list_api_keys(caller.workspace_id(), own_only(&caller))
+        .await?;
     Ok(axum::Json(keys.into_iter().map(KeyView::from).collect()))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_api_key(caller.workspace_id(), &id)
+        .delete_api_key(caller.workspace_id(), &id, own_only(&caller))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whose keys the caller may see and delete: an agent only their own.
+fn own_only(caller: &Caller) -> Option<&str> {
+    (!caller.is_admin()).then_some(caller.user.id.as_str())
 }
