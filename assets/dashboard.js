@@ -224,6 +224,11 @@
       .catch(function () {});
   }
 
+  // The handoff on this page is gone: back to the queue, saying why.
+  function erased(message) {
+    location.href = "/handoffs?ok=" + encodeURIComponent(message);
+  }
+
   function applyHandoff(h) {
     state.status = h.status;
     state.holderId = h.claimed_by ? h.claimed_by.id : null;
@@ -247,6 +252,12 @@
     });
     $("resolve").addEventListener("click", function () {
       api("POST", base + "/resolve").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);
+    });
+    if ($("erase")) $("erase").addEventListener("click", function () {
+      if (!window.confirm("Erase " + pageData.customer_name + "? Their conversations, messages, attachments and handoffs are deleted for good.")) return;
+      api("DELETE", "/api/v1/contacts/" + pageData.contact_id)
+        .then(function () { erased("Erased " + pageData.customer_name + " and everything kept about them."); })
+        .catch(showError);
     });
     var textarea = $("reply-text");
     $("composer").addEventListener("submit", function (event) {
@@ -333,6 +344,10 @@
         addMessage(event.message);
       } else if (event.type === "message.attachment" && state && event.conversation_id === pageData.conversation_id) {
         refreshMessage(event.message_id, event.seq);
+      } else if (event.type === "contact.erased") {
+        refreshQueue();
+        refreshPendingCount();
+        if (state && event.handoff_ids.indexOf(pageData.handoff_id) >= 0) erased("This customer's data was erased.");
       } else if (event.type === "message.status") {
         var label = document.querySelector('[data-delivery="' + event.message_id + '"]');
         if (label) showDelivery(label, event.delivery_status, event.delivery_error);

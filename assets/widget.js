@@ -168,6 +168,7 @@
       var data = JSON.parse(event.data);
       if (data.type === "message.created") add(data.message);
       else if (data.type === "message.draft") showDraft(data);
+      else if (data.type === "conversation.erased") restart();
       else if (data.type === "handoff.updated") {
         lastSeq = Math.max(lastSeq, data.seq);
         handoff = data.status === "resolved" ? null : { status: data.status, agent_name: data.agent_name };
@@ -180,6 +181,18 @@
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
     };
+  }
+
+  /* The business erased this chat (the customer asked to be forgotten): the window empties
+     and starts again as a new visitor. */
+  function restart() {
+    if (socket) { socket.onclose = null; socket.close(); socket = null; }
+    try { localStorage.removeItem(storageKey); } catch (e) {}
+    token = null; lastSeq = 0; seen = {}; handoff = null; unsent = null;
+    dropDraft();
+    showTyping(false);
+    while (log.firstChild) log.removeChild(log.firstChild);
+    start();
   }
 
   function start() {

@@ -6,7 +6,7 @@ use url::Url;
 use super::ParseError;
 
 /// Every event type the workspace log records, in the order a handoff lives them.
-pub const EVENT_TYPES: [&str; 7] = [
+pub const EVENT_TYPES: [&str; 8] = [
     "handoff.created",
     "handoff.claimed",
     "handoff.released",
@@ -14,6 +14,7 @@ pub const EVENT_TYPES: [&str; 7] = [
     "message.created",
     "message.status",
     "message.attachment",
+    "contact.erased",
 ];
 
 /// Follows every event type, including types added later.

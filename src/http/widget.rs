@@ -19,7 +19,7 @@ use crate::http::api::bots::{DEFAULT_GREETING, GREETING_WITHOUT_HANDOFF};
 use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
-use crate::store::{BotRecord, ConversationRecord, NewMessage, StoreError};
+use crate::store::{BotRecord, ConversationRecord, NewMessage};
 use crate::views::MessageView;
 
 pub fn router() -> Router<AppState> {
@@ -96,8 +96,17 @@ async fn start_session(
         .as_deref()
         .and_then(|token| auth::verify_visitor(&state.secret_key, token))
         .filter(|visitor| visitor.bot_id == bot.id);
-    let visitor = match returning {
-        Some(visitor) => visitor,
+    // A token whose conversation the business erased starts afresh, as a new visitor.
+    let returning = match returning {
+        Some(visitor) => match visitor_conversation(&state, &visitor).await {
+            Ok(conversation) => Some((visitor, conversation)),
+            Err(err) if err.code == Code::NotFound => None,
+            Err(err) => return Err(err),
+        },
+        None => None,
+    };
+    let (visitor, conversation) = match returning {
+        Some(found) => found,
         None => {
             // Each new visitor is a contact and a conversation in the database.
             state
@@ -125,15 +134,15 @@ async fn start_session(
                 .store
                 .conversation_for(&contact, &bot.id, None, now)
                 .await?;
-            Visitor {
+            let visitor = Visitor {
                 workspace_id: bot.workspace_id.clone(),
                 bot_id: bot.id.clone(),
                 contact_id: contact.id,
-                conversation_id: conversation.id,
-            }
+                conversation_id: conversation.id.clone(),
+            };
+            (visitor, conversation)
         }
     };
-    let conversation = visitor_conversation(&state, &visitor).await?;
     // The open handoff, as the customer may see it: its status and who is helping.
     let handoff = match &conversation.active_handoff_id {
         Some(id) => {
@@ -261,6 +270,10 @@ async fn history(
         .store
         .messages_after(&visitor.conversation_id, query.after, 500)
         .await?;
+    if messages.is_empty() {
+        // Nothing new, or nothing at all: a conversation that was erased is not found.
+        visitor_conversation(&state, &visitor).await?;
+    }
     let undelivered: Vec<String> = messages
         .iter()
         .filter(|m| m.author == "agent" && m.delivery_status.as_deref() == Some("sent"))
@@ -290,9 +303,8 @@ async fn stream(
         .as_deref()
         .ok_or_else(|| ApiError::new(Code::AuthenticationRequired, "token is required"))?;
     let visitor = verified(&state, token)?;
-    visitor_conversation(&state, &visitor)
-        .await
-        .map_err(|_| ApiError::from(StoreError::NotFound("conversation")))?;
+    // A conversation erased since is not refused here (a browser cannot read why a
+    // WebSocket was refused): the stream says so, and the chat window starts afresh.
     let feed = Feed::Visitor {
         workspace_id: visitor.workspace_id,
         conversation_id: visitor.conversation_id,

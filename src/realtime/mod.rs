@@ -133,6 +133,45 @@ impl Feed {
         }
     }
 
+    /// Whether this is a customer's feed whose conversation no longer exists (erased while
+    /// the chat window was away).
+    async fn erased(&self, state: &AppState) -> StoreResult<bool> {
+        let Feed::Visitor {
+            workspace_id,
+            conversation_id,
+        } = self
+        else {
+            return Ok(false);
+        };
+        match state
+            .store
+            .conversation(workspace_id, conversation_id)
+            .await
+        {
+            Ok(_) => Ok(false),
+            Err(crate::store::StoreError::NotFound(_)) => Ok(true),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Whether `event` erased this customer's feed's conversation.
+    fn erased_by(&self, event: &EventRecord) -> bool {
+        let Feed::Visitor {
+            workspace_id,
+            conversation_id,
+        } = self
+        else {
+            return false;
+        };
+        event.kind == "contact.erased"
+            && event.workspace_id == *workspace_id
+            && serde_json::from_str::<Value>(&event.payload).is_ok_and(|payload| {
+                payload["conversation_ids"]
+                    .as_array()
+                    .is_some_and(|ids| ids.iter().any(|id| id == conversation_id.as_str()))
+            })
+    }
+
     fn opened_by(&self, user: &str) -> bool {
         matches!(self, Feed::Workspace { user_id, .. } if user_id == user)
     }
@@ -258,6 +297,9 @@ async fn follow(
     let writing = feed.current_draft(state);
     let mut shutdown = state.shutdown.clone();
     let mut last = after;
+    if feed.erased(state).await? {
+        return say_erased(socket).await;
+    }
     catch_up(&mut socket, state, feed, &mut last).await?;
     if let Some(view) = writing {
         socket
@@ -278,6 +320,9 @@ async fn follow(
                     if let Some(view) = feed.draft_view(&draft) {
                         socket.send(Message::Text(Utf8Bytes::from(view.to_string()))).await?;
                     }
+                }
+                Ok(Live::Event(event)) if feed.erased_by(&event) => {
+                    return say_erased(socket).await;
                 }
                 Ok(Live::Event(event)) if feed.wants(&event) && event.seq > last => {
                     if feed.contiguous() && event.seq == last + 1 {
@@ -319,6 +364,15 @@ async fn follow(
             }
         }
     }
+    Ok(())
+}
+
+/// Tells a customer's chat window that the business erased the conversation (it starts
+/// afresh), and closes.
+async fn say_erased(mut socket: WebSocket) -> Result<(), StreamError> {
+    let notice = serde_json::json!({"type": "conversation.erased"}).to_string();
+    socket.send(Message::Text(Utf8Bytes::from(notice))).await?;
+    let _ = socket.send(Message::Close(None)).await;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod bots;
 mod channels;
 mod conversations;
 mod drafts;
+mod erasure;
 mod events;
 mod handoffs;
 mod knowledge;
@@ -35,6 +36,7 @@ pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
 };
 pub use drafts::{DRAFT_CHANNEL, Draft, DraftNotice};
+pub use erasure::Erased;
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};

@@ -873,3 +873,68 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
     assert_eq!(read["tools"], json!([]));
     admin.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_erases_a_customer_and_their_chat_window_starts_afresh() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
+    widget_say(
+        &customer,
+        "Please delete my data, my email is jane@example.com",
+    )
+    .await;
+    widget_say(&customer, "I want to talk to a person").await;
+    let handoff = eventually(|| async {
+        let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
+    let owner = owner_at_dashboard(&driver, &app).await;
+    owner
+        .go(&app.url(&format!("/handoffs/{}", handoff["id"].as_str().unwrap())))
+        .await;
+    owner.find("#conversation").await;
+    // Cancelling the question erases nothing.
+    owner.click("#erase").await;
+    owner.answer_dialog(false).await;
+    owner.click("#erase").await;
+    owner.answer_dialog(true).await;
+    owner
+        .until(
+            "the queue says the customer was erased",
+            "location.pathname === '/handoffs' && document.querySelector('.flash.ok') \
+             && document.querySelector('.flash.ok').textContent.includes('Erased')",
+        )
+        .await;
+    let listed = owner
+        .js("return document.getElementById('handoff-list').textContent;")
+        .await;
+    assert!(!listed.to_string().contains("Website visitor"), "{listed}");
+    // The customer's open window empties and starts a new chat.
+    customer
+        .until(
+            "the old messages are gone",
+            &format!(
+                "{}.length === 0 && {}.length === 1",
+                widget_all(".msg.customer"),
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    widget_say(&customer, "Is shipping free?").await;
+    customer
+        .until(
+            "the new chat is answered",
+            &format!(
+                "{}.some(m => m.textContent.includes('$50'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    let (_, list) = shop.owner.get("/api/v1/handoffs").await;
+    assert_eq!(list, json!([]));
+    customer.close().await;
+    owner.close().await;
+}

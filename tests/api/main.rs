@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod dashboard;
 mod demo;
+mod erasure;
 mod fake_graph;
 mod handoff;
 mod input;

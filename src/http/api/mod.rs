@@ -5,6 +5,7 @@ pub(crate) mod attachments;
 mod auth;
 pub(crate) mod bots;
 pub(crate) mod channels;
+mod contacts;
 pub(crate) mod documents;
 mod events;
 mod handoffs;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(marketplace::router())
         .merge(settings::router())
         .merge(channels::router())
+        .merge(contacts::router())
         .merge(webhooks::router())
 }
 

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Nav, Page, json_for_script, layout};
+use super::{Flash, Nav, Page, json_for_script, layout};
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::Status;
 use crate::error::ApiResult;
@@ -75,6 +75,7 @@ async fn list(
     State(state): State<AppState>,
     Page(caller): Page,
     Query(query): Query<ListQuery>,
+    Query(flash): Query<Flash>,
 ) -> ApiResult<Markup> {
     let tab = query
         .tab
@@ -120,6 +121,7 @@ async fn list(
                 button class="btn" id="enable-alerts" type="button" { "Enable alerts" }
             }
         }
+        (flash.render())
         div class="tabs" role="tablist" {
             (tab_link(Status::Pending, pending))
             (tab_link(Status::InProgress, in_progress))
@@ -203,6 +205,8 @@ async fn view(
         "status": handoff.status,
         "holder_id": handoff.claimed_by,
         "holder_name": handoff.claimed_by_name,
+        "contact_id": handoff.contact_id,
+        "customer_name": handoff.customer_name,
         "seq": seq,
     });
     let content = html! {
@@ -223,6 +227,12 @@ async fn view(
                     button class="btn" id="release" type="button" hidden[handoff.status != "in_progress"] { "Release" }
                 }
                 button class="btn ok" id="resolve" type="button" hidden[handoff.status == "resolved"] { "Resolve" }
+                @if caller.is_admin() {
+                    button class="btn danger" id="erase" type="button"
+                        title="Delete everything kept about this customer, for a customer who asks to be forgotten" {
+                        "Erase customer"
+                    }
+                }
             }
         }
         div class="banner" id="holder-banner" role="status" hidden[!claimed_by_other(&caller, &handoff)] {

@@ -1,0 +1,109 @@
+//! Erasing a customer: everything Baton keeps about them, in one transaction — for a customer
+//! who asks to be forgotten, or a chat that should never have been kept.
+
+use serde_json::{Value, json};
+
+use super::{Store, StoreError, StoreResult};
+
+/// What an erasure removed, as the `contact.erased` event tells dashboards and integrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    pub contact_id: String,
+    pub conversation_ids: Vec<String>,
+    pub handoff_ids: Vec<String>,
+}
+
+impl Erased {
+    /// As the API answers it and the event carries it: ids only.
+    pub fn view(&self) -> Value {
+        json!({
+            "contact_id": self.contact_id,
+            "conversation_ids": self.conversation_ids,
+            "handoff_ids": self.handoff_ids,
+        })
+    }
+}
+
+/// The contact's conversations; every statement below binds `$1` workspace, `$2` contact.
+const CONVERSATIONS: &str =
+    "SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2";
+
+impl Store {
+    /// Deletes a contact of the workspace and everything kept about them: their conversations,
+    /// messages and attachments, handoffs and their summaries, the events that carried them
+    /// (and webhook deliveries of those events), messages still queued for them and agent
+    /// notifications about them, bot turns still open. A `contact.erased` event, which holds
+    /// only ids, tells live dashboards, the customer's open chat window and integrations.
+    /// The children go first, so nothing depends on foreign keys cascading.
+    pub async fn erase_contact(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        now: i64,
+    ) -> StoreResult<Erased> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(contact_id)
+                .fetch_optional(tx.conn())
+                .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound("contact"));
+        }
+        let conversation_ids: Vec<String> =
+            sqlx::query_scalar(&format!("{CONVERSATIONS} ORDER BY created_at, id"))
+                .bind(workspace_id)
+                .bind(contact_id)
+                .fetch_all(tx.conn())
+                .await?;
+        let handoff_ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM handoffs WHERE conversation_id IN ({CONVERSATIONS}) \
+             ORDER BY created_at, id"
+        ))
+        .bind(workspace_id)
+        .bind(contact_id)
+        .fetch_all(tx.conn())
+        .await?;
+        let messages =
+            format!("SELECT id FROM messages WHERE conversation_id IN ({CONVERSATIONS})");
+        let statements = [
+            format!("DELETE FROM bot_turns WHERE message_id IN ({messages})"),
+            format!("DELETE FROM attachments WHERE conversation_id IN ({CONVERSATIONS})"),
+            format!(
+                "DELETE FROM outbox WHERE workspace_id = $1 AND (message_id IN ({messages}) \
+                 OR handoff_id IN (SELECT id FROM handoffs \
+                 WHERE conversation_id IN ({CONVERSATIONS})))"
+            ),
+            format!(
+                "DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND seq IN \
+                 (SELECT seq FROM events WHERE workspace_id = $1 \
+                 AND conversation_id IN ({CONVERSATIONS}))"
+            ),
+            format!(
+                "DELETE FROM events WHERE workspace_id = $1 AND conversation_id IN ({CONVERSATIONS})"
+            ),
+            format!("DELETE FROM messages WHERE conversation_id IN ({CONVERSATIONS})"),
+            format!("DELETE FROM handoffs WHERE conversation_id IN ({CONVERSATIONS})"),
+            "DELETE FROM conversations WHERE workspace_id = $1 AND contact_id = $2".to_owned(),
+            "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2".to_owned(),
+        ];
+        for statement in &statements {
+            sqlx::query(statement)
+                .bind(workspace_id)
+                .bind(contact_id)
+                .execute(tx.conn())
+                .await?;
+        }
+        let erased = Erased {
+            contact_id: contact_id.to_owned(),
+            conversation_ids,
+            handoff_ids,
+        };
+        let seq = tx.next_seq().await?;
+        tx.record(seq, "contact.erased", None, erased.view(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(erased)
+    }
+}
