@@ -225,6 +225,7 @@
   }
 
   // The handoff on this page is gone: back to the queue, saying why.
+  var erasing = false;
   function erased(message) {
     location.href = "/handoffs?ok=" + encodeURIComponent(message);
   }
@@ -255,9 +256,10 @@
     });
     if ($("erase")) $("erase").addEventListener("click", function () {
       if (!window.confirm("Erase " + pageData.customer_name + "? Their conversations, messages, attachments and handoffs are deleted for good.")) return;
+      erasing = true;
       api("DELETE", "/api/v1/contacts/" + pageData.contact_id)
         .then(function () { erased("Erased " + pageData.customer_name + " and everything kept about them."); })
-        .catch(showError);
+        .catch(function (error) { erasing = false; showError(error); });
     });
     var textarea = $("reply-text");
     $("composer").addEventListener("submit", function (event) {
@@ -347,7 +349,8 @@
       } else if (event.type === "contact.erased") {
         refreshQueue();
         refreshPendingCount();
-        if (state && event.handoff_ids.indexOf(pageData.handoff_id) >= 0) erased("This customer's data was erased.");
+        // Erased from another page (this one's own erase says so when its answer comes).
+        if (state && !erasing && event.handoff_ids.indexOf(pageData.handoff_id) >= 0) erased("This customer's data was erased.");
       } else if (event.type === "message.status") {
         var label = document.querySelector('[data-delivery="' + event.message_id + '"]');
         if (label) showDelivery(label, event.delivery_status, event.delivery_error);

@@ -154,7 +154,11 @@
     return fetch(base + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
       .then(function (r) {
         return r.json().then(function (data) {
-          if (!r.ok) throw new Error(data && data.error ? data.error.message : "HTTP " + r.status);
+          if (!r.ok) {
+            var error = new Error(data && data.error ? data.error.message : "HTTP " + r.status);
+            error.status = r.status;
+            throw error;
+          }
           return data;
         });
       });
@@ -186,13 +190,16 @@
   /* The business erased this chat (the customer asked to be forgotten): the window empties
      and starts again as a new visitor. */
   function restart() {
+    if (!token) return;
     if (socket) { socket.onclose = null; socket.close(); socket = null; }
-    try { localStorage.removeItem(storageKey); } catch (e) {}
+    // Other tabs hear it too: the first to start the new chat saves its token, and the
+    // others, starting a moment later, join that chat instead of each making one.
+    try { if (localStorage.getItem(storageKey) === token) localStorage.removeItem(storageKey); } catch (e) {}
     token = null; lastSeq = 0; seen = {}; handoff = null; unsent = null;
     dropDraft();
     showTyping(false);
     while (log.firstChild) log.removeChild(log.firstChild);
-    start();
+    setTimeout(start, Math.random() * 400);
   }
 
   function start() {
@@ -261,7 +268,11 @@
         add(m);
         if (!handoff) showTyping(true);
       })
-      .catch(function (error) { add({ author: "system", text: "Not sent: " + error.message }); })
+      .catch(function (error) {
+        // The chat was erased while this window missed the news: start afresh.
+        if (error.status === 404) return restart();
+        add({ author: "system", text: "Not sent: " + error.message });
+      })
       .finally(function () { sendButton.disabled = false; input.focus(); });
   });
 

@@ -181,15 +181,15 @@ pub async fn log_in(
     password: String,
 ) -> StoreResult<Login> {
     let key = email.trim().to_lowercase();
-    if let Err(wait) = state.limits.logins.check(&key) {
+    if let Err(wait) = state.limits.logins.attempt(&key) {
         return Ok(Login::Throttled(wait));
     }
     Ok(match check_login(&state.store, email, password).await? {
-        Some(user) => Login::User(user),
-        None => {
-            state.limits.logins.failed(&key);
-            Login::Refused
+        Some(user) => {
+            state.limits.logins.succeeded(&key);
+            Login::User(user)
         }
+        None => Login::Refused,
     })
 }
 

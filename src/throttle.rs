@@ -54,7 +54,9 @@ impl Throttle {
 /// A limit on *failures* per key: `n` in any minute. Once a key has failed `n` times in the
 /// last minute, every attempt is refused — a right password too, so guessing learns nothing —
 /// until the oldest of those failures is a minute old. Successes cost nothing, so a client that
-/// logs in often with the right password is never held up.
+/// logs in often with the right password is never held up. An attempt counts as a failure from
+/// the moment it is let through until it is known to have succeeded, so many attempts sent at
+/// once are held to `n` as well.
 pub struct FailureLimit {
     n: usize,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
@@ -71,34 +73,22 @@ impl FailureLimit {
         }
     }
 
-    /// `Ok` when an attempt for `key` may be made now, else how long until one may.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
+    /// `Ok` when an attempt for `key` may be made now — it counts as a failure until
+    /// [`FailureLimit::succeeded`] — else how long until one may.
+    pub fn attempt(&self, key: &str) -> Result<(), Duration> {
+        self.attempt_at(key, Instant::now())
     }
 
-    /// Counts a failed attempt for `key`.
-    pub fn failed(&self, key: &str) {
-        self.failed_at(key, Instant::now());
-    }
-
-    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        if self.n == 0 {
-            return Ok(());
-        }
-        let mut failures = self.lock();
-        let Some(times) = failures.get_mut(cut(key).as_str()) else {
-            return Ok(());
-        };
-        forget_before(times, now);
-        match times.front() {
-            Some(oldest) if times.len() >= self.n => Err(*oldest + WINDOW - now),
-            _ => Ok(()),
+    /// The attempt let through for `key` succeeded: it does not count.
+    pub fn succeeded(&self, key: &str) {
+        if let Some(times) = self.lock().get_mut(cut(key).as_str()) {
+            times.pop_back();
         }
     }
 
-    fn failed_at(&self, key: &str, now: Instant) {
+    fn attempt_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         if self.n == 0 {
-            return;
+            return Ok(());
         }
         let mut failures = self.lock();
         if failures.len() > MAX_KEYS {
@@ -109,10 +99,12 @@ impl FailureLimit {
         }
         let times = failures.entry(cut(key)).or_default();
         forget_before(times, now);
-        times.push_back(now);
-        // Only the last `n` can ever matter.
-        while times.len() > self.n {
-            times.pop_front();
+        match times.front() {
+            Some(oldest) if times.len() >= self.n => Err(*oldest + WINDOW - now),
+            _ => {
+                times.push_back(now);
+                Ok(())
+            }
         }
     }
 
@@ -177,30 +169,34 @@ mod tests {
     fn only_failures_count_and_past_n_every_attempt_waits_for_the_oldest_to_age() {
         let limit = FailureLimit::per_minute(3);
         let start = Instant::now();
-        // Successes are never counted: any number of checks pass.
+        // Successes are never counted: any number of attempts that succeed pass.
         for _ in 0..100 {
-            assert_eq!(limit.check_at("a", start), Ok(()));
+            assert_eq!(limit.attempt_at("a", start), Ok(()));
+            limit.succeeded("a");
         }
         let second = Duration::from_secs(1);
         for i in 0..3 {
-            assert_eq!(limit.check_at("a", start + i * second), Ok(()));
-            limit.failed_at("a", start + i * second);
+            assert_eq!(limit.attempt_at("a", start + i * second), Ok(()));
         }
         // Three failures in the minute: refused until the first is a minute old.
         let now = start + 10 * second;
-        assert_eq!(limit.check_at("a", now), Err(50 * second));
-        assert_eq!(limit.check_at("b", now), Ok(()), "another key is free");
-        assert_eq!(limit.check_at("a", start + 60 * second), Ok(()));
-        // One more failure then fills the window again, until the second one ages.
-        limit.failed_at("a", start + 60 * second);
-        assert_eq!(limit.check_at("a", start + 60 * second), Err(second));
-        assert_eq!(limit.check_at("a", start + 61 * second), Ok(()));
+        assert_eq!(limit.attempt_at("a", now), Err(50 * second));
+        assert_eq!(limit.attempt_at("b", now), Ok(()), "another key is free");
+        // One more then fills the window again, until the second one ages.
+        assert_eq!(limit.attempt_at("a", start + 60 * second), Ok(()));
+        assert_eq!(limit.attempt_at("a", start + 60 * second), Err(second));
+        assert_eq!(limit.attempt_at("a", start + 61 * second), Ok(()));
+        // Attempts still being checked count: three at once use up the minute.
+        let burst = start + 200 * second;
+        for _ in 0..3 {
+            assert_eq!(limit.attempt_at("c", burst), Ok(()));
+        }
+        assert!(limit.attempt_at("c", burst).is_err());
         // 0 is no limit.
         let none = FailureLimit::per_minute(0);
         for _ in 0..10 {
-            none.failed_at("a", start);
+            assert_eq!(none.attempt_at("a", start), Ok(()));
         }
-        assert_eq!(none.check_at("a", start), Ok(()));
     }
 
     #[test]

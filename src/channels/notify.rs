@@ -178,6 +178,9 @@ impl Tap {
     }
 }
 
+/// The payload field that marks the answer to an agent's tap.
+pub const TAP_REPLY: &str = "tap_reply";
+
 /// An agent tapped Accept or Decline on a notification: Accept claims the handoff for the
 /// member whose account has this number — exactly as the dashboard's Claim, so of two agents
 /// tapping at once one gets it and the other is told who did. The agent gets a one-line
@@ -250,11 +253,14 @@ pub async fn agent_tapped(
             }
         }
     };
+    // Tied to the handoff, so erasing the customer deletes it (it names them); marked as a
+    // reply, so it is not listed among the notifications.
     let delivery = NewDelivery {
         kind: "whatsapp.notify",
         message_id: None,
-        handoff_id: None,
-        payload: json!({"channel_id": channel_id, "to": phone, "text": text}).to_string(),
+        handoff_id: Some(handoff_id),
+        payload: json!({"channel_id": channel_id, "to": phone, "text": text, TAP_REPLY: true})
+            .to_string(),
     };
     state
         .store

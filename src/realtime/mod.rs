@@ -205,12 +205,12 @@ pub fn upgrade(
             "this chat has",
         ),
     };
-    // A place frees when a stream closes; one whose client vanished is closed within two
+    // A place frees when a stream closes; one whose client vanished is closed within three
     // heartbeats, so that is when a retry surely finds one.
     let slot = state.streams.open(key, max).ok_or_else(|| {
         ApiError::rate_limited(
             format!("{whose} {max} live streams open already; close one first"),
-            2 * state.config.stream_heartbeat,
+            3 * state.config.stream_heartbeat,
         )
     })?;
     Ok(ws
@@ -306,13 +306,14 @@ async fn follow(
             .send(Message::Text(Utf8Bytes::from(view.to_string())))
             .await?;
     }
-    // Ping every beat; a browser answers on its own. A client heard from not once in two
-    // beats has gone (a laptop shut, a network dropped) without closing: its socket would
-    // otherwise hold a stream's place until TCP gives up, many minutes later.
-    let beat = state.config.stream_heartbeat;
-    let mut heartbeat = tokio::time::interval(beat);
+    // Ping every beat; a browser answers on its own. A client that has answered neither of
+    // the last two pings has gone (a laptop shut, a network dropped) without closing: its
+    // socket would otherwise hold a stream's place until TCP gives up, many minutes later.
+    // Beats missed while a long catch-up was being sent are not made up in a burst.
+    let mut heartbeat = tokio::time::interval(state.config.stream_heartbeat);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
-    let mut heard = tokio::time::Instant::now();
+    let mut unanswered = 0;
     loop {
         tokio::select! {
             received = live.recv() => match received {
@@ -339,15 +340,21 @@ async fn follow(
                     break;
                 }
                 Ok(_) => {}
-                Err(RecvError::Lagged(_)) => catch_up(&mut socket, state, feed, &mut last).await?,
+                Err(RecvError::Lagged(_)) => {
+                    // What was skipped may have been the erasure of this customer's chat.
+                    if feed.erased(state).await? {
+                        return say_erased(socket).await;
+                    }
+                    catch_up(&mut socket, state, feed, &mut last).await?;
+                }
                 Err(RecvError::Closed) => break,
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => heard = tokio::time::Instant::now(),
+                Some(Ok(_)) => unanswered = 0,
             },
             _ = heartbeat.tick() => {
-                if heard.elapsed() > 2 * beat {
+                if unanswered >= 2 {
                     tracing::debug!("closing a stream whose client stopped answering");
                     break;
                 }
@@ -356,6 +363,7 @@ async fn follow(
                     break;
                 }
                 socket.send(Message::Ping(Default::default())).await?;
+                unanswered += 1;
             }
             // The flag only ever flips to `true`, so any change means "stop".
             _ = shutdown.changed() => {

@@ -236,20 +236,28 @@ impl Store {
         Ok(())
     }
 
-    /// Notifications queued for a handoff, with how they went.
+    /// Notifications queued for a handoff, with how they went (not the answers to agents'
+    /// taps on them).
     pub async fn handoff_deliveries(
         &self,
         workspace_id: &str,
         handoff_id: &str,
     ) -> StoreResult<Vec<OutboxRecord>> {
-        Ok(sqlx::query_as(&format!(
+        let all: Vec<OutboxRecord> = sqlx::query_as(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE workspace_id = $1 AND handoff_id = $2 \
              ORDER BY created_at, id"
         ))
         .bind(workspace_id)
         .bind(handoff_id)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(all
+            .into_iter()
+            .filter(|n| {
+                serde_json::from_str::<serde_json::Value>(&n.payload)
+                    .map_or(true, |p| p[crate::channels::notify::TAP_REPLY] != true)
+            })
+            .collect())
     }
 
     /// Queues deliveries outside a message transaction (agent notifications).
@@ -334,9 +342,12 @@ pub(super) async fn enqueue(
     now: i64,
 ) -> StoreResult<()> {
     let workspace_id = tx.workspace_id().to_owned();
+    // A notification about a handoff whose customer was erased meanwhile is not queued: it
+    // would name them. (Under the workspace's lock, so an erase cannot slip in between.)
     sqlx::query(
         "INSERT INTO outbox (id, workspace_id, kind, message_id, handoff_id, payload, attempts, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+         next_attempt_at, created_at) SELECT $1, $2, $3, $4, $5, $6, 0, $7, $7 \
+         WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM handoffs WHERE id = $5)",
     )
     .bind(new_id("out"))
     .bind(workspace_id)

@@ -11,6 +11,15 @@ async fn erasing_a_customer_deletes_everything_kept_about_them_and_nothing_else(
     let app = spawn_app().await;
     let shop = app.shop(true).await;
     let owner = &shop.owner;
+    // An integration that is down: its deliveries wait in the queue, naming each event.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let (status, webhook) = owner
+        .post("/api/v1/webhooks", json!({"url": down, "events": ["*"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{webhook}");
+    let webhook = format!("/api/v1/webhooks/{}", webhook["id"].as_str().unwrap());
     let leaving = app.visitor(&shop.widget_key).await;
     leaving
         .say("my order 4471 never came, jane@example.com, get me a human")
@@ -47,6 +56,28 @@ async fn erasing_a_customer_deletes_everything_kept_about_them_and_nothing_else(
     let mut window = leaving.stream(0).await;
     window.next_of("message.created").await;
     let contact = gone["customer"]["id"].as_str().unwrap();
+    // The seqs of the events about the customer who leaves, each queued for the webhook.
+    let theirs: Vec<Value> = app
+        .events(owner, 0)
+        .await
+        .until_quiet(300)
+        .await
+        .into_iter()
+        .filter(|e| e["conversation_id"] == leaving.conversation_id.as_str())
+        .map(|e| e["seq"].clone())
+        .collect();
+    assert!(theirs.len() >= 4, "{theirs:?}");
+    let queued = |deliveries: &Value| -> Vec<Value> {
+        deliveries["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["seq"].clone())
+            .filter(|seq| theirs.contains(seq))
+            .collect()
+    };
+    let (_, before) = owner.get(&webhook).await;
+    assert_eq!(queued(&before).len(), theirs.len(), "{before}");
 
     // Only admins of the workspace may erase.
     let agent = app.member(owner, "agent@shop.test", "agent").await;
@@ -101,6 +132,17 @@ async fn erasing_a_customer_deletes_everything_kept_about_them_and_nothing_else(
     let last = replay.last().unwrap();
     assert_eq!(last["type"], "contact.erased");
     assert_eq!(last["handoff_ids"], json!([gone_id]));
+    // Nor does the webhook's queue; the erasure itself is queued for it.
+    let (_, after) = owner.get(&webhook).await;
+    assert_eq!(queued(&after), Vec::<Value>::new(), "{after}");
+    assert!(
+        after["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["type"] == "contact.erased"),
+        "{after}"
+    );
     // The queue's counts no longer count it.
     let (_, counts) = owner.get("/api/v1/handoffs/counts").await;
     assert_eq!(

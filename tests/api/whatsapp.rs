@@ -1747,6 +1747,9 @@ async fn two_agents_tapping_accept_at_once_one_gets_the_customer_and_the_other_i
     );
     let lost = told(loser);
     assert_eq!(lost, format!("{winner_name} already took Lena's handoff."));
+    // The answers to the taps are not listed as notifications: one per agent, as before.
+    let full = s.handoff_view(id).await;
+    assert_eq!(full["notifications"].as_array().unwrap().len(), 2, "{full}");
 
     // The claim is the dashboard's: the holder can reply, the other cannot.
     let (winner_api, loser_api) = if winner == SAM {
