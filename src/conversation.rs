@@ -20,8 +20,8 @@ use crate::domain::handoff::Reason;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::{
-    ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage, StoreError,
-    StoreResult, TURN_LEASE_MS, TakenTurn,
+    BotRecord, ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage,
+    StoreError, StoreResult, TURN_LEASE_MS, TakenTurn,
 };
 
 /// Stores a customer's message and, if the bot holds the conversation, starts its answer in
@@ -295,8 +295,38 @@ pub async fn bot_turn(
             }
         }
     };
+    let stored = store_reply(state, seen, message, &bot, reply, handoff_enabled).await;
+    // After the message (which replaces a draft in the chat window), when there is none, or
+    // when it could not be stored: no draft outlives its turn.
+    if let Some(drafts) = &chat_drafts {
+        drafts.show("").await;
+    }
+    let outcome = stored?;
+    state.outbox_wake.notify_one();
+    let label = match &outcome {
+        Outcome::Answered(_) => "answered",
+        Outcome::HandedOff(_) => "handed_off",
+        Outcome::Dropped => "dropped",
+        Outcome::TurnGone => "turn_gone",
+    };
+    metrics::counter!("baton_bot_turns_total", "outcome" => label).increment(1);
+    if matches!(outcome, Outcome::Dropped) {
+        tracing::info!("bot reply dropped: the conversation changed hands while it was computed");
+    }
+    Ok(outcome)
+}
+
+/// Stores the bot's reply to `message`, if the conversation still stands as it was `seen`.
+async fn store_reply(
+    state: &AppState,
+    seen: &ConversationRecord,
+    message: &MessageRecord,
+    bot: &BotRecord,
+    reply: Reply,
+    handoff_enabled: bool,
+) -> StoreResult<Outcome> {
     let now = state.clock.now_ms();
-    let outcome = match reply {
+    Ok(match reply {
         Reply::Answer(text) => state
             .store
             .add_bot_message(
@@ -308,7 +338,7 @@ pub async fn bot_turn(
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
         Reply::Handoff { reason, summary } if handoff_enabled => {
-            let text = handoff_text(&bot);
+            let text = handoff_text(bot);
             let opened = state
                 .store
                 .open_handoff(
@@ -345,23 +375,7 @@ pub async fn bot_turn(
             )
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
-    };
-    // After the message (which replaces a draft in the chat window) or when there is none.
-    if let Some(drafts) = &chat_drafts {
-        drafts.show("").await;
-    }
-    state.outbox_wake.notify_one();
-    let label = match &outcome {
-        Outcome::Answered(_) => "answered",
-        Outcome::HandedOff(_) => "handed_off",
-        Outcome::Dropped => "dropped",
-        Outcome::TurnGone => "turn_gone",
-    };
-    metrics::counter!("baton_bot_turns_total", "outcome" => label).increment(1);
-    if matches!(outcome, Outcome::Dropped) {
-        tracing::info!("bot reply dropped: the conversation changed hands while it was computed");
-    }
-    Ok(outcome)
+    })
 }
 
 /// The shortest time between two drafts of one answer: a model sends a piece every few
