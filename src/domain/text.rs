@@ -50,12 +50,36 @@ impl fmt::Display for Email {
 pub struct Password(String);
 
 impl Password {
+    /// The fewest characters a password chosen in Baton may have.
+    const MIN_CHARS: usize = 8;
+
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        Self::of_length(raw, Self::MIN_CHARS)
+    }
+
+    /// The owner's password as the operator configured it (`BATON_ADMIN_PASSWORD`): taken if
+    /// it is not empty, however short, since an instance that refuses to start over it helps
+    /// no one. Whoever starts Baton is told to choose a longer one.
+    pub fn configured(raw: &str) -> Result<Self, ParseError> {
+        let password = Self::of_length(raw, 1)?;
+        if raw.chars().count() < Self::MIN_CHARS {
+            tracing::warn!(
+                "BATON_ADMIN_PASSWORD is shorter than 8 characters: choose a longer one \
+                 (Account, after logging in)"
+            );
+        }
+        Ok(password)
+    }
+
+    fn of_length(raw: &str, min: usize) -> Result<Self, ParseError> {
         let len = raw.chars().count();
-        if len < 8 {
+        if len == 0 {
+            return Err(ParseError::new("password", "must not be empty"));
+        }
+        if len < min {
             return Err(ParseError::new(
                 "password",
-                "must be at least 8 characters long",
+                format!("must be at least {min} characters long"),
             ));
         }
         if len > 1024 {
@@ -65,22 +89,6 @@ impl Password {
             ));
         }
         Ok(Self(raw.to_owned()))
-    }
-
-    /// The owner's password as the operator configured it (`BATON_ADMIN_PASSWORD`): taken if
-    /// it is not empty, however short, since an instance that refuses to start over it helps
-    /// no one. Whoever starts Baton is told to choose a longer one.
-    pub fn configured(raw: &str) -> Result<Self, ParseError> {
-        match Self::parse(raw) {
-            Err(_) if !raw.is_empty() && raw.chars().count() < 8 => {
-                tracing::warn!(
-                    "BATON_ADMIN_PASSWORD is shorter than 8 characters: choose a longer one \
-                     (Account, after logging in)"
-                );
-                Ok(Self(raw.to_owned()))
-            }
-            parsed => parsed,
-        }
     }
 
     pub fn expose(&self) -> &str {
