@@ -47,6 +47,7 @@ pub mod http;
 pub mod knowledge;
 pub mod marketplace;
 pub mod realtime;
+pub mod retention;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -75,6 +76,7 @@ pub async fn serve(
     channels::media::spawn(&state);
     webhooks::spawn(&state).map_err(std::io::Error::other)?;
     conversation::spawn_sweeper(&state);
+    retention::spawn(&state);
     let draining = state.clone();
     let served = axum::serve(
         listener,

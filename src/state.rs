@@ -32,6 +32,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Wakes the media worker when a customer's file is waiting to be fetched.
     pub media_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the retention sweep when a workspace changed how long it keeps customers' data.
+    pub retention_wake: Arc<tokio::sync::Notify>,
     /// Bot turns waiting, per conversation, so each conversation is answered in order.
     pub turns: crate::conversation::TurnQueues,
     /// The event streams open on this node, per visitor and member.
@@ -139,6 +141,7 @@ impl AppState {
             limits,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             media_wake: Arc::new(tokio::sync::Notify::new()),
+            retention_wake: Arc::new(tokio::sync::Notify::new()),
             turns: Default::default(),
             streams: Default::default(),
             whatsapp,

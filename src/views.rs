@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::clock::rfc3339;
-use crate::store::{AttachmentRecord, HandoffRecord, MessageRecord, OutboxRecord};
+use crate::store::{AttachmentRecord, ContactSummary, HandoffRecord, MessageRecord, OutboxRecord};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
@@ -140,6 +140,37 @@ impl From<&HandoffRecord> for HandoffView {
             claimed_at: h.claimed_at.map(rfc3339),
             resolved_at: h.resolved_at.map(rfc3339),
             last_customer_at: h.last_customer_at.map(rfc3339),
+        }
+    }
+}
+
+/// A customer in the contacts list (`GET /api/v1/contacts`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    pub id: String,
+    /// `widget` or `whatsapp`.
+    pub channel: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub created_at: String,
+    /// Their latest message or handoff change; the retention period counts from it.
+    pub last_active_at: String,
+    pub conversations: i64,
+    /// A handoff still pending or in progress: such a customer is never erased by retention.
+    pub open_handoff_id: Option<String>,
+}
+
+impl From<&ContactSummary> for ContactView {
+    fn from(c: &ContactSummary) -> Self {
+        ContactView {
+            id: c.id.clone(),
+            channel: c.channel.clone(),
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            created_at: rfc3339(c.created_at),
+            last_active_at: rfc3339(c.last_active_at),
+            conversations: c.conversations,
+            open_handoff_id: c.open_handoff_id.clone(),
         }
     }
 }

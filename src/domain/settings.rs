@@ -1,4 +1,5 @@
-//! Workspace settings kept as JSON documents: today, who hears about new handoffs.
+//! Workspace settings kept as JSON documents: who hears about new handoffs, and how long
+//! customers' data is kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +107,41 @@ impl NotificationSettings {
     }
 }
 
+/// Settings → Customers: how long a customer's data is kept after their last activity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days after a customer's last message (or handoff change) before everything kept about
+    /// them is erased; `None` keeps it until an admin erases it. A customer with an open
+    /// handoff is kept whatever its age.
+    #[serde(default)]
+    pub keep_days: Option<u32>,
+}
+
+impl RetentionSettings {
+    /// Ten years: more is a typo, not a policy.
+    pub const MAX_DAYS: u32 = 3650;
+
+    pub fn validated(self) -> Result<Self, ParseError> {
+        match self.keep_days {
+            Some(days) if !(1..=Self::MAX_DAYS).contains(&days) => Err(ParseError::new(
+                "keep_days",
+                format!(
+                    "must be from 1 to {} days, or null to keep data until it is erased",
+                    Self::MAX_DAYS
+                ),
+            )),
+            _ => Ok(self),
+        }
+    }
+
+    /// The last-activity time before which a customer is erased, when anything is.
+    pub fn erase_before(&self, now_ms: i64) -> Option<i64> {
+        self.keep_days
+            .map(|days| now_ms - i64::from(days) * 86_400_000)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +179,21 @@ mod tests {
         assert!(settings.clone().validated().is_err());
         settings.whatsapp.channel_id = Some("ch_1".into());
         assert!(settings.validated().is_ok());
+    }
+
+    #[test]
+    fn retention_is_from_a_day_to_ten_years_or_forever() {
+        let keep = |days| RetentionSettings { keep_days: days }.validated();
+        assert!(keep(None).is_ok());
+        assert!(keep(Some(1)).is_ok());
+        assert!(keep(Some(3650)).is_ok());
+        assert!(keep(Some(0)).is_err());
+        assert!(keep(Some(3651)).is_err());
+        let day = 86_400_000;
+        assert_eq!(
+            keep(Some(30)).unwrap().erase_before(100 * day),
+            Some(70 * day)
+        );
+        assert_eq!(keep(None).unwrap().erase_before(100 * day), None);
     }
 }

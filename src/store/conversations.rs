@@ -334,6 +334,37 @@ impl Store {
     }
 
     /// A conversation's messages after `after`, oldest first, at most `limit`.
+    /// Every conversation the contact has had, one per bot, oldest first.
+    pub async fn conversations_of_contact(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+    ) -> StoreResult<Vec<ConversationRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+             WHERE workspace_id = $1 AND contact_id = $2 ORDER BY created_at, id"
+        ))
+        .bind(workspace_id)
+        .bind(contact_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Every message of a conversation, oldest first, read a page at a time.
+    pub async fn all_messages(&self, conversation_id: &str) -> StoreResult<Vec<MessageRecord>> {
+        const PAGE: i64 = 1000;
+        let mut messages = Vec::new();
+        loop {
+            let after = messages.last().map_or(0, |m: &MessageRecord| m.seq);
+            let page = self.messages_after(conversation_id, after, PAGE).await?;
+            let full = page.len() as i64 == PAGE;
+            messages.extend(page);
+            if !full {
+                return Ok(messages);
+            }
+        }
+    }
+
     pub async fn messages_after(
         &self,
         conversation_id: &str,

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::contacts::{LAST_ACTIVE, NONE_OPEN};
 use super::{Store, StoreError, StoreResult};
 
 /// What an erasure removed, as the `contact.erased` event tells dashboards and integrations.
@@ -41,13 +42,38 @@ impl Store {
         contact_id: &str,
         now: i64,
     ) -> StoreResult<Erased> {
+        self.erase_contact_if_idle(workspace_id, contact_id, i64::MAX, now)
+            .await
+    }
+
+    /// Erases the contact as [`Store::erase_contact`] does, only if they have been idle since
+    /// before `idle_before` and have no handoff open — checked under the workspace's lock, so a
+    /// message that arrives meanwhile keeps them. Otherwise `NotFound`, as if already gone.
+    pub async fn erase_contact_if_idle(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        idle_before: i64,
+        now: i64,
+    ) -> StoreResult<Erased> {
         let mut tx = self.workspace_tx(workspace_id).await?;
-        let found: Option<String> =
+        let found: Option<String> = if idle_before == i64::MAX {
             sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id)
                 .bind(contact_id)
                 .fetch_optional(tx.conn())
-                .await?;
+                .await?
+        } else {
+            sqlx::query_scalar(&format!(
+                "SELECT ct.id FROM contacts ct WHERE ct.workspace_id = $1 AND ct.id = $2 \
+                 AND {LAST_ACTIVE} < $3 AND {NONE_OPEN}"
+            ))
+            .bind(workspace_id)
+            .bind(contact_id)
+            .bind(idle_before)
+            .fetch_optional(tx.conn())
+            .await?
+        };
         if found.is_none() {
             return Err(StoreError::NotFound("contact"));
         }

@@ -169,6 +169,22 @@ impl Store {
         .await?)
     }
 
+    /// Every handoff of the contact's conversations, oldest first.
+    pub async fn handoffs_of_contact(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+    ) -> StoreResult<Vec<HandoffRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "{HANDOFF_SELECT} WHERE h.workspace_id = $1 AND c.contact_id = $2 \
+             ORDER BY h.created_at, h.id"
+        ))
+        .bind(workspace_id)
+        .bind(contact_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// How many handoffs are in each status: `(pending, in_progress, resolved)`.
     pub async fn handoff_counts(&self, workspace_id: &str) -> StoreResult<(i64, i64, i64)> {
         let rows: Vec<(String, i64)> = sqlx::query_as(

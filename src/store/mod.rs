@@ -11,6 +11,7 @@ mod accounts;
 mod attachments;
 mod bots;
 mod channels;
+mod contacts;
 mod conversations;
 mod drafts;
 mod erasure;
@@ -32,6 +33,7 @@ pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRe
 pub use attachments::{AttachmentRecord, NewAttachment};
 pub use bots::{BotPatch, BotRecord, NewBot};
 pub use channels::{ChannelRecord, NewDelivery, OutboxRecord, status_rank};
+pub use contacts::{ContactFilter, ContactSummary};
 pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
 };

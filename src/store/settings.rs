@@ -34,4 +34,15 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Every workspace's setting of this name, as `(workspace_id, value)`.
+    pub async fn settings_named(&self, name: &str) -> StoreResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT workspace_id, value FROM workspace_settings WHERE name = $1 \
+             ORDER BY workspace_id",
+        )
+        .bind(name)
+        .fetch_all(self.pool())
+        .await?)
+    }
 }

@@ -938,3 +938,55 @@ async fn an_admin_erases_a_customer_and_their_chat_window_starts_afresh() {
     customer.close().await;
     owner.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_finds_a_customer_and_erases_them_from_the_customers_page() {
+    let app = spawn_app().await;
+    let shop = app.shop(false).await;
+    for (name, text) in [("Jane Roe", "where is order 4471?"), ("Bob", "hello")] {
+        app.visitor_named(&shop.widget_key, Some(name))
+            .await
+            .say(text)
+            .await;
+    }
+    let driver = driver().await;
+    let owner = owner_at_dashboard(&driver, &app).await;
+    owner.click("nav a[href='/customers']").await;
+    owner.type_into("input[name=q]", "roe").await;
+    owner.click("form[role=search] button").await;
+    owner
+        .until(
+            "the search finds Jane alone",
+            "location.search === '?q=roe' \
+             && document.querySelectorAll('#customer-list tr[data-contact]').length === 1",
+        )
+        .await;
+    owner.click("#customer-list a").await;
+    owner
+        .until(
+            "her conversation is shown",
+            "document.querySelector('.conversation') \
+             && document.querySelector('.conversation').textContent.includes('order 4471')",
+        )
+        .await;
+    // Cancelling the question erases nothing.
+    owner.click("#erase").await;
+    owner.answer_dialog(false).await;
+    let (list, _) = shop.owner.get_page("/api/v1/contacts").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    owner.click("#erase").await;
+    owner.answer_dialog(true).await;
+    owner
+        .until(
+            "the list says she was erased",
+            "location.pathname === '/customers' && document.querySelector('.flash.ok') \
+             && document.querySelector('.flash.ok').textContent.includes('Erased Jane Roe')",
+        )
+        .await;
+    let listed = owner
+        .js("return document.getElementById('customer-list').textContent;")
+        .await;
+    assert!(!listed.to_string().contains("Jane"), "{listed}");
+    assert!(listed.to_string().contains("Bob"), "{listed}");
+    owner.close().await;
+}

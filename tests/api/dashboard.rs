@@ -27,6 +27,7 @@ async fn pages_send_strangers_to_the_login_page() {
         "/agents",
         "/settings/notifications",
         "/settings/webhooks",
+        "/customers",
     ] {
         let response = client.get(app.url(page)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
@@ -498,4 +499,145 @@ async fn the_account_page_links_and_unlinks_the_users_whatsapp_number() {
         owner.get("/api/v1/me").await.1["user"]["whatsapp_number"],
         serde_json::Value::Null
     );
+}
+
+#[tokio::test]
+async fn the_customers_page_finds_shows_downloads_and_erases_a_customer() {
+    let app = spawn_app().await;
+    let shop = app.shop(false).await;
+    let owner = &shop.owner;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap().to_owned();
+    let jane = app
+        .visitor_named(&shop.widget_key, Some("<b>Jane</b> & co"))
+        .await;
+    jane.say("<script>alert('order 4471')</script>").await;
+    app.visitor_named(&shop.widget_key, Some("Bob"))
+        .await
+        .say("hello")
+        .await;
+
+    // Found by part of her name; every customer text is escaped.
+    let page = page_html(&app, owner, "/customers?q=JANE").await;
+    assert!(page.contains("&lt;b&gt;Jane&lt;/b&gt; &amp; co"), "{page}");
+    assert!(!page.contains("<b>Jane</b>"));
+    assert!(!page.contains("Bob"), "{page}");
+    let (list, _) = owner.get_page("/api/v1/contacts?q=jane").await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let page = page_html(&app, owner, &format!("/customers/{id}")).await;
+    assert!(
+        page.contains("&lt;script&gt;alert('order 4471')&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"));
+
+    // The download is the API's record, as a file.
+    let response = owner
+        .client
+        .get(app.url(&format!("/customers/{id}/export")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-disposition"],
+        format!("attachment; filename=\"customer-{id}.json\"").as_str()
+    );
+    let record: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(record["contact"]["name"], "<b>Jane</b> & co");
+    assert_eq!(
+        record["conversations"][0]["messages"][0]["text"],
+        "<script>alert('order 4471')</script>"
+    );
+
+    // Agents are told it is for admins, and get no file.
+    let agent = app.member(owner, "agent@shop.test", "agent").await;
+    let page = page_html(&app, &agent, "/customers").await;
+    assert!(page.contains("Only admins"), "{page}");
+    assert!(!page.contains("Jane"));
+    let response = agent
+        .client
+        .get(app.url(&format!("/customers/{id}/export")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Retention: a number of days, or empty for "until erased"; anything else is explained.
+    let retention = |keep_days: &'static str, csrf: String| {
+        let url = app.url("/customers/retention");
+        let client = owner.client.clone();
+        async move {
+            let response = client
+                .post(url)
+                .form(&[("csrf_token", csrf.as_str()), ("keep_days", keep_days)])
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, page) = retention("90", token.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("idle for 90 days are erased"), "{page}");
+    assert!(page.contains("value=\"90\""), "{page}");
+    assert_eq!(
+        owner.get("/api/v1/settings/retention").await.1["keep_days"],
+        90
+    );
+    let (_, page) = retention("ninety", token.clone()).await;
+    assert!(page.contains("flash error"), "{page}");
+    let (_, page) = retention("0", token.clone()).await;
+    assert!(
+        page.contains("flash error") && page.contains("from 1 to 3650"),
+        "{page}"
+    );
+    let (status, _) = retention("", "forged".to_owned()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        owner.get("/api/v1/settings/retention").await.1["keep_days"],
+        90
+    );
+    let (_, page) = retention("", token.clone()).await;
+    assert!(page.contains("kept until you erase it"), "{page}");
+    assert_eq!(
+        owner.get("/api/v1/settings/retention").await.1["keep_days"],
+        serde_json::Value::Null
+    );
+
+    // Erasing: not with a forged form, nor by an agent; then for good.
+    let erase = |api: &Api, csrf: String| {
+        let url = app.url(&format!("/customers/{id}/erase"));
+        let client = api.client.clone();
+        async move {
+            let response = client
+                .post(url)
+                .form(&[("csrf_token", csrf)])
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, _) = erase(owner, "forged".to_owned()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, agent_me) = agent.get("/api/v1/me").await;
+    let (status, _) = erase(&agent, agent_me["csrf_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, page) = erase(owner, token.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Erased &lt;b&gt;Jane&lt;/b&gt; &amp; co and everything kept about them."),
+        "{page}"
+    );
+    assert!(page.contains("Bob") && !page.contains("Jane</b>"), "{page}");
+    let (status, _) = owner.get(&format!("/api/v1/contacts/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = owner
+        .client
+        .get(app.url(&format!("/customers/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

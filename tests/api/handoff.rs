@@ -943,22 +943,8 @@ async fn the_handoff_list_pages_through_every_handoff_with_next_links() {
         let mut seen = Vec::new();
         let mut pages = 0;
         while let Some(path) = next.take() {
-            let response = owner
-                .client
-                .get(format!("{}{path}", owner.base))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            next = response
-                .headers()
-                .get("link")
-                .map(|l| l.to_str().unwrap().to_owned())
-                .map(|l| {
-                    assert!(l.ends_with("; rel=\"next\""), "{l}");
-                    l[1..l.find('>').unwrap()].to_owned()
-                });
-            let page: Value = response.json().await.unwrap();
+            let (page, following) = owner.get_page(&path).await;
+            next = following;
             seen.extend(page.as_array().unwrap().iter().map(|h| h["id"].clone()));
             pages += 1;
         }

@@ -311,6 +311,26 @@ impl Api {
             .await
     }
 
+    /// One page of a list, and the path of the next page from its `Link` header.
+    pub async fn get_page(&self, path: &str) -> (Value, Option<String>) {
+        let request = self.client.get(format!("{}{path}", self.base));
+        let request = match &self.bearer {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        };
+        let response = request.send().await.expect("request reaches Baton");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let next = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .map(|l| {
+                assert!(l.ends_with("; rel=\"next\""), "{l}");
+                l[1..l.find('>').unwrap()].to_owned()
+            });
+        (response.json().await.unwrap(), next)
+    }
+
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.client.delete(format!("{}{path}", self.base)))
             .await
@@ -418,9 +438,17 @@ impl TestApp {
 
     /// A new widget visitor of the bot with this widget key.
     pub async fn visitor(&self, widget_key: &str) -> Visitor {
+        self.visitor_named(widget_key, None).await
+    }
+
+    /// A new widget visitor whom the site knows by `name`.
+    pub async fn visitor_named(&self, widget_key: &str, name: Option<&str>) -> Visitor {
         let api = self.anonymous();
         let (status, session) = api
-            .post("/widget/v1/sessions", json!({"widget_key": widget_key}))
+            .post(
+                "/widget/v1/sessions",
+                json!({"widget_key": widget_key, "name": name}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{session}");
         let token = session["visitor_token"].as_str().unwrap().to_owned();

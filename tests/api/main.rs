@@ -8,6 +8,7 @@ mod accounts;
 mod bots;
 mod browser;
 mod cli;
+mod contacts;
 mod dashboard;
 mod demo;
 mod erasure;

@@ -1,7 +1,7 @@
 //! Handoffs for agents: list, read with the whole history, claim, reply, release, resolve.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -70,29 +70,25 @@ async fn list(
             err => err.into(),
         })?;
     let next = match handoffs.last() {
-        Some(last) if handoffs.len() as i64 == filter.limit => Some({
-            let mut params = url::form_urlencoded::Serializer::new(String::new());
+        Some(last) if handoffs.len() as i64 == filter.limit => {
+            let mut params = Vec::new();
             if let Some(status) = filter.status {
-                params.append_pair("status", status.as_str());
+                params.push(("status", status.as_str().to_owned()));
             }
             if let Some(bot_id) = &filter.bot_id {
-                params.append_pair("bot_id", bot_id);
+                params.push(("bot_id", bot_id.clone()));
             }
             if filter.oldest_first {
-                params.append_pair("order", "oldest");
+                params.push(("order", "oldest".to_owned()));
             }
-            params.append_pair("limit", &filter.limit.to_string());
-            params.append_pair("after", &last.id);
-            format!("</api/v1/handoffs?{}>; rel=\"next\"", params.finish())
-        }),
+            params.push(("limit", filter.limit.to_string()));
+            params.push(("after", last.id.clone()));
+            Some(super::next_page("/api/v1/handoffs", &params))
+        }
         _ => None,
     };
     let handoffs: Vec<HandoffView> = handoffs.iter().map(HandoffView::from).collect();
-    let mut response = Json(handoffs).into_response();
-    if let Some(link) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
-        response.headers_mut().insert(header::LINK, link);
-    }
-    Ok(response)
+    Ok(super::with_next_link(Json(handoffs).into_response(), next))
 }
 
 async fn counts(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
@@ -109,10 +105,7 @@ async fn read(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
-    let messages = state
-        .store
-        .messages_after(&handoff.conversation_id, 0, 10_000)
-        .await?;
+    let messages = state.store.all_messages(&handoff.conversation_id).await?;
     let notifications = state
         .store
         .handoff_deliveries(caller.workspace_id(), &handoff.id)

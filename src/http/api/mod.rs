@@ -5,7 +5,7 @@ pub(crate) mod attachments;
 mod auth;
 pub(crate) mod bots;
 pub(crate) mod channels;
-mod contacts;
+pub(crate) mod contacts;
 pub(crate) mod documents;
 mod events;
 mod handoffs;
@@ -16,6 +16,8 @@ pub(crate) mod webhooks;
 mod workspaces;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use serde::Serialize;
 
 use crate::domain::clock::rfc3339;
@@ -38,6 +40,23 @@ pub fn router() -> Router<AppState> {
         .merge(channels::router())
         .merge(contacts::router())
         .merge(webhooks::router())
+}
+
+/// The `Link` header value of a list's next page: `path` with `params` as its query.
+pub(crate) fn next_page(path: &str, params: &[(&str, String)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in params {
+        query.append_pair(key, value);
+    }
+    format!("<{path}?{}>; rel=\"next\"", query.finish())
+}
+
+/// `response` with a `Link` header to the next page, when there is one.
+pub(crate) fn with_next_link(mut response: Response, next: Option<String>) -> Response {
+    if let Some(link) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    response
 }
 
 /// A user as the API shows them: never their password hash.

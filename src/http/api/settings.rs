@@ -1,17 +1,23 @@
-//! `GET|PUT /api/v1/settings/notifications`: who hears about new handoffs.
+//! `GET|PUT /api/v1/settings/notifications`: who hears about new handoffs;
+//! `GET|PUT /api/v1/settings/retention`: how long customers' data is kept.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::domain::settings::NotificationSettings;
+use crate::domain::settings::{NotificationSettings, RetentionSettings};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiJson, Caller};
 use crate::state::AppState;
 use crate::store::StoreError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/settings/notifications", get(read).put(write))
+    Router::new()
+        .route("/settings/notifications", get(read).put(write))
+        .route(
+            "/settings/retention",
+            get(read_retention).put(write_retention),
+        )
 }
 
 const NAME: &str = "notifications";
@@ -82,4 +88,51 @@ async fn write(
     ApiJson(settings): ApiJson<NotificationSettings>,
 ) -> ApiResult<Json<NotificationSettings>> {
     Ok(Json(save(&state, caller.workspace_id(), settings).await?))
+}
+
+/// The name the retention settings are stored under; the sweep reads every workspace's.
+pub(crate) const RETENTION: &str = "retention";
+
+/// The workspace's retention settings; by default data is kept until an admin erases it.
+pub(crate) async fn load_retention(
+    state: &AppState,
+    workspace_id: &str,
+) -> ApiResult<RetentionSettings> {
+    match state.store.setting(workspace_id, RETENTION).await? {
+        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
+        None => Ok(RetentionSettings::default()),
+    }
+}
+
+pub(crate) async fn save_retention(
+    state: &AppState,
+    workspace_id: &str,
+    settings: RetentionSettings,
+) -> ApiResult<RetentionSettings> {
+    let settings = settings.validated()?;
+    let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
+    state
+        .store
+        .put_setting(workspace_id, RETENTION, &json, state.clock.now_ms())
+        .await?;
+    // A shorter period applies now, not at the next hourly sweep.
+    state.retention_wake.notify_one();
+    Ok(settings)
+}
+
+async fn read_retention(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+) -> ApiResult<Json<RetentionSettings>> {
+    Ok(Json(load_retention(&state, caller.workspace_id()).await?))
+}
+
+async fn write_retention(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(settings): ApiJson<RetentionSettings>,
+) -> ApiResult<Json<RetentionSettings>> {
+    Ok(Json(
+        save_retention(&state, caller.workspace_id(), settings).await?,
+    ))
 }

@@ -181,10 +181,7 @@ async fn view(
 ) -> ApiResult<Markup> {
     let ws = caller.workspace_id();
     let handoff = state.store.handoff(ws, &id).await?;
-    let messages = state
-        .store
-        .messages_after(&handoff.conversation_id, 0, 10_000)
-        .await?;
+    let messages = state.store.all_messages(&handoff.conversation_id).await?;
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
     let seq = state.store.workspace_seq(ws).await?;
     let now = state.clock.now_ms();
@@ -329,7 +326,7 @@ fn claimed_by_other(caller: &Caller, handoff: &HandoffRecord) -> bool {
         && handoff.claimed_by.as_deref() != Some(caller.user.id.as_str())
 }
 
-fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
+pub(super) fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
     html! {
         div class=(format!("msg {}", m.author)) data-message=(m.id) data-seq=(m.seq) {
             @if m.author != "system" {

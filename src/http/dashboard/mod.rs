@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod bots;
+mod customers;
 mod handoffs;
 mod webhooks;
 
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
         .merge(handoffs::router())
+        .merge(customers::router())
         .merge(bots::router())
         .merge(admin::router())
         .merge(webhooks::router())
@@ -112,6 +114,7 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Handoffs,
+    Customers,
     Bots,
     Marketplace,
     Notifications,
@@ -144,6 +147,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                         "Handoffs"
                         span id="nav-pending" class=(if pending > 0 { "pill" } else { "pill zero" }) { (pending) }
                     }
+                    (item(Nav::Customers, "/customers", "Customers"))
                     div class="section" { "Build" }
                     (item(Nav::Bots, "/bots", "Bots"))
                     (item(Nav::Marketplace, "/marketplace", "Marketplace"))
