@@ -961,6 +961,7 @@ async fn an_admin_finds_a_customer_and_erases_them_from_the_customers_page() {
              && document.querySelectorAll('#customer-list tr[data-contact]').length === 1",
         )
         .await;
+    owner.screenshot("customers-search").await;
     owner.click("#customer-list a").await;
     owner
         .until(
@@ -969,6 +970,7 @@ async fn an_admin_finds_a_customer_and_erases_them_from_the_customers_page() {
              && document.querySelector('.conversation').textContent.includes('order 4471')",
         )
         .await;
+    owner.screenshot("customer-page").await;
     // Cancelling the question erases nothing.
     owner.click("#erase").await;
     owner.answer_dialog(false).await;

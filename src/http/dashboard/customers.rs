@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::handoffs::{message, waited};
+use super::handoffs::{ago, message};
 use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::domain::clock::rfc3339;
 use crate::domain::settings::RetentionSettings;
@@ -113,7 +113,7 @@ async fn list(
                                 @if let Some(phone) = &c.phone { div class="muted small" { (phone) } }
                             }
                             td { (c.channel) }
-                            td title=(rfc3339(c.last_active_at)) { (waited(c.last_active_at, now)) " ago" }
+                            td title=(rfc3339(c.last_active_at)) { (ago(c.last_active_at, now)) }
                             td { (c.conversations) }
                             td {
                                 @if let Some(handoff) = &c.open_handoff_id {
@@ -261,12 +261,12 @@ async fn view(
             div class="card" {
                 h2 { "Details" }
                 dl class="facts" {
-                    dt { "Id" } dd { code { (contact.id) } }
+                    dt { "Id" } dd style="word-break:break-all" { code { (contact.id) } }
                     dt { "Channel" } dd { (contact.channel) }
                     @if let Some(phone) = &contact.phone { dt { "Phone" } dd { (phone) } }
-                    dt { "First seen" } dd title=(rfc3339(contact.created_at)) { (waited(contact.created_at, now)) " ago" }
+                    dt { "First seen" } dd title=(rfc3339(contact.created_at)) { (ago(contact.created_at, now)) }
                     @if let Some(at) = contact.last_inbound_at {
-                        dt { "Last wrote" } dd title=(rfc3339(at)) { (waited(at, now)) " ago" }
+                        dt { "Last wrote" } dd title=(rfc3339(at)) { (ago(at, now)) }
                     }
                 }
                 h2 style="margin-top:1.2rem" { "Handoffs" }

@@ -45,6 +45,14 @@ pub fn waited(from_ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// "just now", "4 min ago", "3 d ago": how long ago something happened.
+pub fn ago(from_ms: i64, now_ms: i64) -> String {
+    match waited(from_ms, now_ms) {
+        now if now_ms - from_ms < 60_000 => now,
+        span => format!("{span} ago"),
+    }
+}
+
 fn hhmm(ms: i64) -> String {
     rfc3339(ms)[11..16].to_owned()
 }
@@ -275,10 +283,10 @@ async fn view(
                     dt { "Customer" } dd { (handoff.customer_name) }
                     @if let Some(phone) = &handoff.customer_phone { dt { "Phone" } dd { (phone) } }
                     dt { "Channel" } dd { (handoff.channel) }
-                    dt { "Requested" } dd title=(rfc3339(handoff.created_at)) { (waited(handoff.created_at, now)) " ago" }
+                    dt { "Requested" } dd title=(rfc3339(handoff.created_at)) { (ago(handoff.created_at, now)) }
                     dt { "Holder" } dd id="holder" { (handoff.claimed_by_name.as_deref().unwrap_or("nobody yet")) }
                     @if let Some(at) = handoff.last_customer_at {
-                        dt { "Customer last wrote" } dd title=(rfc3339(at)) { (waited(at, now)) " ago" }
+                        dt { "Customer last wrote" } dd title=(rfc3339(at)) { (ago(at, now)) }
                     }
                     @if whatsapp {
                         dt { "WhatsApp window" }
@@ -392,5 +400,18 @@ fn kib(bytes: i64) -> String {
         format!("{bytes} bytes")
     } else {
         format!("{} KiB", (bytes + 1023) / 1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_spans_and_the_last_minute_as_just_now() {
+        assert_eq!(waited(0, 30_000), "just now");
+        assert_eq!(ago(0, 30_000), "just now");
+        assert_eq!(ago(0, 4 * 60_000), "4 min ago");
+        assert_eq!(ago(0, 3 * 86_400_000), "3 d ago");
     }
 }
