@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreResult};
 
 /// A customer as the list shows them.
 #[derive(Debug, Clone, FromRow)]
@@ -13,8 +13,8 @@ pub struct ContactSummary {
     pub name: String,
     pub phone: Option<String>,
     pub created_at: i64,
-    /// Their latest message or handoff change in any conversation; when they have none, the
-    /// time they were first seen.
+    /// Their latest message, from anyone, in any conversation; when they have none, the time
+    /// they were first seen (or last wrote on WhatsApp).
     pub last_active_at: i64,
     pub conversations: i64,
     /// A handoff still pending or in progress, if there is one.
@@ -27,13 +27,42 @@ pub struct ContactFilter {
     /// Part of a name, a phone number or a channel id, any case; or a whole contact id.
     pub query: Option<String>,
     pub limit: i64,
-    /// The page after this contact (the last of the previous page).
-    pub after: Option<String>,
+    /// The page after this place (the last customer of the previous page).
+    pub after: Option<ContactCursor>,
 }
 
-/// A contact's last activity, as one SQL expression over `contacts ct`.
-pub(super) const LAST_ACTIVE: &str = "COALESCE((SELECT MAX(c.updated_at) FROM conversations c \
-    WHERE c.contact_id = ct.id), ct.created_at)";
+/// A place in the list: a customer's last activity and id, as the previous page saw them. The
+/// place stays put when that customer writes again (they move to the first page), so pages
+/// never repeat and never loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactCursor {
+    pub last_active_at: i64,
+    pub id: String,
+}
+
+impl ContactCursor {
+    pub fn after(contact: &ContactSummary) -> Self {
+        ContactCursor {
+            last_active_at: contact.last_active_at,
+            id: contact.id.clone(),
+        }
+    }
+
+    /// As `Display` writes it: `<last_active_at>.<id>`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, id) = text.split_once('.')?;
+        Some(ContactCursor {
+            last_active_at: at.parse().ok()?,
+            id: Some(id).filter(|id| !id.is_empty())?.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for ContactCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.last_active_at, self.id)
+    }
+}
 
 /// No conversation of `contacts ct` has a handoff open.
 pub(super) const NONE_OPEN: &str = "NOT EXISTS (SELECT 1 FROM conversations c \
@@ -59,42 +88,36 @@ impl Store {
         workspace_id: &str,
         filter: &ContactFilter,
     ) -> StoreResult<Vec<ContactSummary>> {
-        let (after_at, after_id) = match &filter.after {
-            Some(id) => {
-                let at: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT {LAST_ACTIVE} FROM contacts ct WHERE ct.workspace_id = $1 AND ct.id = $2"
-                ))
-                .bind(workspace_id)
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
-                (at.ok_or(StoreError::NotFound("contact"))?, id.as_str())
-            }
-            None => (0, ""),
-        };
+        let (after_at, after_id) = filter
+            .after
+            .as_ref()
+            .map_or((0, ""), |c| (c.last_active_at, c.id.as_str()));
         let query = filter.query.as_deref().map(str::trim).unwrap_or_default();
         // A number is stored as +4915112345678; "+49 151 1234-5678" should find it.
         let digits: String = query
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
             .collect();
-        let (text, phone) = if query.is_empty() {
-            (String::new(), String::new())
-        } else {
-            (contains_pattern(query), contains_pattern(&digits))
-        };
-        Ok(sqlx::query_as(&format!(
-            "SELECT * FROM (SELECT ct.id, ct.channel, ct.name, ct.phone, ct.created_at, \
-             {LAST_ACTIVE} AS last_active_at, \
+        let text = Some(query)
+            .filter(|q| !q.is_empty())
+            .map(contains_pattern)
+            .unwrap_or_default();
+        let phone = Some(digits.as_str())
+            .filter(|d| !d.is_empty())
+            .map(contains_pattern)
+            .unwrap_or_default();
+        Ok(sqlx::query_as(
+            "SELECT ct.id, ct.channel, ct.name, ct.phone, ct.created_at, ct.last_active_at, \
              (SELECT COUNT(*) FROM conversations c WHERE c.contact_id = ct.id) AS conversations, \
              (SELECT MAX(c.active_handoff_id) FROM conversations c \
               WHERE c.contact_id = ct.id) AS open_handoff_id \
              FROM contacts ct WHERE ct.workspace_id = $1 AND ($2 = '' \
              OR LOWER(ct.name) LIKE $2 ESCAPE '\\' OR LOWER(ct.external_id) LIKE $2 ESCAPE '\\' \
-             OR ct.phone LIKE $3 ESCAPE '\\' OR ct.id = $4)) x \
-             WHERE ($5 = '' OR x.last_active_at < $6 OR (x.last_active_at = $6 AND x.id < $5)) \
-             ORDER BY x.last_active_at DESC, x.id DESC LIMIT $7"
-        ))
+             OR ($3 <> '' AND ct.phone LIKE $3 ESCAPE '\\') OR ct.id = $4) \
+             AND ($5 = '' OR ct.last_active_at < $6 \
+              OR (ct.last_active_at = $6 AND ct.id < $5)) \
+             ORDER BY ct.last_active_at DESC, ct.id DESC LIMIT $7",
+        )
         .bind(workspace_id)
         .bind(text)
         .bind(phone)
@@ -115,9 +138,9 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(&format!(
-            "SELECT id FROM (SELECT ct.id, {LAST_ACTIVE} AS last_active_at FROM contacts ct \
-             WHERE ct.workspace_id = $1 AND {NONE_OPEN}) x \
-             WHERE x.last_active_at < $2 ORDER BY x.last_active_at, x.id LIMIT $3"
+            "SELECT ct.id FROM contacts ct WHERE ct.workspace_id = $1 \
+             AND ct.last_active_at < $2 AND {NONE_OPEN} \
+             ORDER BY ct.last_active_at, ct.id LIMIT $3"
         ))
         .bind(workspace_id)
         .bind(before)
@@ -129,7 +152,20 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::contains_pattern;
+    use super::{ContactCursor, contains_pattern};
+
+    #[test]
+    fn a_place_in_the_list_reads_back_as_written() {
+        let cursor = ContactCursor {
+            last_active_at: 1_732_500_000_000,
+            id: "cus_1a.b".into(),
+        };
+        assert_eq!(cursor.to_string(), "1732500000000.cus_1a.b");
+        assert_eq!(ContactCursor::parse(&cursor.to_string()), Some(cursor));
+        for wrong in ["", "cus_1", "x.cus_1", "17.", ".cus_1"] {
+            assert_eq!(ContactCursor::parse(wrong), None, "{wrong}");
+        }
+    }
 
     #[test]
     fn search_text_is_matched_literally_anywhere() {

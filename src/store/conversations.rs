@@ -105,7 +105,9 @@ pub(super) const MESSAGE_COLUMNS: &str = "id, workspace_id, conversation_id, seq
     author_name, user_id, kind, text, external_id, delivery_status, delivery_error, created_at";
 
 impl Store {
-    /// The contact with this channel identity, created on first sight.
+    /// The contact with this channel identity, created on first sight. Either way they count
+    /// as active now, before their message is stored: a retention sweep that reaches them in
+    /// between finds them active (it checks under the workspace lock) and keeps them.
     pub async fn upsert_contact(
         &self,
         workspace_id: &str,
@@ -116,9 +118,11 @@ impl Store {
         now: i64,
     ) -> StoreResult<ContactRecord> {
         sqlx::query(
-            "INSERT INTO contacts (id, workspace_id, channel, external_id, name, phone, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (workspace_id, channel, external_id) DO NOTHING",
+            "INSERT INTO contacts \
+             (id, workspace_id, channel, external_id, name, phone, created_at, last_active_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (workspace_id, channel, external_id) \
+             DO UPDATE SET last_active_at = excluded.last_active_at",
         )
         .bind(new_id("cus"))
         .bind(workspace_id)
@@ -333,7 +337,6 @@ impl Store {
         .await?)
     }
 
-    /// A conversation's messages after `after`, oldest first, at most `limit`.
     /// Every conversation the contact has had, one per bot, oldest first.
     pub async fn conversations_of_contact(
         &self,
@@ -365,6 +368,7 @@ impl Store {
         }
     }
 
+    /// A conversation's messages after `after`, oldest first, at most `limit`.
     pub async fn messages_after(
         &self,
         conversation_id: &str,
@@ -547,6 +551,11 @@ async fn insert_one(
     .bind(now)
     .execute(tx.conn())
     .await?;
+    sqlx::query("UPDATE contacts SET last_active_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&conversation.contact_id)
+        .execute(tx.conn())
+        .await?;
     tx.record(
         seq,
         "message.created",

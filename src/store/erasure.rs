@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::contacts::{LAST_ACTIVE, NONE_OPEN};
+use super::contacts::NONE_OPEN;
 use super::{Store, StoreError, StoreResult};
 
 /// What an erasure removed, as the `contact.erased` event tells dashboards and integrations.
@@ -66,7 +66,7 @@ impl Store {
         } else {
             sqlx::query_scalar(&format!(
                 "SELECT ct.id FROM contacts ct WHERE ct.workspace_id = $1 AND ct.id = $2 \
-                 AND {LAST_ACTIVE} < $3 AND {NONE_OPEN}"
+                 AND ct.last_active_at < $3 AND {NONE_OPEN}"
             ))
             .bind(workspace_id)
             .bind(contact_id)

@@ -33,7 +33,7 @@ pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRe
 pub use attachments::{AttachmentRecord, NewAttachment};
 pub use bots::{BotPatch, BotRecord, NewBot};
 pub use channels::{ChannelRecord, NewDelivery, OutboxRecord, status_rank};
-pub use contacts::{ContactFilter, ContactSummary};
+pub use contacts::{ContactCursor, ContactFilter, ContactSummary};
 pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
 };

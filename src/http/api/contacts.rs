@@ -12,7 +12,7 @@ use crate::domain::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiQuery, Caller};
 use crate::state::AppState;
-use crate::store::{ContactFilter, Erased, StoreError};
+use crate::store::{ContactCursor, ContactFilter, Erased};
 use crate::views::{ContactView, HandoffView, messages_with_attachments};
 
 pub fn router() -> axum::Router<AppState> {
@@ -27,7 +27,8 @@ struct ListQuery {
     /// Part of a name, phone number or channel id, or a whole contact id.
     q: Option<String>,
     limit: Option<i64>,
-    /// The next page: the customers after this one (the last of the previous page).
+    /// The next page, as the `Link` header gives it: the place after the previous page's
+    /// last customer.
     after: Option<String>,
 }
 
@@ -38,28 +39,28 @@ async fn list(
     Admin(caller): Admin,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
+    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(raw) => Some(ContactCursor::parse(raw).ok_or_else(|| {
+            ApiError::validation("after: not a place in this list; follow the Link header")
+        })?),
+    };
     let filter = ContactFilter {
         query: query.q.filter(|q| !q.trim().is_empty()),
         limit: query.limit.unwrap_or(100).clamp(1, 500),
-        after: query.after.filter(|a| !a.is_empty()),
+        after,
     };
     let contacts = state
         .store
         .list_contacts(caller.workspace_id(), &filter)
-        .await
-        .map_err(|err| match err {
-            StoreError::NotFound(_) => {
-                ApiError::validation("after: no such contact in this workspace")
-            }
-            err => err.into(),
-        })?;
+        .await?;
     let next = match contacts.last() {
         Some(last) if contacts.len() as i64 == filter.limit => {
             let mut params = vec![("limit", filter.limit.to_string())];
             if let Some(q) = &filter.query {
                 params.push(("q", q.clone()));
             }
-            params.push(("after", last.id.clone()));
+            params.push(("after", ContactCursor::after(last).to_string()));
             Some(super::next_page("/api/v1/contacts", &params))
         }
         _ => None,

@@ -13,12 +13,12 @@ use super::handoffs::{ago, message};
 use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::domain::clock::rfc3339;
 use crate::domain::settings::RetentionSettings;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 use crate::http::api::contacts::{erase_for, export};
 use crate::http::api::settings::{load_retention, save_retention};
 use crate::http::extract::Caller;
 use crate::state::AppState;
-use crate::store::{ContactFilter, StoreError};
+use crate::store::{ContactCursor, ContactFilter, StoreError};
 
 const PATH: &str = "/customers";
 
@@ -69,19 +69,9 @@ async fn list(
     let filter = ContactFilter {
         query: Some(search.clone()).filter(|q| !q.trim().is_empty()),
         limit: PAGE,
-        after: query.after.filter(|a| !a.is_empty()),
+        after: query.after.as_deref().and_then(ContactCursor::parse),
     };
-    let contacts = match state.store.list_contacts(ws, &filter).await {
-        // The page it continued from was erased meanwhile: start from the top.
-        Err(StoreError::NotFound(_)) => {
-            let first = ContactFilter {
-                after: None,
-                ..filter.clone()
-            };
-            state.store.list_contacts(ws, &first).await?
-        }
-        found => found?,
-    };
+    let contacts = state.store.list_contacts(ws, &filter).await?;
     let retention = load_retention(&state, ws).await?;
     let now = state.clock.now_ms();
     let next = contacts
@@ -90,7 +80,7 @@ async fn list(
         .map(|last| {
             let query = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("q", &search)
-                .append_pair("after", &last.id)
+                .append_pair("after", &ContactCursor::after(last).to_string())
                 .finish();
             format!("{PATH}?{query}")
         });
@@ -332,15 +322,17 @@ async fn erase(
 ) -> Result<Response, ApiError> {
     check_csrf(&caller, &form.csrf_token)?;
     require_admin(&caller)?;
-    let name = state.store.contact(caller.workspace_id(), &id).await?.name;
-    match erase_for(&state, &caller, &id).await {
-        Ok(_) => Ok(back(
-            PATH,
-            Ok(&format!("Erased {name} and everything kept about them.")),
-        )),
-        Err(err) if err.code == Code::NotFound => {
-            Ok(back(PATH, Err(format!("{name} was already erased."))))
+    let name = match state.store.contact(caller.workspace_id(), &id).await {
+        Ok(contact) => contact.name,
+        // A second click, or another admin or the retention sweep was first.
+        Err(StoreError::NotFound(_)) => {
+            return Ok(back(PATH, Err("This customer was already erased.".into())));
         }
-        Err(err) => Err(err),
-    }
+        Err(err) => return Err(err.into()),
+    };
+    erase_for(&state, &caller, &id).await?;
+    Ok(back(
+        PATH,
+        Ok(&format!("Erased {name} and everything kept about them.")),
+    ))
 }
