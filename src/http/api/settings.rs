@@ -4,6 +4,8 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::domain::settings::{NotificationSettings, RetentionSettings};
 use crate::error::{ApiError, ApiResult};
@@ -22,12 +24,36 @@ pub fn router() -> Router<AppState> {
 
 const NAME: &str = "notifications";
 
+/// The workspace's settings stored under `name`, or their defaults when none were saved.
+async fn load_named<T: DeserializeOwned + Default>(
+    state: &AppState,
+    workspace_id: &str,
+    name: &str,
+) -> ApiResult<T> {
+    match state.store.setting(workspace_id, name).await? {
+        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
+        None => Ok(T::default()),
+    }
+}
+
+/// Stores validated settings under `name`.
+async fn store_named<T: Serialize>(
+    state: &AppState,
+    workspace_id: &str,
+    name: &str,
+    settings: &T,
+) -> ApiResult<()> {
+    let json = serde_json::to_string(settings).map_err(ApiError::internal)?;
+    state
+        .store
+        .put_setting(workspace_id, name, &json, state.clock.now_ms())
+        .await?;
+    Ok(())
+}
+
 /// The workspace's notification settings, or the defaults when none were saved.
 pub(crate) async fn load(state: &AppState, workspace_id: &str) -> ApiResult<NotificationSettings> {
-    match state.store.setting(workspace_id, NAME).await? {
-        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
-        None => Ok(NotificationSettings::default()),
-    }
+    load_named(state, workspace_id, NAME).await
 }
 
 pub(crate) async fn save(
@@ -52,11 +78,7 @@ pub(crate) async fn save(
             settings.whatsapp.channel_id = None;
         }
     }
-    let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
-    state
-        .store
-        .put_setting(workspace_id, NAME, &json, state.clock.now_ms())
-        .await?;
+    store_named(state, workspace_id, NAME, &settings).await?;
     Ok(settings)
 }
 
@@ -98,10 +120,7 @@ pub(crate) async fn load_retention(
     state: &AppState,
     workspace_id: &str,
 ) -> ApiResult<RetentionSettings> {
-    match state.store.setting(workspace_id, RETENTION).await? {
-        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
-        None => Ok(RetentionSettings::default()),
-    }
+    load_named(state, workspace_id, RETENTION).await
 }
 
 pub(crate) async fn save_retention(
@@ -110,11 +129,7 @@ pub(crate) async fn save_retention(
     settings: RetentionSettings,
 ) -> ApiResult<RetentionSettings> {
     let settings = settings.validated()?;
-    let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
-    state
-        .store
-        .put_setting(workspace_id, RETENTION, &json, state.clock.now_ms())
-        .await?;
+    store_named(state, workspace_id, RETENTION, &settings).await?;
     // A shorter period applies now, not at the next hourly sweep.
     state.retention_wake.notify_one();
     Ok(settings)
