@@ -6,21 +6,34 @@ use serde_json::{Value, json};
 use super::contacts::NONE_OPEN;
 use super::{Store, StoreError, StoreResult};
 
+/// Why a customer is erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// An admin asked (the customer asked to be forgotten, or the chat should not be kept).
+    Request,
+    /// The workspace's retention period ran out: only if the customer has been idle since
+    /// before this time and has no handoff open.
+    Retention { idle_before: i64 },
+}
+
 /// What an erasure removed, as the `contact.erased` event tells dashboards and integrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Erased {
     pub contact_id: String,
     pub conversation_ids: Vec<String>,
     pub handoff_ids: Vec<String>,
+    /// `request` (an admin) or `retention` (the workspace's retention period).
+    pub reason: &'static str,
 }
 
 impl Erased {
-    /// As the API answers it and the event carries it: ids only.
+    /// As the API answers it and the event carries it: ids and the reason only.
     pub fn view(&self) -> Value {
         json!({
             "contact_id": self.contact_id,
             "conversation_ids": self.conversation_ids,
             "handoff_ids": self.handoff_ids,
+            "reason": self.reason,
         })
     }
 }
@@ -42,7 +55,7 @@ impl Store {
         contact_id: &str,
         now: i64,
     ) -> StoreResult<Erased> {
-        self.erase_contact_if_idle(workspace_id, contact_id, i64::MAX, now)
+        self.erase(workspace_id, contact_id, Why::Request, now)
             .await
     }
 
@@ -56,23 +69,42 @@ impl Store {
         idle_before: i64,
         now: i64,
     ) -> StoreResult<Erased> {
+        self.erase(
+            workspace_id,
+            contact_id,
+            Why::Retention { idle_before },
+            now,
+        )
+        .await
+    }
+
+    async fn erase(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        why: Why,
+        now: i64,
+    ) -> StoreResult<Erased> {
         let mut tx = self.workspace_tx(workspace_id).await?;
-        let found: Option<String> = if idle_before == i64::MAX {
-            sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
+        let found: Option<String> = match why {
+            Why::Request => {
+                sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
+                    .bind(workspace_id)
+                    .bind(contact_id)
+                    .fetch_optional(tx.conn())
+                    .await?
+            }
+            Why::Retention { idle_before } => {
+                sqlx::query_scalar(&format!(
+                    "SELECT ct.id FROM contacts ct WHERE ct.workspace_id = $1 AND ct.id = $2 \
+                     AND ct.last_active_at < $3 AND {NONE_OPEN}"
+                ))
                 .bind(workspace_id)
                 .bind(contact_id)
+                .bind(idle_before)
                 .fetch_optional(tx.conn())
                 .await?
-        } else {
-            sqlx::query_scalar(&format!(
-                "SELECT ct.id FROM contacts ct WHERE ct.workspace_id = $1 AND ct.id = $2 \
-                 AND ct.last_active_at < $3 AND {NONE_OPEN}"
-            ))
-            .bind(workspace_id)
-            .bind(contact_id)
-            .bind(idle_before)
-            .fetch_optional(tx.conn())
-            .await?
+            }
         };
         if found.is_none() {
             return Err(StoreError::NotFound("contact"));
@@ -125,6 +157,10 @@ impl Store {
             contact_id: contact_id.to_owned(),
             conversation_ids,
             handoff_ids,
+            reason: match why {
+                Why::Request => "request",
+                Why::Retention { .. } => "retention",
+            },
         };
         let seq = tx.next_seq().await?;
         tx.record(seq, "contact.erased", None, erased.view(), now)

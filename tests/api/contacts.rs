@@ -206,8 +206,9 @@ async fn the_download_holds_every_message_and_handoff_of_the_customer_and_no_one
     assert_eq!(code(&body), "not_found");
 
     // After the erase there is nothing to download.
-    let (status, _) = owner.delete(&format!("/api/v1/contacts/{contact}")).await;
+    let (status, erased) = owner.delete(&format!("/api/v1/contacts/{contact}")).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(erased["reason"], "request");
     let (status, _) = owner.get(&format!("/api/v1/contacts/{contact}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(names(owner).await, ["Other"]);
@@ -287,6 +288,7 @@ async fn retention_erases_customers_idle_past_the_period_but_not_while_a_handoff
     let mut events = app.events(owner, 0).await;
     let erased = events.next_of("contact.erased").await;
     assert_eq!(erased["contact_id"], olga);
+    assert_eq!(erased["reason"], "retention");
     assert_eq!(names(owner).await, ["Nina", "Walt"]);
     assert_eq!(names(&stranger).await, ["Sam"]);
 

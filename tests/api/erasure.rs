@@ -94,7 +94,7 @@ async fn erasing_a_customer_deletes_everything_kept_about_them_and_nothing_else(
     assert_eq!(
         erased,
         json!({"contact_id": contact, "conversation_ids": [leaving.conversation_id],
-               "handoff_ids": [gone_id]})
+               "handoff_ids": [gone_id], "reason": "request"})
     );
 
     // The customer's open chat window is told, and closed.
