@@ -474,6 +474,12 @@ pub(super) async fn insert_message(
     message: NewMessage<'_>,
     now: i64,
 ) -> StoreResult<MessageRecord> {
+    // The customer's last activity, once per message however many pieces it is sent in.
+    sqlx::query("UPDATE contacts SET last_active_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&conversation.contact_id)
+        .execute(tx.conn())
+        .await?;
     if outbound_whatsapp(conversation, &message, now) && message.template.is_none() {
         // Trimmed even when it is one piece: trailing blank lines would not fit either.
         let pieces = MessageText::pieces(message.text);
@@ -551,11 +557,6 @@ async fn insert_one(
     .bind(now)
     .execute(tx.conn())
     .await?;
-    sqlx::query("UPDATE contacts SET last_active_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&conversation.contact_id)
-        .execute(tx.conn())
-        .await?;
     tx.record(
         seq,
         "message.created",
