@@ -27,6 +27,8 @@ pub enum Code {
     HandoffNotOpen,
     ToolNotInstalled,
     WindowClosed,
+    WhatsappRefused,
+    WhatsappUnreachable,
     PayloadTooLarge,
     UnsupportedMediaType,
     UpgradeRequired,
@@ -53,6 +55,8 @@ impl Code {
             Code::HandoffNotOpen => "handoff_not_open",
             Code::ToolNotInstalled => "tool_not_installed",
             Code::WindowClosed => "whatsapp_window_closed",
+            Code::WhatsappRefused => "whatsapp_refused",
+            Code::WhatsappUnreachable => "whatsapp_unreachable",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::UpgradeRequired => "upgrade_required",
@@ -64,7 +68,9 @@ impl Code {
     pub fn status(self) -> StatusCode {
         match self {
             Code::MalformedJson | Code::BadRequest => StatusCode::BAD_REQUEST,
-            Code::InvalidBody | Code::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InvalidBody | Code::ValidationFailed | Code::WhatsappRefused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Code::AuthenticationRequired | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
@@ -79,6 +85,7 @@ impl Code {
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::WhatsappUnreachable => StatusCode::BAD_GATEWAY,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -182,10 +182,19 @@ async fn store_inbound(
             now,
         )
         .await?;
-    let conversation = state
+    let mut conversation = state
         .store
         .conversation_for(&contact, &channel.bot_id, Some(&channel.id), now)
         .await?;
+    // Answers go back through the number the customer last wrote to: another number of the
+    // bot, or the same number connected again after its old channel was disconnected.
+    if conversation.channel_id.as_deref() != Some(channel.id.as_str()) {
+        state
+            .store
+            .set_conversation_channel(&channel.workspace_id, &conversation.id, &channel.id)
+            .await?;
+        conversation.channel_id = Some(channel.id.clone());
+    }
     let new = NewMessage {
         kind: &message.kind,
         external_id: Some(&message.wamid),

@@ -18,15 +18,29 @@ pub struct Number {
     pub access_token: String,
     pub app_secret: String,
     pub verify_token: String,
+    /// What Meta said the number is when it was connected (or its token last replaced).
+    pub profile: Profile,
 }
 
-/// How a number is stored: secrets sealed with `BATON_SECRET_KEY`.
+/// A business number as Meta shows it: `GET /{phone-number-id}`. Empty for a number connected
+/// before Baton checked numbers with Meta.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_name: Option<String>,
+}
+
+/// How a number is stored: secrets sealed with `BATON_SECRET_KEY`, the profile in clear.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     phone_number_id: String,
     access_token: String,
     app_secret: String,
     verify_token: String,
+    #[serde(flatten)]
+    profile: Profile,
 }
 
 impl Number {
@@ -36,6 +50,7 @@ impl Number {
             access_token: crypto::encrypt(key, &self.access_token),
             app_secret: crypto::encrypt(key, &self.app_secret),
             verify_token: crypto::encrypt(key, &self.verify_token),
+            profile: self.profile.clone(),
         })
         .to_string()
     }
@@ -47,6 +62,7 @@ impl Number {
             access_token: crypto::decrypt(key, &stored.access_token)?,
             app_secret: crypto::decrypt(key, &stored.app_secret)?,
             verify_token: crypto::decrypt(key, &stored.verify_token)?,
+            profile: stored.profile,
         })
     }
 }
@@ -208,11 +224,7 @@ impl Graph {
             .json(body)
             .send()
             .await
-            .map_err(|e| SendError {
-                code: None,
-                message: format!("WhatsApp API unreachable: {e}"),
-                transient: true,
-            })?;
+            .map_err(unreachable)?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {
@@ -224,6 +236,37 @@ impl Graph {
         Err(graph_error(status, &answer))
     }
 
+    /// `GET /{phone-number-id}` with the number's token: Meta's answer to "may this token send
+    /// from this number, and which number is it?". A wrong token, a number id the token's
+    /// business does not own, or a typo all come back as Graph errors (190, 100).
+    pub async fn phone_number(&self, number: &Number) -> Result<Profile, SendError> {
+        let url = format!("{}/{}", self.base, number.phone_number_id);
+        let response = self
+            .http
+            .get(&url)
+            .query(&[("fields", "display_phone_number,verified_name")])
+            .bearer_auth(&number.access_token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(graph_error(status, &answer));
+        }
+        if answer["id"].as_str() != Some(number.phone_number_id.as_str()) {
+            return Err(SendError {
+                code: None,
+                message: format!(
+                    "Meta answered for another object than phone number id {}",
+                    number.phone_number_id
+                ),
+                transient: false,
+            });
+        }
+        Ok(serde_json::from_value(answer).unwrap_or_default())
+    }
+
     /// A file a customer sent: `GET /{media-id}` for its short-lived URL, then that URL, both
     /// with the number's token. Answers the file's type and bytes, checked against `sha256`
     /// (base64, as the webhook gave it) and cut off past [`MAX_MEDIA_BYTES`].
@@ -233,11 +276,6 @@ impl Graph {
         media_id: &str,
         sha256: Option<&str>,
     ) -> Result<(String, Vec<u8>), SendError> {
-        let unreachable = |e: reqwest::Error| SendError {
-            code: None,
-            message: format!("WhatsApp API unreachable: {e}"),
-            transient: true,
-        };
         let failed = |message: String, transient: bool| SendError {
             code: None,
             message,
@@ -323,6 +361,15 @@ fn digest_bytes(text: &str) -> Option<Vec<u8>> {
         base64::engine::general_purpose::STANDARD.decode(text).ok()
     };
     decoded.filter(|bytes| bytes.len() == 32)
+}
+
+/// Meta could not be reached (or did not answer in time): worth trying again.
+fn unreachable(err: reqwest::Error) -> SendError {
+    SendError {
+        code: None,
+        message: format!("WhatsApp API unreachable: {err}"),
+        transient: true,
+    }
 }
 
 /// A Graph API error answer as a [`SendError`]: transient for 5xx, 429 and Meta's "later"

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreResult, WorkspaceTx};
+use super::{Store, StoreError, StoreResult, WorkspaceTx, conflict_on_unique};
 use crate::domain::new_id;
 
 #[derive(Debug, Clone, FromRow)]
@@ -44,6 +44,9 @@ pub struct NewDelivery<'a> {
 const OUTBOX_COLUMNS: &str = "id, workspace_id, kind, message_id, handoff_id, payload, attempts, \
                               last_error, done_at, created_at, external_id, delivery_status";
 
+const NUMBER_TAKEN: &str = "this WhatsApp number is already connected to a bot; \
+                            disconnect it there first";
+
 /// Delivery statuses in the order they happen; a status never moves backwards.
 pub fn status_rank(status: &str) -> i32 {
     match status {
@@ -67,11 +70,14 @@ fn status_moves(current: Option<&str>, status: &str) -> bool {
 }
 
 impl Store {
+    /// A new channel. `phone_number_id` is the business number, connected once per instance:
+    /// a second channel of it is a conflict.
     pub async fn create_channel(
         &self,
         workspace_id: &str,
         bot_id: &str,
         kind: &str,
+        phone_number_id: &str,
         config: &str,
         now: i64,
     ) -> StoreResult<ChannelRecord> {
@@ -84,18 +90,113 @@ impl Store {
             created_at: now,
         };
         sqlx::query(
-            "INSERT INTO channels (id, workspace_id, bot_id, kind, config, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO channels (id, workspace_id, bot_id, kind, phone_number_id, config, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&record.id)
         .bind(workspace_id)
         .bind(bot_id)
         .bind(kind)
+        .bind(phone_number_id)
         .bind(config)
         .bind(now)
         .execute(self.pool())
-        .await?;
+        .await
+        .map_err(|e| conflict_on_unique(e, NUMBER_TAKEN))?;
         Ok(record)
+    }
+
+    /// A channel of this workspace (another workspace's is not found).
+    pub async fn channel_in(&self, workspace_id: &str, id: &str) -> StoreResult<ChannelRecord> {
+        self.channel(id)
+            .await
+            .ok()
+            .filter(|c| c.workspace_id == workspace_id)
+            .ok_or(StoreError::NotFound("channel"))
+    }
+
+    /// Moves a channel to another bot of its workspace and/or replaces its config (new secrets).
+    pub async fn update_channel(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        bot_id: &str,
+        config: &str,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE channels SET bot_id = $3, config = $4 WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .bind(bot_id)
+        .bind(config)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("channel"));
+        }
+        Ok(())
+    }
+
+    /// Disconnects a channel: its secrets are deleted and its webhook URL answers 404. Refused
+    /// while a customer who wrote to it waits for or talks to an agent, whose replies could no
+    /// longer reach them; checked under the workspace's lock, which opening a handoff takes.
+    /// Their conversations stay, without a channel.
+    pub async fn delete_channel(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM conversations \
+             WHERE workspace_id = $1 AND channel_id = $2 AND active_handoff_id IS NOT NULL",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+        if open > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{open} customer(s) on this number are waiting for or talking to an agent; \
+                 resolve their handoffs before disconnecting it"
+            )));
+        }
+        let done = sqlx::query("DELETE FROM channels WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("channel"));
+        }
+        tx.commit().await
+    }
+
+    /// Fills `channels.phone_number_id` (migration 0015) from the configs of channels connected
+    /// before it existed. A number found on two such channels stays on the first only.
+    pub(super) async fn fill_channel_numbers(&self) -> StoreResult<()> {
+        let missing: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, config FROM channels WHERE phone_number_id IS NULL ORDER BY created_at, id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (id, config) in missing {
+            let config: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
+            let Some(number) = config["phone_number_id"].as_str() else {
+                continue;
+            };
+            let filled = sqlx::query("UPDATE channels SET phone_number_id = $1 WHERE id = $2")
+                .bind(number)
+                .bind(&id)
+                .execute(self.pool())
+                .await;
+            match filled.map_err(|e| conflict_on_unique(e, NUMBER_TAKEN)) {
+                Ok(_) => {}
+                Err(StoreError::Conflict(_)) => {
+                    tracing::warn!(channel_id = %id, phone_number_id = number,
+                        "this WhatsApp number is connected twice; disconnect one of its channels");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
     }
 
     /// A channel by id alone: webhooks arrive without a session, named by the channel id.

@@ -222,6 +222,22 @@ impl Store {
         Ok(conversation)
     }
 
+    /// The WhatsApp channel a conversation's answers go out through.
+    pub async fn set_conversation_channel(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        channel_id: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE conversations SET channel_id = $3 WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .bind(channel_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn conversation(
         &self,
         workspace_id: &str,

@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::fake_graph::{FakeGraph, PHONE_NUMBER_ID, TOKEN};
 use crate::fake_openai::{FakeOpenAi, Step};
 use crate::helpers::{Api, TestApp, code, spawn_app, spawn_app_with};
 
@@ -70,32 +71,45 @@ async fn a_form_without_the_sessions_csrf_token_changes_nothing() {
 
 #[tokio::test]
 async fn notification_settings_are_validated_saved_and_kept_per_workspace() {
-    let app = spawn_app().await;
+    let graph = FakeGraph::start().await;
+    graph.add_number("1065", "+44 20 7946 0958", "Other Ltd", "their-token");
+    let base = graph.base.clone();
+    let app = spawn_app_with(move |s| s.whatsapp_graph_url = Some(base)).await;
     let owner = app.owner().await;
     let (status, defaults) = owner.get("/api/v1/settings/notifications").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(defaults["whatsapp"]["enabled"], false);
     assert_eq!(defaults["whatsapp"]["template"]["name"], "new_handoff");
 
-    let channel = |owner: &crate::helpers::Api, bot_id: String| {
+    let channel = |owner: &crate::helpers::Api, bot_id: String, number: &str, token: &str| {
         let owner = owner.clone();
+        let body = json!({"phone_number_id": number, "access_token": token, "app_secret": "b",
+                          "verify_token": "c"});
         async move {
             let (status, channel) = owner
-                .post(
-                    &format!("/api/v1/bots/{bot_id}/channels/whatsapp"),
-                    json!({"phone_number_id": "1065", "access_token": "a", "app_secret": "b",
-                           "verify_token": "c"}),
-                )
+                .post(&format!("/api/v1/bots/{bot_id}/channels/whatsapp"), body)
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{channel}");
             channel["id"].as_str().unwrap().to_owned()
         }
     };
     let bot = owner.create_bot("Acme Help").await;
-    let channel_id = channel(&owner, bot["id"].as_str().unwrap().to_owned()).await;
+    let channel_id = channel(
+        &owner,
+        bot["id"].as_str().unwrap().to_owned(),
+        PHONE_NUMBER_ID,
+        TOKEN,
+    )
+    .await;
     let other = app.other_workspace("olga@other.test").await;
     let their_bot = other.create_bot("Other Help").await;
-    let their_channel = channel(&other, their_bot["id"].as_str().unwrap().to_owned()).await;
+    let their_channel = channel(
+        &other,
+        their_bot["id"].as_str().unwrap().to_owned(),
+        "1065",
+        "their-token",
+    )
+    .await;
     for wrong in ["ch_1", their_channel.as_str()] {
         let wanted = json!({"whatsapp": {"enabled": true, "channel_id": wrong,
             "recipients": ["+14155550123"], "template": {"name": "a", "language": "de"}}});
@@ -640,4 +654,122 @@ async fn the_customers_page_finds_shows_downloads_and_erases_a_customer() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_bot_page_shows_the_number_replaces_its_secrets_and_disconnects_it() {
+    let graph = FakeGraph::start().await;
+    let base = graph.base.clone();
+    let app = spawn_app_with(move |s| s.whatsapp_graph_url = Some(base)).await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap().to_owned();
+    let bot_page = format!("/bots/{}", shop.bot_id);
+    let post = |api: &Api, path: String, form: Vec<(&'static str, String)>| {
+        let url = app.url(&path);
+        let client = api.client.clone();
+        async move {
+            let response = client.post(url).form(&form).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+
+    // A mistyped token is refused with Meta's reason; the right one connects the number,
+    // shown as Meta names it.
+    let connect = |access_token: &str| {
+        vec![
+            ("csrf_token", token.clone()),
+            ("phone_number_id", PHONE_NUMBER_ID.to_owned()),
+            ("access_token", access_token.to_owned()),
+            ("app_secret", "s3cret".to_owned()),
+            ("verify_token", "v".to_owned()),
+        ]
+    };
+    let (_, page) = post(
+        owner,
+        format!("{bot_page}/channels/whatsapp"),
+        connect("EAAG-typo"),
+    )
+    .await;
+    assert!(
+        page.contains("flash error") && page.contains("WhatsApp refused this access token"),
+        "{page}"
+    );
+    let (_, page) = post(
+        owner,
+        format!("{bot_page}/channels/whatsapp"),
+        connect(TOKEN),
+    )
+    .await;
+    assert!(page.contains("+1 555-078-3881 · Acme Shop"), "{page}");
+    let (_, channels) = owner.get("/api/v1/channels").await;
+    let channel_id = channels[0]["id"].as_str().unwrap().to_owned();
+    let secrets = format!("{bot_page}/channels/{channel_id}/secrets");
+    let disconnect = format!("{bot_page}/channels/{channel_id}/disconnect");
+
+    // Replacing secrets: nothing given changes nothing; a refused token keeps the old one.
+    let (_, page) = post(
+        owner,
+        secrets.clone(),
+        vec![
+            ("csrf_token", token.clone()),
+            ("access_token", " ".into()),
+            ("app_secret", String::new()),
+        ],
+    )
+    .await;
+    assert!(page.contains("Nothing to save"), "{page}");
+    graph.replace_token(TOKEN, "EAAG-renewed-2026");
+    let (_, page) = post(
+        owner,
+        secrets.clone(),
+        vec![
+            ("csrf_token", token.clone()),
+            ("access_token", "EAAG-renewed-202".into()),
+        ],
+    )
+    .await;
+    assert!(
+        page.contains("flash error") && page.contains("190"),
+        "{page}"
+    );
+    let (_, page) = post(
+        owner,
+        secrets.clone(),
+        vec![
+            ("csrf_token", token.clone()),
+            ("access_token", "EAAG-renewed-2026".into()),
+            ("app_secret", "rotated".into()),
+        ],
+    )
+    .await;
+    assert!(page.contains("Saved."), "{page}");
+    assert!(!page.contains("EAAG-renewed-2026") && !page.contains("rotated"));
+    assert_eq!(
+        owner.get("/api/v1/channels").await.1[0]["access_token"],
+        "••••2026"
+    );
+
+    // Disconnecting: not with a forged form, nor by an agent; then for good.
+    let agent = app.member(owner, "amy@acme.test", "agent").await;
+    let (_, agent_me) = agent.get("/api/v1/me").await;
+    let agent_token = agent_me["csrf_token"].as_str().unwrap().to_owned();
+    let agent_page = page_html(&app, &agent, &bot_page).await;
+    assert!(!agent_page.contains("Disconnect number"), "{agent_page}");
+    for (api, csrf) in [(owner, "forged".to_owned()), (&agent, agent_token.clone())] {
+        let (status, _) = post(api, disconnect.clone(), vec![("csrf_token", csrf)]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, _) = post(
+        &agent,
+        secrets.clone(),
+        vec![("csrf_token", agent_token), ("access_token", "x".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, page) = post(owner, disconnect, vec![("csrf_token", token.clone())]).await;
+    assert!(page.contains("WhatsApp number disconnected."), "{page}");
+    assert!(page.contains("No number connected."), "{page}");
+    assert_eq!(owner.get("/api/v1/channels").await.1, json!([]));
 }

@@ -1,6 +1,7 @@
 //! A local stand-in for Meta's Graph API that speaks its protocol: bearer check, request
 //! bodies as in the fixtures, `wamid` responses, Graph error envelopes, and scripted failures
-//! (131047, 131056, 130429, 190, 5xx, slow answers).
+//! (131047, 131056, 130429, 190, 5xx, slow answers). It knows which business numbers exist
+//! and which token may use each, as Meta does (`GET /{phone-number-id}`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,17 @@ pub const TOKEN: &str = "EAAG-test-access-token";
 pub const APP_SECRET: &str = "test_app_secret";
 pub const VERIFY_TOKEN: &str = "verify-me-please";
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
+/// A second number of the same business (same token).
+pub const SECOND_NUMBER_ID: &str = "222";
+
+/// A business number as Meta knows it.
+#[derive(Clone, Debug)]
+struct KnownNumber {
+    display_phone_number: String,
+    verified_name: String,
+    /// The one access token that may use it.
+    token: String,
+}
 
 /// What the fake does with the next send.
 #[derive(Clone, Debug)]
@@ -45,6 +57,42 @@ struct Inner {
     media_requests: usize,
     /// Media lookups that answer 500 before one succeeds.
     media_failures: usize,
+    /// Business numbers by phone number id.
+    numbers: std::collections::HashMap<String, KnownNumber>,
+    /// `GET /{phone-number-id}` lookups.
+    number_checks: usize,
+}
+
+/// The Graph error to answer unless `Authorization` carries the token that may use `number`:
+/// 190 for a token Meta does not know, 100 for one of another business.
+fn refusal(inner: &Inner, headers: &HeaderMap, number: &str) -> Option<Response> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !inner.numbers.values().any(|n| n.token == bearer) {
+        // The fixture meta_error_401_invalid_token.json: code 190.
+        let fixture = crate::whatsapp::fixture("meta_error_401_invalid_token.json");
+        return Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::from_slice::<Value>(&fixture).unwrap()),
+            )
+                .into_response(),
+        );
+    }
+    match inner.numbers.get(number) {
+        Some(known) if known.token == bearer => None,
+        _ => Some(graph_error(
+            400,
+            100,
+            &format!(
+                "Unsupported get request. Object with ID '{number}' does not exist, cannot be \
+                 loaded due to missing permissions, or does not support this operation"
+            ),
+        )),
+    }
 }
 
 #[derive(Clone)]
@@ -56,13 +104,27 @@ pub struct FakeGraph {
 
 impl FakeGraph {
     pub async fn start() -> FakeGraph {
-        let inner = Arc::new(Mutex::new(Inner::default()));
+        let mut inner = Inner::default();
+        for (id, display, name) in [
+            (PHONE_NUMBER_ID, "+1 555-078-3881", "Acme Shop"),
+            (SECOND_NUMBER_ID, "+1 555-010-0222", "Acme Wholesale"),
+        ] {
+            inner.numbers.insert(
+                id.to_owned(),
+                KnownNumber {
+                    display_phone_number: display.to_owned(),
+                    verified_name: name.to_owned(),
+                    token: TOKEN.to_owned(),
+                },
+            );
+        }
+        let inner = Arc::new(Mutex::new(inner));
         let app = Router::new()
             .route(
                 "/v23.0/{phone_number_id}/messages",
                 axum::routing::post(messages),
             )
-            .route("/v23.0/{media_id}", axum::routing::get(media_url))
+            .route("/v23.0/{node_id}", axum::routing::get(node))
             .route(
                 "/whatsapp_business/attachments/",
                 axum::routing::get(media_download),
@@ -143,6 +205,39 @@ impl FakeGraph {
         self.inner.lock().unwrap().media_requests
     }
 
+    /// A business number of its own, with its own token.
+    pub fn add_number(
+        &self,
+        id: &str,
+        display_phone_number: &str,
+        verified_name: &str,
+        token: &str,
+    ) {
+        self.inner.lock().unwrap().numbers.insert(
+            id.to_owned(),
+            KnownNumber {
+                display_phone_number: display_phone_number.to_owned(),
+                verified_name: verified_name.to_owned(),
+                token: token.to_owned(),
+            },
+        );
+    }
+
+    /// The business replaces its token (the old one expired or was revoked): its numbers take
+    /// only the new one from now on.
+    pub fn replace_token(&self, old: &str, new: &str) {
+        for number in self.inner.lock().unwrap().numbers.values_mut() {
+            if number.token == old {
+                number.token = new.to_owned();
+            }
+        }
+    }
+
+    /// `GET /{phone-number-id}` lookups so far.
+    pub fn number_checks(&self) -> usize {
+        self.inner.lock().unwrap().number_checks
+    }
+
     /// Send attempts, failed ones included.
     pub fn attempts(&self) -> usize {
         self.inner.lock().unwrap().attempts
@@ -166,17 +261,10 @@ async fn messages(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if bearer != Some(&format!("Bearer {TOKEN}")) {
-        // The fixture meta_error_401_invalid_token.json: code 190.
-        let fixture = crate::whatsapp::fixture("meta_error_401_invalid_token.json");
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::from_slice::<Value>(&fixture).unwrap()),
-        )
-            .into_response();
+    if let Some(refused) = refusal(&inner.lock().unwrap(), &headers, &phone_number_id) {
+        return refused;
     }
-    if phone_number_id != PHONE_NUMBER_ID || body["messaging_product"] != "whatsapp" {
+    if body["messaging_product"] != "whatsapp" {
         return graph_error(400, 100, "Invalid parameter");
     }
     if body["status"] == "read" {
@@ -256,12 +344,40 @@ fn bearer_ok(headers: &HeaderMap) -> bool {
     headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"))
 }
 
-/// `GET /{media-id}`: where to download the file, for five minutes (Meta's lookaside URL).
-async fn media_url(
+/// `GET /{id}`: a Graph node, a file a customer sent or (asked for its `fields`) a business
+/// number, as Meta serves both from one path.
+async fn node(
     State(inner): State<Arc<Mutex<Inner>>>,
-    Path(media_id): Path<String>,
+    Path(node_id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    let Some(fields) = query.get("fields") else {
+        return media_url(inner, node_id, headers);
+    };
+    let mut inner = inner.lock().unwrap();
+    inner.number_checks += 1;
+    if inner.down {
+        return graph_error(500, 2, "Service temporarily unavailable");
+    }
+    if let Some(refused) = refusal(&inner, &headers, &node_id) {
+        return refused;
+    }
+    let known = &inner.numbers[&node_id];
+    // Only the fields asked for, and the id, as the Graph API answers `?fields=`.
+    let mut answer = json!({"id": node_id});
+    for field in fields.split(',') {
+        match field {
+            "display_phone_number" => answer[field] = json!(known.display_phone_number),
+            "verified_name" => answer[field] = json!(known.verified_name),
+            _ => {}
+        }
+    }
+    Json(answer).into_response()
+}
+
+/// `GET /{media-id}`: where to download the file, for five minutes (Meta's lookaside URL).
+fn media_url(inner: Arc<Mutex<Inner>>, media_id: String, headers: HeaderMap) -> Response {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bots;
 mod browser;
+mod channels;
 mod cli;
 mod contacts;
 mod dashboard;

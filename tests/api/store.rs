@@ -37,3 +37,40 @@ async fn sqlite_runs_in_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[tokio::test]
+async fn channels_connected_before_numbers_had_a_column_get_theirs_on_start() {
+    let app = spawn_app().await;
+    let shop = app.shop(false).await;
+    let pool = app.state.store.pool();
+    // Three channels as an older Baton left them: no number column, the number in the config;
+    // two of them (wrongly) the same number.
+    for (id, number, at) in [("ch_a", "111", 1), ("ch_b", "222", 2), ("ch_c", "111", 3)] {
+        sqlx::query(
+            "INSERT INTO channels (id, workspace_id, bot_id, kind, config, created_at) \
+             SELECT $1, workspace_id, id, 'whatsapp', $2, $3 FROM bots WHERE id = $4",
+        )
+        .bind(id)
+        .bind(format!(r#"{{"phone_number_id":"{number}","access_token":"x"}}"#))
+        .bind(at)
+        .bind(&shop.bot_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    app.state.store.migrate().await.unwrap();
+    let numbers: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, phone_number_id FROM channels ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    // The first of the two keeps the number; the second is left for an admin to disconnect.
+    assert_eq!(
+        numbers,
+        vec![
+            ("ch_a".to_owned(), Some("111".to_owned())),
+            ("ch_b".to_owned(), Some("222".to_owned())),
+            ("ch_c".to_owned(), None),
+        ]
+    );
+}

@@ -18,14 +18,19 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+pub(crate) fn sign(body: &[u8]) -> String {
+    sign_with(APP_SECRET, body)
+}
+
+/// `X-Hub-Signature-256` as a Meta app with this secret signs the body.
+pub(crate) fn sign_with(app_secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// A text message from a customer, shaped as Meta sends it.
-fn text_from(wa_id: &str, name: &str, wamid: &str, body: &str) -> Vec<u8> {
+pub(crate) fn text_from(wa_id: &str, name: &str, wamid: &str, body: &str) -> Vec<u8> {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "419561257915477", "changes": [{
     "field": "messages",
     "value": {
@@ -60,15 +65,16 @@ fn status_of(wamid: &str, status: &str, recipient: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-struct Setup {
-    app: TestApp,
-    shop: Shop,
-    graph: FakeGraph,
-    channel_id: String,
+/// An app with a fake Graph API and a shop whose bot answers the fake's number.
+pub(crate) struct Setup {
+    pub(crate) app: TestApp,
+    pub(crate) shop: Shop,
+    pub(crate) graph: FakeGraph,
+    pub(crate) channel_id: String,
 }
 
 impl Setup {
-    async fn new() -> Setup {
+    pub(crate) async fn new() -> Setup {
         let graph = FakeGraph::start().await;
         let base = graph.base.clone();
         let app = spawn_app_with(move |s| s.whatsapp_graph_url = Some(base)).await;
@@ -97,7 +103,7 @@ impl Setup {
         }
     }
 
-    async fn post(&self, body: &[u8], signature: Option<&str>) -> (StatusCode, String) {
+    pub(crate) async fn post(&self, body: &[u8], signature: Option<&str>) -> (StatusCode, String) {
         let mut request = reqwest::Client::new()
             .post(
                 self.app
@@ -112,12 +118,12 @@ impl Setup {
         (response.status(), response.text().await.unwrap())
     }
 
-    async fn deliver(&self, body: &[u8]) {
+    pub(crate) async fn deliver(&self, body: &[u8]) {
         let (status, text) = self.post(body, Some(&sign(body))).await;
         assert_eq!(status, StatusCode::OK, "{text}");
     }
 
-    async fn handoffs(&self) -> Vec<Value> {
+    pub(crate) async fn handoffs(&self) -> Vec<Value> {
         self.shop
             .owner
             .get("/api/v1/handoffs")
@@ -129,7 +135,7 @@ impl Setup {
     }
 
     /// Waits until the fake has accepted `n` messages, and returns them.
-    async fn sent(&self, n: usize) -> Vec<Value> {
+    pub(crate) async fn sent(&self, n: usize) -> Vec<Value> {
         eventually(|| async {
             let sent = self.graph.sent();
             (sent.len() >= n).then_some(sent)
@@ -903,6 +909,14 @@ async fn an_admin_connects_a_number_and_answers_outside_the_window_with_a_templa
         .await
         .unwrap();
     let channel_id = url.rsplit('/').next().unwrap().to_owned();
+    // Meta confirmed the number, and the page names it as Meta does.
+    let number = admin
+        .find("#whatsapp .wa-number")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(number, "+1 555-078-3881 · Acme Shop");
     admin.screenshot("11-bot-whatsapp-connected").await;
     let page = admin.js("return document.body.textContent;").await;
     assert!(

@@ -12,7 +12,9 @@ use crate::bot::builtin::RELEVANCE_THRESHOLD;
 use crate::domain::KbLanguage;
 use crate::error::{ApiError, ApiResult};
 use crate::http::api::bots::{BotBody, create_bot, key_hint, switch_tool};
-use crate::http::api::channels::{ConnectBody, connect_number};
+use crate::http::api::channels::{
+    ConnectBody, UpdateBody, connect_number, disconnect_channel, update_channel,
+};
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::BotRecord;
@@ -24,6 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/bots/{id}/tools/{slug}", post(toggle))
         .route("/bots/{id}/documents/{doc}/delete", post(delete_document))
         .route("/bots/{id}/channels/whatsapp", post(connect_whatsapp))
+        .route(
+            "/bots/{id}/channels/{channel_id}/secrets",
+            post(replace_secrets),
+        )
+        .route(
+            "/bots/{id}/channels/{channel_id}/disconnect",
+            post(disconnect),
+        )
 }
 
 async fn list(
@@ -238,11 +248,37 @@ async fn view(
                 section class="card" id="whatsapp" {
                     h2 { "WhatsApp" }
                     @for channel in &channels {
+                        @let channel_id = channel["id"].as_str().unwrap_or("");
+                        @let number = channel["display_phone_number"].as_str();
                         dl class="facts" style="margin-bottom:1rem" {
+                            @if let Some(number) = number {
+                                dt { "Number" } dd class="wa-number" {
+                                    (number)
+                                    @if let Some(name) = channel["verified_name"].as_str() { " · " (name) }
+                                }
+                            }
                             dt { "Phone number id" } dd { (channel["phone_number_id"].as_str().unwrap_or("?")) }
                             dt { "Access token" } dd { (channel["access_token"].as_str().unwrap_or("?")) }
                             dt { "Webhook URL" } dd { code class="webhook-url" { (channel["webhook_url"].as_str().unwrap_or("")) } }
-                            dt { "Channel id" } dd { code { (channel["id"].as_str().unwrap_or("")) } }
+                            dt { "Channel id" } dd { code { (channel_id) } }
+                        }
+                        @if !disabled {
+                            details style="margin-bottom:1rem" {
+                                summary class="small" style="cursor:pointer" { "Replace access token or app secret" }
+                                form method="post" action=(format!("/bots/{}/channels/{channel_id}/secrets", bot.id)) {
+                                    (csrf_field(&caller))
+                                    label for=(format!("wa-new-token-{channel_id}")) { "New access token (checked with Meta before it is saved)" }
+                                    input id=(format!("wa-new-token-{channel_id}")) type="password" name="access_token" autocomplete="off";
+                                    label for=(format!("wa-new-secret-{channel_id}")) { "New app secret (leave empty to keep)" }
+                                    input id=(format!("wa-new-secret-{channel_id}")) type="password" name="app_secret" autocomplete="off";
+                                    div style="margin-top:1rem" { button class="btn" type="submit" { "Save" } }
+                                }
+                            }
+                            form method="post" action=(format!("/bots/{}/channels/{channel_id}/disconnect", bot.id))
+                                data-confirm=(format!("Disconnect {}? Customers who write to it are no longer answered until it is connected again.", number.unwrap_or("this number"))) {
+                                (csrf_field(&caller))
+                                button class="btn danger" type="submit" id=(format!("disconnect-{channel_id}")) { "Disconnect number" }
+                            }
                         }
                     }
                     @if channels.is_empty() { p class="muted small" { "No number connected. Customers who write to your WhatsApp Business number get this bot and the same handoff as on the widget." } }
@@ -259,6 +295,7 @@ async fn view(
                                 input id="wa-secret" type="password" name="app_secret" required autocomplete="off";
                                 label for="wa-verify" { "Verify token (any phrase; enter the same in Meta's webhook settings)" }
                                 input id="wa-verify" type="text" name="verify_token" required autocomplete="off";
+                                p class="muted small" { "Baton asks Meta whether the token may send from this number before it saves anything." }
                                 div style="margin-top:1rem" { button class="btn primary" type="submit" { "Connect" } }
                             }
                         }
@@ -479,6 +516,65 @@ async fn connect_whatsapp(
                 Ok(
                     "WhatsApp number connected. Paste the webhook URL and your verify token into Meta's webhook settings.",
                 ),
+            ),
+            Err(err) => back(&path, Err(err.message)),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct SecretsForm {
+    csrf_token: String,
+    #[serde(default)]
+    access_token: String,
+    #[serde(default)]
+    app_secret: String,
+}
+
+/// Replaces a number's access token and/or app secret; an empty field keeps what is stored.
+async fn replace_secrets(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path((id, channel_id)): Path<(String, String)>,
+    axum::Form(form): axum::Form<SecretsForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    require_admin(&caller)?;
+    let given = |value: String| (!value.trim().is_empty()).then_some(value);
+    let body = UpdateBody {
+        access_token: given(form.access_token),
+        app_secret: given(form.app_secret),
+        ..UpdateBody::default()
+    };
+    let path = format!("/bots/{id}");
+    if body.access_token.is_none() && body.app_secret.is_none() {
+        return Ok(back(
+            &path,
+            Err("Nothing to save: enter a new access token or app secret.".into()),
+        ));
+    }
+    Ok(
+        match update_channel(&state, caller.workspace_id(), &channel_id, body).await {
+            Ok(_) => back(&path, Ok("Saved. Baton uses the new secrets from now on.")),
+            Err(err) => back(&path, Err(err.message)),
+        },
+    )
+}
+
+async fn disconnect(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path((id, channel_id)): Path<(String, String)>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    require_admin(&caller)?;
+    let path = format!("/bots/{id}");
+    Ok(
+        match disconnect_channel(&state, caller.workspace_id(), &channel_id).await {
+            Ok(()) => back(
+                &path,
+                Ok("WhatsApp number disconnected. Remove the webhook in Meta's app settings too."),
             ),
             Err(err) => back(&path, Err(err.message)),
         },
