@@ -51,7 +51,9 @@ async fn channels_connected_before_numbers_had_a_column_get_theirs_on_start() {
              SELECT $1, workspace_id, id, 'whatsapp', $2, $3 FROM bots WHERE id = $4",
         )
         .bind(id)
-        .bind(format!(r#"{{"phone_number_id":"{number}","access_token":"x"}}"#))
+        .bind(format!(
+            r#"{{"phone_number_id":"{number}","access_token":"x"}}"#
+        ))
         .bind(at)
         .bind(&shop.bot_id)
         .execute(pool)
