@@ -85,7 +85,13 @@ pub async fn receive_whatsapp(
             }
             continue;
         }
-        match store_inbound(state, channel, &message).await? {
+        // Whether the customer wrote to this very number (not to one Baton does not know, whose
+        // message only came to this number's URL).
+        let addressed = message
+            .to
+            .as_ref()
+            .is_none_or(|to| *to == number.phone_number_id);
+        match store_inbound(state, channel, &message, addressed).await? {
             Some(bot_answers) => {
                 processed.stored += 1;
                 mark_read(state, number, &message, bot_answers);
@@ -150,10 +156,12 @@ async fn sibling_numbers(
 }
 
 /// Stores one inbound message; `Some(bot_answers)` when new, `None` for a redelivery.
+/// `addressed`: the customer wrote to this channel's number, so answers go out from it.
 async fn store_inbound(
     state: &AppState,
     channel: &ChannelRecord,
     message: &Inbound,
+    addressed: bool,
 ) -> Result<Option<bool>, StoreError> {
     let now = state.clock.now_ms();
     // A customer first seen by phone number (`wa_id`) stays the same contact — and keeps their
@@ -188,7 +196,7 @@ async fn store_inbound(
         .await?;
     // Answers go back through the number the customer last wrote to: another number of the
     // bot, or the same number connected again after its old channel was disconnected.
-    if conversation.channel_id.as_deref() != Some(channel.id.as_str()) {
+    if addressed && conversation.channel_id.as_deref() != Some(channel.id.as_str()) {
         state
             .store
             .set_conversation_channel(&channel.workspace_id, &conversation.id, &channel.id)

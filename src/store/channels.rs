@@ -44,6 +44,36 @@ pub struct NewDelivery<'a> {
 const OUTBOX_COLUMNS: &str = "id, workspace_id, kind, message_id, handoff_id, payload, attempts, \
                               last_error, done_at, created_at, external_id, delivery_status";
 
+/// What still depends on a channel: how many of its conversations have a handoff open, and how
+/// many things of it are under way — deliveries not yet done (sending or waiting to be
+/// retried), files not yet fetched, customer messages the bot has still to answer.
+async fn channel_work(
+    tx: &mut WorkspaceTx,
+    workspace_id: &str,
+    id: &str,
+) -> StoreResult<(i64, i64)> {
+    let (open, busy): (i64, i64) = sqlx::query_as(
+        "SELECT \
+           (SELECT COUNT(*) FROM conversations \
+            WHERE workspace_id = $1 AND channel_id = $2 AND active_handoff_id IS NOT NULL), \
+           (SELECT COUNT(*) FROM outbox o \
+            JOIN messages m ON m.id = o.message_id \
+            JOIN conversations c ON c.id = m.conversation_id \
+            WHERE o.workspace_id = $1 AND c.channel_id = $2 AND o.done_at IS NULL) \
+           + (SELECT COUNT(*) FROM attachments \
+              WHERE workspace_id = $1 AND channel_id = $2 AND status = 'pending') \
+           + (SELECT COUNT(*) FROM bot_turns t \
+              JOIN messages m ON m.id = t.message_id \
+              JOIN conversations c ON c.id = m.conversation_id \
+              WHERE c.workspace_id = $1 AND c.channel_id = $2)",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((open, busy))
+}
+
 const NUMBER_TAKEN: &str = "this WhatsApp number is already connected to a bot; \
                             disconnect it there first";
 
@@ -108,14 +138,17 @@ impl Store {
 
     /// A channel of this workspace (another workspace's is not found).
     pub async fn channel_in(&self, workspace_id: &str, id: &str) -> StoreResult<ChannelRecord> {
-        self.channel(id)
-            .await
-            .ok()
-            .filter(|c| c.workspace_id == workspace_id)
-            .ok_or(StoreError::NotFound("channel"))
+        match self.channel(id).await {
+            Ok(channel) if channel.workspace_id == workspace_id => Ok(channel),
+            Ok(_) => Err(StoreError::NotFound("channel")),
+            Err(err) => Err(err),
+        }
     }
 
-    /// Moves a channel to another bot of its workspace and/or replaces its config (new secrets).
+    /// Replaces a channel's config (new secrets) and moves it to `bot_id`. A move is refused
+    /// while a customer on the number waits for or talks to an agent: their next message would
+    /// start a conversation with the other bot, out of the agent's sight. Checked under the
+    /// workspace's lock, which opening a handoff takes.
     pub async fn update_channel(
         &self,
         workspace_id: &str,
@@ -123,39 +156,54 @@ impl Store {
         bot_id: &str,
         config: &str,
     ) -> StoreResult<()> {
-        let done = sqlx::query(
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let (current,): (String,) =
+            sqlx::query_as("SELECT bot_id FROM channels WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?
+                .ok_or(StoreError::NotFound("channel"))?;
+        if current != bot_id {
+            let (open, _) = channel_work(&mut tx, workspace_id, id).await?;
+            if open > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{open} customer(s) on this number are waiting for or talking to an agent; \
+                     resolve their handoffs before moving it to another bot"
+                )));
+            }
+        }
+        sqlx::query(
             "UPDATE channels SET bot_id = $3, config = $4 WHERE workspace_id = $1 AND id = $2",
         )
         .bind(workspace_id)
         .bind(id)
         .bind(bot_id)
         .bind(config)
-        .execute(self.pool())
+        .execute(tx.conn())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("channel"));
-        }
-        Ok(())
+        tx.commit().await
     }
 
     /// Disconnects a channel: its secrets are deleted and its webhook URL answers 404. Refused
     /// while a customer who wrote to it waits for or talks to an agent, whose replies could no
-    /// longer reach them; checked under the workspace's lock, which opening a handoff takes.
-    /// Their conversations stay, without a channel.
+    /// longer reach them, and while anything of it is still under way (a message being sent or
+    /// retried, a file being fetched, an answer being written); checked under the workspace's
+    /// lock, which opening a handoff and storing a message take. Its conversations stay, without
+    /// a channel, until their customer writes to a connected number again.
     pub async fn delete_channel(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
         let mut tx = self.workspace_tx(workspace_id).await?;
-        let (open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM conversations \
-             WHERE workspace_id = $1 AND channel_id = $2 AND active_handoff_id IS NOT NULL",
-        )
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?;
+        let (open, busy) = channel_work(&mut tx, workspace_id, id).await?;
         if open > 0 {
             return Err(StoreError::Conflict(format!(
                 "{open} customer(s) on this number are waiting for or talking to an agent; \
                  resolve their handoffs before disconnecting it"
+            )));
+        }
+        if busy > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{busy} message(s) or file(s) of this number are still being sent, fetched or \
+                 answered; try again once they are done"
             )));
         }
         let done = sqlx::query("DELETE FROM channels WHERE workspace_id = $1 AND id = $2")

@@ -5,9 +5,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::fake_graph::{APP_SECRET, FakeGraph, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN};
+use crate::fake_graph::{
+    APP_SECRET, FakeGraph, PHONE_NUMBER_ID, SECOND_NUMBER_ID, TOKEN, VERIFY_TOKEN,
+};
 use crate::helpers::{Api, code, eventually, spawn_app_with};
-use crate::whatsapp::{Setup, sign, sign_with, text_from};
+use crate::whatsapp::{Setup, sign, sign_with, text_from, text_to};
 
 fn connect_body(number: &str, token: &str) -> Value {
     json!({"phone_number_id": number, "access_token": token, "app_secret": APP_SECRET,
@@ -175,7 +177,24 @@ async fn a_replaced_token_or_app_secret_takes_effect_and_a_number_moves_to_anoth
     .await;
     assert_eq!(s.sent(1).await[0]["to"], "4915112345678");
 
-    // A new app secret: Meta signs with it from now on, and the old one's signature is forged.
+    // The same Meta app's second number, for a second bot.
+    let second = owner.create_bot("Acme Wholesale").await;
+    let second_id = second["id"].as_str().unwrap();
+    enable_handoff(owner, second_id).await;
+    let (status, sibling) = owner
+        .post(
+            &format!("/api/v1/bots/{second_id}/channels/whatsapp"),
+            connect_body(SECOND_NUMBER_ID, "EAAG-renewed-2026"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sibling}");
+    let sibling_url = s.app.url(&format!(
+        "/webhooks/whatsapp/{}",
+        sibling["id"].as_str().unwrap()
+    ));
+
+    // A new app secret: Meta signs with it from now on, and the old one's signature is forged,
+    // on both numbers of the app.
     let (status, _) = owner
         .patch(&path, json!({"app_secret": "rotated-app-secret"}))
         .await;
@@ -189,11 +208,22 @@ async fn a_replaced_token_or_app_secret_takes_effect_and_a_number_moves_to_anoth
         .post(&body, Some(&sign_with("rotated-app-secret", &body)))
         .await;
     assert_eq!(status, StatusCode::OK, "{text}");
+    let to_sibling = |body: Vec<u8>, secret: &str| {
+        let request = reqwest::Client::new()
+            .post(&sibling_url)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign_with(secret, &body))
+            .body(body);
+        async move { request.send().await.unwrap().status() }
+    };
+    let body = text_to(SECOND_NUMBER_ID, "4915100000007", "wamid.s1", "hello");
+    assert_eq!(
+        to_sibling(body.clone(), APP_SECRET).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(to_sibling(body, "rotated-app-secret").await, StatusCode::OK);
 
-    // The number moves to another bot: whoever writes next talks to that bot.
-    let second = owner.create_bot("Acme Wholesale").await;
-    let second_id = second["id"].as_str().unwrap();
-    enable_handoff(owner, second_id).await;
+    // The number moves to the second bot: whoever writes next talks to that bot.
     assert_eq!(
         owner.patch(&path, json!({"bot_id": "bot_missing"})).await.0,
         StatusCode::NOT_FOUND
@@ -213,6 +243,23 @@ async fn a_replaced_token_or_app_secret_takes_effect_and_a_number_moves_to_anoth
     .await;
     assert_eq!(handoffs.len(), 1, "{handoffs:?}");
     assert_eq!(handoffs[0]["bot_id"], second_id);
+    // While Mia waits for an agent, her number cannot move to another bot.
+    let (status, body) = owner.patch(&path, json!({"bot_id": s.shop.bot_id})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(message(&body).contains("resolve their handoffs"), "{body}");
+
+    // A message of Mia's for a number Baton does not know, arriving at the second number's URL,
+    // stays with that channel but does not take her conversation off the number she wrote to.
+    let body = text_to("999", "4915100000009", "wamid.m2", "are you there?");
+    assert_eq!(to_sibling(body, "rotated-app-secret").await, StatusCode::OK);
+    let channels: Vec<(Option<String>,)> = sqlx::query_as(
+        "SELECT c.channel_id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+         WHERE ct.name = 'Mia'",
+    )
+    .fetch_all(s.app.state.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(channels, vec![(Some(s.channel_id.clone()),)]);
 }
 
 #[tokio::test]
@@ -220,6 +267,27 @@ async fn a_number_is_disconnected_only_when_no_customer_on_it_waits_for_an_agent
     let s = Setup::new().await;
     let owner = &s.shop.owner;
     let path = format!("/api/v1/channels/{}", s.channel_id);
+    // Meta is down: the bot's answer waits to be retried, so the number cannot go yet.
+    s.graph.down();
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.d0",
+        "Is shipping free?",
+    ))
+    .await;
+    eventually(|| async { (s.graph.attempts() >= 1).then_some(()) }).await;
+    let (status, body) = owner.delete(&path).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(message(&body).contains("still being sent"), "{body}");
+    s.graph.up();
+    s.app
+        .state
+        .clock
+        .advance(std::time::Duration::from_secs(60));
+    s.app.state.outbox_wake.notify_one();
+    s.sent(1).await;
+
     s.deliver(&text_from(
         "4915112345678",
         "Lena",
@@ -260,7 +328,12 @@ async fn a_number_is_disconnected_only_when_no_customer_on_it_waits_for_an_agent
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let (status, _) = owner.delete(&path).await;
+    // Once what resolving sent has gone out, the number can go.
+    let status = eventually(|| async {
+        let (status, body) = owner.delete(&path).await;
+        (!message(&body).contains("still being sent")).then_some(status)
+    })
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // Gone with its secrets: Meta's calls to its URL are not found; Lena's history stays.
     assert_eq!(owner.get(&path).await.0, StatusCode::NOT_FOUND);

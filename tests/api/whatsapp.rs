@@ -45,7 +45,7 @@ pub(crate) fn text_from(wa_id: &str, name: &str, wamid: &str, body: &str) -> Vec
 }
 
 /// The same, sent to the business number `to` (its `metadata.phone_number_id`).
-fn text_to(to: &str, wa_id: &str, wamid: &str, body: &str) -> Vec<u8> {
+pub(crate) fn text_to(to: &str, wa_id: &str, wamid: &str, body: &str) -> Vec<u8> {
     let mut value: Value = serde_json::from_slice(&text_from(wa_id, "Lena", wamid, body)).unwrap();
     value["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!(to);
     value.to_string().into_bytes()

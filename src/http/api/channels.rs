@@ -96,7 +96,9 @@ async fn check_with_meta(state: &AppState, number: &Number) -> ApiResult<Profile
             ApiError::new(
                 Code::WhatsappRefused,
                 format!(
-                    "WhatsApp refused this access token for phone number id {}: {err}",
+                    "WhatsApp refused this access token for phone number id {}: {err}. Check the \
+                     id, and that the token's system user has whatsapp_business_messaging and \
+                     whatsapp_business_management on this WhatsApp account",
                     number.phone_number_id
                 ),
             )
@@ -149,6 +151,7 @@ pub(crate) async fn update_channel(
     let channel = state.store.channel_in(workspace_id, channel_id).await?;
     let mut number =
         Number::open(&state.secret_key, &channel.config).map_err(ApiError::internal)?;
+    let old_app_secret = number.app_secret.clone();
     let bot_id = match &body.bot_id {
         Some(bot_id) => state.store.bot(workspace_id, bot_id).await?.id,
         None => channel.bot_id.clone(),
@@ -168,11 +171,43 @@ pub(crate) async fn update_channel(
         .store
         .update_channel(workspace_id, channel_id, &bot_id, &config)
         .await?;
+    if number.app_secret != old_app_secret {
+        share_app_secret(state, workspace_id, &old_app_secret, &number.app_secret).await?;
+    }
     Ok(ChannelRecord {
         bot_id,
         config,
         ..channel
     })
+}
+
+/// An app secret belongs to the Meta app, not to one number: the workspace's other numbers of
+/// the same app (those that had the old secret) take the new one too, or their webhooks would
+/// be refused as forged and no longer be told apart from the app's other numbers.
+async fn share_app_secret(
+    state: &AppState,
+    workspace_id: &str,
+    old: &str,
+    new: &str,
+) -> ApiResult<()> {
+    for other in state.store.list_channels(workspace_id).await? {
+        let Ok(mut number) = Number::open(&state.secret_key, &other.config) else {
+            continue;
+        };
+        if number.app_secret == old {
+            number.app_secret = new.to_owned();
+            state
+                .store
+                .update_channel(
+                    workspace_id,
+                    &other.id,
+                    &other.bot_id,
+                    &number.seal(&state.secret_key),
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Disconnects a channel of the workspace, unless agents are notified from it or customers on
