@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::fake_graph::{
     APP_SECRET, FakeGraph, PHONE_NUMBER_ID, SECOND_NUMBER_ID, TOKEN, VERIFY_TOKEN,
 };
-use crate::helpers::{Api, code, eventually, spawn_app_with};
+use crate::helpers::{code, eventually, spawn_app_with};
 use crate::whatsapp::{Setup, sign, sign_with, text_from, text_to};
 
 fn connect_body(number: &str, token: &str) -> Value {
@@ -18,16 +18,6 @@ fn connect_body(number: &str, token: &str) -> Value {
 
 fn message(body: &Value) -> &str {
     body["error"]["message"].as_str().unwrap_or_default()
-}
-
-async fn enable_handoff(owner: &Api, bot_id: &str) {
-    let (status, body) = owner
-        .put(
-            &format!("/api/v1/bots/{bot_id}/tools/request_handoff"),
-            json!({"enabled": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 #[tokio::test]
@@ -180,7 +170,7 @@ async fn a_replaced_token_or_app_secret_takes_effect_and_a_number_moves_to_anoth
     // The same Meta app's second number, for a second bot.
     let second = owner.create_bot("Acme Wholesale").await;
     let second_id = second["id"].as_str().unwrap();
-    enable_handoff(owner, second_id).await;
+    owner.enable_handoff(second_id).await;
     let (status, sibling) = owner
         .post(
             &format!("/api/v1/bots/{second_id}/channels/whatsapp"),

@@ -385,6 +385,17 @@ impl Api {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
     }
+
+    /// Turns the bot's Request Handoff tool on (it must be installed).
+    pub async fn enable_handoff(&self, bot_id: &str) {
+        let (status, body) = self
+            .put(
+                &format!("/api/v1/bots/{bot_id}/tools/request_handoff"),
+                json!({"enabled": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 }
 
 /// The error code of an API error body.
@@ -421,13 +432,7 @@ impl TestApp {
             .post("/api/v1/marketplace/request_handoff/install", json!({}))
             .await;
         if handoff_enabled {
-            let (status, body) = owner
-                .put(
-                    &format!("/api/v1/bots/{bot_id}/tools/request_handoff"),
-                    json!({"enabled": true}),
-                )
-                .await;
-            assert_eq!(status, StatusCode::OK, "{body}");
+            owner.enable_handoff(&bot_id).await;
         }
         Shop {
             owner,

@@ -994,13 +994,7 @@ async fn a_message_for_another_number_of_the_app_reaches_that_numbers_bot() {
     let owner = &s.shop.owner;
     let second = owner.create_bot("Acme Wholesale").await;
     let second_id = second["id"].as_str().unwrap();
-    let (status, body) = owner
-        .put(
-            &format!("/api/v1/bots/{second_id}/tools/request_handoff"),
-            json!({"enabled": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    owner.enable_handoff(second_id).await;
     // The same Meta app (same secret), another number; Meta calls the app's one URL.
     let (status, body) = owner
         .post(

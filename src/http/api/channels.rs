@@ -210,8 +210,9 @@ async fn share_app_secret(
     Ok(())
 }
 
-/// Disconnects a channel of the workspace, unless agents are notified from it or customers on
-/// it wait for or talk to an agent (see [`crate::store::Store::delete_channel`]).
+/// Disconnects a channel of the workspace, unless agents are notified from it, customers on it
+/// wait for or talk to an agent, or something of it is under way (see
+/// [`crate::store::Store::delete_channel`]).
 pub(crate) async fn disconnect_channel(
     state: &AppState,
     workspace_id: &str,
