@@ -7,7 +7,9 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{CsrfOnly, Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
+use super::{
+    CsrfOnly, Flash, Nav, Page, back, back_after, check_csrf, csrf_field, layout, require_admin,
+};
 use crate::domain::Role;
 use crate::domain::settings::{NotificationSettings, Template, WhatsappNotifications};
 use crate::error::{ApiError, ApiResult};
@@ -292,12 +294,11 @@ async fn save_notifications(
             },
         },
     };
-    Ok(
-        match settings::save(&state, caller.workspace_id(), wanted).await {
-            Ok(_) => back("/settings/notifications", Ok("Saved.")),
-            Err(err) => back("/settings/notifications", Err(err.message)),
-        },
-    )
+    Ok(back_after(
+        "/settings/notifications",
+        settings::save(&state, caller.workspace_id(), wanted).await,
+        "Saved.",
+    ))
 }
 
 async fn remove_agent(

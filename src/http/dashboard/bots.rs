@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
+use super::{Flash, Nav, Page, back, back_after, check_csrf, csrf_field, layout, require_admin};
 use crate::bot::builtin::RELEVANCE_THRESHOLD;
 use crate::domain::KbLanguage;
 use crate::error::{ApiError, ApiResult};
@@ -509,17 +509,11 @@ async fn connect_whatsapp(
         verify_token: form.verify_token,
     };
     let path = format!("/bots/{id}");
-    Ok(
-        match connect_number(&state, caller.workspace_id(), &id, body).await {
-            Ok(_) => back(
-                &path,
-                Ok(
-                    "WhatsApp number connected. Paste the webhook URL and your verify token into Meta's webhook settings.",
-                ),
-            ),
-            Err(err) => back(&path, Err(err.message)),
-        },
-    )
+    Ok(back_after(
+        &path,
+        connect_number(&state, caller.workspace_id(), &id, body).await,
+        "WhatsApp number connected. Paste the webhook URL and your verify token into Meta's webhook settings.",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -553,12 +547,11 @@ async fn replace_secrets(
             Err("Nothing to save: enter a new access token or app secret.".into()),
         ));
     }
-    Ok(
-        match update_channel(&state, caller.workspace_id(), &channel_id, body).await {
-            Ok(_) => back(&path, Ok("Saved. Baton uses the new secrets from now on.")),
-            Err(err) => back(&path, Err(err.message)),
-        },
-    )
+    Ok(back_after(
+        &path,
+        update_channel(&state, caller.workspace_id(), &channel_id, body).await,
+        "Saved. Baton uses the new secrets from now on.",
+    ))
 }
 
 async fn disconnect(
@@ -570,13 +563,9 @@ async fn disconnect(
     check_csrf(&caller, &form.csrf_token)?;
     require_admin(&caller)?;
     let path = format!("/bots/{id}");
-    Ok(
-        match disconnect_channel(&state, caller.workspace_id(), &channel_id).await {
-            Ok(()) => back(
-                &path,
-                Ok("WhatsApp number disconnected. Remove the webhook in Meta's app settings too."),
-            ),
-            Err(err) => back(&path, Err(err.message)),
-        },
-    )
+    Ok(back_after(
+        &path,
+        disconnect_channel(&state, caller.workspace_id(), &channel_id).await,
+        "WhatsApp number disconnected. Remove the webhook in Meta's app settings too.",
+    ))
 }

@@ -20,7 +20,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::accounts;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, end_session, from_another_site, session_cookie};
 use crate::state::AppState;
 
@@ -202,6 +202,11 @@ pub fn back(path: &str, result: Result<&str, String>) -> Response {
     };
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{key}={}", urlencode(&text))).into_response()
+}
+
+/// [`back`] after an action: `done` as the flash when it worked, the error's message if not.
+pub fn back_after<T>(path: &str, result: ApiResult<T>, done: &str) -> Response {
+    back(path, result.map(|_| done).map_err(|err| err.message))
 }
 
 #[derive(Deserialize)]
