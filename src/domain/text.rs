@@ -252,9 +252,37 @@ impl Role {
     }
 }
 
+/// Text as a search compares it: lower-cased in every script, accents dropped, Turkish
+/// dotless ı read as i — so "JOSÉ", "jose" and "José" are one name, and so are "ИВАН", "Иван"
+/// and "Ёлка"/"елка". (SQL's `LOWER` folds ASCII only on SQLite, and on PostgreSQL only as far
+/// as the database's locale goes.) Only marks a writer may leave out go: Latin, Greek and
+/// Cyrillic accents and Arabic vowel signs, not the vowel signs Devanagari or Thai are spelt with.
+pub fn search_fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfd()
+        .filter(|c| !matches!(c, '\u{0300}'..='\u{036F}' | '\u{064B}'..='\u{065F}'))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ı' { 'i' } else { c })
+        .nfc()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_folds_case_and_accents_in_every_script() {
+        assert_eq!(search_fold("JOSÉ Müller"), "jose muller");
+        assert_eq!(search_fold("Jose\u{301}"), "jose");
+        assert_eq!(search_fold("ИВАН Ёлкин"), "иван елкин");
+        assert_eq!(search_fold("IŞIK İnce"), "isik ince");
+        assert_eq!(search_fold("Ὀδυσσεύς"), "οδυσσευς");
+        assert_eq!(search_fold("مُحَمَّد"), "محمد");
+        // Devanagari keeps its vowel signs: they are the word's letters, not accents.
+        assert_eq!(search_fold("किताब"), "किताब");
+        assert_eq!(search_fold("Straße"), "straße");
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use super::{Store, StoreResult};
+use crate::domain::text::search_fold;
 
 /// A customer as the list shows them.
 #[derive(Debug, Clone, FromRow)]
@@ -68,10 +69,17 @@ impl std::fmt::Display for ContactCursor {
 pub(super) const NONE_OPEN: &str = "NOT EXISTS (SELECT 1 FROM conversations c \
     WHERE c.contact_id = ct.id AND c.active_handoff_id IS NOT NULL)";
 
-/// `text` as a `LIKE … ESCAPE '\'` pattern matching it anywhere, lowercased.
+/// What the search compares a contact's name and channel id with: both folded
+/// ([`search_fold`]), one to a line.
+pub(super) fn search_text(name: &str, external_id: &str) -> String {
+    format!("{}\n{}", search_fold(name), search_fold(external_id))
+}
+
+/// `text` as a `LIKE … ESCAPE '\'` pattern matching it anywhere, folded as the search text is
+/// (a line break cannot join a name to an id).
 fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
-    for c in text.to_lowercase().chars() {
+    for c in search_fold(text).chars().filter(|c| !c.is_control()) {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -82,6 +90,30 @@ fn contains_pattern(text: &str) -> String {
 }
 
 impl Store {
+    /// Writes the search text of contacts stored before it existed (migration 0016) or by an
+    /// older node since, a batch at a time.
+    pub(super) async fn fill_contact_search(&self) -> StoreResult<()> {
+        loop {
+            let missing: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT id, name, external_id FROM contacts WHERE search_text IS NULL LIMIT 500",
+            )
+            .fetch_all(self.pool())
+            .await?;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.pool().begin().await?;
+            for (id, name, external_id) in missing {
+                sqlx::query("UPDATE contacts SET search_text = $1 WHERE id = $2")
+                    .bind(search_text(&name, &external_id))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+
     /// One page of the workspace's customers, most recently active first.
     pub async fn list_contacts(
         &self,
@@ -112,7 +144,8 @@ impl Store {
              (SELECT MAX(c.active_handoff_id) FROM conversations c \
               WHERE c.contact_id = ct.id) AS open_handoff_id \
              FROM contacts ct WHERE ct.workspace_id = $1 AND ($2 = '' \
-             OR LOWER(ct.name) LIKE $2 ESCAPE '\\' OR LOWER(ct.external_id) LIKE $2 ESCAPE '\\' \
+             OR ct.search_text LIKE $2 ESCAPE '\\' OR (ct.search_text IS NULL \
+              AND (LOWER(ct.name) LIKE $2 ESCAPE '\\' OR LOWER(ct.external_id) LIKE $2 ESCAPE '\\')) \
              OR ($3 <> '' AND ct.phone LIKE $3 ESCAPE '\\') OR ct.id = $4) \
              AND ($5 = '' OR ct.last_active_at < $6 \
               OR (ct.last_active_at = $6 AND ct.id < $5)) \

@@ -118,9 +118,8 @@ impl Store {
         now: i64,
     ) -> StoreResult<ContactRecord> {
         sqlx::query(
-            "INSERT INTO contacts \
-             (id, workspace_id, channel, external_id, name, phone, created_at, last_active_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+            "INSERT INTO contacts (id, workspace_id, channel, external_id, name, phone, \
+             search_text, created_at, last_active_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) \
              ON CONFLICT (workspace_id, channel, external_id) \
              DO UPDATE SET last_active_at = excluded.last_active_at",
         )
@@ -131,6 +130,7 @@ impl Store {
         .bind(name)
         .bind(phone)
         .bind(now)
+        .bind(super::contacts::search_text(name, external_id))
         .execute(self.pool())
         .await?;
         Ok(sqlx::query_as(

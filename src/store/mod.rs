@@ -128,7 +128,8 @@ impl Store {
     /// Brings the schema up to date; safe to run on every start and from several nodes.
     pub async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.pool).await?;
-        self.fill_channel_numbers().await
+        self.fill_channel_numbers().await?;
+        self.fill_contact_search().await
     }
 
     pub fn backend(&self) -> Backend {

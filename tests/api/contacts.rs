@@ -119,6 +119,29 @@ async fn admins_find_customers_by_name_number_or_id_newest_activity_first() {
     assert_eq!(search("1234").await, ["Hans"]);
     assert_eq!(search(" - ").await, ["Ann-Marie 50%_off"]);
 
+    // Names in any script are found in any case, with or without their accents.
+    for name in ["José Álvarez", "Иван Петров", "İsmail Işık"] {
+        customer(&app, &shop.widget_key, name, "hola").await;
+    }
+    for (q, found) in [
+        ("JOSÉ", "José Álvarez"),
+        ("jose alvarez", "José Álvarez"),
+        ("ИВАН", "Иван Петров"),
+        ("петров", "Иван Петров"),
+        ("ismail isik", "İsmail Işık"),
+        ("IŞIK", "İsmail Işık"),
+    ] {
+        assert_eq!(search(q).await, [found], "{q}");
+    }
+    // A name and a channel id are not one text to search across.
+    let (list, _) = owner.get_page("/api/v1/contacts").await;
+    let ivan_id = list[1]["id"].as_str().unwrap();
+    let (_, ivan) = owner.get(&format!("/api/v1/contacts/{ivan_id}")).await;
+    let visitor_id = ivan["contact"]["external_id"].as_str().unwrap();
+    assert_eq!(search(&visitor_id.to_uppercase()).await, ["Иван Петров"]);
+    let across = format!("петров\n{}", &visitor_id[..3]);
+    assert!(search(&across).await.is_empty(), "{across}");
+
     // Only admins; another workspace sees none of them and cannot page from them.
     let agent = app.member(owner, "agent@shop.test", "agent").await;
     let (status, body) = agent.get("/api/v1/contacts").await;

@@ -76,3 +76,39 @@ async fn channels_connected_before_numbers_had_a_column_get_theirs_on_start() {
         ]
     );
 }
+
+#[tokio::test]
+async fn contacts_stored_before_the_search_text_get_theirs_on_start() {
+    let app = spawn_app().await;
+    let shop = app.shop(false).await;
+    let visitor = app
+        .visitor_named(&shop.widget_key, Some("Zoë Ångström"))
+        .await;
+    visitor.say("hello").await;
+    visitor.wait_for_messages(2).await;
+    let pool = app.state.store.pool();
+    // As an older Baton (or an older node of a rolling upgrade) left it.
+    sqlx::query("UPDATE contacts SET search_text = NULL")
+        .execute(pool)
+        .await
+        .unwrap();
+    let found = |q: &'static str| {
+        let owner = &shop.owner;
+        async move {
+            let (list, _) = owner.get_page(&format!("/api/v1/contacts?q={q}")).await;
+            list.as_array().unwrap().len()
+        }
+    };
+    // Meanwhile plain letters still find them, as before.
+    assert_eq!(found("ZO").await, 1);
+    assert_eq!(found("zoe").await, 0);
+
+    app.state.store.migrate().await.unwrap();
+    let (text,): (String,) = sqlx::query_as("SELECT search_text FROM contacts")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(text.starts_with("zoe angstrom\n"), "{text:?}");
+    assert_eq!(found("zoe").await, 1);
+    assert_eq!(found("ANGSTROM").await, 1);
+}
