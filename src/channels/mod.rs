@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use crate::conversation;
 use crate::state::AppState;
-use crate::store::{ChannelRecord, NewAttachment, NewMessage, StoreError};
-use whatsapp::{Inbound, Number};
+use crate::store::{ChannelRecord, HeldStatus, NewAttachment, NewMessage, StoreError};
+use whatsapp::{Inbound, Number, StatusUpdate};
 
 /// Runs a queue worker until the server stops: `run` handles what is due and answers how
 /// many it handled; with nothing handled the worker waits for `wake`, at most `idle`.
@@ -53,6 +53,8 @@ pub struct Processed {
     pub stored: usize,
     pub duplicates: usize,
     pub statuses: usize,
+    /// Reports for a message whose send Baton has not finished recording: applied when it has.
+    pub held: usize,
 }
 
 /// Stores every customer message of a WhatsApp webhook (idempotently on wamid), applies every
@@ -100,28 +102,91 @@ pub async fn receive_whatsapp(
         }
     }
     for status in statuses {
-        if let Some(id) = state
+        if apply_status(state, &channel.workspace_id, &status, now).await? {
+            processed.statuses += 1;
+        } else if !state
             .store
-            .message_by_external_id(&channel.workspace_id, &status.wamid)
+            .knows_wamid(&channel.workspace_id, &status.wamid)
             .await?
         {
-            state
-                .store
-                .set_delivery_status(
-                    &channel.workspace_id,
-                    &id,
-                    &status.status,
-                    status.error.as_deref(),
-                    None,
-                    now,
-                )
-                .await?;
-            processed.statuses += 1;
-        } else if notify::status_arrived(state, &channel.workspace_id, &status, now).await? {
-            processed.statuses += 1;
+            hold_status(state, &channel.workspace_id, status, now).await?;
+            processed.held += 1;
         }
     }
     Ok(processed)
+}
+
+/// Applies a report on a message or notification Baton sent; answers whether it was one of a
+/// message's (moved or not), or moved a notification's status.
+async fn apply_status(
+    state: &AppState,
+    workspace_id: &str,
+    status: &StatusUpdate,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(id) = state
+        .store
+        .message_by_external_id(workspace_id, &status.wamid)
+        .await?
+    else {
+        return notify::status_arrived(state, workspace_id, status, now).await;
+    };
+    state
+        .store
+        .set_delivery_status(
+            workspace_id,
+            &id,
+            &status.status,
+            status.error.as_deref(),
+            None,
+            now,
+        )
+        .await?;
+    Ok(true)
+}
+
+/// Keeps a report that overtook the answer to its send. If the send was recorded meanwhile
+/// (between the lookup and the hold), the report is applied at once: whichever of the two
+/// sides takes it applies it.
+async fn hold_status(
+    state: &AppState,
+    workspace_id: &str,
+    status: StatusUpdate,
+    now: i64,
+) -> Result<(), StoreError> {
+    let wamid = status.wamid.clone();
+    let held = HeldStatus {
+        wamid: status.wamid,
+        status: status.status,
+        error: status.error,
+        code: status.code,
+        received_at: now,
+    };
+    state.store.hold_status(workspace_id, &held).await?;
+    if state.store.knows_wamid(workspace_id, &wamid).await? {
+        apply_held_statuses(state, workspace_id, &wamid, now).await?;
+    }
+    Ok(())
+}
+
+/// Applies the reports held for a wamid, once the message or notification it is has been
+/// recorded as sent.
+pub(crate) async fn apply_held_statuses(
+    state: &AppState,
+    workspace_id: &str,
+    wamid: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    for held in state.store.take_held_statuses(workspace_id, wamid).await? {
+        let status = StatusUpdate {
+            wamid: held.wamid,
+            status: held.status,
+            error: held.error,
+            code: held.code,
+        };
+        apply_status(state, workspace_id, &status, now).await?;
+    }
+    Ok(())
 }
 
 /// The workspace's other WhatsApp numbers that messages of this body were sent to, by phone

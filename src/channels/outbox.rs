@@ -204,7 +204,9 @@ async fn record(
             state
                 .store
                 .finish_delivery(&delivery.id, None, Some(&wamid), now)
-                .await
+                .await?;
+            // WhatsApp's first report can come before this answer was recorded.
+            super::apply_held_statuses(state, ws, &wamid, now).await
         }
         Outcome::Failed(err) if err.transient && delivery.attempts < max_attempts(delivery) => {
             tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed; will retry");

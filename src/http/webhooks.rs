@@ -95,6 +95,7 @@ async fn receive(
         stored = processed.stored,
         duplicates = processed.duplicates,
         statuses = processed.statuses,
+        held = processed.held,
         "WhatsApp webhook"
     );
     Ok(Json(json!({"received": true})))

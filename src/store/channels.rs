@@ -33,6 +33,22 @@ pub struct OutboxRecord {
     pub delivery_status: Option<String>,
 }
 
+/// A channel's report on a message it accepted, held until the message's id there (a wamid)
+/// is stored: see [`Store::hold_status`].
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct HeldStatus {
+    pub wamid: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub code: Option<i64>,
+    pub received_at: i64,
+}
+
+/// How long a report for a wamid Baton does not know is kept: the race it covers lasts the
+/// moment between the channel accepting a message and Baton recording its answer; a report
+/// still unclaimed an hour later is for something Baton never sent.
+const HOLD_MS: i64 = 3_600_000;
+
 /// Something to deliver, queued in the same transaction as the message it carries.
 pub struct NewDelivery<'a> {
     pub kind: &'a str,
@@ -464,6 +480,62 @@ impl Store {
         record_status(&mut tx, &conversation_id, message_id, status, error, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Keeps a report for a wamid no message or notification has yet (the channel's report
+    /// overtook the answer to the send), and drops held reports nobody claimed in time.
+    pub async fn hold_status(&self, workspace_id: &str, held: &HeldStatus) -> StoreResult<()> {
+        sqlx::query("DELETE FROM early_statuses WHERE received_at < $1")
+            .bind(held.received_at - HOLD_MS)
+            .execute(self.pool())
+            .await?;
+        sqlx::query(
+            "INSERT INTO early_statuses (workspace_id, wamid, status, error, code, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(workspace_id)
+        .bind(&held.wamid)
+        .bind(&held.status)
+        .bind(&held.error)
+        .bind(held.code)
+        .bind(held.received_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Removes and answers the reports held for a wamid, in the order they arrived. Of two
+    /// callers at once (the webhook that held one and the sender that stored the wamid) each
+    /// report goes to exactly one.
+    pub async fn take_held_statuses(
+        &self,
+        workspace_id: &str,
+        wamid: &str,
+    ) -> StoreResult<Vec<HeldStatus>> {
+        let mut held: Vec<HeldStatus> = sqlx::query_as(
+            "DELETE FROM early_statuses WHERE workspace_id = $1 AND wamid = $2 \
+             RETURNING wamid, status, error, code, received_at",
+        )
+        .bind(workspace_id)
+        .bind(wamid)
+        .fetch_all(self.pool())
+        .await?;
+        held.sort_by_key(|h| h.received_at);
+        Ok(held)
+    }
+
+    /// Whether a message or a notification of the workspace was sent as this wamid.
+    pub async fn knows_wamid(&self, workspace_id: &str, wamid: &str) -> StoreResult<bool> {
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM messages WHERE workspace_id = $1 AND external_id = $2 \
+             UNION ALL SELECT 1 FROM outbox WHERE workspace_id = $1 AND external_id = $2 \
+             LIMIT 1",
+        )
+        .bind(workspace_id)
+        .bind(wamid)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
     }
 
     /// Our message with this channel id (wamid), for status webhooks.

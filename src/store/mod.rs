@@ -32,7 +32,7 @@ use tokio::sync::broadcast;
 pub use accounts::{ApiKeyRecord, NewUser, SessionRecord, UserRecord, WorkspaceRecord};
 pub use attachments::{AttachmentRecord, NewAttachment};
 pub use bots::{BotPatch, BotRecord, NewBot};
-pub use channels::{ChannelRecord, NewDelivery, OutboxRecord, status_rank};
+pub use channels::{ChannelRecord, HeldStatus, NewDelivery, OutboxRecord, status_rank};
 pub use contacts::{ContactCursor, ContactFilter, ContactSummary};
 pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,

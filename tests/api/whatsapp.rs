@@ -1114,6 +1114,61 @@ async fn a_reply_held_back_by_a_rate_limit_still_goes_out_before_later_ones() {
 }
 
 #[tokio::test]
+async fn a_report_that_overtakes_the_answer_to_its_send_is_applied_once_the_send_is_recorded() {
+    let s = Setup::new().await;
+    // Meta takes its time answering the send of the handoff message, and meanwhile its own
+    // webhook already says the message was delivered (the fake numbers its wamids in order).
+    s.graph.script(&[Next::Slow(Duration::from_millis(1500))]);
+    s.lena_asks_for_a_person().await;
+    for status in ["sent", "delivered"] {
+        s.deliver(&status_of("wamid.FAKE0001", status, "4915112345678"))
+            .await;
+    }
+    assert!(
+        s.graph.sent().is_empty(),
+        "the send should still be hanging"
+    );
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    let full = s.handoff_view(id).await;
+    let message_id = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["author"] == "bot")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(s.sent(1).await[0]["to"], "4915112345678");
+    eventually(|| async { (s.delivery_of(id, &message_id).await == "delivered").then_some(()) })
+        .await;
+    let pool = s.app.state.store.pool();
+    let held = || async {
+        sqlx::query_as::<_, (String,)>("SELECT wamid FROM early_statuses")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    };
+    assert!(held().await.is_empty());
+
+    // A report on a message Baton never sent (another app on the number) is held an hour at
+    // most.
+    s.deliver(&status_of("wamid.elsewhere1", "read", "4915112345678"))
+        .await;
+    assert_eq!(held().await, [("wamid.elsewhere1".to_owned(),)]);
+    s.app.state.clock.advance(Duration::from_secs(2 * 3600));
+    s.deliver(&status_of("wamid.elsewhere2", "read", "4915112345678"))
+        .await;
+    assert_eq!(held().await, [("wamid.elsewhere2".to_owned(),)]);
+    // Reports on what Baton did send are applied, not held.
+    s.deliver(&status_of("wamid.FAKE0001", "read", "4915112345678"))
+        .await;
+    assert_eq!(s.delivery_of(id, &message_id).await, "read");
+    assert_eq!(held().await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_bot_message_longer_than_whatsapp_takes_goes_out_whole_in_pieces() {
     let s = Setup::new().await;
     // A handoff message of 6,000 characters (bot texts may have 8,000; WhatsApp takes 4,096).
