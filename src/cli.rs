@@ -8,20 +8,23 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use url::Url;
 
 use crate::accounts;
 use crate::auth;
 use crate::domain::{Clock, Email, Name, Password, Role};
 use crate::knowledge::chunk::{self, Format};
 use crate::knowledge::document::{self, Prepared};
-use crate::store::{NewUser, SameTitle, Store, StoreError};
+use crate::knowledge::site::{self, Visit};
+use crate::store::{BotRecord, NewUser, SameTitle, Store, StoreError};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KbCommand {
-    /// Add Markdown, HTML and text files to a bot's knowledge base, with a progress bar. A
-    /// file is titled by its first heading (HTML: its <title>), else its name; a document the
-    /// bot already has with that title is replaced, so importing again after editing the
-    /// files updates them.
+    /// Add Markdown, HTML and text files, or the pages of a website, to a bot's knowledge
+    /// base, with a progress bar. A file is titled by its first heading (HTML: its <title>),
+    /// else its name; a web page by its first heading, else its <title>. A document the bot
+    /// already has with that title is replaced, so importing again after editing the files
+    /// (or the site) updates them.
     Import(ImportArgs),
 }
 
@@ -34,12 +37,15 @@ pub struct ImportArgs {
     /// replacing them.
     #[arg(long)]
     pub keep_existing: bool,
-    /// Files, or folders searched for .md, .markdown, .html, .htm and .txt files (hidden
-    /// files and folders skipped).
+    /// The most pages read from each website named.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_pages: u64,
+    /// Files, folders searched for .md, .markdown, .html, .htm and .txt files (hidden
+    /// files and folders skipped), or website addresses (http:// or https://): the page and
+    /// every page it links to under the same folder of the site, as its robots.txt allows.
     #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    pub paths: Vec<String>,
 }
-
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Add an agent or an admin to a workspace and print a one-time password, which they
@@ -73,7 +79,7 @@ pub struct AddUserArgs {
 /// File extensions a folder is searched for.
 const IMPORTED: &[&str] = &["md", "markdown", "html", "htm", "txt"];
 
-/// Runs a `baton kb` command; `Ok(false)` when some files could not be imported.
+/// Runs a `baton kb` command; `Ok(false)` when some files or pages could not be imported.
 pub async fn kb(store: &Store, command: KbCommand) -> anyhow::Result<bool> {
     let KbCommand::Import(args) = command;
     let bot = match store.any_bot(&args.bot).await {
@@ -84,7 +90,20 @@ pub async fn kb(store: &Store, command: KbCommand) -> anyhow::Result<bool> {
         ),
         found => found?,
     };
-    let files = files_under(&args.paths)?;
+    let (sites, paths): (Vec<&String>, Vec<&String>) = args
+        .paths
+        .iter()
+        .partition(|p| p.starts_with("http://") || p.starts_with("https://"));
+    let sites = sites
+        .into_iter()
+        .map(|s| Url::parse(s).with_context(|| format!("{s} is not a web address")))
+        .collect::<anyhow::Result<Vec<Url>>>()?;
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let files = if paths.is_empty() {
+        Vec::new()
+    } else {
+        files_under(&paths)?
+    };
     let (documents, mut problems) = read_all(&files);
     let same_title = if args.keep_existing {
         SameTitle::Keep
@@ -92,49 +111,168 @@ pub async fn kb(store: &Store, command: KbCommand) -> anyhow::Result<bool> {
         refuse_clashing_titles(&documents)?;
         SameTitle::Replace
     };
+    let mut import = Import {
+        store,
+        bot: &bot,
+        same_title,
+        titles: documents
+            .iter()
+            .map(|(path, doc)| (doc.title().to_owned(), path.display().to_string()))
+            .collect(),
+        tally: Tally::default(),
+    };
 
-    let bar = ProgressBar::new(documents.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:20} [{bar:40}] {pos}/{len} files ({elapsed})")
-            .expect("a valid progress template")
-            .progress_chars("=> "),
-    );
-    bar.set_message("importing");
-    let (mut added, mut replaced, mut passages) = (0usize, 0u64, 0usize);
-    let clock = Clock::default();
-    for (path, doc) in &documents {
-        match store
-            .put_document(
-                &bot.workspace_id,
-                &bot.id,
-                doc.record(),
-                same_title,
-                clock.now_ms(),
-            )
-            .await
-        {
-            Ok((_, gone)) => {
-                added += 1;
-                replaced += gone;
-                passages += doc.passages();
+    if !files.is_empty() {
+        let bar = ProgressBar::new(documents.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:20} [{bar:40}] {pos}/{len} files ({elapsed})")
+                .expect("a valid progress template")
+                .progress_chars("=> "),
+        );
+        bar.set_message("importing");
+        for (path, doc) in &documents {
+            if let Err(err) = import.put(doc).await {
+                problems.push((path.display().to_string(), err.to_string()));
             }
-            Err(err) => problems.push((path.clone(), err.to_string())),
+            bar.inc(1);
         }
-        bar.inc(1);
+        bar.finish_and_clear();
+        let tally = std::mem::take(&mut import.tally);
+        println!(
+            "imported {} of {} files into bot {:?} ({}): {}",
+            tally.added,
+            files.len(),
+            bot.name,
+            bot.id,
+            tally.summary()
+        );
     }
-    bar.finish_and_clear();
-
-    println!(
-        "imported {added} of {} files into bot {:?} ({}): {passages} passages, {replaced} \
-         replaced an earlier version",
-        files.len(),
-        bot.name,
-        bot.id
-    );
-    for (path, problem) in &problems {
-        eprintln!("  not imported: {}: {problem}", path.display());
+    for site in sites {
+        let (site_problems, skipped) = import.site(site, args.max_pages as usize).await?;
+        problems.extend(site_problems);
+        for (url, why) in skipped {
+            println!("  skipped: {url}: {why}");
+        }
+    }
+    for (what, problem) in &problems {
+        eprintln!("  not imported: {what}: {problem}");
     }
     Ok(problems.is_empty())
+}
+
+/// Documents added, and what they replaced.
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    replaced: u64,
+    passages: usize,
+}
+
+impl Tally {
+    fn summary(&self) -> String {
+        format!(
+            "{} passages, {} replaced an earlier version",
+            self.passages, self.replaced
+        )
+    }
+}
+
+/// One `kb import` run into one bot.
+struct Import<'a> {
+    store: &'a Store,
+    bot: &'a BotRecord,
+    same_title: SameTitle,
+    /// Every title imported (or about to be, from files) in this run, with where it came from.
+    titles: HashMap<String, String>,
+    tally: Tally,
+}
+
+impl Import<'_> {
+    async fn put(&mut self, doc: &Prepared) -> Result<(), StoreError> {
+        let (_, gone) = self
+            .store
+            .put_document(
+                &self.bot.workspace_id,
+                &self.bot.id,
+                doc.record(),
+                self.same_title,
+                Clock::default().now_ms(),
+            )
+            .await?;
+        self.tally.added += 1;
+        self.tally.replaced += gone;
+        self.tally.passages += doc.passages();
+        Ok(())
+    }
+
+    /// Reads a website page by page and imports each page as it comes; answers the pages that
+    /// failed and the addresses skipped.
+    async fn site(&mut self, start: Url, max_pages: usize) -> anyhow::Result<(Problems, Problems)> {
+        let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+        let mut crawl = site::Crawl::start(start.clone(), max_pages).await?;
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} pages ({elapsed}) {wide_msg}")
+                .expect("a valid progress template"),
+        );
+        let mut read = 0;
+        while let Some(visit) = crawl.next().await {
+            read += 1;
+            bar.inc(1);
+            let page = match visit {
+                Visit::Page(page) => page,
+                Visit::Moved(..) => continue,
+                Visit::Skipped(url, why) => {
+                    skipped.push((url.to_string(), why));
+                    continue;
+                }
+                Visit::Failed(url, why) => {
+                    problems.push((url.to_string(), why));
+                    continue;
+                }
+            };
+            bar.set_message(page.url.to_string());
+            let url = page.url.to_string();
+            if self.same_title == SameTitle::Replace {
+                if let Some(first) = self.titles.get(&page.title) {
+                    skipped.push((
+                        url,
+                        format!("titled {:?} like {first}, which was kept", page.title),
+                    ));
+                    continue;
+                }
+            }
+            let doc = match document::prepare(&page.title, page.html, Format::Html) {
+                Ok(doc) => doc,
+                Err(err) => {
+                    problems.push((url, err.to_string()));
+                    continue;
+                }
+            };
+            match self.put(&doc).await {
+                Ok(()) => {
+                    self.titles.insert(page.title, url);
+                }
+                Err(err) => problems.push((url, err.to_string())),
+            }
+        }
+        bar.finish_and_clear();
+        let tally = std::mem::take(&mut self.tally);
+        println!(
+            "imported {} of {read} pages read from {start} into bot {:?} ({}): {}",
+            tally.added,
+            self.bot.name,
+            self.bot.id,
+            tally.summary()
+        );
+        if crawl.left() > 0 {
+            println!(
+                "  stopped at --max-pages {max_pages}: {} more pages it links to were not read",
+                crawl.left()
+            );
+        }
+        Ok((problems, skipped))
+    }
 }
 
 /// Every file named, and every file with an imported extension under every folder named, in
@@ -182,7 +320,8 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-type Problems = Vec<(PathBuf, String)>;
+/// What could not be imported (a file or an address), and why.
+type Problems = Vec<(String, String)>;
 
 /// Reads and checks every file before any is stored; the ones that fail are reported, not
 /// imported.
@@ -191,7 +330,7 @@ fn read_all(files: &[PathBuf]) -> (Vec<(PathBuf, Prepared)>, Problems) {
     for path in files {
         match read_one(path) {
             Ok(doc) => documents.push((path.clone(), doc)),
-            Err(problem) => problems.push((path.clone(), problem)),
+            Err(problem) => problems.push((path.display().to_string(), problem)),
         }
     }
     (documents, problems)

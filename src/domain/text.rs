@@ -107,13 +107,18 @@ impl fmt::Debug for Password {
 pub struct Name(String);
 
 impl Name {
+    pub const MAX_CHARS: usize = 100;
+
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ParseError> {
         let name = raw.trim();
         if name.is_empty() {
             return Err(ParseError::new(field, "is required"));
         }
-        if name.chars().count() > 100 {
-            return Err(ParseError::new(field, "is longer than 100 characters"));
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                field,
+                format!("is longer than {} characters", Self::MAX_CHARS),
+            ));
         }
         if name.chars().any(char::is_control) {
             return Err(ParseError::new(field, "contains control characters"));

@@ -1,4 +1,5 @@
-//! The `baton` command itself: settings precedence and the health check.
+//! The `baton` command itself: settings precedence, the health check, `kb import` from files
+//! and from a website, and `user`.
 
 use std::process::Command;
 
@@ -245,6 +246,180 @@ async fn kb_import_refuses_before_importing_anything() {
     assert!(ok, "{out}{err}");
     let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+}
+
+/// A small help centre on a local port, as a site serves one: a home page, articles with the
+/// site's header, menu and footer around them, a redirect, a PDF, a broken link, a folder its
+/// robots.txt keeps crawlers out of, and a blog outside the help folder. Answers its address
+/// and every path asked for.
+async fn help_centre() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::{StatusCode, Uri, header};
+    use axum::response::{IntoResponse, Redirect};
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let frame = |title: &str, main: &str| {
+        format!(
+            "<!doctype html><html><head><title>{title} | Acme Help</title></head><body>\
+             <header><a href=\"/help/\">Acme Help</a> <a href=\"/login\">Log in</a></header>\
+             <nav><a href=\"/help/returns\">Returns</a> <a href=\"/help/shipping#rates\">Shipping</a>\
+             <a href=\"/blog/\">Blog</a></nav><main>{main}</main>\
+             <footer>© Acme Inc. · <a href=\"https://elsewhere.example/\">Partners</a></footer>\
+             </body></html>"
+        )
+    };
+    let pages: std::collections::HashMap<&str, String> = [
+        (
+            "/help/",
+            frame(
+                "Home",
+                "<h1>How can we help?</h1><p>Browse the topics below.</p><ul>\
+                 <li><a href=\"returns\">Returns and refunds</a></li>\
+                 <li><a href=\"/help/old-shipping\">Shipping</a></li>\
+                 <li><a href=\"/help/private/drafts\">Drafts</a></li>\
+                 <li><a href=\"/help/manual.pdf\">The manual</a></li>\
+                 <li><a href=\"/help/gone\">Our old page</a></li></ul>",
+            ),
+        ),
+        (
+            "/help/returns",
+            frame(
+                "Returns",
+                "<h1>Returns and refunds</h1><p>You can return any unworn item within \
+                 30 days for a full refund.</p>",
+            ),
+        ),
+        (
+            "/help/shipping",
+            frame(
+                "Shipping",
+                "<h1>Shipping rates</h1><p>Orders over $50 ship free; the rest cost $4.95.</p>\
+                 <p><a href=\"/help/care.txt\">Care instructions</a></p>",
+            ),
+        ),
+        (
+            "/help/private/drafts",
+            frame("Drafts", "<h1>Secret</h1><p>Not yet.</p>"),
+        ),
+        ("/blog/", frame("Blog", "<h1>Our blog</h1><p>News.</p>")),
+    ]
+    .into_iter()
+    .collect();
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let pages = pages.clone();
+        let log = log.clone();
+        async move {
+            let path = uri.path().to_owned();
+            log.lock().unwrap().push(path.clone());
+            match path.as_str() {
+                "/robots.txt" => "User-agent: *\nDisallow: /help/private/\n".into_response(),
+                "/help/old-shipping" => Redirect::permanent("/help/shipping").into_response(),
+                "/help/care.txt" => "Wash by hand.".into_response(),
+                "/help/manual.pdf" => (
+                    [(header::CONTENT_TYPE, "application/pdf")],
+                    b"%PDF-1.4".to_vec(),
+                )
+                    .into_response(),
+                _ => match pages.get(path.as_str()) {
+                    Some(html) => axum::response::Html(html.clone()).into_response(),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                },
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), asked)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_import_reads_a_help_centre_from_its_website() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let bot_id = bot["id"].as_str().unwrap().to_owned();
+    let (site, asked) = help_centre().await;
+
+    let (ok, out, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", &bot_id])
+        .arg(format!("{site}/help/")));
+    // The broken link fails the run, and is named; the rest is imported.
+    assert!(!ok, "{out}{err}");
+    assert!(err.contains("/help/gone") && err.contains("404"), "{err}");
+    assert!(out.contains("imported 3 of"), "{out}");
+    assert!(
+        out.contains("care.txt") && out.contains("not a web page"),
+        "{out}"
+    );
+    let asked = asked.lock().unwrap().clone();
+    for never in [
+        "/help/private/drafts",
+        "/blog/",
+        "/login",
+        "/help/manual.pdf",
+    ] {
+        assert!(
+            !asked.contains(&never.to_owned()),
+            "{never} was fetched: {asked:?}"
+        );
+    }
+    assert_eq!(
+        asked.iter().filter(|p| *p == "/help/shipping").count(),
+        1,
+        "a page is read once however it is linked: {asked:?}"
+    );
+
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    let mut titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    titles.sort_unstable();
+    assert_eq!(
+        titles,
+        ["How can we help?", "Returns and refunds", "Shipping rates"]
+    );
+    // The site's header, menu and footer are not knowledge.
+    let (_, found) = owner
+        .get(&format!(
+            "/api/v1/bots/{bot_id}/search?q=help%20returns%20shipping%20topics"
+        ))
+        .await;
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{found}");
+    let text = found["results"].to_string();
+    for chrome in ["Acme Inc", "Log in", "Partners", "Blog"] {
+        assert!(!text.contains(chrome), "{chrome} in {found}");
+    }
+
+    // The running server answers from the pages.
+    let visitor = app.visitor(bot["widget_key"].as_str().unwrap()).await;
+    visitor.say("How much does shipping cost?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    let answer = messages[1]["text"].as_str().unwrap();
+    assert!(answer.contains("$4.95"), "{answer}");
+
+    // Read again, limited to one page: the home page is replaced, not doubled, and the run
+    // says what it left.
+    let (_, out, _) = run(baton_on(&app)
+        .args(["kb", "import", "--max-pages", "1", "--bot", &bot_id])
+        .arg(format!("{site}/help/")));
+    assert!(
+        out.contains("imported 1 of 1 pages") && out.contains("1 replaced"),
+        "{out}"
+    );
+    assert!(out.contains("stopped at --max-pages 1"), "{out}");
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+
+    // An address that is not a site's is a clear error before anything is read.
+    let (ok, _, err) = run(baton_on(&app)
+        .args(["kb", "import", "--bot", &bot_id])
+        .arg("http://127.0.0.1:9/help/"));
+    assert!(!ok);
+    assert!(err.contains("could not be reached"), "{err}");
 }
 
 /// The one-time password in `baton user`'s output.
