@@ -29,9 +29,11 @@ pub fn spawn(state: &AppState) {
 }
 
 /// Erases up to [`BATCH`] customers whose workspace's retention period has run out; answers
-/// how many.
+/// how many. Also drops WhatsApp reports held past their time (see `Store::hold_status`).
 pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     let now = state.clock.now_ms();
+    // WhatsApp reports held for a send that was never recorded (a wamid names its recipient).
+    state.store.drop_stale_held_statuses(now).await?;
     let mut erased = 0;
     for (workspace_id, json) in state.store.settings_named(RETENTION).await? {
         let before = match serde_json::from_str::<RetentionSettings>(&json) {

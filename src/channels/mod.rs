@@ -101,15 +101,18 @@ pub async fn receive_whatsapp(
             None => processed.duplicates += 1,
         }
     }
+    let workspace_id = &channel.workspace_id;
     for status in statuses {
-        if apply_status(state, &channel.workspace_id, &status, now).await? {
+        if apply_status(state, workspace_id, &status, now).await? {
             processed.statuses += 1;
-        } else if !state
-            .store
-            .knows_wamid(&channel.workspace_id, &status.wamid)
-            .await?
-        {
-            hold_status(state, &channel.workspace_id, status, now).await?;
+        } else if state.store.knows_wamid(workspace_id, &status.wamid).await? {
+            // Known, but maybe only since the lookup (the send was recorded in between): once
+            // more, then. A report applied twice moves nothing the second time.
+            if apply_status(state, workspace_id, &status, now).await? {
+                processed.statuses += 1;
+            }
+        } else {
+            hold_status(state, workspace_id, status, now).await?;
             processed.held += 1;
         }
     }
@@ -170,21 +173,26 @@ async fn hold_status(
 }
 
 /// Applies the reports held for a wamid, once the message or notification it is has been
-/// recorded as sent.
+/// recorded as sent. A report is let go only once applied (or once what it reports on is gone,
+/// its customer erased); one that could not be applied stays until the hold runs out.
 pub(crate) async fn apply_held_statuses(
     state: &AppState,
     workspace_id: &str,
     wamid: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    for held in state.store.take_held_statuses(workspace_id, wamid).await? {
+    for held in state.store.held_statuses(workspace_id, wamid).await? {
         let status = StatusUpdate {
-            wamid: held.wamid,
-            status: held.status,
-            error: held.error,
+            wamid: held.wamid.clone(),
+            status: held.status.clone(),
+            error: held.error.clone(),
             code: held.code,
         };
-        apply_status(state, workspace_id, &status, now).await?;
+        match apply_status(state, workspace_id, &status, now).await {
+            Ok(_) | Err(StoreError::NotFound(_)) => {}
+            Err(err) => return Err(err),
+        }
+        state.store.drop_held_status(workspace_id, &held).await?;
     }
     Ok(())
 }

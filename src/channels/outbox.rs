@@ -205,8 +205,12 @@ async fn record(
                 .store
                 .finish_delivery(&delivery.id, None, Some(&wamid), now)
                 .await?;
-            // WhatsApp's first report can come before this answer was recorded.
-            super::apply_held_statuses(state, ws, &wamid, now).await
+            // WhatsApp's first report can come before this answer was recorded. The send is
+            // recorded either way: a report that cannot be applied now is only logged.
+            if let Err(err) = super::apply_held_statuses(state, ws, &wamid, now).await {
+                tracing::warn!(error = %err, "could not apply a report that came before its send was recorded");
+            }
+            Ok(())
         }
         Outcome::Failed(err) if err.transient && delivery.attempts < max_attempts(delivery) => {
             tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed; will retry");

@@ -257,19 +257,36 @@ impl Role {
     }
 }
 
-/// Text as a search compares it: lower-cased in every script, accents dropped, Turkish
-/// dotless ı read as i — so "JOSÉ", "jose" and "José" are one name, and so are "ИВАН", "Иван"
-/// and "Ёлка"/"елка". (SQL's `LOWER` folds ASCII only on SQLite, and on PostgreSQL only as far
-/// as the database's locale goes.) Only marks a writer may leave out go: Latin, Greek and
-/// Cyrillic accents and Arabic vowel signs, not the vowel signs Devanagari or Thai are spelt with.
+/// Text as a search compares it: lower-cased in every script (final ς as σ, ß as ss),
+/// compatibility forms unified (full-width letters, ligatures), accents dropped, and the
+/// Latin letters whose stroke is not an accent in Unicode read as the plain letter (ł, ø, đ,
+/// ħ, ı; æ and œ as two) — so "JOSÉ", "jose" and "José" are one name, and so are "ИВАН",
+/// "Иван", "Ёлкин"/"елкин", "STRASSE"/"Straße" and "lukasz"/"Łukasz". (SQL's `LOWER` folds
+/// ASCII only on SQLite, and on PostgreSQL only as far as the database's locale goes.) Only
+/// marks a writer may leave out go: Latin, Greek and Cyrillic accents and Arabic vowel signs,
+/// not the vowel signs Devanagari or Thai are spelt with.
 pub fn search_fold(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    text.nfd()
+    let mut folded = String::with_capacity(text.len());
+    for c in text
+        .nfkd()
         .filter(|c| !matches!(c, '\u{0300}'..='\u{036F}' | '\u{064B}'..='\u{065F}'))
         .flat_map(char::to_lowercase)
-        .map(|c| if c == 'ı' { 'i' } else { c })
-        .nfc()
-        .collect()
+    {
+        match c {
+            'ς' => folded.push('σ'),
+            'ß' => folded.push_str("ss"),
+            'ł' => folded.push('l'),
+            'ø' => folded.push('o'),
+            'đ' => folded.push('d'),
+            'ħ' => folded.push('h'),
+            'ı' => folded.push('i'),
+            'æ' => folded.push_str("ae"),
+            'œ' => folded.push_str("oe"),
+            c => folded.push(c),
+        }
+    }
+    folded.nfc().collect()
 }
 
 #[cfg(test)]
@@ -282,11 +299,14 @@ mod tests {
         assert_eq!(search_fold("Jose\u{301}"), "jose");
         assert_eq!(search_fold("ИВАН Ёлкин"), "иван елкин");
         assert_eq!(search_fold("IŞIK İnce"), "isik ince");
-        assert_eq!(search_fold("Ὀδυσσεύς"), "οδυσσευς");
+        assert_eq!(search_fold("Ὀδυσσεύς"), "οδυσσευσ");
         assert_eq!(search_fold("مُحَمَّد"), "محمد");
         // Devanagari keeps its vowel signs: they are the word's letters, not accents.
         assert_eq!(search_fold("किताब"), "किताब");
-        assert_eq!(search_fold("Straße"), "straße");
+        assert_eq!(search_fold("STRASSE"), search_fold("Straße"));
+        assert_eq!(search_fold("ΟΔΥΣΣΕΥΣ"), search_fold("Οδυσσευς"));
+        assert_eq!(search_fold("Łukasz Søren Æsir"), "lukasz soren aesir");
+        assert_eq!(search_fold("ＪＯＳＥ"), "jose");
     }
 
     #[test]

@@ -45,9 +45,9 @@ pub struct HeldStatus {
 }
 
 /// How long a report for a wamid Baton does not know is kept: the race it covers lasts the
-/// moment between the channel accepting a message and Baton recording its answer; a report
-/// still unclaimed an hour later is for something Baton never sent.
-const HOLD_MS: i64 = 3_600_000;
+/// moment between the channel accepting a message and Baton recording its answer (seconds); a
+/// report still unclaimed ten minutes later is for something Baton never sent.
+const HOLD_MS: i64 = 600_000;
 
 /// Something to deliver, queued in the same transaction as the message it carries.
 pub struct NewDelivery<'a> {
@@ -485,10 +485,7 @@ impl Store {
     /// Keeps a report for a wamid no message or notification has yet (the channel's report
     /// overtook the answer to the send), and drops held reports nobody claimed in time.
     pub async fn hold_status(&self, workspace_id: &str, held: &HeldStatus) -> StoreResult<()> {
-        sqlx::query("DELETE FROM early_statuses WHERE received_at < $1")
-            .bind(held.received_at - HOLD_MS)
-            .execute(self.pool())
-            .await?;
+        self.drop_stale_held_statuses(held.received_at).await?;
         sqlx::query(
             "INSERT INTO early_statuses (workspace_id, wamid, status, error, code, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -504,24 +501,49 @@ impl Store {
         Ok(())
     }
 
-    /// Removes and answers the reports held for a wamid, in the order they arrived. Of two
-    /// callers at once (the webhook that held one and the sender that stored the wamid) each
-    /// report goes to exactly one.
-    pub async fn take_held_statuses(
+    /// Drops the reports held longer than the hold (a wamid embeds its recipient's number, so
+    /// they are not kept for nothing); answers how many.
+    pub async fn drop_stale_held_statuses(&self, now: i64) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM early_statuses WHERE received_at < $1")
+                .bind(now - HOLD_MS)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// The reports held for a wamid, in the order they arrived.
+    pub async fn held_statuses(
         &self,
         workspace_id: &str,
         wamid: &str,
     ) -> StoreResult<Vec<HeldStatus>> {
-        let mut held: Vec<HeldStatus> = sqlx::query_as(
-            "DELETE FROM early_statuses WHERE workspace_id = $1 AND wamid = $2 \
-             RETURNING wamid, status, error, code, received_at",
+        Ok(sqlx::query_as(
+            "SELECT wamid, status, error, code, received_at FROM early_statuses \
+             WHERE workspace_id = $1 AND wamid = $2 ORDER BY received_at",
         )
         .bind(workspace_id)
         .bind(wamid)
         .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Lets a held report go, once applied. Two callers may both have applied it (the webhook
+    /// that held it and the sender that recorded the wamid): harmless, a status never moves
+    /// back or twice.
+    pub async fn drop_held_status(&self, workspace_id: &str, held: &HeldStatus) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM early_statuses WHERE workspace_id = $1 AND wamid = $2 AND status = $3 \
+             AND received_at = $4",
+        )
+        .bind(workspace_id)
+        .bind(&held.wamid)
+        .bind(&held.status)
+        .bind(held.received_at)
+        .execute(self.pool())
         .await?;
-        held.sort_by_key(|h| h.received_at);
-        Ok(held)
+        Ok(())
     }
 
     /// Whether a message or a notification of the workspace was sent as this wamid.

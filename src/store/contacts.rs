@@ -75,11 +75,20 @@ pub(super) fn search_text(name: &str, external_id: &str) -> String {
     format!("{}\n{}", search_fold(name), search_fold(external_id))
 }
 
-/// `text` as a `LIKE … ESCAPE '\'` pattern matching it anywhere, folded as the search text is
-/// (a line break cannot join a name to an id).
-fn contains_pattern(text: &str) -> String {
+/// `text` as a `LIKE … ESCAPE '\\'` pattern matching it anywhere, folded as the search text
+/// is (a line break cannot join a name to an id); `None` when nothing is left of it to match.
+fn contains_pattern(text: &str) -> Option<String> {
+    let folded: String = search_fold(text)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    (!folded.is_empty()).then(|| like_anywhere(&folded))
+}
+
+/// `text` as a `LIKE … ESCAPE '\\'` pattern matching it anywhere, as it is.
+fn like_anywhere(text: &str) -> String {
     let mut pattern = String::from("%");
-    for c in search_fold(text).chars().filter(|c| !c.is_control()) {
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -93,15 +102,21 @@ impl Store {
     /// Writes the search text of contacts stored before it existed (migration 0016) or by an
     /// older node since, a batch at a time.
     pub(super) async fn fill_contact_search(&self) -> StoreResult<()> {
+        // In id order, a batch after the last: every row is read once, and two nodes starting
+        // together lock rows in the same order.
+        let mut last = String::new();
         loop {
             let missing: Vec<(String, String, String)> = sqlx::query_as(
-                "SELECT id, name, external_id FROM contacts WHERE search_text IS NULL LIMIT 500",
+                "SELECT id, name, external_id FROM contacts \
+                 WHERE search_text IS NULL AND id > $1 ORDER BY id LIMIT 500",
             )
+            .bind(&last)
             .fetch_all(self.pool())
             .await?;
-            if missing.is_empty() {
+            let Some((id, ..)) = missing.last() else {
                 return Ok(());
-            }
+            };
+            last = id.clone();
             let mut tx = self.pool().begin().await?;
             for (id, name, external_id) in missing {
                 sqlx::query("UPDATE contacts SET search_text = $1 WHERE id = $2")
@@ -130,22 +145,21 @@ impl Store {
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
             .collect();
-        let text = Some(query)
-            .filter(|q| !q.is_empty())
-            .map(contains_pattern)
-            .unwrap_or_default();
+        let text = contains_pattern(query);
+        // Rows an older node wrote have no search text yet: matched as SQL lower-cases.
+        let lowered = like_anywhere(&query.to_lowercase());
         let phone = Some(digits.as_str())
             .filter(|d| !d.is_empty())
-            .map(contains_pattern)
+            .map(like_anywhere)
             .unwrap_or_default();
         Ok(sqlx::query_as(
             "SELECT ct.id, ct.channel, ct.name, ct.phone, ct.created_at, ct.last_active_at, \
              (SELECT COUNT(*) FROM conversations c WHERE c.contact_id = ct.id) AS conversations, \
              (SELECT MAX(c.active_handoff_id) FROM conversations c \
               WHERE c.contact_id = ct.id) AS open_handoff_id \
-             FROM contacts ct WHERE ct.workspace_id = $1 AND ($2 = '' \
+             FROM contacts ct WHERE ct.workspace_id = $1 AND ($4 = '' \
              OR ct.search_text LIKE $2 ESCAPE '\\' OR (ct.search_text IS NULL \
-              AND (LOWER(ct.name) LIKE $2 ESCAPE '\\' OR LOWER(ct.external_id) LIKE $2 ESCAPE '\\')) \
+              AND (LOWER(ct.name) LIKE $8 ESCAPE '\\' OR LOWER(ct.external_id) LIKE $8 ESCAPE '\\')) \
              OR ($3 <> '' AND ct.phone LIKE $3 ESCAPE '\\') OR ct.id = $4) \
              AND ($5 = '' OR ct.last_active_at < $6 \
               OR (ct.last_active_at = $6 AND ct.id < $5)) \
@@ -158,6 +172,7 @@ impl Store {
         .bind(after_id)
         .bind(after_at)
         .bind(filter.limit)
+        .bind(lowered)
         .fetch_all(self.pool())
         .await?)
     }
@@ -202,7 +217,12 @@ mod tests {
 
     #[test]
     fn search_text_is_matched_literally_anywhere() {
-        assert_eq!(contains_pattern("Ann"), "%ann%");
-        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(contains_pattern("Ann").as_deref(), Some("%ann%"));
+        assert_eq!(
+            contains_pattern("50%_off\\").as_deref(),
+            Some("%50\\%\\_off\\\\%")
+        );
+        assert_eq!(contains_pattern("JOSÉ").as_deref(), Some("%jose%"));
+        assert_eq!(contains_pattern("\u{301}\n"), None);
     }
 }

@@ -121,7 +121,8 @@ impl Store {
             "INSERT INTO contacts (id, workspace_id, channel, external_id, name, phone, \
              search_text, created_at, last_active_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) \
              ON CONFLICT (workspace_id, channel, external_id) \
-             DO UPDATE SET last_active_at = excluded.last_active_at",
+             DO UPDATE SET last_active_at = excluded.last_active_at, \
+             search_text = COALESCE(contacts.search_text, excluded.search_text)",
         )
         .bind(new_id("cus"))
         .bind(workspace_id)

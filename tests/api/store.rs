@@ -99,15 +99,38 @@ async fn contacts_stored_before_the_search_text_get_theirs_on_start() {
             list.as_array().unwrap().len()
         }
     };
-    // Meanwhile plain letters still find them, as before.
+    // Meanwhile they are found as SQL lower-cases, as before.
     assert_eq!(found("ZO").await, 1);
+    assert_eq!(found("zoë").await, 1);
     assert_eq!(found("zoe").await, 0);
-
-    app.state.store.migrate().await.unwrap();
-    let (text,): (String,) = sqlx::query_as("SELECT search_text FROM contacts")
-        .fetch_one(pool)
+    // A WhatsApp customer gets theirs at once when they write again.
+    let (_, me) = shop.owner.get("/api/v1/me").await;
+    let workspace_id = me["workspace"]["id"].as_str().unwrap();
+    let soren = || {
+        app.state.store.upsert_contact(
+            workspace_id,
+            "whatsapp",
+            "4512345678",
+            "Søren Kierkegaard",
+            Some("+4512345678"),
+            app.state.clock.now_ms(),
+        )
+    };
+    soren().await.unwrap();
+    sqlx::query("UPDATE contacts SET search_text = NULL")
+        .execute(pool)
         .await
         .unwrap();
+    assert_eq!(found("soren").await, 0);
+    soren().await.unwrap();
+    assert_eq!(found("soren").await, 1);
+
+    app.state.store.migrate().await.unwrap();
+    let (text,): (String,) =
+        sqlx::query_as("SELECT search_text FROM contacts WHERE channel = 'widget'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     assert!(text.starts_with("zoe angstrom\n"), "{text:?}");
     assert_eq!(found("zoe").await, 1);
     assert_eq!(found("ANGSTROM").await, 1);
