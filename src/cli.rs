@@ -148,7 +148,7 @@ pub async fn kb(store: &Store, command: KbCommand) -> anyhow::Result<bool> {
         );
     }
     for site in sites {
-        let (site_problems, skipped) = import.site(site, args.max_pages as usize).await?;
+        let (site_problems, skipped) = import.site(site, args.max_pages as usize).await;
         problems.extend(site_problems);
         for (url, why) in skipped {
             println!("  skipped: {url}: {why}");
@@ -205,20 +205,31 @@ impl Import<'_> {
         Ok(())
     }
 
-    /// Reads a website page by page and imports each page as it comes; answers the pages that
-    /// failed and the addresses skipped.
-    async fn site(&mut self, start: Url, max_pages: usize) -> anyhow::Result<(Problems, Problems)> {
+    /// Reads a website page by page and imports each page as it comes; answers the addresses
+    /// that failed and those skipped.
+    async fn site(&mut self, start: Url, max_pages: usize) -> (Problems, Problems) {
         let (mut problems, mut skipped) = (Vec::new(), Vec::new());
-        let mut crawl = site::Crawl::start(start.clone(), max_pages).await?;
+        let mut crawl = match site::Crawl::start(start.clone(), max_pages).await {
+            Ok(crawl) => crawl,
+            Err(err) => {
+                problems.push((start.to_string(), err.to_string()));
+                return (problems, skipped);
+            }
+        };
+        println!(
+            "reading {} (every page of that folder it links to)",
+            crawl.scope()
+        );
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {pos} pages ({elapsed}) {wide_msg}")
                 .expect("a valid progress template"),
         );
-        let mut read = 0;
+        let mut pages = 0;
+        // Each page's text by its title, to tell the same page under two addresses from two
+        // pages that share a title.
+        let mut texts: HashMap<String, String> = HashMap::new();
         while let Some(visit) = crawl.next().await {
-            read += 1;
-            bar.inc(1);
             let page = match visit {
                 Visit::Page(page) => page,
                 Visit::Moved(..) => continue,
@@ -231,18 +242,27 @@ impl Import<'_> {
                     continue;
                 }
             };
+            pages += 1;
+            bar.inc(1);
             bar.set_message(page.url.to_string());
             let url = page.url.to_string();
-            if self.same_title == SameTitle::Replace {
-                if let Some(first) = self.titles.get(&page.title) {
+            let mut title = page.title.clone();
+            if let Some(first) = self.titles.get(&title) {
+                if texts.get(&title) == Some(&page.html) {
+                    skipped.push((url, format!("the same page as {first}")));
+                    continue;
+                }
+                // Two pages, one title: the second is told apart by its address.
+                title = site::titled_by_path(&title, &page.url);
+                if let Some(first) = self.titles.get(&title) {
                     skipped.push((
                         url,
-                        format!("titled {:?} like {first}, which was kept", page.title),
+                        format!("titled {title:?} like {first}, which was kept"),
                     ));
                     continue;
                 }
             }
-            let doc = match document::prepare(&page.title, page.html, Format::Html) {
+            let doc = match document::prepare(&title, page.html.clone(), Format::Html) {
                 Ok(doc) => doc,
                 Err(err) => {
                     problems.push((url, err.to_string()));
@@ -251,7 +271,8 @@ impl Import<'_> {
             };
             match self.put(&doc).await {
                 Ok(()) => {
-                    self.titles.insert(page.title, url);
+                    self.titles.insert(title.clone(), url);
+                    texts.insert(title, page.html);
                 }
                 Err(err) => problems.push((url, err.to_string())),
             }
@@ -259,7 +280,7 @@ impl Import<'_> {
         bar.finish_and_clear();
         let tally = std::mem::take(&mut self.tally);
         println!(
-            "imported {} of {read} pages read from {start} into bot {:?} ({}): {}",
+            "imported {} of {pages} pages read from {start} into bot {:?} ({}): {}",
             tally.added,
             self.bot.name,
             self.bot.id,
@@ -267,11 +288,17 @@ impl Import<'_> {
         );
         if crawl.left() > 0 {
             println!(
-                "  stopped at --max-pages {max_pages}: {} more pages it links to were not read",
+                "  stopped at --max-pages {max_pages}: {} more addresses it links to were not read",
                 crawl.left()
             );
         }
-        Ok((problems, skipped))
+        if pages == 0 {
+            problems.push((
+                start.to_string(),
+                "no page could be read from it (see above and below)".to_owned(),
+            ));
+        }
+        (problems, skipped)
     }
 }
 

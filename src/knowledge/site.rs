@@ -1,8 +1,8 @@
 //! A knowledge base read from a website: `baton kb import --bot … https://help.example.com/`
 //! fetches the page named and, breadth first, every page it links to under the same address
-//! (same scheme, host and port, and a path under the first page's folder), as robots.txt
-//! allows and at most `max_pages` of them. Each page becomes one HTML document: its content
-//! (its `<main>`, else its one `<article>`, else its body) without the site's header, footer,
+//! (same scheme, host and port, and a path in the first page's folder), as robots.txt allows
+//! and at most `max_pages` of them. Each page becomes one HTML document: its content (its
+//! `<main>`, else its one `<article>`, else its body) without the site's header, footer,
 //! navigation, sidebars and forms, titled by its first heading, else its `<title>`.
 //!
 //! This is for the operator at the command line, who names the site: it follows no address a
@@ -12,6 +12,7 @@ use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use scraper::{ElementRef, Html, Node, Selector};
+use texting_robots::Robot;
 use url::Url;
 
 use super::document::MAX_BYTES;
@@ -26,6 +27,9 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest pause between two pages a robots.txt `Crawl-delay` is honoured with.
 const MAX_DELAY: Duration = Duration::from_secs(10);
 
+/// The most of a robots.txt read (Google reads 500 KiB).
+const MAX_ROBOTS_BYTES: usize = 512 * 1024;
+
 /// Links to these are files, not pages: not fetched.
 const NOT_PAGES: &[&str] = &[
     "pdf", "png", "jpg", "jpeg", "gif", "webp", "svg", "ico", "zip", "gz", "mp4", "mp3", "webm",
@@ -33,10 +37,42 @@ const NOT_PAGES: &[&str] = &[
     "pptx", "csv", "dmg", "exe",
 ];
 
-/// Inside a page's content, these are the site around the text, not the text.
+/// Inside a page's content, these are the site around the text, not the text. `header` and
+/// `footer` only outside an article (an article's own header holds its title).
 const CHROME: &[&str] = &[
     "header", "footer", "nav", "aside", "form", "script", "style", "noscript", "template", "svg",
-    "button", "iframe", "select", "dialog",
+    "iframe", "select", "dialog",
+];
+
+/// Query parameters that say where a visitor came from, not which page it is.
+const TRACKING: &[&str] = &["fbclid", "gclid", "msclkid", "mc_cid", "mc_eid", "ref"];
+
+/// Elements after which the text that follows is a new line, not the same word.
+const BREAKS: &[&str] = &[
+    "br",
+    "p",
+    "div",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "section",
+    "article",
+    "ul",
+    "ol",
+    "table",
+    "summary",
+    "details",
 ];
 
 /// One page read.
@@ -44,6 +80,7 @@ const CHROME: &[&str] = &[
 pub struct Page {
     /// Where it was read from.
     pub url: Url,
+    /// Its first heading, else its `<title>`, else its path.
     pub title: String,
     /// Its content as HTML (elements without their attributes), under its title.
     pub html: String,
@@ -67,67 +104,76 @@ pub struct Crawl {
     client: reqwest::Client,
     /// The first page's folder: pages are read under it only.
     scope: Url,
-    robots: Option<String>,
+    robots: Option<Robot>,
     delay: Duration,
     queue: VecDeque<Url>,
     seen: HashSet<String>,
     max_pages: usize,
-    /// Addresses taken from the queue so far.
-    visited: usize,
+    /// Pages read so far (redirects and other files do not count).
+    pages: usize,
+    /// Whether anything has been fetched yet (the first fetch waits for no delay).
+    fetched: bool,
 }
 
 impl Crawl {
-    /// Starts at `start`; reads the site's robots.txt first (none, or an unreadable one,
-    /// allows everything).
+    /// Starts at `start`: where the address leads (http to https, a folder without its
+    /// slash) is the site, and the folder of where it leads is the scope — `/help` and
+    /// `/help/` both mean the `/help/` folder. Reads the site's robots.txt first; a site that
+    /// has none allows everything, one that fails to answer is not read.
     pub async fn start(start: Url, max_pages: usize) -> anyhow::Result<Crawl> {
         if !matches!(start.scheme(), "http" | "https") || start.host_str().is_none() {
-            anyhow::bail!("{start}: only http:// and https:// addresses can be imported");
+            anyhow::bail!("only http:// and https:// addresses can be imported");
         }
         let agent = format!("{USER_AGENT}/{}", env!("CARGO_PKG_VERSION"));
-        // Where the address itself leads (http to https, a folder without its slash) is the
-        // site; after that, redirects are links like any other, so a page is read once.
-        let start = reqwest::Client::builder()
+        let following = reqwest::Client::builder()
             .user_agent(&agent)
             .timeout(PAGE_TIMEOUT)
-            .build()?
-            .head(start.clone())
+            .build()?;
+        let start = following
+            .get(start)
             .send()
             .await
-            .map_err(|err| anyhow::anyhow!("{start}: {}", unreadable(err)))?
+            .map_err(|err| anyhow::anyhow!("{}", unreadable(err)))?
             .url()
             .clone();
+        let start = normalise(start);
+        let robots = read_robots(&following, &start).await?;
+        // After the first address, redirects are links like any other: a page is read once.
         let client = reqwest::Client::builder()
             .user_agent(agent)
             .timeout(PAGE_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let start = without_fragment(start);
-        let mut scope = start.clone();
-        scope.set_query(None);
-        if !scope.path().ends_with('/') {
-            let folder = match scope.path().rfind('/') {
-                Some(i) => scope.path()[..=i].to_owned(),
-                None => "/".to_owned(),
-            };
-            scope.set_path(&folder);
-        }
-        let robots = read_robots(&client, &start).await;
         let delay = robots
-            .as_deref()
-            .and_then(crawl_delay)
-            .map_or(Duration::ZERO, |d| d.min(MAX_DELAY));
+            .as_ref()
+            .and_then(|r| r.delay)
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .map_or(Duration::ZERO, |d| {
+                Duration::from_secs_f32(d.min(MAX_DELAY.as_secs_f32()))
+            });
         let mut crawl = Crawl {
             client,
-            scope,
+            scope: scope_of(&start),
             robots,
             delay,
             queue: VecDeque::new(),
             seen: HashSet::new(),
             max_pages,
-            visited: 0,
+            pages: 0,
+            fetched: false,
         };
+        if !crawl.allowed(&start) {
+            anyhow::bail!(
+                "the site's robots.txt does not let crawlers ({USER_AGENT} or *) read {start}"
+            );
+        }
         crawl.enqueue(start);
         Ok(crawl)
+    }
+
+    /// The folder read.
+    pub fn scope(&self) -> &Url {
+        &self.scope
     }
 
     /// Addresses found but not read because `max_pages` was reached.
@@ -135,17 +181,21 @@ impl Crawl {
         self.queue.len()
     }
 
-    /// Reads the next page, or `None` when the site (or `max_pages`) is done.
+    /// Reads the next address, or `None` when the site (or `max_pages`) is done.
     pub async fn next(&mut self) -> Option<Visit> {
-        if self.visited >= self.max_pages {
+        if self.pages >= self.max_pages {
             return None;
         }
         let url = self.queue.pop_front()?;
-        if self.visited > 0 && !self.delay.is_zero() {
+        if self.fetched && !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        self.visited += 1;
-        Some(self.visit(url).await)
+        self.fetched = true;
+        let visit = self.visit(url).await;
+        if matches!(visit, Visit::Page(_)) {
+            self.pages += 1;
+        }
+        Some(visit)
     }
 
     async fn visit(&mut self, url: Url) -> Visit {
@@ -160,14 +210,18 @@ impl Crawl {
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|to| url.join(to).ok())
-                .map(without_fragment);
+                .map(normalise);
             return match target {
-                Some(target) if self.in_scope(&target) => {
+                Some(target) if !self.in_scope(&target) => {
+                    Visit::Skipped(url, format!("it leads outside the site, to {target}"))
+                }
+                Some(target) if !self.allowed(&target) => Visit::Skipped(
+                    url,
+                    format!("it leads to {target}, which robots.txt closes"),
+                ),
+                Some(target) => {
                     self.enqueue(target.clone());
                     Visit::Moved(url, target)
-                }
-                Some(target) => {
-                    Visit::Skipped(url, format!("it leads outside the site, to {target}"))
                 }
                 None => Visit::Failed(url, format!("the site answered {status} with no Location")),
             };
@@ -195,8 +249,9 @@ impl Crawl {
             Ok(body) => body,
             Err(err) => return Visit::Failed(url, unreadable(err)),
         };
-        let html = Html::parse_document(&String::from_utf8_lossy(&body));
-        for link in links(&html, &url) {
+        let html = Html::parse_document(&decode(&body, &kind));
+        let base = base_of(&html, &url);
+        for link in links(&html, &base) {
             self.enqueue(link);
         }
         match page(&html, url.clone()) {
@@ -206,16 +261,19 @@ impl Crawl {
     }
 
     fn enqueue(&mut self, url: Url) {
-        if self.in_scope(&url) && self.allowed(&url) && self.seen.insert(url.to_string()) {
+        let url = normalise(url);
+        if self.in_scope(&url) && !self.seen.contains(url.as_str()) && self.allowed(&url) {
+            self.seen.insert(url.to_string());
             self.queue.push_back(url);
         }
     }
 
     fn in_scope(&self, url: &Url) -> bool {
+        let folder = self.scope.path();
         url.scheme() == self.scope.scheme()
             && url.host_str() == self.scope.host_str()
             && url.port_or_known_default() == self.scope.port_or_known_default()
-            && url.path().starts_with(self.scope.path())
+            && (url.path().starts_with(folder) || url.path() == folder.trim_end_matches('/'))
             && !url
                 .path()
                 .rsplit_once('.')
@@ -223,14 +281,48 @@ impl Crawl {
     }
 
     fn allowed(&self, url: &Url) -> bool {
-        self.robots.as_deref().is_none_or(|robots| {
-            robotstxt::DefaultMatcher::default().one_agent_allowed_by_robots(
-                robots,
-                USER_AGENT,
-                url.as_str(),
-            )
-        })
+        self.robots.as_ref().is_none_or(|r| r.allowed(url.as_str()))
     }
+}
+
+/// The folder a crawl from `start` reads: its path if that ends in `/` or names no file
+/// (`/help` → `/help/`), else the folder the file is in (`/help/index.html` → `/help/`).
+fn scope_of(start: &Url) -> Url {
+    let mut scope = start.clone();
+    scope.set_query(None);
+    let path = scope.path().to_owned();
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let folder = if path.ends_with('/') {
+        path
+    } else if !last.contains('.') {
+        format!("{path}/")
+    } else {
+        path[..=path.rfind('/').unwrap_or(0)].to_owned()
+    };
+    scope.set_path(&folder);
+    scope
+}
+
+/// One address per page: no fragment, no tracking parameters (`utm_…`, `fbclid`…), no empty
+/// query, and a folder's `index.html` as the folder.
+fn normalise(mut url: Url) -> Url {
+    url.set_fragment(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_") && !TRACKING.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else if url.query_pairs().count() != kept.len() {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    for index in ["index.html", "index.htm"] {
+        if let Some(folder) = url.path().strip_suffix(index).map(str::to_owned) {
+            url.set_path(&folder);
+        }
+    }
+    url
 }
 
 fn too_large() -> String {
@@ -250,58 +342,59 @@ fn unreadable(err: reqwest::Error) -> String {
     text + cause.as_deref().unwrap_or_default()
 }
 
-fn without_fragment(mut url: Url) -> Url {
-    url.set_fragment(None);
-    url
-}
-
-/// The site's robots.txt, if it has one that reads as text.
-async fn read_robots(client: &reqwest::Client, start: &Url) -> Option<String> {
-    let robots = start.join("/robots.txt").ok()?;
-    let response = client.get(robots).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
+/// The site's robots.txt (RFC 9309): none (4xx) allows everything; a server error closes the
+/// site, and so does one that cannot be reached.
+async fn read_robots(client: &reqwest::Client, start: &Url) -> anyhow::Result<Option<Robot>> {
+    let address = start.join("/robots.txt")?;
+    let response = client
+        .get(address.clone())
+        .send()
+        .await
+        .map_err(|err| anyhow::anyhow!("{address}: {}", unreadable(err)))?;
+    let status = response.status();
+    if status.is_client_error() {
+        return Ok(None);
     }
-    response.text().await.ok()
-}
-
-/// The `Crawl-delay` of the group that applies to Baton (its own, else `*`).
-fn crawl_delay(robots: &str) -> Option<Duration> {
-    let (mut ours, mut anyone) = (None, None);
-    let mut agents: Vec<String> = Vec::new();
-    let mut in_rules = false;
-    for line in robots.lines() {
-        let line = line.split('#').next().unwrap_or_default().trim();
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let (key, value) = (key.trim().to_ascii_lowercase(), value.trim());
-        if key == "user-agent" {
-            if in_rules {
-                agents.clear();
-                in_rules = false;
-            }
-            agents.push(value.to_ascii_lowercase());
-            continue;
-        }
-        in_rules = true;
-        if key != "crawl-delay" {
-            continue;
-        }
-        let Ok(seconds) = value.parse::<f64>() else {
-            continue;
-        };
-        let delay = Duration::from_secs_f64(seconds.clamp(0.0, 3600.0));
-        if agents.iter().any(|a| a == &USER_AGENT.to_ascii_lowercase()) {
-            ours = Some(delay);
-        } else if agents.iter().any(|a| a == "*") {
-            anyone = Some(delay);
-        }
+    if !status.is_success() {
+        anyhow::bail!("{address} answered {status}; crawlers wait until it answers");
     }
-    ours.or(anyone)
+    let body = response
+        .bytes()
+        .await
+        .map_err(|err| anyhow::anyhow!("{address}: {}", unreadable(err)))?;
+    let body = &body[..body.len().min(MAX_ROBOTS_BYTES)];
+    Ok(Robot::new(USER_AGENT, body).ok())
 }
 
-/// Every page address a page links to, resolved against it, without fragments.
+/// A page's bytes as text, in the charset its `Content-Type` or its `<meta>` names (else
+/// UTF-8, which a byte-order mark also overrides).
+fn decode(body: &[u8], content_type: &str) -> String {
+    let named = |text: &str| {
+        let at = text.find("charset=")? + "charset=".len();
+        let name: String = text[at..]
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+            .collect();
+        encoding_rs::Encoding::for_label(name.as_bytes())
+    };
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
+    let encoding = named(content_type)
+        .or_else(|| named(&head))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(body).0.into_owned()
+}
+
+/// The address a page's links are relative to: its `<base href>`, else its own.
+fn base_of(html: &Html, url: &Url) -> Url {
+    let base = Selector::parse("base[href]").expect("a valid selector");
+    html.select(&base)
+        .next()
+        .and_then(|b| url.join(b.value().attr("href")?).ok())
+        .unwrap_or_else(|| url.clone())
+}
+
+/// Every page address a page links to, resolved against `base`, without fragments.
 fn links(html: &Html, base: &Url) -> Vec<Url> {
     let anchors = Selector::parse("a[href]").expect("a valid selector");
     html.select(&anchors)
@@ -312,25 +405,34 @@ fn links(html: &Html, base: &Url) -> Vec<Url> {
         })
         .filter_map(|a| base.join(a.value().attr("href")?.trim()).ok())
         .filter(|url| matches!(url.scheme(), "http" | "https"))
-        .map(without_fragment)
+        .map(normalise)
         .collect()
 }
 
 /// A page's content and title, or `None` when it has no text.
 fn page(html: &Html, url: Url) -> Option<Page> {
-    let content = content_of(html)?;
-    let mut body = String::new();
-    if !write_clean(content, &mut body) {
-        return None;
+    let mut written = None;
+    for content in contents_of(html) {
+        let mut clean = Clean::default();
+        clean.write(
+            content,
+            matches!(content.value().name(), "main" | "article"),
+        );
+        if clean.any_text {
+            written = Some(clean);
+            break;
+        }
     }
-    let first = |root: ElementRef<'_>, tag: &str| {
-        let selector = Selector::parse(tag).expect("a tag name is a selector");
-        root.select(&selector)
-            .map(|e| squeeze(&e.text().collect::<String>()))
-            .find(|t| !t.is_empty())
-    };
-    let title = first(content, "h1")
-        .or_else(|| first(html.root_element(), "title"))
+    let clean = written?;
+    let title_tag = Selector::parse("title").expect("a tag name is a selector");
+    let title = clean
+        .first_heading
+        .clone()
+        .or_else(|| {
+            html.select(&title_tag)
+                .map(|e| squeeze(&e.text().collect::<String>()))
+                .find(|t| !t.is_empty())
+        })
         .unwrap_or_else(|| url.path().trim_matches('/').to_owned());
     let title = if title.is_empty() {
         url.host_str().unwrap_or("home").to_owned()
@@ -339,65 +441,84 @@ fn page(html: &Html, url: Url) -> Option<Page> {
     };
     let title = shorten(&title, Name::MAX_CHARS);
     let html = format!(
-        "<html><head><title>{}</title></head><body>{body}</body></html>",
-        escape(&title)
+        "<html><head><title>{}</title></head><body>{}</body></html>",
+        escape(&title),
+        clean.out
     );
     Some(Page { url, title, html })
 }
 
-/// The part of the page that is its text: `<main>` (or `role="main"`), else its one
-/// `<article>`, else its body.
-fn content_of(html: &Html) -> Option<ElementRef<'_>> {
+/// Where a page's text may be, best first: `<main>` (or `role="main"`), its one `<article>`,
+/// its body.
+fn contents_of(html: &Html) -> Vec<ElementRef<'_>> {
     let select = |css: &str| {
         let selector = Selector::parse(css).expect("a valid selector");
         html.select(&selector).collect::<Vec<_>>()
     };
-    if let Some(main) = select("main, [role=main]").into_iter().next() {
-        return Some(main);
-    }
+    let mut found: Vec<ElementRef<'_>> = select("main, [role=main]").into_iter().take(1).collect();
     let articles = select("article");
     if articles.len() == 1 {
-        return Some(articles[0]);
+        found.push(articles[0]);
     }
-    select("body").into_iter().next()
+    found.extend(select("body").into_iter().take(1));
+    found
 }
 
-/// `element`'s children as plain HTML: the site's chrome (see [`CHROME`]) left out, and
-/// elements without their attributes (nothing the chunker reads is in them). Answers whether
-/// any text was written.
-fn write_clean(element: ElementRef<'_>, out: &mut String) -> bool {
-    let mut any_text = false;
-    for child in element.children() {
-        match child.value() {
-            Node::Text(text) => {
-                any_text |= !text.trim().is_empty();
-                out.push_str(&escape(text));
-            }
-            Node::Element(el) => {
-                let name = el.name();
-                if CHROME.contains(&name) {
-                    continue;
+/// A page's content written again as plain HTML: the site's chrome (see [`CHROME`]) left
+/// out, elements without their attributes (nothing the chunker reads is in them), a line
+/// break after each block so words of two lines never run together.
+#[derive(Default)]
+struct Clean {
+    out: String,
+    any_text: bool,
+    first_heading: Option<String>,
+}
+
+impl Clean {
+    fn write(&mut self, element: ElementRef<'_>, in_article: bool) {
+        for child in element.children() {
+            match child.value() {
+                Node::Text(text) => {
+                    self.any_text |= !text.trim().is_empty();
+                    self.out.push_str(&escape(text));
                 }
-                let Some(child) = ElementRef::wrap(child) else {
-                    continue;
-                };
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
-                any_text |= write_clean(child, out);
-                if !matches!(
-                    name,
-                    "br" | "hr" | "img" | "input" | "meta" | "link" | "wbr"
-                ) {
-                    out.push_str("</");
-                    out.push_str(name);
-                    out.push('>');
+                Node::Element(el) => {
+                    let name = el.name();
+                    if CHROME.contains(&name)
+                        && !(in_article && matches!(name, "header" | "footer"))
+                    {
+                        continue;
+                    }
+                    let Some(child) = ElementRef::wrap(child) else {
+                        continue;
+                    };
+                    if self.first_heading.is_none() && name == "h1" {
+                        let text = squeeze(&child.text().collect::<String>());
+                        if !text.is_empty() {
+                            self.first_heading = Some(text);
+                        }
+                    }
+                    self.out.push('<');
+                    self.out.push_str(name);
+                    self.out.push('>');
+                    let in_article = in_article || matches!(name, "main" | "article");
+                    self.write(child, in_article);
+                    if !matches!(
+                        name,
+                        "br" | "hr" | "img" | "input" | "meta" | "link" | "wbr"
+                    ) {
+                        self.out.push_str("</");
+                        self.out.push_str(name);
+                        self.out.push('>');
+                    }
+                    if BREAKS.contains(&name) {
+                        self.out.push('\n');
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
-    any_text
 }
 
 fn escape(text: &str) -> String {
@@ -408,6 +529,18 @@ fn escape(text: &str) -> String {
 
 fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A page's title told apart from another page's by its address: `Pricing (plans/team)`.
+pub fn titled_by_path(title: &str, url: &Url) -> String {
+    let path = url.path().trim_matches('/');
+    let room = Name::MAX_CHARS
+        .saturating_sub(path.chars().count() + 3)
+        .max(10);
+    shorten(
+        &format!("{} ({path})", shorten(title, room)),
+        Name::MAX_CHARS,
+    )
 }
 
 /// At most `max` characters, cut at a word where there is one.
@@ -436,9 +569,10 @@ mod tests {
     fn a_page_keeps_its_content_without_the_site_around_it() {
         let got = page_of(
             "<html><head><title>Returns | Acme Help</title><style>p{}</style></head><body>\
-             <header><a href=/>Acme</a> Log in</header><nav>Home · Orders</nav>\
+             <header><h1>Acme Help</h1> Log in</header><nav>Home · Orders</nav>\
              <main class=x><h1 id=t>Returns &amp; refunds</h1>\
              <p onclick=\"x()\">Return within <b>30 days</b> &lt;unworn&gt;.</p>\
+             <p>Mon–Fri<br>9–5</p>\
              <aside>Related: Shipping</aside><form>Was this helpful? <button>Yes</button></form>\
              <script>track()</script></main><footer>© Acme</footer></body></html>",
         );
@@ -446,29 +580,45 @@ mod tests {
         assert_eq!(
             got.html,
             "<html><head><title>Returns &amp; refunds</title></head><body>\
-             <h1>Returns &amp; refunds</h1><p>Return within <b>30 days</b> &lt;unworn&gt;.</p>\
-             </body></html>"
+             <h1>Returns &amp; refunds</h1>\n<p>Return within <b>30 days</b> &lt;unworn&gt;.</p>\n\
+             <p>Mon–Fri<br>\n9–5</p>\n</body></html>"
+        );
+        let passages =
+            crate::knowledge::chunk::passages(crate::knowledge::chunk::Format::Html, &got.html);
+        assert!(
+            passages.iter().any(|p| p.body.contains("Mon–Fri 9–5")),
+            "{passages:?}"
         );
     }
 
     #[test]
     fn without_main_the_one_article_or_the_body_is_read_and_titled() {
+        // The logo's heading in the site's header is not the page's title.
         let got = page_of(
-            "<html><head><title>Shipping</title></head><body><nav>Menu</nav>\
-             <article><p>Free over $50.</p></article><footer>Bye</footer></body></html>",
+            "<html><head><title>Shipping</title></head><body><header><h1>Acme</h1></header>\
+             <nav>Menu</nav><article><header><h1>Delivery</h1><p>Updated today</p></header>\
+             <p>Free over $50.</p><h3><button>Do you ship abroad?</button></h3><p>Yes.</p>\
+             </article><footer>Bye</footer></body></html>",
         );
-        assert_eq!(got.title, "Shipping");
+        assert_eq!(got.title, "Delivery");
+        for kept in ["Updated today", "Free over $50.", "Do you ship abroad?"] {
+            assert!(got.html.contains(kept), "{kept}: {}", got.html);
+        }
         assert!(
+            !got.html.contains("Acme") && !got.html.contains("Bye"),
+            "{}",
             got.html
-                .ends_with("<body><p>Free over $50.</p></body></html>")
         );
         let got = page_of(
-            "<body><header>Top</header><article><p>One</p></article>\
+            "<body><header><h1>Top</h1></header><article><p>One</p></article>\
              <article><p>Two</p></article></body>",
         );
         assert_eq!(got.title, "help/returns");
         assert!(got.html.contains("One") && got.html.contains("Two"));
         assert!(!got.html.contains("Top"));
+        // An empty <main> (a script's mount point) falls back to the body.
+        let got = page_of("<body><main></main><div><p>Text outside main</p></div></body>");
+        assert!(got.html.contains("Text outside main"));
         let long = "word ".repeat(40);
         let got = page_of(&format!("<h1>{long}</h1><p>x</p>"));
         assert!(got.title.chars().count() <= Name::MAX_CHARS);
@@ -478,11 +628,11 @@ mod tests {
     }
 
     #[test]
-    fn links_resolve_against_the_page_without_fragments_or_nofollow() {
+    fn links_resolve_against_the_page_or_its_base_with_one_address_per_page() {
         let html = Html::parse_document(
-            "<a href=\"returns#top\">R</a><a href=\"/help/shipping?lang=en\">S</a>\
+            "<a href=\"returns#top\">R</a><a href=\"/help/shipping?lang=en&utm_source=x\">S</a>\
              <a href=\"mailto:help@example.com\">M</a><a rel=\"nofollow\" href=\"login\">L</a>\
-             <a href=\"https://other.example/\">O</a>",
+             <a href=\"https://other.example/\">O</a><a href=\"faq/index.html?fbclid=1\">F</a>",
         );
         let base = Url::parse("https://help.example.com/help/index.html").unwrap();
         let got: Vec<String> = links(&html, &base).iter().map(Url::to_string).collect();
@@ -492,17 +642,39 @@ mod tests {
                 "https://help.example.com/help/returns",
                 "https://help.example.com/help/shipping?lang=en",
                 "https://other.example/",
+                "https://help.example.com/help/faq/",
             ]
+        );
+        let with_base = Html::parse_document(
+            "<head><base href=\"https://help.example.com/docs/\"></head><a href=\"a\">A</a>",
+        );
+        assert_eq!(
+            base_of(&with_base, &base).join("a").unwrap().as_str(),
+            "https://help.example.com/docs/a"
         );
     }
 
     #[test]
-    fn the_crawl_delay_is_the_one_for_baton_else_for_everyone() {
-        let robots = "User-agent: *\nCrawl-delay: 2\n\nUser-agent: OtherBot\nCrawl-delay: 9\n";
-        assert_eq!(crawl_delay(robots), Some(Duration::from_secs(2)));
-        let robots = "User-agent: *\nCrawl-delay: 2\n\nUser-agent: batonkbimport\n\
-                      Crawl-delay: 0.5 # be quick\n";
-        assert_eq!(crawl_delay(robots), Some(Duration::from_millis(500)));
-        assert_eq!(crawl_delay("User-agent: *\nDisallow: /x\n"), None);
+    fn the_scope_is_the_folder_the_address_names() {
+        let scope = |a: &str| scope_of(&Url::parse(a).unwrap()).to_string();
+        assert_eq!(scope("https://x.test/help/"), "https://x.test/help/");
+        assert_eq!(scope("https://x.test/hc/en-us"), "https://x.test/hc/en-us/");
+        assert_eq!(
+            scope("https://x.test/help/index.html?a=1"),
+            "https://x.test/help/"
+        );
+        assert_eq!(scope("https://x.test"), "https://x.test/");
+    }
+
+    #[test]
+    fn a_page_is_decoded_in_the_charset_it_names() {
+        let latin1 = b"<p>caf\xe9</p>";
+        assert_eq!(
+            decode(latin1, "text/html; charset=ISO-8859-1"),
+            "<p>café</p>"
+        );
+        let meta = b"<head><meta charset=\"windows-1252\"></head><p>\x93quoted\x94</p>";
+        assert!(decode(meta, "text/html").contains("“quoted”"));
+        assert_eq!(decode("<p>café</p>".as_bytes(), "text/html"), "<p>café</p>");
     }
 }
