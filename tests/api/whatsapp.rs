@@ -65,6 +65,19 @@ fn status_of(wamid: &str, status: &str, recipient: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The id of the first message by `author` in a handoff's full view.
+fn first_by(full: &Value, author: &str) -> String {
+    full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["author"] == author)
+        .unwrap_or_else(|| panic!("no {author} message in {full}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// An app with a fake Graph API and a shop whose bot answers the fake's number.
 pub(crate) struct Setup {
     pub(crate) app: TestApp,
@@ -334,20 +347,14 @@ async fn the_whole_handoff_loop_runs_over_whatsapp_with_agents_notified() {
     // The note that the agent joined has its status too.
     s.deliver(&status_of("wamid.FAKE0003", "delivered", "4915112345678"))
         .await;
-    let note = full["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["author"] == "system")
-        .unwrap()["id"]
-        .clone();
+    let note = first_by(&full, "system");
     eventually(|| async {
         let full = s.handoff_view(id).await;
         full["messages"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["id"] == note && m["delivery_status"] == "delivered")
+            .any(|m| m["id"] == note.as_str() && m["delivery_status"] == "delivered")
             .then_some(())
     })
     .await;
@@ -1131,15 +1138,7 @@ async fn a_report_that_overtakes_the_answer_to_its_send_is_applied_once_the_send
     let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
     let id = handoff["id"].as_str().unwrap();
     let full = s.handoff_view(id).await;
-    let message_id = full["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["author"] == "bot")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let message_id = first_by(&full, "bot");
     assert_eq!(s.sent(1).await[0]["to"], "4915112345678");
     eventually(|| async { (s.delivery_of(id, &message_id).await == "delivered").then_some(()) })
         .await;
