@@ -46,6 +46,7 @@ pub struct ImportArgs {
     #[arg(required = true)]
     pub paths: Vec<String>,
 }
+
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Add an agent or an admin to a workspace and print a one-time password, which they
