@@ -29,6 +29,7 @@ pub enum Code {
     WindowClosed,
     WhatsappRefused,
     WhatsappUnreachable,
+    PageUnreadable,
     PayloadTooLarge,
     UnsupportedMediaType,
     UpgradeRequired,
@@ -57,6 +58,7 @@ impl Code {
             Code::WindowClosed => "whatsapp_window_closed",
             Code::WhatsappRefused => "whatsapp_refused",
             Code::WhatsappUnreachable => "whatsapp_unreachable",
+            Code::PageUnreadable => "page_unreadable",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::UpgradeRequired => "upgrade_required",
@@ -68,9 +70,10 @@ impl Code {
     pub fn status(self) -> StatusCode {
         match self {
             Code::MalformedJson | Code::BadRequest => StatusCode::BAD_REQUEST,
-            Code::InvalidBody | Code::ValidationFailed | Code::WhatsappRefused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Code::InvalidBody
+            | Code::ValidationFailed
+            | Code::WhatsappRefused
+            | Code::PageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
             Code::AuthenticationRequired | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,

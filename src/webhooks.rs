@@ -72,13 +72,7 @@ pub fn spawn(state: &AppState) -> reqwest::Result<()> {
         // A redirect would re-send a signed body somewhere the admin never named.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("Baton-Webhooks/", env!("CARGO_PKG_VERSION")));
-    if !state.config.webhooks_allow_local {
-        // Through a proxy from the environment, the proxy would resolve the endpoint's name
-        // and the check below would never see it.
-        client = client
-            .dns_resolver(std::sync::Arc::new(PublicOnly))
-            .no_proxy();
-    }
+    client = public_only(client, state.config.webhooks_allow_local);
     let client = client.build()?;
     let state = state.clone();
     tokio::spawn(async move {
@@ -267,10 +261,28 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
+/// A client for addresses a workspace names (webhook endpoints, web pages to import) as the
+/// instance allows: unless `allow_local`, a host name is reached only at its public addresses,
+/// checked at each connection. (A literal address in a URL never meets the resolver: callers
+/// check it with `literal_local_address`, at every redirect too.)
+pub(crate) fn public_only(
+    client: reqwest::ClientBuilder,
+    allow_local: bool,
+) -> reqwest::ClientBuilder {
+    if allow_local {
+        return client;
+    }
+    // Through a proxy from the environment, the proxy would resolve the name and the check
+    // would never see it.
+    client
+        .dns_resolver(std::sync::Arc::new(PublicOnly))
+        .no_proxy()
+}
+
 /// An endpoint that is only on this machine or its private network.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", local_refusal(.0))]
-struct LocalOnly(String);
+pub(crate) struct LocalOnly(pub(crate) String);
 
 /// A transport error in a few words, without reqwest's nesting.
 fn describe(err: &reqwest::Error) -> String {

@@ -158,8 +158,8 @@ fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
 /// not delivered to.
 pub fn local_refusal(address: &str) -> String {
     format!(
-        "{address} is a local or private address; this instance delivers webhooks to \
-         internet addresses only (BATON_WEBHOOKS_ALLOW_LOCAL=false)"
+        "{address} is a local or private address; this instance reaches internet addresses \
+         only for a workspace's webhooks and web pages (BATON_WEBHOOKS_ALLOW_LOCAL=false)"
     )
 }
 

@@ -5,8 +5,9 @@
 //! `<main>`, else its one `<article>`, else its body) without the site's header, footer,
 //! navigation, sidebars and forms, titled by its first heading, else its `<title>`.
 //!
-//! This is for the operator at the command line, who names the site: it follows no address a
-//! page could point it at outside that scope.
+//! The crawl is for the operator at the command line, who names the site: it follows no
+//! address a page could point it at outside that scope. [`read_page`] reads one page, with a
+//! client its caller chose (the API's keeps a workspace off the instance's network).
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
@@ -199,64 +200,36 @@ impl Crawl {
     }
 
     async fn visit(&mut self, url: Url) -> Visit {
-        let response = match self.client.get(url.clone()).send().await {
-            Ok(response) => response,
-            Err(err) => return Visit::Failed(url, unreadable(err)),
-        };
-        let status = response.status();
-        if status.is_redirection() {
-            let target = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|to| url.join(to).ok())
-                .map(normalise);
-            return match target {
-                Some(target) if !self.in_scope(&target) => {
+        let text = match fetch(&self.client, &url).await {
+            Err(NotRead::Failed(why)) => return Visit::Failed(url, why),
+            Err(NotRead::Skipped(why)) => return Visit::Skipped(url, why),
+            Ok(Answer::Document(text, _)) => text,
+            Ok(Answer::Redirect(None)) => {
+                return Visit::Failed(url, "the site redirected with no Location".to_owned());
+            }
+            Ok(Answer::Redirect(Some(target))) => {
+                let target = normalise(target);
+                return if !self.in_scope(&target) {
                     Visit::Skipped(url, format!("it leads outside the site, to {target}"))
-                }
-                Some(target) if !self.allowed(&target) => Visit::Skipped(
-                    url,
-                    format!("it leads to {target}, which robots.txt closes"),
-                ),
-                Some(target) => {
+                } else if !self.allowed(&target) {
+                    Visit::Skipped(
+                        url,
+                        format!("it leads to {target}, which robots.txt closes"),
+                    )
+                } else {
                     self.enqueue(target.clone());
                     Visit::Moved(url, target)
-                }
-                None => Visit::Failed(url, format!("the site answered {status} with no Location")),
-            };
-        }
-        if !status.is_success() {
-            return Visit::Failed(url, format!("the site answered {status}"));
-        }
-        let kind = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if !(kind.starts_with("text/html") || kind.starts_with("application/xhtml")) {
-            return Visit::Skipped(url, format!("not a web page ({kind})"));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BYTES as u64)
-        {
-            return Visit::Failed(url, too_large());
-        }
-        let body = match response.bytes().await {
-            Ok(body) if body.len() > MAX_BYTES => return Visit::Failed(url, too_large()),
-            Ok(body) => body,
-            Err(err) => return Visit::Failed(url, unreadable(err)),
+                };
+            }
         };
-        let html = Html::parse_document(&decode(&body, &kind));
+        let html = Html::parse_document(&text);
         let base = base_of(&html, &url);
         for link in links(&html, &base) {
             self.enqueue(link);
         }
         match page(&html, url.clone()) {
             Some(page) => Visit::Page(page),
-            None => Visit::Skipped(url, "no text on the page".to_owned()),
+            None => Visit::Skipped(url, no_text()),
         }
     }
 
@@ -325,12 +298,100 @@ fn normalise(mut url: Url) -> Url {
     url
 }
 
+/// What a GET of an address answered.
+enum Answer {
+    /// A web page, as text, and where it was read from (after redirects the client followed).
+    Document(String, Url),
+    /// A redirect (the client follows none itself), and where to, if it says.
+    Redirect(Option<Url>),
+}
+
+/// Why an address gave no page.
+enum NotRead {
+    /// It should have been a page and could not be read.
+    Failed(String),
+    /// It is something else (another kind of file).
+    Skipped(String),
+}
+
+/// Reads one address: a web page's text, a redirect, or why it is neither.
+async fn fetch(client: &reqwest::Client, url: &Url) -> Result<Answer, NotRead> {
+    let failed = NotRead::Failed;
+    let response = client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|err| failed(unreadable(err)))?;
+    let status = response.status();
+    if status.is_redirection() {
+        let target = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|to| url.join(to).ok());
+        return Ok(Answer::Redirect(target));
+    }
+    if !status.is_success() {
+        return Err(failed(format!("the site answered {status}")));
+    }
+    let landed = response.url().clone();
+    let kind = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !(kind.starts_with("text/html") || kind.starts_with("application/xhtml")) {
+        return Err(NotRead::Skipped(format!("not a web page ({kind})")));
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BYTES as u64)
+    {
+        return Err(failed(too_large()));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|err| failed(unreadable(err)))?;
+    if body.len() > MAX_BYTES {
+        return Err(failed(too_large()));
+    }
+    Ok(Answer::Document(decode(&body, &kind), landed))
+}
+
+/// Reads the one page at `url` with `client` (which follows redirects, or not, as its
+/// owner chose); answers why not when it is no page with text.
+pub async fn read_page(client: &reqwest::Client, url: Url) -> Result<Page, String> {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("only http:// and https:// addresses can be read".to_owned());
+    }
+    match fetch(client, &url).await {
+        Ok(Answer::Document(text, landed)) => {
+            page(&Html::parse_document(&text), landed).ok_or_else(no_text)
+        }
+        Ok(Answer::Redirect(_)) => Err("it redirects too many times".to_owned()),
+        Err(NotRead::Failed(why) | NotRead::Skipped(why)) => Err(why),
+    }
+}
+
+fn no_text() -> String {
+    "no text on the page".to_owned()
+}
+
 fn too_large() -> String {
     format!("larger than {} MiB", MAX_BYTES / (1024 * 1024))
 }
 
 /// A fetch error without the address (the caller names it), with its cause.
 fn unreadable(err: reqwest::Error) -> String {
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        if let Some(local) = cause.downcast_ref::<crate::webhooks::LocalOnly>() {
+            return local.to_string();
+        }
+        source = cause.source();
+    }
     let cause = std::error::Error::source(&err).map(|s| format!(": {s}"));
     let text = if err.is_timeout() {
         "it took too long to answer".to_owned()

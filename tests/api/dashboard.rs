@@ -773,3 +773,47 @@ async fn the_bot_page_shows_the_number_replaces_its_secrets_and_disconnects_it()
     assert!(page.contains("No number connected."), "{page}");
     assert_eq!(owner.get("/api/v1/channels").await.1, json!([]));
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_web_page_to_the_knowledge_base_from_the_bot_page() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let id = bot["id"].as_str().unwrap();
+    let page = page_html(&app, &owner, &format!("/bots/{id}")).await;
+    assert!(page.contains("/documents/from-url"), "{page}");
+    let (site, _) = crate::fake_site::help_centre().await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap();
+    let post = |url: String, token: &str| {
+        owner
+            .client
+            .post(app.url(&format!("/bots/{id}/documents/from-url")))
+            .form(&[("csrf_token", token), ("url", url.as_str())])
+            .send()
+    };
+    let forged = post(format!("{site}/help/returns"), "forged")
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let added = post(format!("{site}/help/returns"), token).await.unwrap();
+    let text = added.text().await.unwrap();
+    assert!(text.contains("Added “Returns and refunds”"), "{text}");
+    assert!(text.contains("<td>Returns and refunds</td>"), "{text}");
+    let again = post(format!("{site}/help/returns"), token).await.unwrap();
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("Updated “Returns and refunds”")
+    );
+    let missing = post(format!("{site}/help/gone"), token).await.unwrap();
+    let text = missing.text().await.unwrap();
+    assert!(
+        text.contains("was not read") && text.contains("404"),
+        "{text}"
+    );
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{id}/documents")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+}

@@ -363,3 +363,123 @@ async fn a_question_about_the_shop_is_answered_and_one_about_the_bot_is_told_in_
     let (_, handoffs) = shop.owner.get("/api/v1/handoffs").await;
     assert_eq!(handoffs.as_array().unwrap().len(), 0, "{handoffs}");
 }
+
+#[tokio::test]
+async fn a_web_page_becomes_a_document_and_adding_it_again_updates_it() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let bot_id = bot["id"].as_str().unwrap();
+    let from_url = format!("/api/v1/bots/{bot_id}/documents/from-url");
+    let (site, _) = crate::fake_site::help_centre().await;
+
+    // Through a redirect, as the site serves it; its header, menu and footer left out.
+    let (status, doc) = owner
+        .post(
+            &from_url,
+            json!({"url": format!("{site}/help/old-shipping")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["title"], "Shipping rates");
+    assert_eq!(doc["format"], "html");
+    assert_eq!(doc["url"], format!("{site}/help/shipping"));
+    assert_eq!(doc["replaced"], 0);
+    let (_, found) = owner
+        .get(&format!(
+            "/api/v1/bots/{bot_id}/search?q=how+much+is+shipping"
+        ))
+        .await;
+    let best = found["results"][0].to_string();
+    assert!(best.contains("$4.95"), "{found}");
+    assert!(
+        !best.contains("Log in") && !best.contains("Acme Inc"),
+        "{found}"
+    );
+    // Again, under a title of the admin's: the earlier one stays (other title); again with
+    // the same title replaces it.
+    let (status, again) = owner
+        .post(&from_url, json!({"url": format!("{site}/help/shipping")}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["replaced"], 1);
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // What cannot be a page is refused clearly, and stores nothing.
+    for (url, status, code_, says) in [
+        (
+            "ftp://example.com/x".to_owned(),
+            422,
+            "validation_failed",
+            "http://",
+        ),
+        (format!("{site}/help/gone"), 422, "page_unreadable", "404"),
+        (
+            format!("{site}/help/manual.pdf"),
+            422,
+            "page_unreadable",
+            "not a web page",
+        ),
+        (
+            "http://127.0.0.1:9/".to_owned(),
+            422,
+            "page_unreadable",
+            "could not be reached",
+        ),
+    ] {
+        let (got, body) = owner.post(&from_url, json!({"url": url})).await;
+        assert_eq!(got.as_u16(), status, "{url}: {body}");
+        assert_eq!(code(&body), code_, "{url}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(says),
+            "{body}"
+        );
+    }
+    let (status, body) = owner
+        .post(&from_url, json!({"url": site, "crawl": true}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // Admins only, and only into their own workspace's bots.
+    let agent = app.member(&owner, "agent@shop.test", "agent").await;
+    let (status, _) = agent
+        .post(&from_url, json!({"url": format!("{site}/help/returns")}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let stranger = app.other_workspace("stranger@other.test").await;
+    let (status, _) = stranger
+        .post(&from_url, json!({"url": format!("{site}/help/returns")}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_instance_that_keeps_workspaces_off_its_network_reads_no_local_page() {
+    let app = crate::helpers::spawn_app_with(|s| s.webhooks_allow_local = Some(false)).await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let from_url = format!(
+        "/api/v1/bots/{}/documents/from-url",
+        bot["id"].as_str().unwrap()
+    );
+    let (site, asked) = crate::fake_site::help_centre().await;
+    let port = site.rsplit(':').next().unwrap();
+    for url in [
+        format!("{site}/help/returns"),
+        format!("http://localhost:{port}/help/returns"),
+    ] {
+        let (status, body) = owner.post(&from_url, json!({"url": url})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("local or private address"),
+            "{body}"
+        );
+    }
+    assert!(asked.lock().unwrap().is_empty(), "the site was reached");
+}

@@ -2,6 +2,7 @@
 //! database. `BATON_TEST_DATABASE=postgres` runs the same tests on PostgreSQL.
 
 mod fake_openai;
+mod fake_site;
 mod helpers;
 
 mod accounts;

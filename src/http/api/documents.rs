@@ -3,7 +3,7 @@
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -13,9 +13,10 @@ use crate::domain::clock::rfc3339;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Admin, ApiJson, ApiQuery, Caller};
 use crate::knowledge::chunk::{self, Format};
-use crate::knowledge::document;
+use crate::knowledge::{document, site};
 use crate::state::AppState;
 use crate::store::DocumentRecord;
+use crate::store::SameTitle;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
                 .post(add)
                 .layer(DefaultBodyLimit::max(document::MAX_BYTES)),
         )
+        .route("/bots/{bot_id}/documents/from-url", post(from_url))
         .route("/bots/{bot_id}/documents/{doc_id}", delete(remove))
         .route("/bots/{bot_id}/search", get(search))
 }
@@ -148,6 +150,100 @@ pub(crate) async fn store_document(
             state.clock.now_ms(),
         )
         .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UrlBody {
+    pub url: String,
+    /// Instead of the page's first heading (else its `<title>`).
+    pub title: Option<String>,
+}
+
+/// `POST /api/v1/bots/{bot_id}/documents/from-url {url, title?}`: one web page as a document
+/// (its content without the site around it, as `baton kb import` reads a site); a document
+/// of the same title is replaced, so adding the page again refreshes it.
+async fn from_url(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(bot_id): Path<String>,
+    ApiJson(body): ApiJson<UrlBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (record, replaced, url) = add_page(&state, caller.workspace_id(), &bot_id, body).await?;
+    let mut view = json!(DocumentView::from(record));
+    view["url"] = json!(url);
+    view["replaced"] = json!(replaced);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Reads a web page a workspace names and stores it in its bot's knowledge base; answers the
+/// document, how many it replaced and the address it was read from. The address is reached
+/// as the instance allows a workspace's addresses (`BATON_WEBHOOKS_ALLOW_LOCAL`).
+pub(crate) async fn add_page(
+    state: &AppState,
+    workspace_id: &str,
+    bot_id: &str,
+    body: UrlBody,
+) -> ApiResult<(DocumentRecord, u64, String)> {
+    let bot = state.store.bot(workspace_id, bot_id).await?;
+    let url = url::Url::parse(body.url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| ApiError::validation("url: must be an http:// or https:// address"))?;
+    let allow_local = state.config.webhooks_allow_local;
+    let refuse_literal = |url: &url::Url| {
+        (!allow_local)
+            .then(|| crate::domain::webhook::literal_local_address(url))
+            .flatten()
+            .map(|ip| crate::domain::webhook::local_refusal(&ip.to_string()))
+    };
+    if let Some(refusal) = refuse_literal(&url) {
+        return Err(ApiError::validation(format!("url: {refusal}")));
+    }
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            attempt.error("too many redirects")
+        } else if !allow_local
+            && crate::domain::webhook::literal_local_address(attempt.url()).is_some()
+        {
+            let address = attempt.url().host_str().unwrap_or_default().to_owned();
+            attempt.error(crate::webhooks::LocalOnly(address))
+        } else {
+            attempt.follow()
+        }
+    });
+    let client = crate::webhooks::public_only(
+        reqwest::Client::builder()
+            .user_agent(format!(
+                "{}/{}",
+                site::USER_AGENT,
+                env!("CARGO_PKG_VERSION")
+            ))
+            .timeout(std::time::Duration::from_secs(30))
+            .redirect(redirects),
+        allow_local,
+    )
+    .build()
+    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+    let page = site::read_page(&client, url.clone())
+        .await
+        .map_err(|why| ApiError::new(Code::PageUnreadable, format!("{url} was not read: {why}")))?;
+    let title = body
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(page.title);
+    let prepared = document::prepare(&title, page.html, Format::Html)?;
+    let (record, replaced) = state
+        .store
+        .put_document(
+            workspace_id,
+            &bot.id,
+            prepared.record(),
+            SameTitle::Replace,
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok((record, replaced, page.url.to_string()))
 }
 
 async fn list(

@@ -15,6 +15,7 @@ use crate::http::api::bots::{BotBody, create_bot, key_hint, switch_tool};
 use crate::http::api::channels::{
     ConnectBody, UpdateBody, connect_number, disconnect_channel, update_channel,
 };
+use crate::http::api::documents::{UrlBody, add_page};
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::BotRecord;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/bots/{id}", get(view).post(update))
         .route("/bots/{id}/tools/{slug}", post(toggle))
         .route("/bots/{id}/documents/{doc}/delete", post(delete_document))
+        .route("/bots/{id}/documents/from-url", post(add_web_page))
         .route("/bots/{id}/channels/whatsapp", post(connect_whatsapp))
         .route(
             "/bots/{id}/channels/{channel_id}/secrets",
@@ -328,6 +330,16 @@ async fn view(
                     div class="progress" id="upload-progress" { div {} }
                     div class="hint" id="upload-status" {}
                 }
+                form method="post" action=(format!("/bots/{}/documents/from-url", bot.id)) style="margin-top:.75rem" {
+                    (csrf_field(&caller))
+                    div class="actions" style="align-items:end" {
+                        div style="flex:1" {
+                            label for="doc-url" { "Or add a web page (its text, without the site's menus; adding it again updates it)" }
+                            input id="doc-url" type="url" name="url" required placeholder="https://help.example.com/returns";
+                        }
+                        button class="btn" type="submit" { "Add page" }
+                    }
+                }
             }
             table style="margin-top:1rem" {
                 thead { tr { th { "Document" } th { "Format" } th { "Passages" } th {} } }
@@ -468,6 +480,37 @@ async fn toggle(
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf_token: String,
+}
+
+#[derive(Deserialize)]
+struct WebPageForm {
+    csrf_token: String,
+    url: String,
+}
+
+async fn add_web_page(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<WebPageForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    require_admin(&caller)?;
+    let path = format!("/bots/{id}");
+    let body = UrlBody {
+        url: form.url,
+        title: None,
+    };
+    Ok(
+        match add_page(&state, caller.workspace_id(), &id, body).await {
+            Ok((doc, replaced, _)) => {
+                let done = if replaced > 0 { "Updated" } else { "Added" };
+                let text = format!("{done} “{}”: {} passages.", doc.title, doc.chunks);
+                back(&path, Ok(&text))
+            }
+            Err(err) => back(&path, Err(err.message)),
+        },
+    )
 }
 
 async fn delete_document(
