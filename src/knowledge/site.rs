@@ -125,11 +125,7 @@ impl Crawl {
         if !matches!(start.scheme(), "http" | "https") || start.host_str().is_none() {
             anyhow::bail!("only http:// and https:// addresses can be imported");
         }
-        let agent = format!("{USER_AGENT}/{}", env!("CARGO_PKG_VERSION"));
-        let following = reqwest::Client::builder()
-            .user_agent(&agent)
-            .timeout(PAGE_TIMEOUT)
-            .build()?;
+        let following = client().build()?;
         let start = following
             .get(start)
             .send()
@@ -140,9 +136,7 @@ impl Crawl {
         let start = normalise(start);
         let robots = read_robots(&following, &start).await?;
         // After the first address, redirects are links like any other: a page is read once.
-        let client = reqwest::Client::builder()
-            .user_agent(agent)
-            .timeout(PAGE_TIMEOUT)
+        let client = client()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let delay = robots
@@ -256,6 +250,14 @@ impl Crawl {
     fn allowed(&self, url: &Url) -> bool {
         self.robots.as_ref().is_none_or(|r| r.allowed(url.as_str()))
     }
+}
+
+/// A client that reads pages as Baton does: named `BatonKbImport/<version>`, at most
+/// [`PAGE_TIMEOUT`] a page; its redirects are the caller's to choose.
+pub fn client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(format!("{USER_AGENT}/{}", env!("CARGO_PKG_VERSION")))
+        .timeout(PAGE_TIMEOUT)
 }
 
 /// The folder a crawl from `start` reads: its path if that ends in `/` or names no file

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::domain::BotText;
 use crate::domain::clock::rfc3339;
+use crate::domain::webhook::literal_local_address;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Admin, ApiJson, ApiQuery, Caller};
 use crate::knowledge::chunk::{self, Format};
@@ -191,40 +192,23 @@ pub(crate) async fn add_page(
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .ok_or_else(|| ApiError::validation("url: must be an http:// or https:// address"))?;
     let allow_local = state.config.webhooks_allow_local;
-    let refuse_literal = |url: &url::Url| {
-        (!allow_local)
-            .then(|| crate::domain::webhook::literal_local_address(url))
-            .flatten()
-            .map(|ip| crate::domain::webhook::local_refusal(&ip.to_string()))
-    };
-    if let Some(refusal) = refuse_literal(&url) {
+    if let Some(ip) = literal_local_address(&url).filter(|_| !allow_local) {
+        let refusal = crate::domain::webhook::local_refusal(&ip.to_string());
         return Err(ApiError::validation(format!("url: {refusal}")));
     }
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= 5 {
             attempt.error("too many redirects")
-        } else if !allow_local
-            && crate::domain::webhook::literal_local_address(attempt.url()).is_some()
-        {
+        } else if !allow_local && literal_local_address(attempt.url()).is_some() {
             let address = attempt.url().host_str().unwrap_or_default().to_owned();
             attempt.error(crate::webhooks::LocalOnly(address))
         } else {
             attempt.follow()
         }
     });
-    let client = crate::webhooks::public_only(
-        reqwest::Client::builder()
-            .user_agent(format!(
-                "{}/{}",
-                site::USER_AGENT,
-                env!("CARGO_PKG_VERSION")
-            ))
-            .timeout(std::time::Duration::from_secs(30))
-            .redirect(redirects),
-        allow_local,
-    )
-    .build()
-    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+    let client = crate::webhooks::public_only(site::client().redirect(redirects), allow_local)
+        .build()
+        .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
     let page = site::read_page(&client, url.clone())
         .await
         .map_err(|why| ApiError::new(Code::PageUnreadable, format!("{url} was not read: {why}")))?;
