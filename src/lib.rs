@@ -17,6 +17,8 @@
 //! - [`conversation`]: the loop every channel shares: store, answer, or stay silent.
 //! - [`demo`]: the seeded workspace `baton demo` starts with.
 //! - [`realtime`]: resumable WebSocket event streams over the event log.
+//! - [`reports`]: how the bot and the team did over a span: conversations the bot handled
+//!   alone, waits for a person, who answered, the questions the knowledge base could not answer.
 //! - [`views`]: the JSON shapes of messages and handoffs, for responses and events.
 //! - [`http`]: the JSON API, health and metrics; thin handlers over the modules above.
 //! - [`state`]: what handlers share, and how it is assembled at start.
@@ -47,6 +49,7 @@ pub mod http;
 pub mod knowledge;
 pub mod marketplace;
 pub mod realtime;
+pub mod reports;
 pub mod retention;
 pub mod state;
 pub mod store;

@@ -18,6 +18,7 @@ mod erasure;
 mod events;
 mod handoffs;
 mod knowledge;
+mod reports;
 mod settings;
 mod turns;
 mod webhooks;
@@ -42,6 +43,7 @@ pub use erasure::Erased;
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};
+pub use reports::{ConversationCounts, HandoffFacts, RepliesBy, Span};
 pub use turns::{TURN_LEASE_MS, TakenTurn};
 pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};
 

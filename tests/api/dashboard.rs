@@ -817,3 +817,46 @@ async fn an_admin_adds_a_web_page_to_the_knowledge_base_from_the_bot_page() {
     let (_, listed) = owner.get(&format!("/api/v1/bots/{id}/documents")).await;
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 }
+
+#[tokio::test]
+async fn the_reports_page_shows_an_admin_the_span_and_bot_chosen_and_agents_are_kept_out() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("Do you fix <b>vintage</b> motorcycles?").await;
+    crate::helpers::eventually(|| async {
+        let (_, list) = owner.get("/api/v1/handoffs").await;
+        list.as_array().filter(|l| !l.is_empty()).cloned()
+    })
+    .await;
+    let other = owner.create_bot("Other shop").await;
+
+    let page = page_html(&app, owner, "/reports").await;
+    assert!(page.contains(r#"href="/reports" class="active""#), "{page}");
+    assert!(page.contains(r#"<option value="30" selected>Last 30 days"#));
+    assert!(page.contains("Handled by the bot alone"));
+    assert!(page.contains("0 of 1"), "{page}");
+    assert!(page.contains("0 asked for a person · 1 not in the KB"));
+    // The customer's words are shown as text.
+    assert!(page.contains("Do you fix &lt;b&gt;vintage&lt;/b&gt; motorcycles?"));
+    assert!(!page.contains("<b>vintage</b>"));
+
+    let bot = shop.bot_id.as_str();
+    let page = page_html(&app, owner, &format!("/reports?days=7&bot={bot}")).await;
+    assert!(page.contains(r#"<option value="7" selected>Last 7 days"#));
+    assert!(page.contains(&format!(r#"<option value="{bot}" selected>Acme Help"#)));
+    assert!(page.contains(&format!(r#"href="/bots/{bot}""#)));
+    let other = other["id"].as_str().unwrap();
+    let page = page_html(&app, owner, &format!("/reports?days=5&bot={other}")).await;
+    assert!(page.contains(r#"<option value="30" selected>"#));
+    assert!(page.contains("None in this span."));
+    // A bot that is not the admin's is ignored: the page shows all of theirs.
+    let page = page_html(&app, owner, "/reports?bot=bot_nobody").await;
+    assert!(page.contains("1 not in the KB"), "{page}");
+
+    let agent = app.member(owner, "agent@shop.test", "agent").await;
+    let page = page_html(&app, &agent, "/reports").await;
+    assert!(page.contains("Only admins can see reports."));
+    assert!(!page.contains("motorcycles"));
+}

@@ -20,6 +20,7 @@ mod input;
 mod knowledge;
 mod llm;
 mod realtime;
+mod reports;
 mod store;
 mod tenancy;
 mod webhooks;

@@ -11,6 +11,7 @@ mod events;
 mod handoffs;
 mod keys;
 mod marketplace;
+pub(crate) mod reports;
 pub(crate) mod settings;
 pub(crate) mod webhooks;
 mod workspaces;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(channels::router())
         .merge(contacts::router())
+        .merge(reports::router())
         .merge(webhooks::router())
 }
 

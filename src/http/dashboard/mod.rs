@@ -7,6 +7,7 @@ mod admin;
 mod bots;
 mod customers;
 mod handoffs;
+mod reports;
 mod webhooks;
 
 use axum::extract::{FromRequestParts, Query, State};
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(logout))
         .merge(handoffs::router())
         .merge(customers::router())
+        .merge(reports::router())
         .merge(bots::router())
         .merge(admin::router())
         .merge(webhooks::router())
@@ -115,6 +117,7 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 pub enum Nav {
     Handoffs,
     Customers,
+    Reports,
     Bots,
     Marketplace,
     Notifications,
@@ -148,6 +151,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                         span id="nav-pending" class=(if pending > 0 { "pill" } else { "pill zero" }) { (pending) }
                     }
                     (item(Nav::Customers, "/customers", "Customers"))
+                    (item(Nav::Reports, "/reports", "Reports"))
                     div class="section" { "Build" }
                     (item(Nav::Bots, "/bots", "Bots"))
                     (item(Nav::Marketplace, "/marketplace", "Marketplace"))

@@ -1,0 +1,154 @@
+//! What reports are made of: the handoffs opened in a span of time with when each was claimed,
+//! first answered by a person and resolved, and counts of the messages and conversations of
+//! that span. The figures themselves are worked out in [`crate::reports`].
+
+use sqlx::FromRow;
+
+use super::{Store, StoreResult};
+
+/// The span a report covers, `[from_ms, to_ms)`, and the bot it is limited to, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub bot_id: Option<String>,
+}
+
+impl Span {
+    fn bot(&self) -> &str {
+        self.bot_id.as_deref().unwrap_or("")
+    }
+}
+
+/// One handoff opened in the span, with what happened to it.
+#[derive(Debug, Clone, FromRow)]
+pub struct HandoffFacts {
+    pub id: String,
+    pub reason: String,
+    pub status: String,
+    pub created_at: i64,
+    /// When the current holder claimed it (a released handoff's earlier claim is forgotten).
+    pub claimed_at: Option<i64>,
+    pub claimed_by: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<String>,
+    /// The first reply a person sent the customer while this handoff was open, and who sent it.
+    pub first_reply_at: Option<i64>,
+    pub first_reply_by: Option<String>,
+    /// For a knowledge-base miss, the customer's question the bot could not answer.
+    pub question: Option<String>,
+}
+
+/// The conversations customers wrote in during the span, and how many of those were handed
+/// to people in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConversationCounts {
+    pub active: i64,
+    pub handed_off: i64,
+}
+
+/// A person's replies to customers during the span.
+#[derive(Debug, Clone, FromRow)]
+pub struct RepliesBy {
+    pub user_id: String,
+    pub replies: i64,
+}
+
+/// The first message a person sent in the handoff's conversation while it was open.
+const FIRST_REPLY: &str = "FROM messages m WHERE m.conversation_id = h.conversation_id \
+    AND m.author = 'agent' AND m.created_at >= h.created_at \
+    AND (h.resolved_at IS NULL OR m.created_at <= h.resolved_at) ORDER BY m.seq LIMIT 1";
+
+/// Messages of the span, in conversations of the span's bot.
+const SPAN_MESSAGES: &str = "FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+    WHERE m.workspace_id = $1 AND m.created_at >= $2 AND m.created_at < $3 \
+    AND ($4 = '' OR c.bot_id = $4) AND m.kind <> 'reaction'";
+
+impl Store {
+    /// The handoffs opened in the span, oldest first.
+    pub async fn handoffs_opened(
+        &self,
+        workspace_id: &str,
+        span: &Span,
+    ) -> StoreResult<Vec<HandoffFacts>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT h.id, h.reason, h.status, h.created_at, h.claimed_at, h.claimed_by, \
+             h.resolved_at, h.resolved_by, \
+             (SELECT m.created_at {FIRST_REPLY}) AS first_reply_at, \
+             (SELECT m.user_id {FIRST_REPLY}) AS first_reply_by, \
+             CASE WHEN h.reason = 'kb_miss' THEN \
+               (SELECT m.text FROM messages m WHERE m.conversation_id = h.conversation_id \
+                AND m.author = 'customer' AND m.kind <> 'reaction' \
+                AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1) \
+             END AS question \
+             FROM handoffs h WHERE h.workspace_id = $1 AND h.created_at >= $2 \
+             AND h.created_at < $3 AND ($4 = '' OR h.bot_id = $4) \
+             ORDER BY h.created_at, h.id"
+        ))
+        .bind(workspace_id)
+        .bind(span.from_ms)
+        .bind(span.to_ms)
+        .bind(span.bot())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// How many messages each kind of author (`customer`, `bot`, `agent`, `system`) wrote in
+    /// the span; reactions are not counted.
+    pub async fn messages_by_author(
+        &self,
+        workspace_id: &str,
+        span: &Span,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT m.author, COUNT(*) {SPAN_MESSAGES} GROUP BY m.author"
+        ))
+        .bind(workspace_id)
+        .bind(span.from_ms)
+        .bind(span.to_ms)
+        .bind(span.bot())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// How many replies each person sent customers in the span.
+    pub async fn replies_by_person(
+        &self,
+        workspace_id: &str,
+        span: &Span,
+    ) -> StoreResult<Vec<RepliesBy>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT m.user_id, COUNT(*) AS replies {SPAN_MESSAGES} \
+             AND m.author = 'agent' AND m.user_id IS NOT NULL GROUP BY m.user_id"
+        ))
+        .bind(workspace_id)
+        .bind(span.from_ms)
+        .bind(span.to_ms)
+        .bind(span.bot())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The conversations a customer wrote in during the span, and how many of them had a
+    /// handoff opened in it.
+    pub async fn conversation_counts(
+        &self,
+        workspace_id: &str,
+        span: &Span,
+    ) -> StoreResult<ConversationCounts> {
+        let (active, handed_off): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM handoffs h \
+               WHERE h.conversation_id = written.conversation_id \
+               AND h.created_at >= $2 AND h.created_at < $3) THEN 1 ELSE 0 END), 0) \
+             FROM (SELECT DISTINCT m.conversation_id {SPAN_MESSAGES} \
+               AND m.author = 'customer') written"
+        ))
+        .bind(workspace_id)
+        .bind(span.from_ms)
+        .bind(span.to_ms)
+        .bind(span.bot())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(ConversationCounts { active, handed_off })
+    }
+}
