@@ -136,7 +136,8 @@
     var canReply = state.status === "in_progress" && (mine || isAdmin) && !pageData.window_closed;
     $("reply-text").disabled = !canReply;
     $("send").disabled = !canReply;
-    $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" :
+    $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" +
+        (pageData.saved_replies && pageData.saved_replies.length ? " · / for saved replies" : "") :
       pageData.window_closed ? "WhatsApp's 24-hour window is closed: send an approved template below." :
       state.status === "pending" ? "Claim this handoff to reply." :
       state.status === "resolved" ? "This handoff is resolved." :
@@ -280,12 +281,87 @@
         .then(function (m) { showError(null); addMessage(m); })
         .catch(showError);
     });
+    var suggestions = savedReplies(textarea);
     textarea.addEventListener("keydown", function (event) {
+      if (suggestions.handle(event)) return;
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();
         $("composer").requestSubmit();
       }
     });
+  }
+
+  // ---- Saved replies: "/" and a shortcut in the reply box lists them; Enter, Tab or a click
+  // puts one in the box, names filled in, to edit or send. Text only, never markup. ----
+  function savedReplies(textarea) {
+    var saved = (pageData && pageData.saved_replies) || [];
+    var list = $("reply-suggestions");
+    var matches = [];
+    var picked = 0;
+    function fill(text) {
+      var customer = pageData.customer_known_name;
+      text = customer ? text.replace(/\{\{\s*customer_name\s*\}\}/g, customer)
+        : text.replace(/\s*\{\{\s*customer_name\s*\}\}/g, "");
+      return text.replace(/\{\{\s*agent_name\s*\}\}/g, pageData.agent_name || "");
+    }
+    function close() { matches = []; list.hidden = true; list.textContent = ""; }
+    function insert(reply) {
+      textarea.value = fill(reply.text);
+      close();
+      textarea.focus();
+      textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    }
+    function show() {
+      list.textContent = "";
+      matches.forEach(function (reply, i) {
+        var item = document.createElement("li");
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", i === picked ? "true" : "false");
+        item.dataset.shortcut = reply.shortcut;
+        var name = document.createElement("code");
+        name.textContent = "/" + reply.shortcut;
+        var text = document.createElement("span");
+        text.textContent = " " + (reply.text.length > 120 ? reply.text.slice(0, 120) + "…" : reply.text);
+        item.appendChild(name);
+        item.appendChild(text);
+        // Before the box loses focus, so the click lands.
+        item.addEventListener("mousedown", function (event) { event.preventDefault(); insert(reply); });
+        list.appendChild(item);
+      });
+      list.hidden = matches.length === 0;
+    }
+    textarea.addEventListener("input", function () {
+      var typed = /^\/(\S*)$/.exec(textarea.value);
+      if (!typed || !saved.length) return close();
+      var query = typed[1].toLowerCase();
+      var first = saved.filter(function (r) { return r.shortcut.indexOf(query) === 0; });
+      var then = saved.filter(function (r) {
+        return r.shortcut.indexOf(query) !== 0 &&
+          (r.shortcut.indexOf(query) > 0 || r.text.toLowerCase().indexOf(query) >= 0);
+      });
+      matches = first.concat(then).slice(0, 8);
+      picked = 0;
+      show();
+    });
+    textarea.addEventListener("blur", close);
+    return {
+      // Keys for the open list; true when the key was the list's.
+      handle: function (event) {
+        if (!matches.length) return false;
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          picked = (picked + (event.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+          show();
+        } else if (event.key === "Enter" || event.key === "Tab") {
+          insert(matches[picked]);
+        } else if (event.key === "Escape") {
+          close();
+        } else {
+          return false;
+        }
+        event.preventDefault();
+        return true;
+      },
+    };
   }
 
   // ---- Knowledge base: upload with progress, copy the snippet. ----

@@ -10,7 +10,7 @@ pub mod webhook;
 
 pub use clock::Clock;
 pub use language::KbLanguage;
-pub use text::{BotText, Email, MessageText, Name, Password, Role};
+pub use text::{BotText, Email, MessageText, Name, Password, Role, Shortcut};
 
 /// WhatsApp's customer-service window: free text reaches a customer only within 24 hours of
 /// their last message.

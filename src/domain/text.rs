@@ -197,6 +197,42 @@ impl MessageText {
     }
 }
 
+/// The shortcut an agent types after `/` to insert a saved reply: 1 to 32 letters, digits,
+/// `-` or `_`, in any script, kept in lower case ("refund-policy", "envío").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortcut(String);
+
+impl Shortcut {
+    pub const MAX_CHARS: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let shortcut = raw.trim().trim_start_matches('/').to_lowercase();
+        if shortcut.is_empty() {
+            return Err(ParseError::new("shortcut", "is empty"));
+        }
+        if shortcut.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                "shortcut",
+                format!("is longer than {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if let Some(c) = shortcut
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_')))
+        {
+            return Err(ParseError::new(
+                "shortcut",
+                format!("may hold letters, digits, - and _ only, not {c:?}"),
+            ));
+        }
+        Ok(Self(shortcut))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 fn pieces(text: &str, max_chars: usize) -> Vec<&str> {
     debug_assert!(max_chars >= 2, "a piece must have room to move on");
     let mut pieces = Vec::new();
@@ -292,6 +328,25 @@ pub fn search_fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shortcut_is_one_word_in_lower_case() {
+        assert_eq!(
+            Shortcut::parse(" /Refund-Policy ").unwrap().as_str(),
+            "refund-policy"
+        );
+        assert_eq!(Shortcut::parse("Envío_2").unwrap().as_str(), "envío_2");
+        assert_eq!(Shortcut::parse("/").unwrap_err().problem, "is empty");
+        assert!(
+            Shortcut::parse("two words")
+                .unwrap_err()
+                .problem
+                .contains("' '")
+        );
+        assert!(Shortcut::parse("<b>").is_err());
+        assert!(Shortcut::parse(&"a".repeat(33)).is_err());
+        assert!(Shortcut::parse(&"a".repeat(32)).is_ok());
+    }
 
     #[test]
     fn search_folds_case_and_accents_in_every_script() {

@@ -22,6 +22,9 @@ use crate::state::AppState;
 use crate::store::{BotRecord, ConversationRecord, NewMessage};
 use crate::views::MessageView;
 
+/// The name of a visitor the site did not name.
+pub const ANONYMOUS_NAME: &str = "Website visitor";
+
 pub fn router() -> Router<AppState> {
     // The widget runs on other sites; it authenticates with a bearer token, never cookies.
     let cors = CorsLayer::new()
@@ -125,7 +128,7 @@ async fn start_session(
                 .name
                 .as_deref()
                 .and_then(|n| crate::domain::Name::parse("name", n).ok())
-                .map_or_else(|| "Website visitor".to_owned(), |n| n.into_inner());
+                .map_or_else(|| ANONYMOUS_NAME.to_owned(), |n| n.into_inner());
             let contact = state
                 .store
                 .upsert_contact(&bot.workspace_id, "widget", &external_id, &name, None, now)

@@ -19,6 +19,7 @@ mod events;
 mod handoffs;
 mod knowledge;
 mod reports;
+mod saved_replies;
 mod settings;
 mod turns;
 mod webhooks;
@@ -44,6 +45,7 @@ pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};
 pub use reports::{ConversationCounts, HandoffFacts, RepliesBy, Span};
+pub use saved_replies::{MAX_SAVED_REPLIES, SavedReplyRecord};
 pub use turns::{TURN_LEASE_MS, TakenTurn};
 pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};
 

@@ -992,3 +992,119 @@ async fn an_admin_finds_a_customer_and_erases_them_from_the_customers_page() {
     assert!(listed.to_string().contains("Bob"), "{listed}");
     owner.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_gets_it() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    for (shortcut, text) in [
+        ("refund-time", "Refunds take 5 business days."),
+        (
+            "returns",
+            "Hi {{customer_name}}, {{agent_name}} here. <b>Unworn</b> items go back within 30 days.",
+        ),
+        ("hours", "We answer 9 to 5."),
+    ] {
+        let (status, body) = owner
+            .post(
+                "/api/v1/saved-replies",
+                json!({"shortcut": shortcut, "text": text}),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    }
+    let (_, me) = owner.get("/api/v1/me").await;
+    let owner_name = me["user"]["name"].as_str().unwrap().to_owned();
+    let visitor = app.visitor_named(&shop.widget_key, Some("Maria")).await;
+    visitor.say("I want to talk to a human").await;
+    let handoff = owner.first_handoff().await;
+
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    admin
+        .go(&app.url(&format!("/handoffs/{}", handoff["id"].as_str().unwrap())))
+        .await;
+    admin.click("#claim").await;
+    admin
+        .until(
+            "the reply box opens",
+            "!document.getElementById('reply-text').disabled",
+        )
+        .await;
+    admin.type_into("#reply-text", "/re").await;
+    admin
+        .until(
+            "two saved replies are offered",
+            "document.querySelectorAll('#reply-suggestions li').length === 2 && !document.getElementById('reply-suggestions').hidden",
+        )
+        .await;
+    let offered = admin
+        .js("return Array.from(document.querySelectorAll('#reply-suggestions li')).map(li => li.dataset.shortcut);")
+        .await;
+    assert_eq!(offered, json!(["refund-time", "returns"]));
+    // The saved text is shown as text, not markup.
+    assert_eq!(
+        admin
+            .js("return document.querySelectorAll('#reply-suggestions b').length;")
+            .await,
+        json!(0)
+    );
+    // Arrow down to the second, Enter puts it in the box (and sends nothing yet).
+    admin.type_into("#reply-text", "\u{e015}\u{e007}").await;
+    let expected =
+        format!("Hi Maria, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
+    admin
+        .until(
+            "the reply is in the box",
+            &format!(
+                "document.getElementById('reply-text').value === {}",
+                serde_json::to_string(&expected).unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        admin
+            .js("return document.getElementById('reply-suggestions').hidden;")
+            .await,
+        json!(true)
+    );
+    let before = visitor.messages().await;
+    assert!(before.iter().all(|m| m["author"] != "agent"), "{before:?}");
+    // A second Enter sends it, and the customer gets it as written.
+    admin.type_into("#reply-text", "\u{e007}").await;
+    let messages = visitor.wait_for_messages(before.len() + 1).await;
+    let texts: Vec<&str> = messages.iter().filter_map(|m| m["text"].as_str()).collect();
+    assert!(texts.contains(&expected.as_str()), "{texts:?}");
+
+    // A visitor the site did not name is greeted without one.
+    let anonymous = app.visitor(&shop.widget_key).await;
+    anonymous.say("get me a real person").await;
+    let second = eventually(|| async {
+        let (_, list) = owner.get("/api/v1/handoffs?status=pending").await;
+        list.as_array()?
+            .first()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    admin.go(&app.url(&format!("/handoffs/{second}"))).await;
+    admin.click("#claim").await;
+    admin
+        .until(
+            "the reply box opens",
+            "!document.getElementById('reply-text').disabled",
+        )
+        .await;
+    admin.type_into("#reply-text", "/returns\u{e004}").await;
+    let expected = format!("Hi, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
+    admin
+        .until(
+            "the reply is in the box, without a name",
+            &format!(
+                "document.getElementById('reply-text').value === {}",
+                serde_json::to_string(&expected).unwrap()
+            ),
+        )
+        .await;
+    admin.close().await;
+}

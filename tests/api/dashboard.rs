@@ -860,3 +860,116 @@ async fn the_reports_page_shows_an_admin_the_span_and_bot_chosen_and_agents_are_
     assert!(page.contains("Only admins can see reports."));
     assert!(!page.contains("motorcycles"));
 }
+
+#[tokio::test]
+async fn an_admin_keeps_saved_replies_in_settings_and_a_refused_form_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap().to_owned();
+    let post = |path: &str, fields: Vec<(&'static str, String)>| {
+        owner.client.post(app.url(path)).form(&fields).send()
+    };
+    let form = |token: &str, shortcut: &str, text: &str| {
+        vec![
+            ("csrf_token", token.to_owned()),
+            ("shortcut", shortcut.to_owned()),
+            ("text", text.to_owned()),
+        ]
+    };
+    let page = page_html(&app, &owner, "/settings/saved-replies").await;
+    assert!(page.contains("No saved replies yet."), "{page}");
+
+    let forged = post("/settings/saved-replies", form("forged", "hours", "9 to 5"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let added = post(
+        "/settings/saved-replies",
+        form(
+            &token,
+            "hours",
+            "We answer <b>9 to 5</b>, Monday to Friday.",
+        ),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(added.contains("Added /hours."), "{added}");
+    assert!(
+        added.contains("We answer &lt;b&gt;9 to 5&lt;/b&gt;"),
+        "{added}"
+    );
+
+    // A taken shortcut: the page says so and the form still holds the long text typed.
+    let long_text = "Our returns policy, which took a while to write: 30 days.";
+    let refused = post("/settings/saved-replies", form(&token, "HOURS", long_text))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::OK);
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("another saved reply has the shortcut /hours"),
+        "{refused}"
+    );
+    assert!(refused.contains(long_text), "{refused}");
+    assert!(refused.contains(r#"value="HOURS""#), "{refused}");
+
+    let (_, list) = owner.get("/api/v1/saved-replies").await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let saved = post(
+        &format!("/settings/saved-replies/{id}"),
+        form(&token, "opening-hours", "We answer 9 to 5."),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(saved.contains("Saved /opening-hours."), "{saved}");
+    let refused = post(
+        &format!("/settings/saved-replies/{id}"),
+        form(&token, "bad shortcut", "Edited text kept."),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        refused.contains("letters, digits, - and _ only"),
+        "{refused}"
+    );
+    assert!(refused.contains("Edited text kept."), "{refused}");
+
+    // Agents read them on the page, without forms, and cannot post.
+    let agent = app.member(&owner, "agent@shop.test", "agent").await;
+    let page = page_html(&app, &agent, "/settings/saved-replies").await;
+    assert!(page.contains("/opening-hours") && page.contains("We answer 9 to 5."));
+    assert!(page.contains("Only admins can add and change saved replies."));
+    assert!(!page.contains(&format!("/settings/saved-replies/{id}/delete")));
+    let (_, agent_me) = agent.get("/api/v1/me").await;
+    let agent_token = agent_me["csrf_token"].as_str().unwrap();
+    let denied = agent
+        .client
+        .post(app.url(&format!("/settings/saved-replies/{id}/delete")))
+        .form(&[("csrf_token", agent_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+
+    let deleted = post(
+        &format!("/settings/saved-replies/{id}/delete"),
+        vec![("csrf_token", token.clone())],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(deleted.contains("Deleted /opening-hours."), "{deleted}");
+    assert!(deleted.contains("No saved replies yet."));
+}

@@ -12,6 +12,7 @@ mod handoffs;
 mod keys;
 mod marketplace;
 pub(crate) mod reports;
+pub(crate) mod saved_replies;
 pub(crate) mod settings;
 pub(crate) mod webhooks;
 mod workspaces;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(channels::router())
         .merge(contacts::router())
         .merge(reports::router())
+        .merge(saved_replies::router())
         .merge(webhooks::router())
 }
 

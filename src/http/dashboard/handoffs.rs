@@ -203,7 +203,20 @@ async fn view(
         .last_customer_at
         .map(|at| at + crate::channels::notify::WINDOW_MS);
     let window_closed = whatsapp && window_closes.is_none_or(|closes| closes <= now);
+    let saved_replies: Vec<_> = state
+        .store
+        .saved_replies(ws)
+        .await?
+        .into_iter()
+        .map(|r| json!({"shortcut": r.shortcut, "text": r.text}))
+        .collect();
+    // A visitor the site did not name is addressed by no name at all.
+    let known_name = (handoff.customer_name != crate::http::widget::ANONYMOUS_NAME)
+        .then_some(handoff.customer_name.as_str());
     let page = json!({
+        "saved_replies": saved_replies,
+        "agent_name": caller.user.name,
+        "customer_known_name": known_name,
         "window_closed": window_closed,
         "handoff_id": handoff.id,
         "conversation_id": handoff.conversation_id,
@@ -261,6 +274,7 @@ async fn view(
                         textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
                         button class="btn primary" id="send" type="submit" { "Send" }
                     }
+                    ul class="suggestions" id="reply-suggestions" role="listbox" aria-label="Saved replies" hidden {}
                     div class="hint" id="composer-hint" {}
                     @if whatsapp {
                         form class="card" id="template-form" hidden[!window_closed] style="margin-top:1rem;background:#fafbff" {

@@ -8,6 +8,7 @@ mod bots;
 mod customers;
 mod handoffs;
 mod reports;
+mod saved_replies;
 mod webhooks;
 
 use axum::extract::{FromRequestParts, Query, State};
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(handoffs::router())
         .merge(customers::router())
         .merge(reports::router())
+        .merge(saved_replies::router())
         .merge(bots::router())
         .merge(admin::router())
         .merge(webhooks::router())
@@ -121,6 +123,7 @@ pub enum Nav {
     Bots,
     Marketplace,
     Notifications,
+    SavedReplies,
     Webhooks,
     Agents,
     Account,
@@ -157,6 +160,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                     (item(Nav::Marketplace, "/marketplace", "Marketplace"))
                     div class="section" { "Settings" }
                     (item(Nav::Notifications, "/settings/notifications", "Notifications"))
+                    (item(Nav::SavedReplies, saved_replies::PATH, "Saved replies"))
                     (item(Nav::Webhooks, "/settings/webhooks", "Webhooks"))
                     (item(Nav::Agents, "/agents", "Agents"))
                     div class="spacer" {}
