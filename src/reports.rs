@@ -96,7 +96,7 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Conversations {
     pub active: i64,
-    /// Those with a handoff opened in the span.
+    /// Those with people at some point of the span (a handoff open then, whenever opened).
     pub handed_off: i64,
     /// Those the bot handled alone.
     pub bot_only: i64,
@@ -135,6 +135,10 @@ pub struct Waits {
     pub count: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
+    /// The span's handoffs still open that have not got that far yet: their waits are not
+    /// in the figures above, and are the longest of all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub still_waiting: Option<usize>,
 }
 
 impl Waits {
@@ -149,6 +153,7 @@ impl Waits {
             count: waits_ms.len(),
             median_seconds: rank(50),
             p90_seconds: rank(90),
+            still_waiting: None,
         }
     }
 }
@@ -228,8 +233,14 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
             .cmp(&(a.replies, a.claimed, a.resolved))
             .then_with(|| a.name.cmp(&b.name))
     });
-    let waits = |at: fn(&HandoffFacts) -> Option<i64>| {
-        Waits::of(
+    let waits = |at: fn(&HandoffFacts) -> Option<i64>| Waits {
+        still_waiting: Some(
+            handoffs
+                .iter()
+                .filter(|h| at(h).is_none() && h.status != "resolved")
+                .count(),
+        ),
+        ..Waits::of(
             handoffs
                 .iter()
                 .filter_map(|h| waited(h.created_at, at(h)))

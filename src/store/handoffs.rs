@@ -92,7 +92,8 @@ impl Store {
         let id = new_id("hnd");
         sqlx::query(
             "INSERT INTO handoffs (id, workspace_id, conversation_id, bot_id, status, reason, \
-             summary, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
+             summary, created_at, question_message_id) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(&current.workspace_id)
@@ -101,6 +102,7 @@ impl Store {
         .bind(reason.as_str())
         .bind(summary)
         .bind(now)
+        .bind(answering)
         .execute(tx.conn())
         .await?;
         sqlx::query(

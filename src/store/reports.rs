@@ -39,8 +39,8 @@ pub struct HandoffFacts {
     pub question: Option<String>,
 }
 
-/// The conversations customers wrote in during the span, and how many of those were handed
-/// to people in it.
+/// The conversations customers wrote in during the span, and how many of those were with
+/// people at some point of it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConversationCounts {
     pub active: i64,
@@ -54,9 +54,11 @@ pub struct RepliesBy {
     pub replies: i64,
 }
 
-/// The first message a person sent in the handoff's conversation while it was open.
+/// The first message a person sent in the handoff's conversation while it was open. Read
+/// from the customer's question on (from the start for handoffs older than that column), so
+/// the conversation's earlier years are not read for it.
 const FIRST_REPLY: &str = "FROM messages m WHERE m.conversation_id = h.conversation_id \
-    AND m.author = 'agent' AND m.created_at >= h.created_at \
+    AND m.seq > COALESCE(q.seq, 0) AND m.author = 'agent' AND m.created_at >= h.created_at \
     AND (h.resolved_at IS NULL OR m.created_at <= h.resolved_at) ORDER BY m.seq LIMIT 1";
 
 /// Messages of the span, in conversations of the span's bot.
@@ -76,12 +78,13 @@ impl Store {
              h.resolved_at, h.resolved_by, \
              (SELECT m.created_at {FIRST_REPLY}) AS first_reply_at, \
              (SELECT m.user_id {FIRST_REPLY}) AS first_reply_by, \
-             CASE WHEN h.reason = 'kb_miss' THEN \
+             CASE WHEN h.reason = 'kb_miss' THEN COALESCE(q.text, \
                (SELECT m.text FROM messages m WHERE m.conversation_id = h.conversation_id \
                 AND m.author = 'customer' AND m.kind <> 'reaction' \
-                AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1) \
+                AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1)) \
              END AS question \
-             FROM handoffs h WHERE h.workspace_id = $1 AND h.created_at >= $2 \
+             FROM handoffs h LEFT JOIN messages q ON q.id = h.question_message_id \
+             WHERE h.workspace_id = $1 AND h.created_at >= $2 \
              AND h.created_at < $3 AND ($4 = '' OR h.bot_id = $4) \
              ORDER BY h.created_at, h.id"
         ))
@@ -129,8 +132,8 @@ impl Store {
         .await?)
     }
 
-    /// The conversations a customer wrote in during the span, and how many of them had a
-    /// handoff opened in it.
+    /// The conversations a customer wrote in during the span, and how many of them were with
+    /// people at some point of it (a handoff open then, whenever it was opened).
     pub async fn conversation_counts(
         &self,
         workspace_id: &str,
@@ -138,8 +141,8 @@ impl Store {
     ) -> StoreResult<ConversationCounts> {
         let (active, handed_off): (i64, i64) = sqlx::query_as(&format!(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM handoffs h \
-               WHERE h.conversation_id = written.conversation_id \
-               AND h.created_at >= $2 AND h.created_at < $3) THEN 1 ELSE 0 END), 0) \
+               WHERE h.conversation_id = written.conversation_id AND h.created_at < $3 \
+               AND (h.resolved_at IS NULL OR h.resolved_at >= $2)) THEN 1 ELSE 0 END), 0) \
              FROM (SELECT DISTINCT m.conversation_id {SPAN_MESSAGES} \
                AND m.author = 'customer') written"
         ))

@@ -67,6 +67,12 @@ async fn a_report_counts_what_the_bot_handled_how_long_customers_waited_and_what
     let shop = app.shop(true).await;
     let owner = &shop.owner;
     let agents = app.agents(owner, 2).await;
+    // Another workspace's customers and their bot count in its reports, not in this one's.
+    let stranger = app.other_workspace("stranger@elsewhere.test").await;
+    let theirs = stranger.create_bot("Elsewhere").await;
+    let their_key = theirs["widget_key"].as_str().unwrap();
+    asks(&app, their_key, "hello there").await;
+    asks(&app, their_key, "What are your opening hours?").await;
     let (ann, bob) = (&agents[0].1, &agents[1].1);
 
     // One customer the bot answers, one who asks for a person, two who ask what the
@@ -125,6 +131,10 @@ async fn a_report_counts_what_the_bot_handled_how_long_customers_waited_and_what
     // Claimed after 10 and 60 minutes: half within 10, 90% within 60.
     let claim = &handoffs["time_to_claim"];
     assert_eq!(claim["count"], 2);
+    // The second miss has waited all along, and is said to.
+    assert_eq!(claim["still_waiting"], 1);
+    assert_eq!(handoffs["time_to_first_reply"]["still_waiting"], 1);
+    assert_eq!(handoffs["time_to_resolve"]["still_waiting"], 2);
     assert!(about(&claim["median_seconds"], 600), "{claim}");
     assert!(about(&claim["p90_seconds"], 3600), "{claim}");
     let first_reply = &handoffs["time_to_first_reply"];
@@ -161,6 +171,7 @@ async fn a_report_counts_what_the_bot_handled_how_long_customers_waited_and_what
     assert!(about(&ann_row["first_replies"]["median_seconds"], 900));
     assert_eq!(people[2]["first_replies"]["count"], 0);
     assert_eq!(people[2]["first_replies"]["median_seconds"], Value::Null);
+    assert_eq!(people[2]["first_replies"].get("still_waiting"), None);
 
     // The question the knowledge base lacks, once, with its latest wording and handoff.
     assert_eq!(
@@ -228,4 +239,51 @@ async fn reports_are_for_admins_of_the_workspace_and_a_span_that_makes_no_sense_
         let (status, body) = shop.owner.get(&format!("/api/v1/reports{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
     }
+}
+
+#[tokio::test]
+async fn each_handoff_of_a_conversation_has_its_own_first_reply_and_a_person_s_conversation_counts_in_every_span_they_had_it()
+ {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let visitor = asks(&app, &shop.widget_key, "I want to talk to a human").await;
+    let first = handoff_of(owner, &visitor).await;
+    // The first is resolved without a word from anyone; the second gets a reply.
+    act(owner, &first, "claim").await;
+    act(owner, &first, "resolve").await;
+    visitor.say("actually, get me a person again").await;
+    let second = eventually(|| async {
+        let (_, list) = owner.get("/api/v1/handoffs?status=pending").await;
+        list.as_array()?
+            .first()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    assert_ne!(first, second);
+    app.state.clock.advance(3 * MINUTE);
+    act(owner, &second, "claim").await;
+    reply(owner, &second, "I'm here now.").await;
+
+    let body = report(owner, "").await;
+    assert_eq!(body["handoffs"]["opened"], 2);
+    let first_reply = &body["handoffs"]["time_to_first_reply"];
+    assert_eq!(first_reply["count"], 1, "{first_reply}");
+    assert!(about(&first_reply["median_seconds"], 180), "{first_reply}");
+    assert_eq!(first_reply["still_waiting"], 0);
+    assert_eq!(body["conversations"]["active"], 1);
+    assert_eq!(body["conversations"]["handed_off"], 1);
+
+    // Two days on the customer writes to the person still holding it: in the last day no
+    // handoff was opened, yet that conversation was with a person, not the bot.
+    app.state.clock.advance(Duration::from_secs(2 * 86_400));
+    visitor.say("are you still there?").await;
+    let body = report(owner, "?days=1").await;
+    assert_eq!(body["handoffs"]["opened"], 0);
+    assert_eq!(
+        body["conversations"],
+        json!({"active": 1, "handed_off": 1, "bot_only": 0, "bot_only_rate": 0.0})
+    );
+    assert_eq!(body["messages"]["customer"], 1);
+    assert_eq!(body["messages"]["bot"], 0);
 }

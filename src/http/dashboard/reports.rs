@@ -85,7 +85,8 @@ async fn page(
         }
         p class="muted small" {
             "From " (rfc3339_day(&report.from)) " to " (rfc3339_day(&report.to))
-            ". A handoff counts in the span it was opened in; waits are of the handoffs that got that far."
+            ". A handoff counts in the span it was opened in; waits are of the handoffs that got that far, "
+            "and a claim is the current holder's (after a release, the claim that followed)."
         }
         (figures(&report))
         div class="grid2" {
@@ -115,7 +116,7 @@ fn figures(report: &Report) -> Markup {
             div class="card stat" data-figure="bot-only" {
                 div class="muted small" { "Handled by the bot alone" }
                 div class="figure" { (share.as_deref().unwrap_or("—")) }
-                div class="muted small" { (c.bot_only) " of " (c.active) " · " (report.messages.bot) " bot answers" }
+                div class="muted small" { (c.bot_only) " of " (c.active) " · " (report.messages.bot) " bot messages" }
             }
             div class="card stat" data-figure="handoffs" {
                 div class="muted small" { "Handed to the team" }
@@ -145,6 +146,9 @@ fn wait(label: &str, key: &str, waits: &Waits) -> Markup {
                     Some(p90) => { "median · 90% within " (wait_text(p90)) " · " (waits.count) " handoffs" }
                     None => "no handoffs got this far",
                 }
+            }
+            @if let Some(waiting) = waits.still_waiting.filter(|n| *n > 0) {
+                div class="small waiting" { (waiting) " still waiting" }
             }
         }
     }
