@@ -17,7 +17,9 @@
   // Forms that undo something ask first.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+    var button = event.submitter;
+    var question = (button && button.dataset && button.dataset.confirm) || (form.dataset && form.dataset.confirm);
+    if (question && !window.confirm(question)) event.preventDefault();
   }, true);
 
   function api(method, path, body) {
@@ -117,6 +119,8 @@
   }
 
   // ---- One handoff: history, state and actions. ----
+  // The reply box's saved-reply list, once the handoff page has set it up.
+  var suggestions = null;
   var state = pageData ? { status: pageData.status, holderId: pageData.holder_id, holderName: pageData.holder_name } : null;
 
   function renderState() {
@@ -135,6 +139,7 @@
     banner.textContent = state.holderName ? state.holderName + " has claimed this handoff." : "";
     var canReply = state.status === "in_progress" && (mine || isAdmin) && !pageData.window_closed;
     $("reply-text").disabled = !canReply;
+    if (!canReply && suggestions) suggestions.close();
     $("send").disabled = !canReply;
     $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" +
         (pageData.saved_replies && pageData.saved_replies.length ? " · / for saved replies" : "") :
@@ -281,9 +286,10 @@
         .then(function (m) { showError(null); addMessage(m); })
         .catch(showError);
     });
-    var suggestions = savedReplies(textarea);
+    suggestions = savedReplies(textarea);
     textarea.addEventListener("keydown", function (event) {
       if (suggestions.handle(event)) return;
+      if (event.isComposing || event.keyCode === 229) return;
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();
         $("composer").requestSubmit();
@@ -292,29 +298,47 @@
   }
 
   // ---- Saved replies: "/" and a shortcut in the reply box lists them; Enter, Tab or a click
-  // puts one in the box, names filled in, to edit or send. Text only, never markup. ----
+  // puts one in the box, names filled in, to edit or send. Text only, never markup. While the
+  // box holds nothing but "/word", Enter never sends it. ----
   function savedReplies(textarea) {
     var saved = (pageData && pageData.saved_replies) || [];
     var list = $("reply-suggestions");
     var matches = [];
     var picked = 0;
+    textarea.setAttribute("aria-controls", "reply-suggestions");
+    textarea.setAttribute("aria-expanded", "false");
+    // One pass, with a function: a name holding "$&" or "{{agent_name}}" stays as written.
     function fill(text) {
       var customer = pageData.customer_known_name;
-      text = customer ? text.replace(/\{\{\s*customer_name\s*\}\}/g, customer)
-        : text.replace(/\s*\{\{\s*customer_name\s*\}\}/g, "");
-      return text.replace(/\{\{\s*agent_name\s*\}\}/g, pageData.agent_name || "");
+      var filled = text.replace(/([,\s]*)\{\{\s*(customer_name|agent_name)\s*\}\}/g, function (all, lead, key) {
+        if (key === "agent_name") return lead + (pageData.agent_name || "");
+        // Someone without a known name is greeted without one: "Hi {{customer_name}}," → "Hi,".
+        return customer ? lead + customer : "";
+      });
+      return customer ? filled : filled.replace(/^[,\s]+/, "");
     }
-    function close() { matches = []; list.hidden = true; list.textContent = ""; }
+    function command() {
+      var typed = /^\/(\S*)$/.exec(textarea.value);
+      return typed && saved.length ? typed[1].toLowerCase() : null;
+    }
+    function close() {
+      matches = [];
+      list.hidden = true;
+      list.textContent = "";
+      textarea.setAttribute("aria-expanded", "false");
+      textarea.removeAttribute("aria-activedescendant");
+    }
     function insert(reply) {
       textarea.value = fill(reply.text);
       close();
       textarea.focus();
       textarea.setSelectionRange(textarea.value.length, textarea.value.length);
     }
-    function show() {
+    function show(query) {
       list.textContent = "";
       matches.forEach(function (reply, i) {
         var item = document.createElement("li");
+        item.id = "saved-reply-" + i;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", i === picked ? "true" : "false");
         item.dataset.shortcut = reply.shortcut;
@@ -328,12 +352,19 @@
         item.addEventListener("mousedown", function (event) { event.preventDefault(); insert(reply); });
         list.appendChild(item);
       });
-      list.hidden = matches.length === 0;
+      if (!matches.length) {
+        var none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = "No saved reply matches /" + query + " · Shift+Enter to send it as text";
+        list.appendChild(none);
+      }
+      list.hidden = false;
+      textarea.setAttribute("aria-expanded", "true");
+      if (matches.length) textarea.setAttribute("aria-activedescendant", "saved-reply-" + picked);
     }
-    textarea.addEventListener("input", function () {
-      var typed = /^\/(\S*)$/.exec(textarea.value);
-      if (!typed || !saved.length) return close();
-      var query = typed[1].toLowerCase();
+    function search() {
+      var query = command();
+      if (query === null) return close();
       var first = saved.filter(function (r) { return r.shortcut.indexOf(query) === 0; });
       var then = saved.filter(function (r) {
         return r.shortcut.indexOf(query) !== 0 &&
@@ -341,20 +372,28 @@
       });
       matches = first.concat(then).slice(0, 8);
       picked = 0;
-      show();
-    });
+      show(query);
+    }
+    textarea.addEventListener("input", search);
     textarea.addEventListener("blur", close);
     return {
-      // Keys for the open list; true when the key was the list's.
+      close: close,
+      // Keys for the list; true when the key was the list's.
       handle: function (event) {
-        if (!matches.length) return false;
-        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-          picked = (picked + (event.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
-          show();
-        } else if (event.key === "Enter" || event.key === "Tab") {
-          insert(matches[picked]);
-        } else if (event.key === "Escape") {
+        if (event.isComposing || event.keyCode === 229) return false;
+        var plain = !(event.shiftKey || event.ctrlKey || event.altKey || event.metaKey);
+        var query = command();
+        if (event.key === "Escape" && !list.hidden) {
           close();
+        } else if (!plain || query === null) {
+          return false;
+        } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          if (!matches.length) return false;
+          picked = (picked + (event.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+          show(query);
+        } else if (event.key === "Enter" || (event.key === "Tab" && matches.length)) {
+          // A lone "/word" is never sent by Enter: it inserts the reply picked, or lists again.
+          if (matches.length && !list.hidden) insert(matches[picked]); else search();
         } else {
           return false;
         }

@@ -11,6 +11,9 @@ use sha2::Sha256;
 use crate::config::Secret;
 use crate::crypto;
 
+/// The name of a WhatsApp customer whose message carried neither a profile name nor a number.
+pub const UNNAMED_CUSTOMER: &str = "WhatsApp customer";
+
 /// A connected number, secrets decrypted.
 #[derive(Clone)]
 pub struct Number {
@@ -489,7 +492,7 @@ pub fn parse(body: &Value) -> (Vec<Inbound>, Vec<StatusUpdate>) {
                         .or(c["profile"]["username"].as_str())
                 })
                 .or(wa_id)
-                .unwrap_or("WhatsApp customer");
+                .unwrap_or(UNNAMED_CUSTOMER);
             let kind = message["type"].as_str().unwrap_or("unknown").to_owned();
             inbound.push(Inbound {
                 wamid: wamid.to_owned(),

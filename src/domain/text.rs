@@ -197,8 +197,9 @@ impl MessageText {
     }
 }
 
-/// The shortcut an agent types after `/` to insert a saved reply: 1 to 32 letters, digits,
-/// `-` or `_`, in any script, kept in lower case ("refund-policy", "envío").
+/// The shortcut an agent types after `/` to insert a saved reply: 1 to 32 letters (with their
+/// marks), digits, `-` or `_`, in any script, kept in lower case and composed (NFC), so
+/// "refund-policy", "envío" and "नमस्ते" are shortcuts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shortcut(String);
 
@@ -206,7 +207,13 @@ impl Shortcut {
     pub const MAX_CHARS: usize = 32;
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let shortcut = raw.trim().trim_start_matches('/').to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let shortcut: String = raw
+            .trim()
+            .trim_start_matches('/')
+            .to_lowercase()
+            .nfc()
+            .collect();
         if shortcut.is_empty() {
             return Err(ParseError::new("shortcut", "is empty"));
         }
@@ -216,10 +223,12 @@ impl Shortcut {
                 format!("is longer than {} characters", Self::MAX_CHARS),
             ));
         }
-        if let Some(c) = shortcut
-            .chars()
-            .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_')))
-        {
+        if let Some(c) = shortcut.chars().find(|&c| {
+            // Marks too: Devanagari's virama and Thai's tone marks are part of the word.
+            !(c.is_alphanumeric()
+                || unicode_normalization::char::is_combining_mark(c)
+                || matches!(c, '-' | '_'))
+        }) {
             return Err(ParseError::new(
                 "shortcut",
                 format!("may hold letters, digits, - and _ only, not {c:?}"),
@@ -336,6 +345,9 @@ mod tests {
             "refund-policy"
         );
         assert_eq!(Shortcut::parse("Envío_2").unwrap().as_str(), "envío_2");
+        assert_eq!(Shortcut::parse("envi\u{301}o").unwrap().as_str(), "envío");
+        assert_eq!(Shortcut::parse("नमस्ते").unwrap().as_str(), "नमस्ते");
+        assert_eq!(Shortcut::parse("สวัสดี").unwrap().as_str(), "สวัสดี");
         assert_eq!(Shortcut::parse("/").unwrap_err().problem, "is empty");
         assert!(
             Shortcut::parse("two words")

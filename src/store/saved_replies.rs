@@ -52,6 +52,8 @@ impl Store {
         now: i64,
     ) -> StoreResult<SavedReplyRecord> {
         let id = new_id("rpl");
+        // Under the workspace's lock, so two admins adding at once cannot pass the limit.
+        let mut tx = self.workspace_tx(workspace_id).await?;
         let added = sqlx::query(
             "INSERT INTO saved_replies (id, workspace_id, shortcut, text, created_by, created_at, \
              updated_at) SELECT $1, $2, $3, $4, $5, $6, $6 \
@@ -64,7 +66,7 @@ impl Store {
         .bind(created_by)
         .bind(now)
         .bind(MAX_SAVED_REPLIES)
-        .execute(self.pool())
+        .execute(tx.conn())
         .await
         .map_err(|err| taken(err, shortcut))?;
         if added.rows_affected() == 0 {
@@ -72,6 +74,7 @@ impl Store {
                 "a workspace keeps at most {MAX_SAVED_REPLIES} saved replies: delete one first"
             )));
         }
+        tx.commit().await?;
         self.saved_reply(workspace_id, &id).await
     }
 

@@ -1016,7 +1016,8 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     }
     let (_, me) = owner.get("/api/v1/me").await;
     let owner_name = me["user"]["name"].as_str().unwrap().to_owned();
-    let visitor = app.visitor_named(&shop.widget_key, Some("Maria")).await;
+    // A name with what JavaScript's replace() would read as a pattern is put in as written.
+    let visitor = app.visitor_named(&shop.widget_key, Some("Maria $&")).await;
     visitor.say("I want to talk to a human").await;
     let handoff = owner.first_handoff().await;
 
@@ -1031,6 +1032,17 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
             "the reply box opens",
             "!document.getElementById('reply-text').disabled",
         )
+        .await;
+    // A shortcut that matches nothing is not sent by Enter: the list says so.
+    admin.type_into("#reply-text", "/zzz\u{e007}").await;
+    admin
+        .until(
+            "the list says nothing matches",
+            "document.getElementById('reply-suggestions').textContent.includes('No saved reply matches /zzz')",
+        )
+        .await;
+    admin
+        .js("const t = document.getElementById('reply-text'); t.value = ''; t.dispatchEvent(new Event('input')); return true;")
         .await;
     admin.type_into("#reply-text", "/re").await;
     admin
@@ -1053,7 +1065,7 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     // Arrow down to the second, Enter puts it in the box (and sends nothing yet).
     admin.type_into("#reply-text", "\u{e015}\u{e007}").await;
     let expected =
-        format!("Hi Maria, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
+        format!("Hi Maria $&, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
     admin
         .until(
             "the reply is in the box",
@@ -1074,8 +1086,12 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     // A second Enter sends it, and the customer gets it as written.
     admin.type_into("#reply-text", "\u{e007}").await;
     let messages = visitor.wait_for_messages(before.len() + 1).await;
-    let texts: Vec<&str> = messages.iter().filter_map(|m| m["text"].as_str()).collect();
-    assert!(texts.contains(&expected.as_str()), "{texts:?}");
+    let sent: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["author"] == "agent")
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(sent, [expected.as_str()]);
 
     // A visitor the site did not name is greeted without one.
     let anonymous = app.visitor(&shop.widget_key).await;

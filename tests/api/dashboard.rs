@@ -908,7 +908,7 @@ async fn an_admin_keeps_saved_replies_in_settings_and_a_refused_form_keeps_what_
     let refused = post("/settings/saved-replies", form(&token, "HOURS", long_text))
         .await
         .unwrap();
-    assert_eq!(refused.status(), StatusCode::OK);
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
     let refused = refused.text().await.unwrap();
     assert!(
         refused.contains("another saved reply has the shortcut /hours"),
@@ -934,10 +934,9 @@ async fn an_admin_keeps_saved_replies_in_settings_and_a_refused_form_keeps_what_
         form(&token, "bad shortcut", "Edited text kept."),
     )
     .await
-    .unwrap()
-    .text()
-    .await
     .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
     assert!(
         refused.contains("letters, digits, - and _ only"),
         "{refused}"

@@ -45,6 +45,20 @@ pub fn waited(from_ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// The customer's name as a saved reply may greet them: not the placeholder of a visitor the
+/// site did not name or of a WhatsApp customer without a profile name, nor a phone number.
+fn known_name(name: &str) -> Option<&str> {
+    let placeholder = [
+        crate::http::widget::ANONYMOUS_NAME,
+        crate::channels::whatsapp::UNNAMED_CUSTOMER,
+    ]
+    .contains(&name);
+    let number = name
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-'));
+    (!placeholder && !number).then_some(name)
+}
+
 /// "just now", "4 min ago", "3 d ago": how long ago something happened.
 pub fn ago(from_ms: i64, now_ms: i64) -> String {
     match waited(from_ms, now_ms) {
@@ -210,9 +224,7 @@ async fn view(
         .into_iter()
         .map(|r| json!({"shortcut": r.shortcut, "text": r.text}))
         .collect();
-    // A visitor the site did not name is addressed by no name at all.
-    let known_name = (handoff.customer_name != crate::http::widget::ANONYMOUS_NAME)
-        .then_some(handoff.customer_name.as_str());
+    let known_name = known_name(&handoff.customer_name);
     let page = json!({
         "saved_replies": saved_replies,
         "agent_name": caller.user.name,

@@ -76,17 +76,19 @@ async fn render(
                 @if admin {
                     form method="post" action=(format!("{PATH}/{}", reply.id)) {
                         (csrf_field(caller))
-                        label { "Shortcut" }
-                        input type="text" name="shortcut" required maxlength=(Shortcut::MAX_CHARS)
+                        label for=(format!("shortcut-{}", reply.id)) { "Shortcut" }
+                        input id=(format!("shortcut-{}", reply.id)) type="text" name="shortcut" required maxlength=(Shortcut::MAX_CHARS)
+                            autofocus[shown.is_some()]
                             value=(shown.map_or(reply.shortcut.as_str(), |t| t.shortcut.as_str()));
-                        label { "Text" }
-                        textarea name="text" rows="3" required maxlength=(MessageText::MAX_CHARS) {
+                        label for=(format!("text-{}", reply.id)) { "Text" }
+                        textarea id=(format!("text-{}", reply.id)) name="text" rows="3" required maxlength=(MessageText::MAX_CHARS) {
                             (shown.map_or(reply.text.as_str(), |t| t.text.as_str()))
                         }
                         div class="actions" style="margin-top:.6rem" {
                             button class="btn" type="submit" { "Save" }
                             button class="btn danger" type="submit" formnovalidate
-                                formaction=(format!("{PATH}/{}/delete", reply.id)) { "Delete" }
+                                formaction=(format!("{PATH}/{}/delete", reply.id))
+                                data-confirm=(format!("Delete the saved reply /{}?", reply.shortcut)) { "Delete" }
                         }
                     }
                 } @else {
@@ -102,7 +104,7 @@ async fn render(
                 (csrf_field(caller))
                 label for="reply-shortcut" { "Shortcut" }
                 input id="reply-shortcut" type="text" name="shortcut" required maxlength=(Shortcut::MAX_CHARS)
-                    placeholder="refund-policy" value=[shown.map(|t| t.shortcut.as_str())];
+                    placeholder="refund-policy" value=[shown.map(|t| t.shortcut.as_str())] autofocus[shown.is_some()];
                 label for="reply-body" { "Text" }
                 textarea id="reply-body" name="text" rows="4" required maxlength=(MessageText::MAX_CHARS)
                     placeholder="Hi {{customer_name}}, you can return unworn items within 30 days…" {
@@ -124,8 +126,9 @@ async fn render(
     ))
 }
 
-/// The page again with the refusal on top and the form as it was sent, for a refusal the
-/// admin can fix (a bad or taken shortcut, an empty text, a full list); other errors as usual.
+/// The page again, answered with the refusal's status (409 or 422), its reason on top and the
+/// form as it was sent, for a refusal the admin can fix (a bad or taken shortcut, an empty
+/// text, a full list); other errors as usual.
 async fn refused(
     state: &AppState,
     caller: &Caller,
@@ -135,14 +138,13 @@ async fn refused(
     if !matches!(err.code, Code::ValidationFailed | Code::Conflict) {
         return Err(err);
     }
+    let status = err.code.status();
     let notice = Flash {
         ok: None,
         error: Some(err.message),
     }
     .render();
-    Ok(render(state, caller, notice, Some(typed))
-        .await?
-        .into_response())
+    Ok((status, render(state, caller, notice, Some(typed)).await?).into_response())
 }
 
 async fn create(
