@@ -20,6 +20,22 @@ impl Span {
     }
 }
 
+/// `sql` with the workspace as `$1`, the span as `$2`–`$3` and its bot (or '') as `$4`.
+fn in_span<'q, O>(
+    sql: &'q str,
+    workspace_id: &'q str,
+    span: &'q Span,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+where
+    O: for<'r> FromRow<'r, sqlx::any::AnyRow>,
+{
+    sqlx::query_as(sql)
+        .bind(workspace_id)
+        .bind(span.from_ms)
+        .bind(span.to_ms)
+        .bind(span.bot())
+}
+
 /// One handoff opened in the span, with what happened to it.
 #[derive(Debug, Clone, FromRow)]
 pub struct HandoffFacts {
@@ -73,8 +89,9 @@ impl Store {
         workspace_id: &str,
         span: &Span,
     ) -> StoreResult<Vec<HandoffFacts>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT h.id, h.reason, h.status, h.created_at, h.claimed_at, h.claimed_by, \
+        Ok(in_span(
+            &format!(
+                "SELECT h.id, h.reason, h.status, h.created_at, h.claimed_at, h.claimed_by, \
              h.resolved_at, h.resolved_by, \
              (SELECT m.created_at {FIRST_REPLY}) AS first_reply_at, \
              (SELECT m.user_id {FIRST_REPLY}) AS first_reply_by, \
@@ -87,11 +104,10 @@ impl Store {
              WHERE h.workspace_id = $1 AND h.created_at >= $2 \
              AND h.created_at < $3 AND ($4 = '' OR h.bot_id = $4) \
              ORDER BY h.created_at, h.id"
-        ))
-        .bind(workspace_id)
-        .bind(span.from_ms)
-        .bind(span.to_ms)
-        .bind(span.bot())
+            ),
+            workspace_id,
+            span,
+        )
         .fetch_all(self.pool())
         .await?)
     }
@@ -103,13 +119,11 @@ impl Store {
         workspace_id: &str,
         span: &Span,
     ) -> StoreResult<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT m.author, COUNT(*) {SPAN_MESSAGES} GROUP BY m.author"
-        ))
-        .bind(workspace_id)
-        .bind(span.from_ms)
-        .bind(span.to_ms)
-        .bind(span.bot())
+        Ok(in_span(
+            &format!("SELECT m.author, COUNT(*) {SPAN_MESSAGES} GROUP BY m.author"),
+            workspace_id,
+            span,
+        )
         .fetch_all(self.pool())
         .await?)
     }
@@ -120,14 +134,14 @@ impl Store {
         workspace_id: &str,
         span: &Span,
     ) -> StoreResult<Vec<RepliesBy>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT m.user_id, COUNT(*) AS replies {SPAN_MESSAGES} \
+        Ok(in_span(
+            &format!(
+                "SELECT m.user_id, COUNT(*) AS replies {SPAN_MESSAGES} \
              AND m.author = 'agent' AND m.user_id IS NOT NULL GROUP BY m.user_id"
-        ))
-        .bind(workspace_id)
-        .bind(span.from_ms)
-        .bind(span.to_ms)
-        .bind(span.bot())
+            ),
+            workspace_id,
+            span,
+        )
         .fetch_all(self.pool())
         .await?)
     }
@@ -139,17 +153,17 @@ impl Store {
         workspace_id: &str,
         span: &Span,
     ) -> StoreResult<ConversationCounts> {
-        let (active, handed_off): (i64, i64) = sqlx::query_as(&format!(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM handoffs h \
+        let (active, handed_off): (i64, i64) = in_span(
+            &format!(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM handoffs h \
                WHERE h.conversation_id = written.conversation_id AND h.created_at < $3 \
                AND (h.resolved_at IS NULL OR h.resolved_at >= $2)) THEN 1 ELSE 0 END), 0) \
              FROM (SELECT DISTINCT m.conversation_id {SPAN_MESSAGES} \
                AND m.author = 'customer') written"
-        ))
-        .bind(workspace_id)
-        .bind(span.from_ms)
-        .bind(span.to_ms)
-        .bind(span.bot())
+            ),
+            workspace_id,
+            span,
+        )
         .fetch_one(self.pool())
         .await?;
         Ok(ConversationCounts { active, handed_off })

@@ -993,6 +993,19 @@ async fn an_admin_finds_a_customer_and_erases_them_from_the_customers_page() {
     owner.close().await;
 }
 
+/// Waits until the handoff page's reply box holds `text`.
+async fn reply_box_holds(browser: &Browser, text: &str) {
+    browser
+        .until(
+            &format!("the reply box holds {text:?}"),
+            &format!(
+                "document.getElementById('reply-text').value === {}",
+                serde_json::to_string(text).unwrap()
+            ),
+        )
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_gets_it() {
     let app = spawn_app().await;
@@ -1066,15 +1079,7 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     admin.type_into("#reply-text", "\u{e015}\u{e007}").await;
     let expected =
         format!("Hi Maria $&, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
-    admin
-        .until(
-            "the reply is in the box",
-            &format!(
-                "document.getElementById('reply-text').value === {}",
-                serde_json::to_string(&expected).unwrap()
-            ),
-        )
-        .await;
+    reply_box_holds(&admin, &expected).await;
     assert_eq!(
         admin
             .js("return document.getElementById('reply-suggestions').hidden;")
@@ -1096,13 +1101,7 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     // A visitor the site did not name is greeted without one.
     let anonymous = app.visitor(&shop.widget_key).await;
     anonymous.say("get me a real person").await;
-    let second = eventually(|| async {
-        let (_, list) = owner.get("/api/v1/handoffs?status=pending").await;
-        list.as_array()?
-            .first()
-            .map(|h| h["id"].as_str().unwrap().to_owned())
-    })
-    .await;
+    let second = owner.pending_handoff_id().await;
     admin.go(&app.url(&format!("/handoffs/{second}"))).await;
     admin.click("#claim").await;
     admin
@@ -1113,14 +1112,6 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
         .await;
     admin.type_into("#reply-text", "/returns\u{e004}").await;
     let expected = format!("Hi, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
-    admin
-        .until(
-            "the reply is in the box, without a name",
-            &format!(
-                "document.getElementById('reply-text').value === {}",
-                serde_json::to_string(&expected).unwrap()
-            ),
-        )
-        .await;
+    reply_box_holds(&admin, &expected).await;
     admin.close().await;
 }

@@ -380,6 +380,17 @@ impl Api {
         .await
     }
 
+    /// The id of the newest pending handoff, waiting (up to ten seconds) for one.
+    pub async fn pending_handoff_id(&self) -> String {
+        eventually(|| async {
+            let (_, list) = self.get("/api/v1/handoffs?status=pending").await;
+            list.as_array()?
+                .first()
+                .map(|h| h["id"].as_str().unwrap().to_owned())
+        })
+        .await
+    }
+
     pub async fn create_bot(&self, name: &str) -> Value {
         let (status, body) = self.post("/api/v1/bots", json!({"name": name})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");

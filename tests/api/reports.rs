@@ -253,13 +253,7 @@ async fn each_handoff_of_a_conversation_has_its_own_first_reply_and_a_person_s_c
     act(owner, &first, "claim").await;
     act(owner, &first, "resolve").await;
     visitor.say("actually, get me a person again").await;
-    let second = eventually(|| async {
-        let (_, list) = owner.get("/api/v1/handoffs?status=pending").await;
-        list.as_array()?
-            .first()
-            .map(|h| h["id"].as_str().unwrap().to_owned())
-    })
-    .await;
+    let second = owner.pending_handoff_id().await;
     assert_ne!(first, second);
     app.state.clock.advance(3 * MINUTE);
     act(owner, &second, "claim").await;

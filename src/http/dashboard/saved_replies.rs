@@ -40,6 +40,16 @@ struct Typed {
     text: String,
 }
 
+impl ReplyForm {
+    fn typed(self, id: Option<String>) -> Typed {
+        Typed {
+            id,
+            shortcut: self.shortcut,
+            text: self.text,
+        }
+    }
+}
+
 async fn page(
     State(state): State<AppState>,
     Page(caller): Page,
@@ -160,14 +170,7 @@ async fn create(
     };
     match add_saved_reply(&state, &caller, body).await {
         Ok(reply) => Ok(back(PATH, Ok(&format!("Added /{}.", reply.shortcut)))),
-        Err(err) => {
-            let typed = Typed {
-                id: None,
-                shortcut: form.shortcut,
-                text: form.text,
-            };
-            refused(&state, &caller, err, typed).await
-        }
+        Err(err) => refused(&state, &caller, err, form.typed(None)).await,
     }
 }
 
@@ -197,14 +200,7 @@ async fn change(
     .await;
     match changed {
         Ok(reply) => Ok(back(PATH, Ok(&format!("Saved /{}.", reply.shortcut)))),
-        Err(err) => {
-            let typed = Typed {
-                id: Some(id),
-                shortcut: form.shortcut,
-                text: form.text,
-            };
-            refused(&state, &caller, err, typed).await
-        }
+        Err(err) => refused(&state, &caller, err, form.typed(Some(id))).await,
     }
 }
 
