@@ -353,12 +353,7 @@ async fn the_whole_loop_with_a_mouse_in_two_browsers() {
             "document.getElementById('status-badge').textContent === 'In progress'",
         )
         .await;
-    agent
-        .until(
-            "the reply box opens",
-            "!document.getElementById('reply-text').disabled",
-        )
-        .await;
+    reply_box_opens(&agent).await;
     agent
         .type_into("#reply-text", "Hi, Sam here. Let me check your order.")
         .await;
@@ -993,6 +988,16 @@ async fn an_admin_finds_a_customer_and_erases_them_from_the_customers_page() {
     owner.close().await;
 }
 
+/// Waits until the handoff page's reply box takes text (the claim went through).
+async fn reply_box_opens(browser: &Browser) {
+    browser
+        .until(
+            "the reply box opens",
+            "!document.getElementById('reply-text').disabled",
+        )
+        .await;
+}
+
 /// Waits until the handoff page's reply box holds `text`.
 async fn reply_box_holds(browser: &Browser, text: &str) {
     browser
@@ -1040,12 +1045,7 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
         .go(&app.url(&format!("/handoffs/{}", handoff["id"].as_str().unwrap())))
         .await;
     admin.click("#claim").await;
-    admin
-        .until(
-            "the reply box opens",
-            "!document.getElementById('reply-text').disabled",
-        )
-        .await;
+    reply_box_opens(&admin).await;
     // A shortcut that matches nothing is not sent by Enter: the list says so.
     admin.type_into("#reply-text", "/zzz\u{e007}").await;
     admin
@@ -1104,12 +1104,7 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     let second = owner.pending_handoff_id().await;
     admin.go(&app.url(&format!("/handoffs/{second}"))).await;
     admin.click("#claim").await;
-    admin
-        .until(
-            "the reply box opens",
-            "!document.getElementById('reply-text').disabled",
-        )
-        .await;
+    reply_box_opens(&admin).await;
     admin.type_into("#reply-text", "/returns\u{e004}").await;
     let expected = format!("Hi, {owner_name} here. <b>Unworn</b> items go back within 30 days.");
     reply_box_holds(&admin, &expected).await;
