@@ -54,10 +54,10 @@
     osc.start();
     osc.stop(audio.currentTime + 0.4);
   }
-  function alertNew(handoff) {
+  function alertNew(handoff, title) {
     beep();
     if (window.Notification && Notification.permission === "granted") {
-      var note = new Notification("New handoff: " + handoff.customer.name, { body: handoff.summary.slice(0, 140), tag: handoff.id });
+      var note = new Notification(title || "New handoff: " + handoff.customer.name, { body: handoff.summary.slice(0, 140), tag: handoff.id });
       note.onclick = function () { window.focus(); location.href = "/handoffs/" + handoff.id; };
     }
   }
@@ -137,6 +137,7 @@
     var banner = $("holder-banner");
     banner.hidden = !(state.status === "in_progress" && !mine);
     banner.textContent = state.holderName ? state.holderName + " has claimed this handoff." : "";
+    renderTransfer(mine);
     var canReply = state.status === "in_progress" && (mine || isAdmin) && !pageData.window_closed;
     $("reply-text").disabled = !canReply;
     if (!canReply && suggestions) suggestions.close();
@@ -147,6 +148,30 @@
       state.status === "pending" ? "Claim this handoff to reply." :
       state.status === "resolved" ? "This handoff is resolved." :
       (state.holderName || "Another agent") + " holds this handoff.";
+  }
+
+  // Transfer: the holder or an admin hands an in-progress handoff to a teammate; an admin
+  // assigns a pending one. The list leaves out whoever holds it now.
+  function renderTransfer(mine) {
+    var form = $("transfer-form");
+    var allowed = (state.status === "in_progress" && (mine || isAdmin)) || (state.status === "pending" && isAdmin);
+    form.hidden = !allowed;
+    if (!allowed) return;
+    var pending = state.status === "pending";
+    $("transfer-title").textContent = pending ? "Assign" : "Transfer";
+    $("transfer").textContent = pending ? "Assign" : "Transfer";
+    var select = $("transfer-to");
+    var chosen = select.value;
+    var options = [select.options[0]];
+    (pageData.members || []).forEach(function (member) {
+      if (member.id === state.holderId) return;
+      var option = document.createElement("option");
+      option.value = member.id;
+      option.textContent = member.id === me ? member.name + " (you)" : member.name;
+      option.selected = member.id === chosen;
+      options.push(option);
+    });
+    select.replaceChildren.apply(select, options);
   }
 
   function showError(error) {
@@ -184,6 +209,28 @@
     text.className = "text";
     text.textContent = m.text;
     bubble.append(text);
+    conversation.append(bubble);
+    conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  function addNote(n) {
+    var conversation = $("conversation");
+    if (!conversation || document.querySelector('[data-note="' + n.id + '"]')) return;
+    var bubble = document.createElement("div");
+    bubble.className = "msg note";
+    bubble.dataset.note = n.id;
+    var meta = document.createElement("div");
+    meta.className = "meta";
+    var who = document.createElement("span");
+    who.textContent = "Note · " + n.author.name;
+    var when = document.createElement("span");
+    when.textContent = n.created_at.slice(11, 16);
+    when.title = n.created_at;
+    meta.append(who, when);
+    var text = document.createElement("div");
+    text.className = "text";
+    text.textContent = n.text;
+    bubble.append(meta, text);
     conversation.append(bubble);
     conversation.scrollTop = conversation.scrollHeight;
   }
@@ -277,6 +324,34 @@
         .then(function (m) { showError(null); textarea.value = ""; addMessage(m); })
         .catch(showError)
         .finally(function () { renderState(); textarea.focus(); });
+    });
+    $("note-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = $("note-text");
+      var text = box.value.trim();
+      if (!text) return;
+      $("add-note").disabled = true;
+      api("POST", base + "/notes", { text: text })
+        .then(function (n) { showError(null); box.value = ""; addNote(n); })
+        .catch(showError)
+        .finally(function () { $("add-note").disabled = false; });
+    });
+    $("transfer-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var note = $("transfer-note").value.trim();
+      var body = { user_id: $("transfer-to").value };
+      if (note) body.note = note;
+      $("transfer").disabled = true;
+      api("POST", base + "/transfer", body)
+        .then(function (h) {
+          showError(null);
+          $("transfer-note").value = "";
+          $("transfer-to").value = "";
+          if (h.note) addNote(h.note);
+          applyHandoff(h);
+        })
+        .catch(showError)
+        .finally(function () { $("transfer").disabled = false; });
     });
     var templateForm = $("template-form");
     if (templateForm) templateForm.addEventListener("submit", function (event) {
@@ -455,10 +530,16 @@
       if (event.type.indexOf("handoff.") === 0) {
         refreshQueue();
         refreshPendingCount();
-        if (event.type === "handoff.created" && localStorage.getItem("baton-alerts") === "on") alertNew(event.handoff);
+        var alerts = localStorage.getItem("baton-alerts") === "on";
+        if (event.type === "handoff.created" && alerts) alertNew(event.handoff);
+        var handedToMe = event.type === "handoff.transferred" && event.handoff.claimed_by &&
+          event.handoff.claimed_by.id === me && event.by && event.by.id !== me;
+        if (handedToMe && alerts) alertNew(event.handoff, event.by.name + " passed you a handoff: " + event.handoff.customer.name);
         if (state && event.handoff.id === pageData.handoff_id) applyHandoff(event.handoff);
       } else if (event.type === "message.created" && state && event.conversation_id === pageData.conversation_id) {
         addMessage(event.message);
+      } else if (event.type === "note.created" && state && event.conversation_id === pageData.conversation_id) {
+        addNote(event.note);
       } else if (event.type === "message.attachment" && state && event.conversation_id === pageData.conversation_id) {
         refreshMessage(event.message_id, event.seq);
       } else if (event.type === "contact.erased") {

@@ -5,7 +5,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::clock::rfc3339;
-use crate::store::{AttachmentRecord, ContactSummary, HandoffRecord, MessageRecord, OutboxRecord};
+use crate::store::{
+    AttachmentRecord, ContactSummary, HandoffRecord, MessageRecord, NoteRecord, OutboxRecord,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
@@ -144,6 +146,33 @@ impl From<&HandoffRecord> for HandoffView {
     }
 }
 
+/// A note the team wrote about a conversation: shown to members and integrators, never to
+/// the customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteView {
+    pub id: String,
+    pub conversation_id: String,
+    /// The handoff it was written on (`null` once that handoff is gone).
+    pub handoff_id: Option<String>,
+    /// `{id, name}`; `id` is `null` once the author has left the workspace.
+    pub author: Value,
+    pub text: String,
+    pub created_at: String,
+}
+
+impl From<&NoteRecord> for NoteView {
+    fn from(n: &NoteRecord) -> Self {
+        NoteView {
+            id: n.id.clone(),
+            conversation_id: n.conversation_id.clone(),
+            handoff_id: n.handoff_id.clone(),
+            author: json!({"id": n.user_id, "name": n.author_name}),
+            text: n.text.clone(),
+            created_at: rfc3339(n.created_at),
+        }
+    }
+}
+
 /// A customer in the contacts list (`GET /api/v1/contacts`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ContactView {
@@ -183,6 +212,11 @@ pub fn message_event(message: &MessageRecord) -> Value {
 /// The payload of a `handoff.*` event.
 pub fn handoff_event(handoff: &HandoffRecord) -> Value {
     json!({"conversation_id": handoff.conversation_id, "handoff": HandoffView::from(handoff)})
+}
+
+/// The payload of a `note.created` event.
+pub fn note_event(note: &NoteRecord) -> Value {
+    json!({"conversation_id": note.conversation_id, "note": NoteView::from(note)})
 }
 
 /// Where an agent notification stands: `pending` (queued, or waiting to be tried again after

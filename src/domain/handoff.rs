@@ -1,5 +1,5 @@
 //! The handoff state machine: `pending` → `in_progress` (claim) → `resolved`, with release
-//! back to `pending`. Plain functions over plain values; the store applies them inside a
+//! back to `pending` and transfer from one holder to another. Plain functions over plain values; the store applies them inside a
 //! transaction that holds the workspace lock, so what they check is what gets written.
 
 use std::fmt;
@@ -71,6 +71,9 @@ pub enum Action {
     Reply,
     Release,
     Resolve,
+    /// Hand an in-progress handoff to another member (its holder or an admin), or assign a
+    /// pending one (an admin); see [`transfer`].
+    Transfer,
 }
 
 /// Why an action was refused.
@@ -88,6 +91,8 @@ pub enum Refusal {
     Closed,
     /// Only an admin may do this.
     AdminOnly,
+    /// A transfer to the member who already holds it; carries their user id.
+    AlreadyHolds { holder: String },
 }
 
 impl fmt::Display for Refusal {
@@ -101,6 +106,7 @@ impl fmt::Display for Refusal {
             Refusal::NotHolder { .. } => f.write_str("another agent holds this handoff"),
             Refusal::Closed => f.write_str("the handoff is resolved"),
             Refusal::AdminOnly => f.write_str("only an admin can do this"),
+            Refusal::AlreadyHolds { .. } => f.write_str("that member already holds this handoff"),
         }
     }
 }
@@ -127,7 +133,23 @@ pub fn decide(current: Snapshot<'_>, actor: Actor<'_>, action: Action) -> Result
         (Status::Pending, Action::Resolve) => Err(Refusal::NotClaimed),
         (Status::InProgress, Action::Resolve) if holds || actor.is_admin => Ok(Status::Resolved),
         (Status::InProgress, Action::Resolve) => Err(other_holder()),
+        (Status::Pending, Action::Transfer) if actor.is_admin => Ok(Status::InProgress),
+        (Status::Pending, Action::Transfer) => Err(Refusal::AdminOnly),
+        (Status::InProgress, Action::Transfer) if holds || actor.is_admin => Ok(Status::InProgress),
+        (Status::InProgress, Action::Transfer) => Err(other_holder()),
     }
+}
+
+/// A transfer to the member `to`: the rule for [`Action::Transfer`], and never to the member
+/// who holds it already.
+pub fn transfer(current: Snapshot<'_>, actor: Actor<'_>, to: &str) -> Result<Status, Refusal> {
+    let next = decide(current, actor, Action::Transfer)?;
+    if current.holder == Some(to) {
+        return Err(Refusal::AlreadyHolds {
+            holder: to.to_owned(),
+        });
+    }
+    Ok(next)
 }
 
 #[cfg(test)]
@@ -230,8 +252,29 @@ mod tests {
             Action::Reply,
             Action::Release,
             Action::Resolve,
+            Action::Transfer,
         ] {
             assert_eq!(decide(resolved, ADMIN, action), Err(Refusal::Closed));
         }
+    }
+
+    #[test]
+    fn the_holder_or_an_admin_transfers_and_only_admins_assign() {
+        assert_eq!(transfer(held_by_ana(), ANA, "bo"), Ok(Status::InProgress));
+        assert_eq!(transfer(held_by_ana(), ADMIN, "bo"), Ok(Status::InProgress));
+        assert_eq!(
+            transfer(held_by_ana(), BO, "bo"),
+            Err(Refusal::NotHolder {
+                holder: "ana".into()
+            })
+        );
+        assert_eq!(
+            transfer(held_by_ana(), ADMIN, "ana"),
+            Err(Refusal::AlreadyHolds {
+                holder: "ana".into()
+            })
+        );
+        assert_eq!(transfer(pending(), ADMIN, "ana"), Ok(Status::InProgress));
+        assert_eq!(transfer(pending(), ANA, "bo"), Err(Refusal::AdminOnly));
     }
 }

@@ -6,10 +6,13 @@ use sqlx::FromRow;
 
 use super::channels::record_status;
 use super::conversations::{bot_may_speak, insert_message, load_conversation};
+use super::notes::insert_note;
 use super::turns::take_turn;
 use super::{
-    ConversationRecord, MessageRecord, NewMessage, Store, StoreError, StoreResult, WorkspaceTx,
+    ConversationRecord, Member, MessageRecord, NewMessage, NoteRecord, Store, StoreError,
+    StoreResult, WorkspaceTx,
 };
+use crate::domain::MessageText;
 use crate::domain::handoff::{self, Action, Actor, Reason, Snapshot, Status};
 use crate::domain::new_id;
 use crate::views::handoff_event;
@@ -248,19 +251,88 @@ impl Store {
                     "This conversation was resolved. The assistant is back to help.".to_owned(),
                 )
             }
-            Action::Reply => unreachable!("replies go through add_agent_message"),
+            Action::Reply | Action::Transfer => {
+                unreachable!("replies go through add_agent_message, transfers transfer_handoff")
+            }
+        };
+        let by = Member {
+            user_id: actor.user_id,
+            name: actor_name,
         };
         let after = finish_action(
             &mut tx,
             &before,
             kind,
             &note,
+            Some(by),
             action == Action::Resolve,
             now,
         )
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Hands a handoff to another member of the workspace (see [`handoff::transfer`]), with
+    /// an optional note for them; the customer is told who is with them now. The claim time
+    /// stays the first claim's: the customer's wait ended then.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transfer_handoff(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        actor: Actor<'_>,
+        actor_name: &str,
+        to: &str,
+        note: Option<&MessageText>,
+        now: i64,
+    ) -> StoreResult<(HandoffRecord, Option<NoteRecord>)> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let before = load_handoff(&mut tx, id).await?;
+        let next = handoff::transfer(before.snapshot(), actor, to).map_err(StoreError::Refused)?;
+        let to_name: String =
+            sqlx::query_scalar("SELECT name FROM users WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(to)
+                .fetch_optional(tx.conn())
+                .await?
+                .ok_or(StoreError::NotFound("member"))?;
+        sqlx::query(
+            "UPDATE handoffs SET status = $1, claimed_by = $2, \
+             claimed_at = COALESCE(claimed_at, $3) WHERE id = $4",
+        )
+        .bind(next.as_str())
+        .bind(to)
+        .bind(now)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        let told = match &before.claimed_by_name {
+            Some(from) => format!("{from} passed the conversation to {to_name}."),
+            None => format!("{to_name} joined the conversation."),
+        };
+        let by = Member {
+            user_id: actor.user_id,
+            name: actor_name,
+        };
+        let after = finish_action(
+            &mut tx,
+            &before,
+            "handoff.transferred",
+            &told,
+            Some(by),
+            false,
+            now,
+        )
+        .await?;
+        let note = match note {
+            Some(text) => {
+                Some(insert_note(&mut tx, &after.conversation_id, id, by, text, now).await?)
+            }
+            None => None,
+        };
+        tx.commit().await?;
+        Ok((after, note))
     }
 
     /// Removes a member of the workspace: their sessions and API keys end, the handoffs they
@@ -285,8 +357,9 @@ impl Store {
         for before in &held {
             release(&mut tx, before).await?;
             let note = release_note(before);
-            released
-                .push(finish_action(&mut tx, before, "handoff.released", &note, false, now).await?);
+            released.push(
+                finish_action(&mut tx, before, "handoff.released", &note, None, false, now).await?,
+            );
         }
         let deleted = sqlx::query("DELETE FROM users WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
@@ -405,12 +478,14 @@ fn release_note(before: &HandoffRecord) -> String {
 }
 
 /// Writes what every handoff action writes after its own change: the note the customer reads,
-/// the event, and — when the handoff was resolved — a fresh context for the bot.
+/// the event (with the member who acted, when one did), and — when the handoff was resolved —
+/// a fresh context for the bot.
 async fn finish_action(
     tx: &mut WorkspaceTx,
     before: &HandoffRecord,
     kind: &str,
     note: &str,
+    by: Option<Member<'_>>,
     resolved: bool,
     now: i64,
 ) -> StoreResult<HandoffRecord> {
@@ -436,14 +511,12 @@ async fn finish_action(
         .await?;
     }
     let after = load_handoff(tx, &before.id).await?;
-    tx.record(
-        seq,
-        kind,
-        Some(&after.conversation_id),
-        handoff_event(&after),
-        now,
-    )
-    .await?;
+    let mut payload = handoff_event(&after);
+    if let Some(by) = by {
+        payload["by"] = serde_json::json!({"id": by.user_id, "name": by.name});
+    }
+    tx.record(seq, kind, Some(&after.conversation_id), payload, now)
+        .await?;
     Ok(after)
 }
 

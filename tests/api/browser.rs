@@ -1110,3 +1110,101 @@ async fn an_agent_inserts_a_saved_reply_by_typing_its_shortcut_and_the_customer_
     reply_box_holds(&admin, &expected).await;
     admin.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_leaves_a_note_and_hands_the_customer_to_an_agent_who_replies() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    agent(&shop, "bo@shop.test", "Bo").await;
+    let (_, people) = shop.owner.get("/api/v1/agents").await;
+    let bo_id = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "bo@shop.test")
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want to talk to a human").await;
+    let page = app.url(&format!(
+        "/handoffs/{}",
+        shop.owner.pending_handoff_id().await
+    ));
+
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    let bo = Browser::open(&driver).await;
+    bo.login(&app, "bo@shop.test", "agent-password-1").await;
+    admin.go(&page).await;
+    bo.go(&page).await;
+    admin.click("#claim").await;
+    reply_box_opens(&admin).await;
+    bo.until(
+        "Bo sees the admin holds it",
+        "!document.getElementById('holder-banner').hidden && document.getElementById('transfer-form').hidden",
+    )
+    .await;
+
+    // A note: on the admin's page at once, on Bo's live, in front of the customer never.
+    admin
+        .type_into(
+            "#note-text",
+            "Asked twice about invoice 4411 <b>already</b>",
+        )
+        .await;
+    admin.click("#add-note").await;
+    let shows_note = "Array.from(document.querySelectorAll('.msg.note .text')).some(n => n.textContent === 'Asked twice about invoice 4411 <b>already</b>')";
+    admin.until("the note is shown", shows_note).await;
+    bo.until("the note arrives live", shows_note).await;
+
+    // The admin hands it to Bo, who can reply at once.
+    admin
+        .js(&format!(
+            "document.getElementById('transfer-to').value = {}; return true;",
+            serde_json::to_string(&bo_id).unwrap()
+        ))
+        .await;
+    admin.type_into("#transfer-note", "Yours: invoices").await;
+    admin.click("#transfer").await;
+    admin
+        .until(
+            "the admin's page names Bo",
+            "document.getElementById('holder').textContent === 'Bo'",
+        )
+        .await;
+    reply_box_opens(&bo).await;
+    bo.until(
+        "Bo's page has the transfer note and may pass it on",
+        "Array.from(document.querySelectorAll('.msg.note .text')).some(n => n.textContent === 'Yours: invoices') && !document.getElementById('transfer-form').hidden",
+    )
+    .await;
+    let options = bo
+        .js("return Array.from(document.querySelectorAll('#transfer-to option')).map(o => o.textContent);")
+        .await;
+    assert!(
+        !options.to_string().contains("Bo"),
+        "the holder is not offered to himself: {options}"
+    );
+    bo.type_into("#reply-text", "Bo here, about that invoice.\u{e007}")
+        .await;
+    let messages = eventually(|| async {
+        let messages = visitor.messages().await;
+        messages
+            .iter()
+            .any(|m| m["text"] == "Bo here, about that invoice.")
+            .then_some(messages)
+    })
+    .await;
+    let texts = serde_json::to_string(&messages).unwrap();
+    assert!(texts.contains("passed the conversation to Bo."), "{texts}");
+    assert!(
+        !texts.contains("invoice 4411"),
+        "a note reached the customer: {texts}"
+    );
+    assert!(
+        !texts.contains("Yours: invoices"),
+        "a note reached the customer: {texts}"
+    );
+    admin.close().await;
+    bo.close().await;
+}

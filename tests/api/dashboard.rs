@@ -9,7 +9,7 @@ use crate::fake_openai::{FakeOpenAi, Step};
 use crate::helpers::{Api, TestApp, code, spawn_app, spawn_app_with};
 
 /// A dashboard page's HTML as `api`'s user sees it.
-async fn page_html(app: &TestApp, api: &Api, path: &str) -> String {
+pub(crate) async fn page_html(app: &TestApp, api: &Api, path: &str) -> String {
     let response = api.client.get(app.url(path)).send().await.unwrap();
     response.text().await.unwrap()
 }

@@ -23,6 +23,7 @@ mod realtime;
 mod reports;
 mod saved_replies;
 mod store;
+mod team;
 mod tenancy;
 mod webhooks;
 mod whatsapp;

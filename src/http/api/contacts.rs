@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiQuery, Caller};
 use crate::state::AppState;
 use crate::store::{ContactCursor, ContactFilter, Erased};
-use crate::views::{ContactView, HandoffView, messages_with_attachments};
+use crate::views::{ContactView, HandoffView, NoteView, messages_with_attachments};
 
 pub fn router() -> axum::Router<AppState> {
     Router::new()
@@ -74,7 +74,8 @@ async fn list(
 
 /// Everything Baton keeps about a customer, for them to have a copy (a subject access
 /// request) or an admin to look through: who they are, every conversation with every bot
-/// with all its messages and files, and every handoff with its summary.
+/// with all its messages and files and the notes the team wrote about it, and every handoff
+/// with its summary.
 pub(crate) async fn export(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<Value> {
     let contact = state.store.contact(workspace_id, id).await?;
     let mut conversations = Vec::new();
@@ -88,12 +89,14 @@ pub(crate) async fn export(state: &AppState, workspace_id: &str, id: &str) -> Ap
             .store
             .attachments_of(workspace_id, &conversation.id)
             .await?;
+        let notes = state.store.notes_of(workspace_id, &conversation.id).await?;
         conversations.push(json!({
             "id": conversation.id,
             "bot_id": conversation.bot_id,
             "channel": conversation.channel,
             "created_at": rfc3339(conversation.created_at),
             "messages": messages_with_attachments(&messages, &attachments),
+            "notes": notes.iter().map(NoteView::from).collect::<Vec<_>>(),
         }));
     }
     let handoffs: Vec<HandoffView> = state

@@ -1,4 +1,5 @@
-//! Handoffs for agents: list, read with the whole history, claim, reply, release, resolve.
+//! Handoffs for agents: list, read with the whole history and the team's notes, claim, reply,
+//! transfer, release, resolve, and notes for the team.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,8 +15,8 @@ use crate::domain::handoff::{self, Action, Actor, Refusal, Status};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
-use crate::store::{HandoffFilter, HandoffRecord, NewMessage, StoreError};
-use crate::views::{HandoffView, MessageView};
+use crate::store::{HandoffFilter, HandoffRecord, Member, NewMessage, StoreError};
+use crate::views::{HandoffView, MessageView, NoteView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/handoffs/{id}/claim", post(claim))
         .route("/handoffs/{id}/release", post(release))
         .route("/handoffs/{id}/resolve", post(resolve))
+        .route("/handoffs/{id}/transfer", post(transfer))
+        .route("/handoffs/{id}/notes", post(add_note))
         .route("/handoffs/{id}/messages", post(reply))
         .route("/handoffs/{id}/messages/{message_id}/retry", post(resend))
 }
@@ -119,6 +122,11 @@ async fn read(
         &messages,
         &attachments
     ));
+    let notes = state
+        .store
+        .notes_of(caller.workspace_id(), &handoff.conversation_id)
+        .await?;
+    body["notes"] = json!(notes.iter().map(NoteView::from).collect::<Vec<_>>());
     body["notifications"] = json!(
         notifications
             .iter()
@@ -167,9 +175,11 @@ async fn act(
 /// A refusal that names a holder says who, by name, so the agent knows whom to ask.
 async fn name_holder(state: &AppState, caller: &Caller, err: StoreError) -> ApiError {
     let holder = match &err {
-        StoreError::Refused(Refusal::AlreadyClaimed { holder } | Refusal::NotHolder { holder }) => {
-            Some(holder.clone())
-        }
+        StoreError::Refused(
+            Refusal::AlreadyClaimed { holder }
+            | Refusal::NotHolder { holder }
+            | Refusal::AlreadyHolds { holder },
+        ) => Some(holder.clone()),
         _ => None,
     };
     let mut api_error = ApiError::from(err);
@@ -209,6 +219,93 @@ async fn resolve(
     Path(id): Path<String>,
 ) -> ApiResult<Json<HandoffView>> {
     act(&state, &caller, &id, Action::Resolve).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    /// The member who takes it over.
+    user_id: String,
+    /// A note for them (and the rest of the team), never shown to the customer.
+    note: Option<String>,
+}
+
+/// Hands the handoff to another member: its holder or an admin, while it is in progress; an
+/// admin may also assign a pending one. The customer reads who is with them now.
+async fn transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TransferBody>,
+) -> ApiResult<Json<Value>> {
+    let note = match body.note.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            MessageText::parse(text)
+                .map_err(|err| ApiError::validation(format!("note: {}", err.problem)))?,
+        ),
+    };
+    let actor = Actor {
+        user_id: &caller.user.id,
+        is_admin: caller.is_admin(),
+    };
+    let transferred = state
+        .store
+        .transfer_handoff(
+            caller.workspace_id(),
+            &id,
+            actor,
+            &caller.user.name,
+            &body.user_id,
+            note.as_ref(),
+            state.clock.now_ms(),
+        )
+        .await;
+    // What the customer reads ("… passed the conversation to …") is on its way on WhatsApp.
+    state.outbox_wake.notify_one();
+    match transferred {
+        Ok((handoff, note)) => {
+            let mut body = json!(HandoffView::from(&handoff));
+            body["note"] = json!(note.as_ref().map(NoteView::from));
+            Ok(Json(body))
+        }
+        Err(StoreError::NotFound("member")) => Err(ApiError::validation(
+            "user_id: no member of this workspace has this id",
+        )),
+        Err(err) => Err(name_holder(&state, &caller, err).await),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    text: String,
+}
+
+/// A note for the team on the handoff's conversation: any member, whatever the handoff's
+/// status. It is never sent to the customer and never read by the bot.
+async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> ApiResult<(StatusCode, Json<NoteView>)> {
+    let text = MessageText::parse(&body.text)?;
+    let author = Member {
+        user_id: &caller.user.id,
+        name: &caller.user.name,
+    };
+    let note = state
+        .store
+        .add_note(
+            caller.workspace_id(),
+            &id,
+            author,
+            &text,
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(NoteView::from(&note))))
 }
 
 #[derive(Deserialize)]

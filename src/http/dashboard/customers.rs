@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::handoffs::{ago, message};
+use super::handoffs::{ago, history};
 use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::domain::clock::rfc3339;
 use crate::domain::settings::RetentionSettings;
@@ -214,11 +214,8 @@ async fn view(
     for conversation in &conversations {
         let messages = state.store.all_messages(&conversation.id).await?;
         let attachments = state.store.attachments_of(ws, &conversation.id).await?;
-        let shown = html! {
-            @for m in &messages {
-                (message(m, attachments.iter().find(|a| a.message_id == m.id)))
-            }
-        };
+        let notes = state.store.notes_of(ws, &conversation.id).await?;
+        let shown = history(&messages, &notes, &attachments);
         chats.push((conversation, messages.len(), shown));
     }
     let content = html! {

@@ -1,5 +1,6 @@
-//! Tools → Handoffs: the queue with its tabs, and one handoff with its history. Actions (claim,
-//! reply, release, resolve) go to the JSON API from the page's script, so the page stays live.
+//! Tools → Handoffs: the queue with its tabs, and one handoff with its history and the team's
+//! notes. Actions (claim, reply, note, transfer, release, resolve) go to the JSON API from the
+//! page's script, so the page stays live.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -14,7 +15,7 @@ use crate::domain::handoff::Status;
 use crate::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::state::AppState;
-use crate::store::{AttachmentRecord, HandoffFilter, HandoffRecord, MessageRecord};
+use crate::store::{AttachmentRecord, HandoffFilter, HandoffRecord, MessageRecord, NoteRecord};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -224,9 +225,18 @@ async fn view(
         .into_iter()
         .map(|r| json!({"shortcut": r.shortcut, "text": r.text}))
         .collect();
+    let notes = state.store.notes_of(ws, &handoff.conversation_id).await?;
+    let members: Vec<_> = state
+        .store
+        .list_users(ws)
+        .await?
+        .into_iter()
+        .map(|u| json!({"id": u.id, "name": u.name}))
+        .collect();
     let known_name = known_name(&handoff.customer_name);
     let page = json!({
         "saved_replies": saved_replies,
+        "members": members,
         "agent_name": caller.user.name,
         "customer_known_name": known_name,
         "window_closed": window_closed,
@@ -278,9 +288,7 @@ async fn view(
                 div class="card" {
                     h2 { "Conversation" }
                     div class="conversation" id="conversation" aria-live="polite" {
-                        @for m in &messages {
-                            (message(m, attachments.iter().find(|a| a.message_id == m.id)))
-                        }
+                        (history(&messages, &notes, &attachments))
                     }
                     form class="composer" id="composer" {
                         textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
@@ -288,6 +296,13 @@ async fn view(
                     }
                     ul class="suggestions" id="reply-suggestions" role="listbox" aria-label="Saved replies" hidden {}
                     div class="hint" id="composer-hint" {}
+                    form class="note-form" id="note-form" {
+                        label for="note-text" class="small muted" { "Note for the team — the customer never sees it" }
+                        div class="composer" style="margin-top:.3rem" {
+                            textarea id="note-text" name="text" placeholder="Write a note…" {}
+                            button class="btn" id="add-note" type="submit" { "Add note" }
+                        }
+                    }
                     @if whatsapp {
                         form class="card" id="template-form" hidden[!window_closed] style="margin-top:1rem;background:#fafbff" {
                             h2 { "Send an approved template" }
@@ -304,6 +319,16 @@ async fn view(
                 }
             }
             div class="card" {
+                form id="transfer-form" class="transfer" hidden {
+                    h2 id="transfer-title" { "Transfer" }
+                    label for="transfer-to" { "To" }
+                    select id="transfer-to" name="user_id" required {
+                        option value="" { "Choose a teammate…" }
+                    }
+                    label for="transfer-note" { "Note for them (optional, the customer never sees it)" }
+                    textarea id="transfer-note" name="note" rows="2" {}
+                    div style="margin-top:.6rem" { button class="btn" id="transfer" type="submit" { "Transfer" } }
+                }
                 h2 { "Details" }
                 dl class="facts" {
                     dt { "Customer" } dd { (handoff.customer_name) }
@@ -358,6 +383,35 @@ async fn view(
 fn claimed_by_other(caller: &Caller, handoff: &HandoffRecord) -> bool {
     handoff.status == "in_progress"
         && handoff.claimed_by.as_deref() != Some(caller.user.id.as_str())
+}
+
+/// A conversation as the team reads it: its messages, each with its file, and the team's notes
+/// between them where they were written.
+pub(super) fn history(
+    messages: &[MessageRecord],
+    notes: &[NoteRecord],
+    attachments: &[AttachmentRecord],
+) -> Markup {
+    let mut notes = notes.iter().peekable();
+    html! {
+        @for m in messages {
+            @while let Some(n) = notes.next_if(|n| n.created_at < m.created_at) { (note(n)) }
+            (message(m, attachments.iter().find(|a| a.message_id == m.id)))
+        }
+        @for n in notes { (note(n)) }
+    }
+}
+
+fn note(n: &NoteRecord) -> Markup {
+    html! {
+        div class="msg note" data-note=(n.id) {
+            div class="meta" {
+                span { "Note · " (n.author_name) }
+                span title=(rfc3339(n.created_at)) { (hhmm(n.created_at)) }
+            }
+            div class="text" { (n.text) }
+        }
+    }
 }
 
 pub(super) fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
