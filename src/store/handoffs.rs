@@ -58,6 +58,8 @@ impl HandoffRecord {
 pub struct HandoffFilter {
     pub status: Option<Status>,
     pub bot_id: Option<String>,
+    /// Only those this member holds.
+    pub holder: Option<String>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
     pub limit: i64,
@@ -162,6 +164,7 @@ impl Store {
             "{HANDOFF_SELECT} WHERE h.workspace_id = $1 \
              AND ($2 = '' OR h.status = $2) AND ($3 = '' OR h.bot_id = $3) \
              AND ($5 = '' OR h.created_at {beyond} $6 OR (h.created_at = $6 AND h.id {beyond} $5)) \
+             AND ($7 = '' OR h.claimed_by = $7) \
              ORDER BY h.created_at {order}, h.id {order} LIMIT $4"
         ))
         .bind(workspace_id)
@@ -170,6 +173,7 @@ impl Store {
         .bind(filter.limit)
         .bind(after_id)
         .bind(after_at)
+        .bind(filter.holder.as_deref().unwrap_or(""))
         .fetch_all(self.pool())
         .await?)
     }

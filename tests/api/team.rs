@@ -252,6 +252,24 @@ async fn the_holder_hands_a_customer_to_a_teammate_who_takes_over() {
         "{texts:?}"
     );
 
+    // It is on Bo's list of his own now, and off Ana's.
+    let handoff_id = path.rsplit('/').next().unwrap();
+    let (_, mine) = bo.get("/api/v1/handoffs?holder=me").await;
+    assert_eq!(mine[0]["id"], handoff_id, "{mine}");
+    let (_, mine) = ana
+        .get("/api/v1/handoffs?holder=me&status=in_progress")
+        .await;
+    assert_eq!(mine, json!([]));
+    let (_, bos) = owner.get(&format!("/api/v1/handoffs?holder={bo_id}")).await;
+    assert_eq!(bos.as_array().unwrap().len(), 1, "{bos}");
+    let row = format!("data-handoff=\"{handoff_id}\"");
+    let page = crate::dashboard::page_html(&app, &bo, "/handoffs?tab=in_progress&holder=me").await;
+    assert!(page.contains(&row), "{page}");
+    let page = crate::dashboard::page_html(&app, &ana, "/handoffs?tab=in_progress&holder=me").await;
+    assert!(!page.contains(&row), "{page}");
+    let page = crate::dashboard::page_html(&app, &ana, "/handoffs?tab=in_progress").await;
+    assert!(page.contains(&row), "{page}");
+
     // Now Bo replies and Ana may not; the bot stays silent throughout.
     let (status, body) = ana
         .post(&format!("{path}/messages"), json!({"text": "Still me"}))

@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
 struct ListQuery {
     status: Option<String>,
     bot_id: Option<String>,
+    /// Only those a member holds: `me` or a user id.
+    holder: Option<String>,
     /// `newest` (default) or `oldest`.
     order: Option<String>,
     limit: Option<i64>,
@@ -55,9 +57,15 @@ async fn list(
             ApiError::validation("status: must be pending, in_progress or resolved")
         })?),
     };
+    let query_holder = query.holder.clone().filter(|h| !h.is_empty());
     let filter = HandoffFilter {
         status,
         bot_id: query.bot_id,
+        holder: match query.holder.as_deref() {
+            None | Some("") => None,
+            Some("me") => Some(caller.user.id.clone()),
+            Some(id) => Some(id.to_owned()),
+        },
         oldest_first: query.order.as_deref() == Some("oldest"),
         limit: query.limit.unwrap_or(100).clamp(1, 500),
         after: query.after.filter(|a| !a.is_empty()),
@@ -80,6 +88,9 @@ async fn list(
             }
             if let Some(bot_id) = &filter.bot_id {
                 params.push(("bot_id", bot_id.clone()));
+            }
+            if let Some(holder) = &query_holder {
+                params.push(("holder", holder.clone()));
             }
             if filter.oldest_first {
                 params.push(("order", "oldest".to_owned()));

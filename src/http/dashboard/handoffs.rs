@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
 struct ListQuery {
     tab: Option<String>,
     bot: Option<String>,
+    /// `me`: only the handoffs the viewer holds.
+    holder: Option<String>,
     order: Option<String>,
     /// Older (or, oldest first, newer) handoffs: those after this one.
     after: Option<String>,
@@ -107,9 +109,11 @@ async fn list(
         .unwrap_or(Status::Pending);
     let oldest_first = query.order.as_deref() == Some("oldest");
     let bot = query.bot.filter(|b| !b.is_empty());
+    let mine = query.holder.as_deref() == Some("me");
     let filter = HandoffFilter {
         status: Some(tab),
         bot_id: bot.clone(),
+        holder: mine.then(|| caller.user.id.clone()),
         oldest_first,
         limit: PAGE as i64,
         after: query.after.filter(|a| !a.is_empty()),
@@ -122,9 +126,10 @@ async fn list(
     let now = state.clock.now_ms();
     let order_link = |status: Status| {
         format!(
-            "/handoffs?tab={}&bot={}&order={}",
+            "/handoffs?tab={}&bot={}&holder={}&order={}",
             status.as_str(),
             bot.as_deref().unwrap_or(""),
+            if mine { "me" } else { "" },
             if oldest_first { "oldest" } else { "newest" }
         )
     };
@@ -157,6 +162,10 @@ async fn list(
                 @for b in &bots {
                     option value=(b.id) selected[bot.as_deref() == Some(b.id.as_str())] { (b.name) }
                 }
+            }
+            select name="holder" aria-label="Whose" style="width:auto" data-autosubmit {
+                option value="" { "Everyone's" }
+                option value="me" selected[mine] { "Mine" }
             }
             select name="order" aria-label="Order" style="width:auto" data-autosubmit {
                 option value="newest" selected[!oldest_first] { "Newest first" }
