@@ -308,7 +308,7 @@
       api("POST", base + "/resolve").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);
     });
     if ($("erase")) $("erase").addEventListener("click", function () {
-      if (!window.confirm("Erase " + pageData.customer_name + "? Their conversations, messages, attachments and handoffs are deleted for good.")) return;
+      if (!window.confirm("Erase " + pageData.customer_name + "? Their conversations, messages, attachments, handoffs and the team's notes are deleted for good.")) return;
       erasing = true;
       api("DELETE", "/api/v1/contacts/" + pageData.contact_id)
         .then(function () { erased("Erased " + pageData.customer_name + " and everything kept about them."); })
@@ -339,7 +339,8 @@
     $("transfer-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var note = $("transfer-note").value.trim();
-      var body = { user_id: $("transfer-to").value };
+      // Whom this page saw holding it: if that changed meanwhile, nothing moves.
+      var body = { user_id: $("transfer-to").value, from: state.holderId || null };
       if (note) body.note = note;
       $("transfer").disabled = true;
       api("POST", base + "/transfer", body)

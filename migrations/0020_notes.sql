@@ -9,6 +9,14 @@ CREATE TABLE notes (
     user_id         TEXT REFERENCES users(id) ON DELETE SET NULL,
     author_name     TEXT NOT NULL,
     text            TEXT NOT NULL,
+    -- The workspace sequence number of its `note.created` event: where it sits among the
+    -- conversation's messages, which carry theirs.
+    seq             BIGINT NOT NULL,
     created_at      BIGINT NOT NULL
 );
-CREATE INDEX notes_conversation_idx ON notes (conversation_id, created_at);
+CREATE INDEX notes_conversation_idx ON notes (conversation_id, seq);
+
+-- Who made the claim `claimed_at` records: a transfer moves `claimed_by` to the new holder but
+-- the claim (and its credit in reports) stays the claimant's. NULL while nobody has claimed it,
+-- and for handoffs claimed before this column existed (reports then read `claimed_by`).
+ALTER TABLE handoffs ADD COLUMN claimant TEXT REFERENCES users(id) ON DELETE SET NULL;

@@ -169,7 +169,9 @@ fn refused(refusal: Refusal) -> ApiError {
         Refusal::AlreadyClaimed { .. } => Code::AlreadyClaimed,
         Refusal::NotHolder { .. } | Refusal::NotClaimed => Code::NotClaimHolder,
         Refusal::Closed => Code::HandoffNotOpen,
-        Refusal::NothingToRelease | Refusal::AlreadyHolds { .. } => Code::Conflict,
+        Refusal::NothingToRelease | Refusal::AlreadyHolds { .. } | Refusal::ChangedHands { .. } => {
+            Code::Conflict
+        }
         Refusal::AdminOnly => Code::Forbidden,
     };
     ApiError::new(code, refusal.to_string())

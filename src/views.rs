@@ -157,6 +157,8 @@ pub struct NoteView {
     /// `{id, name}`; `id` is `null` once the author has left the workspace.
     pub author: Value,
     pub text: String,
+    /// Where it sits among the conversation's messages, which carry the same sequence.
+    pub seq: i64,
     pub created_at: String,
 }
 
@@ -168,6 +170,7 @@ impl From<&NoteRecord> for NoteView {
             handoff_id: n.handoff_id.clone(),
             author: json!({"id": n.user_id, "name": n.author_name}),
             text: n.text.clone(),
+            seq: n.seq,
             created_at: rfc3339(n.created_at),
         }
     }

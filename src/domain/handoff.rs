@@ -93,6 +93,9 @@ pub enum Refusal {
     AdminOnly,
     /// A transfer to the member who already holds it; carries their user id.
     AlreadyHolds { holder: String },
+    /// The handoff is not held by whom the caller saw holding it (someone claimed, released
+    /// or transferred it meanwhile); carries the holder now, if any.
+    ChangedHands { holder: Option<String> },
 }
 
 impl fmt::Display for Refusal {
@@ -107,6 +110,12 @@ impl fmt::Display for Refusal {
             Refusal::Closed => f.write_str("the handoff is resolved"),
             Refusal::AdminOnly => f.write_str("only an admin can do this"),
             Refusal::AlreadyHolds { .. } => f.write_str("that member already holds this handoff"),
+            Refusal::ChangedHands { holder: None } => {
+                f.write_str("the handoff changed hands since you looked: no one holds it now")
+            }
+            Refusal::ChangedHands { .. } => {
+                f.write_str("the handoff changed hands since you looked")
+            }
         }
     }
 }
@@ -140,10 +149,21 @@ pub fn decide(current: Snapshot<'_>, actor: Actor<'_>, action: Action) -> Result
     }
 }
 
-/// A transfer to the member `to`: the rule for [`Action::Transfer`], and never to the member
-/// who holds it already.
-pub fn transfer(current: Snapshot<'_>, actor: Actor<'_>, to: &str) -> Result<Status, Refusal> {
+/// A transfer to the member `to`: the rule for [`Action::Transfer`], never to the member who
+/// holds it already, and — when the caller says whom they saw holding it (`seen`, `None` for
+/// nobody) — only from that holder: an admin's transfer is a compare-and-set like a claim.
+pub fn transfer(
+    current: Snapshot<'_>,
+    actor: Actor<'_>,
+    to: &str,
+    seen: Option<Option<&str>>,
+) -> Result<Status, Refusal> {
     let next = decide(current, actor, Action::Transfer)?;
+    if seen.is_some_and(|seen| seen != current.holder) {
+        return Err(Refusal::ChangedHands {
+            holder: current.holder.map(str::to_owned),
+        });
+    }
     if current.holder == Some(to) {
         return Err(Refusal::AlreadyHolds {
             holder: to.to_owned(),
@@ -260,21 +280,61 @@ mod tests {
 
     #[test]
     fn the_holder_or_an_admin_transfers_and_only_admins_assign() {
-        assert_eq!(transfer(held_by_ana(), ANA, "bo"), Ok(Status::InProgress));
-        assert_eq!(transfer(held_by_ana(), ADMIN, "bo"), Ok(Status::InProgress));
+        let any = None;
         assert_eq!(
-            transfer(held_by_ana(), BO, "bo"),
+            transfer(held_by_ana(), ANA, "bo", any),
+            Ok(Status::InProgress)
+        );
+        assert_eq!(
+            transfer(held_by_ana(), ADMIN, "bo", any),
+            Ok(Status::InProgress)
+        );
+        assert_eq!(
+            transfer(held_by_ana(), BO, "bo", any),
             Err(Refusal::NotHolder {
                 holder: "ana".into()
             })
         );
         assert_eq!(
-            transfer(held_by_ana(), ADMIN, "ana"),
+            transfer(held_by_ana(), ADMIN, "ana", any),
             Err(Refusal::AlreadyHolds {
                 holder: "ana".into()
             })
         );
-        assert_eq!(transfer(pending(), ADMIN, "ana"), Ok(Status::InProgress));
-        assert_eq!(transfer(pending(), ANA, "bo"), Err(Refusal::AdminOnly));
+        assert_eq!(
+            transfer(pending(), ADMIN, "ana", any),
+            Ok(Status::InProgress)
+        );
+        assert_eq!(transfer(pending(), ANA, "bo", any), Err(Refusal::AdminOnly));
+    }
+
+    #[test]
+    fn a_transfer_from_whom_the_caller_saw_fails_once_the_handoff_changed_hands() {
+        // An admin assigns what they saw pending, but Ana has just claimed it.
+        assert_eq!(
+            transfer(held_by_ana(), ADMIN, "bo", Some(None)),
+            Err(Refusal::ChangedHands {
+                holder: Some("ana".into())
+            })
+        );
+        // An admin moves it from Cy, but it is Ana's now; or it went back to the queue.
+        assert_eq!(
+            transfer(held_by_ana(), ADMIN, "bo", Some(Some("cy"))),
+            Err(Refusal::ChangedHands {
+                holder: Some("ana".into())
+            })
+        );
+        assert_eq!(
+            transfer(pending(), ADMIN, "bo", Some(Some("ana"))),
+            Err(Refusal::ChangedHands { holder: None })
+        );
+        assert_eq!(
+            transfer(held_by_ana(), ADMIN, "bo", Some(Some("ana"))),
+            Ok(Status::InProgress)
+        );
+        assert_eq!(
+            transfer(pending(), ADMIN, "bo", Some(None)),
+            Ok(Status::InProgress)
+        );
     }
 }

@@ -223,7 +223,8 @@ impl Store {
         let (kind, note) = match action {
             Action::Claim => {
                 sqlx::query(
-                    "UPDATE handoffs SET status = $1, claimed_by = $2, claimed_at = $3 WHERE id = $4",
+                    "UPDATE handoffs SET status = $1, claimed_by = $2, claimant = $2, \
+                     claimed_at = $3 WHERE id = $4",
                 )
                 .bind(next.as_str())
                 .bind(actor.user_id)
@@ -277,9 +278,10 @@ impl Store {
         Ok(after)
     }
 
-    /// Hands a handoff to another member of the workspace (see [`handoff::transfer`]), with
-    /// an optional note for them; the customer is told who is with them now. The claim time
-    /// stays the first claim's: the customer's wait ended then.
+    /// Hands a handoff to another member of the workspace (see [`handoff::transfer`]: `seen`
+    /// is whom the caller saw holding it), with an optional note for them; the customer is
+    /// told who is with them now. The claim stays the claimant's, time and credit: the
+    /// customer's wait ended then.
     #[allow(clippy::too_many_arguments)]
     pub async fn transfer_handoff(
         &self,
@@ -288,12 +290,14 @@ impl Store {
         actor: Actor<'_>,
         actor_name: &str,
         to: &str,
+        seen: Option<Option<&str>>,
         note: Option<&MessageText>,
         now: i64,
     ) -> StoreResult<(HandoffRecord, Option<NoteRecord>)> {
         let mut tx = self.workspace_tx(workspace_id).await?;
         let before = load_handoff(&mut tx, id).await?;
-        let next = handoff::transfer(before.snapshot(), actor, to).map_err(StoreError::Refused)?;
+        let next =
+            handoff::transfer(before.snapshot(), actor, to, seen).map_err(StoreError::Refused)?;
         let to_name: String =
             sqlx::query_scalar("SELECT name FROM users WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id)
@@ -301,8 +305,11 @@ impl Store {
                 .fetch_optional(tx.conn())
                 .await?
                 .ok_or(StoreError::NotFound("member"))?;
+        // An assigned handoff is claimed by its assignee; a transferred one stays claimed by
+        // whoever claimed it (the right-hand sides read the row as it was).
         sqlx::query(
             "UPDATE handoffs SET status = $1, claimed_by = $2, \
+             claimant = CASE WHEN claimed_at IS NULL THEN $2 ELSE claimant END, \
              claimed_at = COALESCE(claimed_at, $3) WHERE id = $4",
         )
         .bind(next.as_str())
@@ -312,7 +319,10 @@ impl Store {
         .execute(tx.conn())
         .await?;
         let told = match &before.claimed_by_name {
-            Some(from) => format!("{from} passed the conversation to {to_name}."),
+            Some(from) if before.claimed_by.as_deref() == Some(actor.user_id) => {
+                format!("{from} passed the conversation to {to_name}.")
+            }
+            Some(_) => format!("{to_name} is taking over the conversation."),
             None => format!("{to_name} joined the conversation."),
         };
         let by = Member {
@@ -346,6 +356,7 @@ impl Store {
         &self,
         workspace_id: &str,
         user_id: &str,
+        by: Member<'_>,
         now: i64,
     ) -> StoreResult<Vec<HandoffRecord>> {
         let mut tx = self.workspace_tx(workspace_id).await?;
@@ -362,7 +373,16 @@ impl Store {
             release(&mut tx, before).await?;
             let note = release_note(before);
             released.push(
-                finish_action(&mut tx, before, "handoff.released", &note, None, false, now).await?,
+                finish_action(
+                    &mut tx,
+                    before,
+                    "handoff.released",
+                    &note,
+                    Some(by),
+                    false,
+                    now,
+                )
+                .await?,
             );
         }
         let deleted = sqlx::query("DELETE FROM users WHERE workspace_id = $1 AND id = $2")
@@ -466,8 +486,8 @@ impl Store {
 /// Puts a claimed handoff back in the queue.
 async fn release(tx: &mut WorkspaceTx, handoff: &HandoffRecord) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE handoffs SET status = 'pending', claimed_by = NULL, claimed_at = NULL \
-         WHERE id = $1",
+        "UPDATE handoffs SET status = 'pending', claimed_by = NULL, claimant = NULL, \
+         claimed_at = NULL WHERE id = $1",
     )
     .bind(&handoff.id)
     .execute(tx.conn())

@@ -19,11 +19,13 @@ pub struct NoteRecord {
     pub user_id: Option<String>,
     pub author_name: String,
     pub text: String,
+    /// Its event's sequence number: where it sits among the conversation's messages.
+    pub seq: i64,
     pub created_at: i64,
 }
 
 const COLUMNS: &str =
-    "id, workspace_id, conversation_id, handoff_id, user_id, author_name, text, created_at";
+    "id, workspace_id, conversation_id, handoff_id, user_id, author_name, text, seq, created_at";
 
 /// A member of the workspace acting: who writes a note, who changes a handoff.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +67,7 @@ impl Store {
     ) -> StoreResult<Vec<NoteRecord>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM notes WHERE workspace_id = $1 AND conversation_id = $2 \
-             ORDER BY created_at, id"
+             ORDER BY seq"
         ))
         .bind(workspace_id)
         .bind(conversation_id)
@@ -83,6 +85,7 @@ pub(super) async fn insert_note(
     text: &MessageText,
     now: i64,
 ) -> StoreResult<NoteRecord> {
+    let seq = tx.next_seq().await?;
     let note = NoteRecord {
         id: new_id("nte"),
         workspace_id: tx.workspace_id().to_owned(),
@@ -91,10 +94,11 @@ pub(super) async fn insert_note(
         user_id: Some(author.user_id.to_owned()),
         author_name: author.name.to_owned(),
         text: text.as_str().to_owned(),
+        seq,
         created_at: now,
     };
     sqlx::query(&format!(
-        "INSERT INTO notes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO notes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(&note.id)
     .bind(&note.workspace_id)
@@ -103,10 +107,10 @@ pub(super) async fn insert_note(
     .bind(&note.user_id)
     .bind(&note.author_name)
     .bind(&note.text)
+    .bind(note.seq)
     .bind(note.created_at)
     .execute(tx.conn())
     .await?;
-    let seq = tx.next_seq().await?;
     tx.record(
         seq,
         "note.created",

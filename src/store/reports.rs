@@ -43,7 +43,8 @@ pub struct HandoffFacts {
     pub reason: String,
     pub status: String,
     pub created_at: i64,
-    /// When the current holder claimed it (a released handoff's earlier claim is forgotten).
+    /// When it was claimed and by whom: the claimant, not a holder it was transferred to since
+    /// (a released handoff's earlier claim is forgotten).
     pub claimed_at: Option<i64>,
     pub claimed_by: Option<String>,
     pub resolved_at: Option<i64>,
@@ -91,7 +92,8 @@ impl Store {
     ) -> StoreResult<Vec<HandoffFacts>> {
         Ok(in_span(
             &format!(
-                "SELECT h.id, h.reason, h.status, h.created_at, h.claimed_at, h.claimed_by, \
+                "SELECT h.id, h.reason, h.status, h.created_at, h.claimed_at, \
+             COALESCE(h.claimant, h.claimed_by) AS claimed_by, \
              h.resolved_at, h.resolved_by, \
              (SELECT m.created_at {FIRST_REPLY}) AS first_reply_at, \
              (SELECT m.user_id {FIRST_REPLY}) AS first_reply_by, \

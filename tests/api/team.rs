@@ -306,7 +306,23 @@ async fn the_holder_hands_a_customer_to_a_teammate_who_takes_over() {
     assert!(moved["note"].is_null());
     assert_eq!(
         customer_texts(&visitor).await.last().unwrap(),
-        "bo passed the conversation to cy."
+        "cy is taking over the conversation."
+    );
+
+    // The claim stays Ana's in the reports: she took the customer off the queue.
+    let (_, report) = owner.get("/api/v1/reports?days=1").await;
+    let claimed = |name: &str| {
+        report["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map_or(0, |p| p["claimed"].as_i64().unwrap())
+    };
+    assert_eq!(
+        (claimed("ana"), claimed("bo"), claimed("cy")),
+        (1, 0, 0),
+        "{report}"
     );
 
     // Resolved is final.
@@ -414,4 +430,81 @@ async fn the_handoff_and_customer_pages_show_notes_where_they_were_written_as_te
     let customer =
         crate::dashboard::page_html(&app, owner, &format!("/customers/{contact_id}")).await;
     assert!(customer.contains(shown), "{customer}");
+}
+
+#[tokio::test]
+async fn an_admin_assigning_what_they_saw_pending_loses_to_a_claim_made_meanwhile() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let ana = app.member(owner, "ana@shop.test", "agent").await;
+    let ana_id = user_id(&ana).await;
+    let agents = app.agents(owner, 5).await;
+    let path = asked_for_a_person(&app, &shop.widget_key, owner).await;
+
+    // Five agents claim while the admin assigns it to Ana "from nobody": one of the six wins.
+    let assign = transfer(owner, &path, json!({"user_id": ana_id, "from": null}));
+    let claim = format!("{path}/claim");
+    let claims =
+        futures_util::future::join_all(agents.iter().map(|(_, api)| api.post(&claim, json!({}))));
+    let (assigned, claims) = tokio::join!(assign, claims);
+    let winners = claims
+        .iter()
+        .chain(std::iter::once(&assigned))
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .count();
+    assert_eq!(winners, 1, "{assigned:?} {claims:?}");
+    if assigned.0 != StatusCode::OK {
+        assert_eq!(assigned.0, StatusCode::CONFLICT, "{assigned:?}");
+        assert!(
+            assigned.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("changed hands"),
+            "{assigned:?}"
+        );
+    }
+
+    // Whoever holds it now, a transfer "from" someone else is refused and names the holder.
+    let (_, now) = owner.get(&path).await;
+    let holder = now["claimed_by"]["name"].as_str().unwrap().to_owned();
+    let (status, body) = transfer(
+        owner,
+        &path,
+        json!({"user_id": user_id(owner).await, "from": "usr_someone_else"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "conflict");
+    assert_eq!(body["error"]["holder"]["name"], holder.as_str(), "{body}");
+    let (_, after) = owner.get(&path).await;
+    assert_eq!(after["claimed_by"], now["claimed_by"]);
+}
+
+#[tokio::test]
+async fn a_removed_members_notes_keep_their_name_and_their_handoff_goes_back_saying_who_acted() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let ana = app.member(owner, "ana@shop.test", "agent").await;
+    let ana_id = user_id(&ana).await;
+    let path = asked_for_a_person(&app, &shop.widget_key, owner).await;
+    assert_eq!(
+        note(&ana, &path, "Called her back.").await.0,
+        StatusCode::CREATED
+    );
+    let (status, _) = transfer(owner, &path, json!({"user_id": ana_id, "from": null})).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut team = app.events(owner, 0).await;
+
+    let (status, _) = owner.delete(&format!("/api/v1/agents/{ana_id}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let released = team.next_of("handoff.released").await;
+    assert_eq!(released["by"]["id"], user_id(owner).await, "{released}");
+    let (_, handoff) = owner.get(&path).await;
+    assert_eq!(handoff["status"], "pending");
+    let kept = &handoff["notes"][0];
+    assert_eq!(kept["text"], "Called her back.", "{handoff}");
+    assert_eq!(kept["author"]["name"], "ana");
+    assert!(kept["author"]["id"].is_null(), "{kept}");
 }

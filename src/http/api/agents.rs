@@ -104,7 +104,15 @@ pub(crate) async fn remove_member(state: &AppState, caller: &Caller, id: &str) -
     }
     let released = state
         .store
-        .remove_user(caller.workspace_id(), &user.id, state.clock.now_ms())
+        .remove_user(
+            caller.workspace_id(),
+            &user.id,
+            crate::store::Member {
+                user_id: &caller.user.id,
+                name: &caller.user.name,
+            },
+            state.clock.now_ms(),
+        )
         .await?;
     tracing::info!(user_id = %user.id, released = released.len(), "member removed");
     // Their customers' notes ("… left the conversation") are on their way on WhatsApp.

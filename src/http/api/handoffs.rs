@@ -189,7 +189,10 @@ async fn name_holder(state: &AppState, caller: &Caller, err: StoreError) -> ApiE
         StoreError::Refused(
             Refusal::AlreadyClaimed { holder }
             | Refusal::NotHolder { holder }
-            | Refusal::AlreadyHolds { holder },
+            | Refusal::AlreadyHolds { holder }
+            | Refusal::ChangedHands {
+                holder: Some(holder),
+            },
         ) => Some(holder.clone()),
         _ => None,
     };
@@ -237,8 +240,12 @@ async fn resolve(
 struct TransferBody {
     /// The member who takes it over.
     user_id: String,
-    /// A note for them (and the rest of the team), never shown to the customer.
+    /// A note for them (and the rest of the team), never shown in the customer's chat.
     note: Option<String>,
+    /// Whom the caller saw holding it (`null`: nobody): when given, the transfer happens only
+    /// if that is still so, as a claim does. The dashboard always sends it.
+    #[serde(default, with = "super::bots::nullable")]
+    from: Option<Option<String>>,
 }
 
 /// Hands the handoff to another member: its holder or an admin, while it is in progress; an
@@ -268,6 +275,7 @@ async fn transfer(
             actor,
             &caller.user.name,
             &body.user_id,
+            body.from.as_ref().map(Option::as_deref),
             note.as_ref(),
             state.clock.now_ms(),
         )
@@ -281,7 +289,7 @@ async fn transfer(
             Ok(Json(body))
         }
         Err(StoreError::NotFound("member")) => Err(ApiError::validation(
-            "user_id: no member of this workspace has this id",
+            "user_id: no member of this workspace has this id (were they removed?)",
         )),
         Err(err) => Err(name_holder(&state, &caller, err).await),
     }

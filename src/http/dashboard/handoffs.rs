@@ -306,7 +306,7 @@ async fn view(
                     ul class="suggestions" id="reply-suggestions" role="listbox" aria-label="Saved replies" hidden {}
                     div class="hint" id="composer-hint" {}
                     form class="note-form" id="note-form" {
-                        label for="note-text" class="small muted" { "Note for the team — the customer never sees it" }
+                        label for="note-text" class="small muted" { "Note for the team — never shown in the customer's chat" }
                         div class="composer" style="margin-top:.3rem" {
                             textarea id="note-text" name="text" placeholder="Write a note…" {}
                             button class="btn" id="add-note" type="submit" { "Add note" }
@@ -334,7 +334,7 @@ async fn view(
                     select id="transfer-to" name="user_id" required {
                         option value="" { "Choose a teammate…" }
                     }
-                    label for="transfer-note" { "Note for them (optional, the customer never sees it)" }
+                    label for="transfer-note" { "Note for them (optional; never shown in the customer's chat)" }
                     textarea id="transfer-note" name="note" rows="2" {}
                     div style="margin-top:.6rem" { button class="btn" id="transfer" type="submit" { "Transfer" } }
                 }
@@ -404,7 +404,7 @@ pub(super) fn history(
     let mut notes = notes.iter().peekable();
     html! {
         @for m in messages {
-            @while let Some(n) = notes.next_if(|n| n.created_at < m.created_at) { (note(n)) }
+            @while let Some(n) = notes.next_if(|n| n.seq < m.seq) { (note(n)) }
             (message(m, attachments.iter().find(|a| a.message_id == m.id)))
         }
         @for n in notes { (note(n)) }
