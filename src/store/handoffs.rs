@@ -260,10 +260,7 @@ impl Store {
                 unreachable!("replies go through add_agent_message, transfers transfer_handoff")
             }
         };
-        let by = Member {
-            user_id: actor.user_id,
-            name: actor_name,
-        };
+        let by = Member::acting(actor, actor_name);
         let after = finish_action(
             &mut tx,
             &before,
@@ -325,10 +322,7 @@ impl Store {
             Some(_) => format!("{to_name} is taking over the conversation."),
             None => format!("{to_name} joined the conversation."),
         };
-        let by = Member {
-            user_id: actor.user_id,
-            name: actor_name,
-        };
+        let by = Member::acting(actor, actor_name);
         let after = finish_action(
             &mut tx,
             &before,

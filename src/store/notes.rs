@@ -34,6 +34,16 @@ pub struct Member<'a> {
     pub name: &'a str,
 }
 
+impl<'a> Member<'a> {
+    /// The member behind a handoff action, by name.
+    pub fn acting(actor: crate::domain::handoff::Actor<'a>, name: &'a str) -> Self {
+        Member {
+            user_id: actor.user_id,
+            name,
+        }
+    }
+}
+
 impl Store {
     /// Adds a note to the conversation of a handoff of this workspace, whatever the handoff's
     /// status: any member may write one.
