@@ -1,4 +1,4 @@
-//! Telling agents on WhatsApp that a handoff is waiting. WhatsApp's 24-hour rule applies to
+//! Telling agents on WhatsApp that a handoff is waiting, or was passed to them. WhatsApp's 24-hour rule applies to
 //! agents too: an agent who wrote to the business number within a day gets free text, anyone
 //! else the approved template. Notifications go through the outbox like any message, so a
 //! failure is retried, recorded and shown, and never touches the handoff itself.
@@ -117,38 +117,98 @@ pub async fn handoff_created(
         if settings.template.quick_replies {
             template["quick_replies"] = json!(taps);
         }
-        let payload = if in_window {
-            let mut payload = json!({
-                "channel_id": channel_id,
-                "to": to,
-                // If WhatsApp says the window closed after all (131047), the template goes.
-                "fallback_template": template,
-                "text": format!(
-                    "New handoff: {} {}. {}\n{}",
-                    handoff.customer_name,
-                    reason_text(&handoff.reason),
-                    // A model's summary can be long; a message with buttons takes 1024 characters.
-                    short(handoff.summary.split(". ").next().unwrap_or_default()),
-                    link
-                ),
-            });
-            if linked.contains(to) {
-                payload["buttons"] = json!([[taps[0], "Accept"], [taps[1], "Decline"]]);
-            }
-            payload
-        } else {
-            json!({"channel_id": channel_id, "to": to, "template": template})
-        };
-        let delivery = NewDelivery {
-            kind: "whatsapp.notify",
-            message_id: None,
-            handoff_id: Some(&handoff.id),
-            payload: payload.to_string(),
-        };
-        state.store.enqueue(ws, delivery, now).await?;
+        let text = format!(
+            "New handoff: {} {}. {}\n{}",
+            handoff.customer_name,
+            reason_text(&handoff.reason),
+            // A model's summary can be long; a message with buttons takes 1024 characters.
+            short(handoff.summary.split(". ").next().unwrap_or_default()),
+            link
+        );
+        let mut payload = notification(&channel_id, to, in_window, template, text);
+        if in_window && linked.contains(to) {
+            payload["buttons"] = json!([[taps[0], "Accept"], [taps[1], "Decline"]]);
+        }
+        enqueue(state, handoff, payload, now).await?;
     }
     state.outbox_wake.notify_one();
     Ok(settings.recipients.len())
+}
+
+/// Tells the member a handoff was passed or assigned to, at the WhatsApp number on their
+/// account, when the workspace sends notifications: the new-handoff template with "was handed
+/// to you by Ana" as its reason, or free text inside their 24-hour window. No Accept/Decline:
+/// it is theirs already. Someone who moved it to themselves is not told. Answers whether a
+/// notification was queued.
+pub async fn handoff_transferred(
+    state: &AppState,
+    handoff: &HandoffRecord,
+    by: &str,
+    by_name: &str,
+) -> Result<bool, StoreError> {
+    let ws = &handoff.workspace_id;
+    let settings = settings(state, ws).await?.whatsapp;
+    let Some(channel_id) = settings.channel_id.filter(|_| settings.enabled) else {
+        return Ok(false);
+    };
+    let Some(holder) = handoff.claimed_by.as_deref().filter(|holder| *holder != by) else {
+        return Ok(false);
+    };
+    let Some(to) = state.store.user(ws, holder).await?.whatsapp_number else {
+        return Ok(false);
+    };
+    let now = state.clock.now_ms();
+    let in_window =
+        crate::domain::whatsapp_window_open(last_inbound(state, ws).await?.get(&to).copied(), now);
+    let link = format!("{}/handoffs/{}", state.config.public_url, handoff.id);
+    let reason = format!("was handed to you by {by_name}");
+    let template = json!({
+        "name": settings.template.name,
+        "language": settings.template.language,
+        "parameters": [handoff.customer_name, reason, link],
+    });
+    let text = format!(
+        "{by_name} passed you a handoff: {}.\n{link}",
+        handoff.customer_name
+    );
+    let payload = notification(&channel_id, &to, in_window, template, text);
+    enqueue(state, handoff, payload, now).await?;
+    state.outbox_wake.notify_one();
+    Ok(true)
+}
+
+/// A notification to one agent number: free text inside their window — with the template to
+/// fall back on if WhatsApp says the window closed after all (131047) — else the template.
+fn notification(
+    channel_id: &str,
+    to: &str,
+    in_window: bool,
+    template: serde_json::Value,
+    text: String,
+) -> serde_json::Value {
+    if in_window {
+        json!({"channel_id": channel_id, "to": to, "fallback_template": template, "text": text})
+    } else {
+        json!({"channel_id": channel_id, "to": to, "template": template})
+    }
+}
+
+async fn enqueue(
+    state: &AppState,
+    handoff: &HandoffRecord,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<(), StoreError> {
+    let delivery = NewDelivery {
+        kind: "whatsapp.notify",
+        message_id: None,
+        handoff_id: Some(&handoff.id),
+        payload: payload.to_string(),
+    };
+    state
+        .store
+        .enqueue(&handoff.workspace_id, delivery, now)
+        .await
 }
 
 /// A notification's button: what the agent answered.

@@ -2002,3 +2002,90 @@ async fn a_members_whatsapp_number_is_checked_and_belongs_to_one_member() {
     let (_, listed) = agents[1].1.get("/api/v1/agents").await;
     assert_eq!(number_of(&listed, &agents[0].0), Value::Null);
 }
+
+#[tokio::test]
+async fn the_agent_a_customer_is_passed_to_hears_of_it_on_whatsapp() {
+    let s = Setup::new().await;
+    let agents = s.agents_on_whatsapp(true).await;
+    let ((sam_name, sam), (_, kim)) = (&agents[0], &agents[1]);
+    // Sam wrote to the business number today, Kim did not.
+    s.deliver(&text_from(SAM, "Sam", "wamid.sam1", "morning"))
+        .await;
+    s.lena_asks_for_a_person().await;
+    let handoff = eventually(|| async { s.handoffs().await.first().cloned() }).await;
+    let id = handoff["id"].as_str().unwrap();
+    let path = format!("/api/v1/handoffs/{id}");
+    let (_, kim_me) = kim.get("/api/v1/me").await;
+    let (_, sam_me) = sam.get("/api/v1/me").await;
+    assert_eq!(
+        sam.post(&format!("{path}/claim"), json!({})).await.0,
+        StatusCode::OK
+    );
+    // Everything the new handoff and the claim sent has gone out.
+    let settled = eventually(|| async {
+        let n = s.graph.sent().len();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        (s.graph.sent().len() == n).then_some(n)
+    })
+    .await;
+
+    // Sam passes Lena to Kim: Kim, outside her window, gets the template saying so — no
+    // Accept/Decline, she has it already.
+    let (status, body) = sam
+        .post(
+            &format!("{path}/transfer"),
+            json!({"user_id": kim_me["user"]["id"], "from": sam_me["user"]["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let told = eventually(|| async {
+        let told = s.sent_to(KIM, settled);
+        (!told.is_empty()).then_some(told)
+    })
+    .await;
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(told[0]["type"], "template");
+    let components = told[0]["template"]["components"].as_array().unwrap();
+    assert_eq!(components.len(), 1, "no buttons: {told:#?}");
+    let parameters = &components[0]["parameters"];
+    assert_eq!(parameters[0]["text"], "Lena");
+    assert_eq!(
+        parameters[1]["text"],
+        format!("was handed to you by {sam_name}")
+    );
+    assert!(parameters[2]["text"].as_str().unwrap().ends_with(id));
+    // The customer was told who is with her; Sam was not notified of his own move.
+    let to_lena = s.sent_to("4915112345678", settled);
+    assert_eq!(
+        to_lena[0]["text"]["body"],
+        format!("{sam_name} passed the conversation to Agent 1.")
+    );
+    assert!(s.sent_to(SAM, settled).is_empty());
+
+    // Kim hands it back: Sam wrote today, so his notice is free text with the link.
+    let before = s.graph.sent().len();
+    let (status, _) = kim
+        .post(
+            &format!("{path}/transfer"),
+            json!({"user_id": sam_me["user"]["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let told = eventually(|| async {
+        let told = s.sent_to(SAM, before);
+        (!told.is_empty()).then_some(told)
+    })
+    .await;
+    let text = told[0]["text"]["body"].as_str().unwrap();
+    assert!(
+        text.starts_with("Agent 1 passed you a handoff: Lena."),
+        "{text}"
+    );
+    assert!(text.ends_with(id), "{text}");
+    let (_, full) = s.shop.owner.get(&path).await;
+    assert_eq!(
+        full["notifications"].as_array().unwrap().len(),
+        4,
+        "two for the new handoff, one per transfer: {full}"
+    );
+}

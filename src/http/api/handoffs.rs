@@ -284,6 +284,17 @@ async fn transfer(
     state.outbox_wake.notify_one();
     match transferred {
         Ok((handoff, note)) => {
+            // The receiver hears of it on WhatsApp too; a failure there undoes nothing.
+            let told = crate::channels::notify::handoff_transferred(
+                &state,
+                &handoff,
+                &caller.user.id,
+                &caller.user.name,
+            )
+            .await;
+            if let Err(err) = told {
+                tracing::warn!(error = %err, handoff_id = %handoff.id, "transfer notification not queued");
+            }
             let mut body = json!(HandoffView::from(&handoff));
             body["note"] = json!(note.as_ref().map(NoteView::from));
             Ok(Json(body))
