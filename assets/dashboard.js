@@ -181,58 +181,48 @@
     box.hidden = !error;
   }
 
-  function addMessage(m) {
+  // Appends an entry to the history — a message or a note — once: its meta line (who, when)
+  // unless `who` is null (the system's notes), then its text. Answers the meta line.
+  function append(key, id, className, who, createdAt, text) {
     var conversation = $("conversation");
-    if (!conversation || document.querySelector('[data-message="' + m.id + '"]')) return;
+    if (!conversation || document.querySelector("[data-" + key + '="' + id + '"]')) return undefined;
     var bubble = document.createElement("div");
-    bubble.className = "msg " + m.author;
-    bubble.dataset.message = m.id;
-    if (m.author !== "system") {
-      var meta = document.createElement("div");
+    bubble.className = className;
+    bubble.dataset[key] = id;
+    var meta = null;
+    if (who !== null) {
+      meta = document.createElement("div");
       meta.className = "meta";
-      var who = document.createElement("span");
-      who.textContent = m.author_name;
+      var name = document.createElement("span");
+      name.textContent = who;
       var when = document.createElement("span");
-      when.textContent = m.created_at.slice(11, 16);
-      when.title = m.created_at;
-      meta.append(who, when);
-      if (m.delivery_status) {
-        var delivery = document.createElement("span");
-        delivery.className = "delivery";
-        delivery.dataset.delivery = m.id;
-        meta.append(delivery);
-        showDelivery(delivery, m.delivery_status, m.delivery_error);
-      }
+      when.textContent = createdAt.slice(11, 16);
+      when.title = createdAt;
+      meta.append(name, when);
       bubble.append(meta);
     }
-    var text = document.createElement("div");
-    text.className = "text";
-    text.textContent = m.text;
-    bubble.append(text);
+    var body = document.createElement("div");
+    body.className = "text";
+    body.textContent = text;
+    bubble.append(body);
     conversation.append(bubble);
     conversation.scrollTop = conversation.scrollHeight;
+    return meta;
+  }
+
+  function addMessage(m) {
+    var meta = append("message", m.id, "msg " + m.author, m.author === "system" ? null : m.author_name, m.created_at, m.text);
+    if (meta && m.delivery_status) {
+      var delivery = document.createElement("span");
+      delivery.className = "delivery";
+      delivery.dataset.delivery = m.id;
+      meta.append(delivery);
+      showDelivery(delivery, m.delivery_status, m.delivery_error);
+    }
   }
 
   function addNote(n) {
-    var conversation = $("conversation");
-    if (!conversation || document.querySelector('[data-note="' + n.id + '"]')) return;
-    var bubble = document.createElement("div");
-    bubble.className = "msg note";
-    bubble.dataset.note = n.id;
-    var meta = document.createElement("div");
-    meta.className = "meta";
-    var who = document.createElement("span");
-    who.textContent = "Note · " + n.author.name;
-    var when = document.createElement("span");
-    when.textContent = n.created_at.slice(11, 16);
-    when.title = n.created_at;
-    meta.append(who, when);
-    var text = document.createElement("div");
-    text.className = "text";
-    text.textContent = n.text;
-    bubble.append(meta, text);
-    conversation.append(bubble);
-    conversation.scrollTop = conversation.scrollHeight;
+    append("note", n.id, "msg note", "Note · " + n.author.name, n.created_at, n.text);
   }
 
   // A message's delivery status; one that failed for good (an outage longer than the retries)

@@ -1,7 +1,8 @@
-//! Telling agents on WhatsApp that a handoff is waiting, or was passed to them. WhatsApp's 24-hour rule applies to
-//! agents too: an agent who wrote to the business number within a day gets free text, anyone
-//! else the approved template. Notifications go through the outbox like any message, so a
-//! failure is retried, recorded and shown, and never touches the handoff itself.
+//! Telling agents on WhatsApp that a handoff is waiting, or was passed to them. WhatsApp's
+//! 24-hour rule applies to agents too: an agent who wrote to the business number within a day
+//! gets free text, anyone else the approved template. Notifications go through the outbox like
+//! any message, so a failure is retried, recorded and shown, and never touches the handoff
+//! itself.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,7 @@
 //! The handoff state machine: `pending` → `in_progress` (claim) → `resolved`, with release
-//! back to `pending` and transfer from one holder to another. Plain functions over plain values; the store applies them inside a
-//! transaction that holds the workspace lock, so what they check is what gets written.
+//! back to `pending` and transfer from one holder to another. Plain functions over plain
+//! values; the store applies them inside a transaction that holds the workspace lock, so what
+//! they check is what gets written.
 
 use std::fmt;
 

@@ -57,15 +57,15 @@ async fn list(
             ApiError::validation("status: must be pending, in_progress or resolved")
         })?),
     };
-    let query_holder = query.holder.clone().filter(|h| !h.is_empty());
+    // As asked (for the next page's link), and as the member it names.
+    let asked_holder = query.holder.filter(|h| !h.is_empty());
     let filter = HandoffFilter {
         status,
         bot_id: query.bot_id,
-        holder: match query.holder.as_deref() {
-            None | Some("") => None,
-            Some("me") => Some(caller.user.id.clone()),
-            Some(id) => Some(id.to_owned()),
-        },
+        holder: asked_holder.as_deref().map(|holder| match holder {
+            "me" => caller.user.id.clone(),
+            id => id.to_owned(),
+        }),
         oldest_first: query.order.as_deref() == Some("oldest"),
         limit: query.limit.unwrap_or(100).clamp(1, 500),
         after: query.after.filter(|a| !a.is_empty()),
@@ -89,7 +89,7 @@ async fn list(
             if let Some(bot_id) = &filter.bot_id {
                 params.push(("bot_id", bot_id.clone()));
             }
-            if let Some(holder) = &query_holder {
+            if let Some(holder) = &asked_holder {
                 params.push(("holder", holder.clone()));
             }
             if filter.oldest_first {
