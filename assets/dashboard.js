@@ -278,6 +278,16 @@
     state.holderId = h.claimed_by ? h.claimed_by.id : null;
     state.holderName = h.claimed_by ? h.claimed_by.name : null;
     renderState();
+    renderRating(h.rating);
+  }
+
+  // The customer's answer to the Satisfaction Survey, as the server renders it.
+  function renderRating(rating) {
+    var labels = { great: "😀 Great", okay: "😐 Okay", poor: "🙁 Poor" };
+    $("rating-label").hidden = $("rating").hidden = !rating;
+    if (!rating) return;
+    $("rating").textContent = !rating.score ? "asked, no answer yet" :
+      labels[rating.score] + (rating.comment ? " — “" + rating.comment + "”" : "");
   }
 
   if (state) {

@@ -4,7 +4,8 @@
  * visitor's conversation across reloads (the visitor token in localStorage), follows it live
  * over a WebSocket, and resumes after the last message seen when the connection comes back.
  * While a model writes the bot's answer, a draft of it grows in place of the typing dots; the
- * stored message replaces it. */
+ * stored message replaces it. After an agent resolves the chat, the business may ask the
+ * visitor to rate the help they got: buttons under the question, then an optional comment. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector('script[data-bot][src*="widget.js"]');
@@ -44,6 +45,10 @@
     ".send{border:0;background:#3b5bdb;color:#fff;border-radius:10px;padding:0 14px;font-weight:600;cursor:pointer;font-size:14px}" +
     ".send:disabled{opacity:.5}" +
     ".note{font-size:11px;color:#98a2b3;text-align:center;padding:4px 0 8px;background:#fff}" +
+    ".scores{display:flex;gap:6px;justify-content:center;margin-top:6px}" +
+    ".score{border:1px solid #d0d5dd;background:#fff;border-radius:16px;padding:5px 10px;cursor:pointer;font-size:13px;color:#1c2330}" +
+    ".score[aria-pressed=true]{background:#3b5bdb;border-color:#3b5bdb;color:#fff}.score:disabled{cursor:default}" +
+    ".comment{display:flex;gap:6px;margin-top:6px}.comment[hidden]{display:none}.rated{margin-top:4px;font-style:italic}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0}.launcher{right:14px;bottom:14px}}";
 
   var host = document.createElement("div");
@@ -74,6 +79,9 @@
 
   var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
   var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null;
+  // The rating questions on screen, by message id: their element, answer and whether open.
+  var cards = {};
+  var scores = [["great", "😀 Great"], ["okay", "😐 Okay"], ["poor", "🙁 Poor"]];
 
   function clientId() {
     var bytes = new Uint8Array(16);
@@ -98,6 +106,7 @@
   }
 
   function bubble(m) {
+    if (m.kind === "rating_request" && m.id) return ratingCard(m);
     var el = document.createElement("div");
     el.className = "msg " + m.author;
     if (m.author === "agent") {
@@ -108,6 +117,66 @@
     }
     el.appendChild(document.createTextNode(m.text));
     return el;
+  }
+
+  /* A question about the help the visitor got: a button per score, then a comment box. */
+  function ratingCard(m) {
+    var el = document.createElement("div");
+    el.className = "msg system rating";
+    el.appendChild(document.createTextNode(m.text));
+    var row = document.createElement("div");
+    row.className = "scores";
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", "Your rating");
+    scores.forEach(function (score) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "score";
+      button.dataset.score = score[0];
+      button.textContent = score[1];
+      button.addEventListener("click", function () { rate(m.id, score[0]); });
+      row.appendChild(button);
+    });
+    var comment = document.createElement("form");
+    comment.className = "comment";
+    comment.innerHTML = '<textarea class="input" rows="1" maxlength="1000" aria-label="Comment" placeholder="Anything to add? (optional)"></textarea>' +
+      '<button class="send" type="submit">Send</button>';
+    comment.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = comment.querySelector("textarea").value.trim();
+      if (text && cards[m.id].score) rate(m.id, cards[m.id].score, text);
+    });
+    var line = document.createElement("div");
+    line.className = "rated";
+    el.appendChild(row);
+    el.appendChild(comment);
+    el.appendChild(line);
+    cards[m.id] = { el: el, score: null, open: !(m.rating && m.rating.open === false) };
+    showRating(m.id, m.rating || {});
+    return el;
+  }
+
+  function showRating(id, rating) {
+    var card = cards[id];
+    if (!card) return;
+    card.score = rating.score || null;
+    Array.prototype.forEach.call(card.el.querySelectorAll(".score"), function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.score === card.score));
+      button.disabled = !card.open;
+    });
+    card.el.querySelector(".comment").hidden = !card.open || !card.score || !!rating.comment;
+    card.el.querySelector(".rated").textContent = rating.comment ? "“" + rating.comment + "”" : "";
+  }
+
+  function rate(id, score, comment) {
+    request("POST", "/widget/v1/ratings", { message_id: id, score: score, comment: comment })
+      .then(function (rating) { showRating(id, rating); })
+      .catch(function (error) {
+        // Closed (a week on) or gone: the buttons go, the reason shows.
+        if (error.status === 409 || error.status === 404) cards[id].open = false;
+        showRating(id, { score: cards[id].score });
+        cards[id].el.querySelector(".rated").textContent = error.message;
+      });
   }
 
   function dropDraft() {
@@ -173,6 +242,10 @@
       if (data.type === "message.created") add(data.message);
       else if (data.type === "message.draft") showDraft(data);
       else if (data.type === "conversation.erased") restart();
+      else if (data.type === "rating.updated") {
+        lastSeq = Math.max(lastSeq, data.seq);
+        showRating(data.message_id, data);
+      }
       else if (data.type === "handoff.updated") {
         lastSeq = Math.max(lastSeq, data.seq);
         handoff = data.status === "resolved" ? null : { status: data.status, agent_name: data.agent_name };
@@ -195,7 +268,7 @@
     // Other tabs hear it too: the first to start the new chat saves its token, and the
     // others, starting a moment later, join that chat instead of each making one.
     try { if (localStorage.getItem(storageKey) === token) localStorage.removeItem(storageKey); } catch (e) {}
-    token = null; lastSeq = 0; seen = {}; handoff = null; unsent = null;
+    token = null; lastSeq = 0; seen = {}; handoff = null; unsent = null; cards = {};
     dropDraft();
     showTyping(false);
     while (log.firstChild) log.removeChild(log.firstChild);

@@ -17,6 +17,7 @@ use tracing::Instrument;
 use crate::bot::{Drafts, NoDrafts, Reply, Turn, decline_text, detect, handoff_text, summary};
 use crate::channels::{notify, whatsapp};
 use crate::domain::handoff::Reason;
+use crate::domain::rating;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::{
@@ -252,8 +253,11 @@ pub async fn bot_turn(
     // Everything before this message, then what the bot and agents said after it arrived (the
     // answers to earlier messages, which run first), then the message itself; later customer
     // messages wait for their own turn.
-    let (mut history, later): (Vec<MessageRecord>, Vec<MessageRecord>) =
-        history.into_iter().partition(|m| m.seq < message.seq);
+    // A rating tap is feedback on the team, not part of what the customer asks the bot.
+    let (mut history, later): (Vec<MessageRecord>, Vec<MessageRecord>) = history
+        .into_iter()
+        .filter(|m| m.kind != rating::TAP_KIND)
+        .partition(|m| m.seq < message.seq);
     history.extend(
         later
             .into_iter()

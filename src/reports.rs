@@ -90,6 +90,8 @@ pub struct Report {
     pub people: Vec<Person>,
     /// What customers asked that the knowledge base had no answer for, most asked first.
     pub unanswered: Vec<Question>,
+    /// How customers rated the team's help in the span's handoffs.
+    pub satisfaction: Satisfaction,
 }
 
 /// Conversations a customer wrote in during the span.
@@ -171,6 +173,46 @@ pub struct Person {
     pub replies: i64,
     /// Handoffs of the span they were the first to answer, and how long those waited.
     pub first_replies: Waits,
+    /// How customers rated the handoffs of the span they held when resolving them.
+    pub satisfaction: Satisfaction,
+}
+
+/// How customers rated the help they got (the Satisfaction Survey tool).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Satisfaction {
+    /// Handoffs whose customer was asked.
+    pub asked: i64,
+    /// Those who answered, and how.
+    pub rated: i64,
+    pub great: i64,
+    pub okay: i64,
+    pub poor: i64,
+    /// The CSAT score: `great / rated`, absent when no one answered.
+    pub score: Option<f64>,
+    /// `rated / asked`, absent when no one was asked.
+    pub response_rate: Option<f64>,
+}
+
+impl Satisfaction {
+    fn of<'a>(handoffs: impl Iterator<Item = &'a HandoffFacts>) -> Satisfaction {
+        let mut tally = Satisfaction::default();
+        for handoff in handoffs.filter(|h| h.rating_asked_at.is_some()) {
+            tally.asked += 1;
+            match handoff.rating.as_deref() {
+                Some("great") => tally.great += 1,
+                Some("okay") => tally.okay += 1,
+                Some("poor") => tally.poor += 1,
+                _ => continue,
+            }
+            tally.rated += 1;
+        }
+        let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
+        Satisfaction {
+            score: share(tally.great, tally.rated),
+            response_rate: share(tally.rated, tally.asked),
+            ..tally
+        }
+    }
 }
 
 /// A question the bot could not answer from the knowledge base (it handed the conversation
@@ -224,6 +266,11 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
                         .filter(|h| h.first_reply_by.as_deref() == Some(user.id.as_str()))
                         .filter_map(|h| waited(h.created_at, h.first_reply_at))
                         .collect(),
+                ),
+                satisfaction: Satisfaction::of(
+                    handoffs
+                        .iter()
+                        .filter(|h| h.rated_agent.as_deref() == Some(user.id.as_str())),
                 ),
             }
         })
@@ -280,6 +327,7 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
         },
         people,
         unanswered: unanswered(&handoffs),
+        satisfaction: Satisfaction::of(handoffs.iter()),
     })
 }
 
@@ -442,7 +490,33 @@ mod tests {
             first_reply_at: None,
             first_reply_by: None,
             question: Some(question.into()),
+            rating_asked_at: None,
+            rated_agent: None,
+            rating: None,
         }
+    }
+
+    #[test]
+    fn satisfaction_is_the_share_of_great_among_answers() {
+        let rated = |id: &str, score: Option<&str>| HandoffFacts {
+            rating_asked_at: Some(1),
+            rating: score.map(str::to_owned),
+            ..miss(id, 1, "?")
+        };
+        let handoffs = [
+            rated("h1", Some("great")),
+            rated("h2", Some("great")),
+            rated("h3", Some("poor")),
+            rated("h4", Some("okay")),
+            rated("h5", None),
+            miss("h6", 1, "never asked"),
+        ];
+        let tally = Satisfaction::of(handoffs.iter());
+        assert_eq!((tally.asked, tally.rated), (5, 4));
+        assert_eq!((tally.great, tally.okay, tally.poor), (2, 1, 1));
+        assert_eq!(tally.score, Some(0.5));
+        assert_eq!(tally.response_rate, Some(0.8));
+        assert_eq!(Satisfaction::of([miss("h7", 1, "?")].iter()).score, None);
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub struct HandoffView {
     pub resolved_at: Option<String>,
     /// When the customer last wrote: agents need it for WhatsApp's 24-hour window.
     pub last_customer_at: Option<String>,
+    /// When the customer was asked to rate the help they got: `{score, comment, requested_at,
+    /// rated_at, message_id}`, `score` `null` until they answer; `null` when not asked.
+    pub rating: Option<Value>,
 }
 
 impl From<&HandoffRecord> for HandoffView {
@@ -142,6 +145,15 @@ impl From<&HandoffRecord> for HandoffView {
             claimed_at: h.claimed_at.map(rfc3339),
             resolved_at: h.resolved_at.map(rfc3339),
             last_customer_at: h.last_customer_at.map(rfc3339),
+            rating: h.rating_requested_at.map(|requested_at| {
+                json!({
+                    "score": h.rating_score,
+                    "comment": h.rating_comment,
+                    "requested_at": rfc3339(requested_at),
+                    "rated_at": h.rated_at.map(rfc3339),
+                    "message_id": h.rating_message_id,
+                })
+            }),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::conversation;
+use crate::domain::rating;
 use crate::state::AppState;
 use crate::store::{ChannelRecord, HeldStatus, NewAttachment, NewMessage, StoreError};
 use whatsapp::{Inbound, Number, StatusUpdate};
@@ -276,12 +277,40 @@ async fn store_inbound(
             .await?;
         conversation.channel_id = Some(channel.id.clone());
     }
+    // A tap on a rating button is kept as the customer's message (the bot does not answer it).
+    let rated = message.reply_id.as_deref().and_then(rating::parse_button);
     let new = NewMessage {
-        kind: &message.kind,
+        kind: if rated.is_some() {
+            rating::TAP_KIND
+        } else {
+            &message.kind
+        },
         external_id: Some(&message.wamid),
         ..NewMessage::text("customer", &contact.name, &message.text)
     };
     let stored = conversation::receive(state, &conversation, new).await?;
+    if let Some((request, score)) = rated {
+        // Also for a redelivery, like the attachment below; a repeat of a rating writes nothing.
+        let outcome = state
+            .store
+            .rate(
+                &channel.workspace_id,
+                &conversation.id,
+                request,
+                score,
+                None,
+                now,
+            )
+            .await;
+        match outcome {
+            Ok(_) => {}
+            // A tap on a week-old question, or on one erased since, is only a message.
+            Err(err @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => {
+                tracing::info!(error = %err, "a rating tap was not taken");
+            }
+            Err(err) => return Err(err),
+        }
+    }
     if let Some(media) = &message.media {
         // Also for a redelivery: the first delivery may have stopped between the two writes.
         let message_id = match &stored {

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod handoff;
 pub mod language;
+pub mod rating;
 pub mod settings;
 pub mod text;
 pub mod webhook;

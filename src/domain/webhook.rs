@@ -6,12 +6,13 @@ use url::Url;
 use super::ParseError;
 
 /// Every event type the workspace log records, in the order a handoff lives them.
-pub const EVENT_TYPES: [&str; 10] = [
+pub const EVENT_TYPES: [&str; 11] = [
     "handoff.created",
     "handoff.claimed",
     "handoff.transferred",
     "handoff.released",
     "handoff.resolved",
+    "handoff.rated",
     "note.created",
     "message.created",
     "message.status",

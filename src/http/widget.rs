@@ -13,13 +13,13 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::auth::{self, Visitor};
 use crate::conversation::{self, may_hand_off};
-use crate::domain::MessageText;
+use crate::domain::{MessageText, rating};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::api::bots::{DEFAULT_GREETING, GREETING_WITHOUT_HANDOFF};
 use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
-use crate::store::{BotRecord, ConversationRecord, NewMessage};
+use crate::store::{BotRecord, ConversationRecord, NewMessage, RatingState};
 use crate::views::MessageView;
 
 /// The name of a visitor the site did not name.
@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/widget/v1/sessions", post(start_session))
         .route("/widget/v1/messages", post(send).get(history))
+        .route("/widget/v1/ratings", post(rate))
         .route("/widget/v1/stream", get(stream))
         .layer(cors)
 }
@@ -286,12 +287,77 @@ async fn history(
         .store
         .mark_delivered(&visitor.workspace_id, &undelivered, state.clock.now_ms())
         .await?;
+    let ratings = if messages.iter().any(|m| m.kind == rating::REQUEST_KIND) {
+        state
+            .store
+            .ratings_of(&visitor.workspace_id, &visitor.conversation_id)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let now = state.clock.now_ms();
     Ok(Json(
         messages
             .iter()
-            .map(|m| realtime::visitor_message(&json!(MessageView::from(m))))
+            .map(|m| {
+                let mut view = realtime::visitor_message(&json!(MessageView::from(m)));
+                if let Some(asked) = ratings.iter().find(|r| r.message_id == m.id) {
+                    view["rating"] = rating_view(asked, now);
+                }
+                view
+            })
             .collect(),
     ))
+}
+
+/// Where a rating request stands for the chat window: its answer, and whether it still
+/// takes one.
+fn rating_view(asked: &RatingState, now: i64) -> Value {
+    json!({
+        "score": asked.score,
+        "comment": asked.comment,
+        "open": now - asked.requested_at <= rating::OPEN_MS,
+    })
+}
+
+#[derive(Deserialize)]
+struct RateBody {
+    /// The message that asked.
+    message_id: String,
+    score: String,
+    comment: Option<String>,
+}
+
+/// The visitor rates the help they got, answering a rating request in their conversation;
+/// they may change it, and add a comment, while the request is open.
+async fn rate(
+    State(state): State<AppState>,
+    VisitorAuth(visitor): VisitorAuth,
+    ApiJson(body): ApiJson<RateBody>,
+) -> ApiResult<Json<Value>> {
+    let score = rating::Score::parse(&body.score)?;
+    let comment = body
+        .comment
+        .as_deref()
+        .map(rating::parse_comment)
+        .transpose()?
+        .flatten();
+    let handoff = state
+        .store
+        .rate(
+            &visitor.workspace_id,
+            &visitor.conversation_id,
+            body.message_id.trim(),
+            score,
+            comment.as_deref(),
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(Json(json!({
+        "message_id": handoff.rating_message_id,
+        "score": handoff.rating_score,
+        "comment": handoff.rating_comment,
+    })))
 }
 
 /// The visitor's live stream; the token rides in the query, as browsers cannot set headers on

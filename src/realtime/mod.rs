@@ -439,6 +439,14 @@ pub fn visitor_view(event: &EventRecord) -> Option<Value> {
             "seq": event.seq,
             "message": visitor_message(&payload["message"]),
         })),
+        // A rating answers an old handoff: it says nothing about the one open now.
+        "handoff.rated" => Some(serde_json::json!({
+            "type": "rating.updated",
+            "seq": event.seq,
+            "message_id": payload["handoff"]["rating"]["message_id"],
+            "score": payload["handoff"]["rating"]["score"],
+            "comment": payload["handoff"]["rating"]["comment"],
+        })),
         kind if kind.starts_with("handoff.") => Some(serde_json::json!({
             "type": "handoff.updated",
             "seq": event.seq,
@@ -457,6 +465,7 @@ pub fn visitor_message(message: &Value) -> Value {
         "author": message["author"],
         "author_name": message["author_name"],
         "text": message["text"],
+        "kind": message["kind"],
         "created_at": message["created_at"],
     })
 }

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx, turns};
 use crate::domain::text::MessageText;
-use crate::domain::{new_id, whatsapp_window_open};
+use crate::domain::{new_id, rating, whatsapp_window_open};
 use crate::views::message_event;
 
 #[derive(Debug, Clone, FromRow)]
@@ -277,7 +277,10 @@ impl Store {
         }
         let current = load_conversation(&mut tx, &conversation.id).await?;
         let stored = insert_message(&mut tx, &current, message, now).await?;
-        let needs_answer = current.active_handoff_id.is_none() && stored.kind != "reaction";
+        // A reaction or a rating needs no answer.
+        let needs_answer = current.active_handoff_id.is_none()
+            && stored.kind != "reaction"
+            && stored.kind != rating::TAP_KIND;
         if needs_answer {
             turns::open_turn(&mut tx, &stored.id, &self.node_id, now).await?;
         }
@@ -522,12 +525,17 @@ fn outbound_whatsapp(
     conversation.channel == "whatsapp"
         && match message.author {
             "bot" | "agent" => true,
-            "system" => {
-                conversation.channel_id.is_some()
-                    && whatsapp_window_open(conversation.last_customer_at, now)
-            }
+            "system" => system_notes_reach(conversation, now),
             _ => false,
         }
+}
+
+/// Whether a system note written now reaches the customer: always in the widget, on WhatsApp
+/// only while it takes free text from us.
+pub(super) fn system_notes_reach(conversation: &ConversationRecord, now: i64) -> bool {
+    conversation.channel != "whatsapp"
+        || (conversation.channel_id.is_some()
+            && whatsapp_window_open(conversation.last_customer_at, now))
 }
 
 async fn insert_one(
@@ -583,11 +591,17 @@ async fn insert_one(
     )
     .await?;
     if outbound_whatsapp {
-        let payload = serde_json::json!({
+        let mut payload = serde_json::json!({
             "conversation_id": conversation.id,
             "text": record.text,
             "template": message.template,
         });
+        if record.kind == rating::REQUEST_KIND {
+            // `[[id, title], …]`, as the outbox sends reply buttons.
+            payload["buttons"] = rating::Score::ALL
+                .map(|score| [rating::button_id(&record.id, score), score.label().into()])
+                .into();
+        }
         let delivery = NewDelivery {
             kind: "whatsapp.message",
             message_id: Some(&record.id),

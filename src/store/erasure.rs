@@ -142,6 +142,7 @@ impl Store {
                 "DELETE FROM events WHERE workspace_id = $1 AND conversation_id IN ({CONVERSATIONS})"
             ),
             format!("DELETE FROM notes WHERE conversation_id IN ({CONVERSATIONS})"),
+            format!("DELETE FROM ratings WHERE conversation_id IN ({CONVERSATIONS})"),
             format!("DELETE FROM messages WHERE conversation_id IN ({CONVERSATIONS})"),
             format!("DELETE FROM handoffs WHERE conversation_id IN ({CONVERSATIONS})"),
             "DELETE FROM conversations WHERE workspace_id = $1 AND contact_id = $2".to_owned(),

@@ -7,6 +7,7 @@ use sqlx::FromRow;
 use super::channels::record_status;
 use super::conversations::{bot_may_speak, insert_message, load_conversation};
 use super::notes::insert_note;
+use super::ratings;
 use super::turns::take_turn;
 use super::{
     ConversationRecord, Member, MessageRecord, NewMessage, NoteRecord, Store, StoreError,
@@ -38,6 +39,12 @@ pub struct HandoffRecord {
     pub customer_phone: Option<String>,
     pub claimed_by_name: Option<String>,
     pub last_customer_at: Option<i64>,
+    /// The customer's rating of it, when one was asked for ([`crate::domain::rating`]).
+    pub rating_message_id: Option<String>,
+    pub rating_score: Option<String>,
+    pub rating_comment: Option<String>,
+    pub rating_requested_at: Option<i64>,
+    pub rated_at: Option<i64>,
 }
 
 impl HandoffRecord {
@@ -70,9 +77,12 @@ pub struct HandoffFilter {
 const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.bot_id, h.status, \
     h.reason, h.summary, h.claimed_by, h.claimed_at, h.resolved_by, h.resolved_at, h.created_at, \
     c.channel, c.contact_id, ct.name AS customer_name, ct.phone AS customer_phone, \
-    u.name AS claimed_by_name, c.last_customer_at \
+    u.name AS claimed_by_name, c.last_customer_at, r.message_id AS rating_message_id, \
+    r.score AS rating_score, r.comment AS rating_comment, \
+    r.requested_at AS rating_requested_at, r.rated_at \
     FROM handoffs h JOIN conversations c ON c.id = h.conversation_id \
-    JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = h.claimed_by";
+    JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = h.claimed_by \
+    LEFT JOIN ratings r ON r.handoff_id = h.id";
 
 impl Store {
     /// Opens a handoff with the bot's handoff message, as the bot's answer to the customer
@@ -261,16 +271,13 @@ impl Store {
             }
         };
         let by = Member::acting(actor, actor_name);
-        let after = finish_action(
-            &mut tx,
-            &before,
-            kind,
-            &note,
-            Some(by),
-            action == Action::Resolve,
-            now,
-        )
-        .await?;
+        let resolved = action == Action::Resolve;
+        let mut after =
+            finish_action(&mut tx, &before, kind, &note, Some(by), resolved, now).await?;
+        // After the note that the conversation was resolved: the question follows it.
+        if resolved && ratings::ask(&mut tx, &before, now).await? {
+            after = load_handoff(&mut tx, id).await?;
+        }
         tx.commit().await?;
         Ok(after)
     }
@@ -538,7 +545,7 @@ async fn finish_action(
     Ok(after)
 }
 
-async fn load_handoff(tx: &mut WorkspaceTx, id: &str) -> StoreResult<HandoffRecord> {
+pub(super) async fn load_handoff(tx: &mut WorkspaceTx, id: &str) -> StoreResult<HandoffRecord> {
     let workspace_id = tx.workspace_id().to_owned();
     sqlx::query_as(&format!(
         "{HANDOFF_SELECT} WHERE h.workspace_id = $1 AND h.id = $2"

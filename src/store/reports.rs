@@ -54,6 +54,11 @@ pub struct HandoffFacts {
     pub first_reply_by: Option<String>,
     /// For a knowledge-base miss, the customer's question the bot could not answer.
     pub question: Option<String>,
+    /// When the customer was asked to rate it, for whom (the holder at resolve), and their
+    /// answer, if any.
+    pub rating_asked_at: Option<i64>,
+    pub rated_agent: Option<String>,
+    pub rating: Option<String>,
 }
 
 /// The conversations customers wrote in during the span, and how many of those were with
@@ -101,8 +106,10 @@ impl Store {
                (SELECT m.text FROM messages m WHERE m.conversation_id = h.conversation_id \
                 AND m.author = 'customer' AND m.kind <> 'reaction' \
                 AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1)) \
-             END AS question \
+             END AS question, \
+             r.requested_at AS rating_asked_at, r.agent_id AS rated_agent, r.score AS rating \
              FROM handoffs h LEFT JOIN messages q ON q.id = h.question_message_id \
+             LEFT JOIN ratings r ON r.handoff_id = h.id \
              WHERE h.workspace_id = $1 AND h.created_at >= $2 \
              AND h.created_at < $3 AND ($4 = '' OR h.bot_id = $4) \
              ORDER BY h.created_at, h.id"

@@ -21,6 +21,7 @@ mod knowledge;
 mod llm;
 mod realtime;
 mod reports;
+mod satisfaction;
 mod saved_replies;
 mod store;
 mod team;

@@ -2089,3 +2089,84 @@ async fn the_agent_a_customer_is_passed_to_hears_of_it_on_whatsapp() {
         "two for the new handoff, one per transfer: {full}"
     );
 }
+
+#[tokio::test]
+async fn a_whatsapp_customer_rates_with_a_button_and_the_bot_does_not_answer_the_tap() {
+    let s = Setup::new().await;
+    crate::satisfaction::survey_on(&s.shop).await;
+    let id = s.claimed_handoff().await;
+    let path = format!("/api/v1/handoffs/{id}");
+    let owner = &s.shop.owner;
+    let (status, body) = owner
+        .post(
+            &format!("{path}/messages"),
+            json!({"text": "Your parcel is on its way."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = owner.post(&format!("{path}/resolve"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // After the note that it was resolved, the question, with three reply buttons.
+    let sent = s.sent(5).await;
+    assert!(
+        sent[3]["text"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("This conversation was resolved"),
+        "{sent:#?}"
+    );
+    let question = &sent[4];
+    assert_eq!(question["to"], "4915112345678");
+    assert_eq!(question["type"], "interactive", "{question}");
+    let agent = body["claimed_by"]["name"].as_str().unwrap();
+    assert_eq!(
+        question["interactive"]["body"]["text"],
+        format!("How would you rate the help you got from {agent}?")
+    );
+    let buttons = question["interactive"]["action"]["buttons"]
+        .as_array()
+        .unwrap();
+    let titles: Vec<&str> = buttons
+        .iter()
+        .map(|b| b["reply"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["😀 Great", "😐 Okay", "🙁 Poor"]);
+    let poor = buttons[2]["reply"]["id"].as_str().unwrap();
+    assert!(
+        poor.starts_with("rate:msg_") && poor.ends_with(":poor"),
+        "{poor}"
+    );
+
+    // Lena taps Poor: the rating is the agent's, she is thanked, and the bot stays quiet.
+    let tap = tap_from("4915112345678", "wamid.rate1", false, poor, "🙁 Poor");
+    s.deliver(&tap).await;
+    let sent = s.sent(6).await;
+    assert_eq!(sent[5]["text"]["body"], "Thank you for your feedback!");
+    let view = s.handoff_view(&id).await;
+    assert_eq!(view["rating"]["score"], "poor", "{view}");
+    // Meta delivers the tap again: nothing more is written or sent.
+    s.deliver(&tap).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.graph.sent().len(), 6, "{:#?}", s.graph.sent());
+    let view = s.handoff_view(&id).await;
+    let messages = view["messages"].as_array().unwrap();
+    let taps: Vec<&Value> = messages.iter().filter(|m| m["kind"] == "rating").collect();
+    assert_eq!(taps.len(), 1, "{messages:#?}");
+    assert_eq!(taps[0]["author"], "customer");
+    assert_eq!(taps[0]["text"], "🙁 Poor");
+    assert_ne!(messages.last().unwrap()["author"], "bot", "{messages:#?}");
+
+    // A tap on a question that is not hers (or made up) is kept as a message and rates nothing.
+    let forged = tap_from(
+        "4915112345678",
+        "wamid.rate2",
+        false,
+        "rate:msg_madeup:great",
+        "😀 Great",
+    );
+    s.deliver(&forged).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.handoff_view(&id).await["rating"]["score"], "poor");
+    assert_eq!(s.graph.sent().len(), 6);
+}

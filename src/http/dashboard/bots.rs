@@ -16,7 +16,7 @@ use crate::http::api::channels::{
     ConnectBody, UpdateBody, connect_number, disconnect_channel, update_channel,
 };
 use crate::http::api::documents::{UrlBody, add_page};
-use crate::marketplace::REQUEST_HANDOFF;
+use crate::marketplace;
 use crate::state::AppState;
 use crate::store::BotRecord;
 
@@ -177,8 +177,6 @@ async fn view(
         ok: query.ok,
         error: query.error,
     };
-    let handoff_installed = installed.iter().any(|s| s == REQUEST_HANDOFF);
-    let handoff_on = enabled.iter().any(|s| s == REQUEST_HANDOFF);
     let snippet = format!(
         "<script src=\"{}/widget.js\" data-bot=\"{}\" async></script>",
         state.config.public_url, bot.widget_key
@@ -229,20 +227,24 @@ async fn view(
             div {
                 section class="card" id="tools" {
                     h2 { "Settings → Tools" }
-                    div class="toggle" {
-                        div {
-                            strong { "Request Handoff" }
-                            div class="muted small" { "Hand the conversation to your team when the customer asks for a person or the knowledge base has no answer." }
-                            @if !handoff_installed {
-                                div class="small" style="margin-top:.3rem" { "Not installed. " a href="/marketplace" { "Add it from the Marketplace" } }
+                    @for tool in marketplace::CATALOGUE {
+                        @let installed = installed.iter().any(|s| s == tool.slug);
+                        @let on = enabled.iter().any(|s| s == tool.slug);
+                        div class="toggle" {
+                            div {
+                                strong { (tool.name) }
+                                div class="muted small" { (tool.description) }
+                                @if !installed {
+                                    div class="small" style="margin-top:.3rem" { "Not installed. " a href="/marketplace" { "Add it from the Marketplace" } }
+                                }
                             }
-                        }
-                        @if handoff_installed {
-                            form method="post" action=(format!("/bots/{}/tools/{REQUEST_HANDOFF}", bot.id)) {
-                                (csrf_field(&caller))
-                                input type="hidden" name="enabled" value=(if handoff_on { "false" } else { "true" });
-                                button type="submit" class=(if handoff_on { "switch on" } else { "switch" }) role="switch"
-                                    aria-checked=(handoff_on) aria-label="Request Handoff" id="toggle-request_handoff" disabled[disabled] {}
+                            @if installed {
+                                form method="post" action=(format!("/bots/{}/tools/{}", bot.id, tool.slug)) {
+                                    (csrf_field(&caller))
+                                    input type="hidden" name="enabled" value=(if on { "false" } else { "true" });
+                                    button type="submit" class=(if on { "switch on" } else { "switch" }) role="switch"
+                                        aria-checked=(on) aria-label=(tool.name) id=(format!("toggle-{}", tool.slug)) disabled[disabled] {}
+                                }
                             }
                         }
                     }

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::{Flash, Nav, Page, json_for_script, layout};
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::Status;
+use crate::domain::rating;
 use crate::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::state::AppState;
@@ -345,6 +346,9 @@ async fn view(
                     dt { "Channel" } dd { (handoff.channel) }
                     dt { "Requested" } dd title=(rfc3339(handoff.created_at)) { (ago(handoff.created_at, now)) }
                     dt { "Holder" } dd id="holder" { (handoff.claimed_by_name.as_deref().unwrap_or("nobody yet")) }
+                    @let asked = handoff.rating_requested_at.is_some();
+                    dt id="rating-label" hidden[!asked] { "Customer rating" }
+                    dd id="rating" hidden[!asked] { (rating_text(&handoff)) }
                     @if let Some(at) = handoff.last_customer_at {
                         dt { "Customer last wrote" } dd title=(rfc3339(at)) { (ago(at, now)) }
                     }
@@ -387,6 +391,16 @@ async fn view(
         pending,
         content,
     ))
+}
+
+/// The customer's rating as the details show it (dashboard.js writes the same when it changes).
+fn rating_text(handoff: &HandoffRecord) -> String {
+    let score = handoff.rating_score.as_deref().map(rating::Score::parse);
+    match (score, &handoff.rating_comment) {
+        (Some(Ok(score)), Some(comment)) => format!("{} — “{comment}”", score.label()),
+        (Some(Ok(score)), None) => score.label().to_owned(),
+        _ => "asked, no answer yet".to_owned(),
+    }
 }
 
 fn claimed_by_other(caller: &Caller, handoff: &HandoffRecord) -> bool {

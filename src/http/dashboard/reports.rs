@@ -12,7 +12,7 @@ use super::handoffs::ago;
 use super::{Nav, Page, layout};
 use crate::error::ApiResult;
 use crate::http::api::reports::{ReportQuery, report_for};
-use crate::reports::{Report, Waits, wait_text};
+use crate::reports::{Report, Satisfaction, Waits, wait_text};
 use crate::state::AppState;
 
 const PATH: &str = "/reports";
@@ -132,8 +132,30 @@ fn figures(report: &Report) -> Markup {
             (wait("Waited to be claimed", "claim", &h.time_to_claim))
             (wait("Waited for a first reply", "first-reply", &h.time_to_first_reply))
             (wait("Time to resolve", "resolve", &h.time_to_resolve))
+            @let s = &report.satisfaction;
+            div class="card stat" data-figure="satisfaction" {
+                div class="muted small" { "Customer satisfaction" }
+                div class="figure" { (csat(s)) }
+                div class="muted small" {
+                    @if s.asked == 0 {
+                        "no one was asked: add the Satisfaction Survey tool to a bot"
+                    } @else {
+                        "rated Great · " (s.rated) " of " (s.asked) " asked answered"
+                    }
+                }
+                @if s.rated > 0 {
+                    div class="muted small" { (s.great) " great · " (s.okay) " okay · " (s.poor) " poor" }
+                }
+            }
         }
     }
+}
+
+/// The CSAT score as a percentage, or a dash when no one answered.
+fn csat(satisfaction: &Satisfaction) -> String {
+    satisfaction
+        .score
+        .map_or_else(|| "—".to_owned(), |score| format!("{:.0}%", score * 100.0))
 }
 
 fn wait(label: &str, key: &str, waits: &Waits) -> Markup {
@@ -168,6 +190,7 @@ fn team(report: &Report) -> Markup {
                 thead { tr {
                     th { "Person" } th { "Claimed" } th { "Resolved" } th { "Replies" }
                     th title="Median wait of the handoffs they answered first" { "First reply" }
+                    th title="Share of Great among their customers' ratings" { "Satisfaction" }
                 } }
                 tbody {
                     @for p in &report.people {
@@ -177,6 +200,7 @@ fn team(report: &Report) -> Markup {
                             td { (p.resolved) }
                             td { (p.replies) }
                             td { (median(&p.first_replies)) }
+                            td title=(format!("{} ratings", p.satisfaction.rated)) { (csat(&p.satisfaction)) }
                         }
                     }
                 }
