@@ -6,7 +6,7 @@ use crate::accounts;
 use crate::domain::{Email, Name, Password, Role};
 use crate::knowledge::chunk::Format;
 use crate::knowledge::document;
-use crate::marketplace::REQUEST_HANDOFF;
+use crate::marketplace::{REQUEST_HANDOFF, SATISFACTION_SURVEY};
 use crate::state::AppState;
 use crate::store::{BotRecord, NewBot, NewUser, StoreError, StoreResult};
 
@@ -88,14 +88,14 @@ pub async fn seed(state: &AppState, owner_email: &str) -> StoreResult<Demo> {
             .add_document(&workspace_id, &bot.id, document.record(), now)
             .await?;
     }
-    state
-        .store
-        .install_tool(&workspace_id, REQUEST_HANDOFF, now)
-        .await?;
-    state
-        .store
-        .set_bot_tool(&workspace_id, &bot.id, REQUEST_HANDOFF, true, now)
-        .await?;
+    // Both tools on: the handoff, and the rating the customer is asked for after it.
+    for tool in [REQUEST_HANDOFF, SATISFACTION_SURVEY] {
+        state.store.install_tool(&workspace_id, tool, now).await?;
+        state
+            .store
+            .set_bot_tool(&workspace_id, &bot.id, tool, true, now)
+            .await?;
+    }
     let hash = accounts::hash(Password::parse(PASSWORD).expect("demo password is valid")).await;
     let agent = NewUser {
         email: &Email::parse(AGENT_EMAIL).expect("demo agent email is valid"),

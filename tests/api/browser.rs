@@ -1208,3 +1208,173 @@ async fn an_admin_leaves_a_note_and_hands_the_customer_to_an_agent_who_replies()
     admin.close().await;
     bo.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_rates_the_help_in_the_widget_and_the_agent_sees_it_live() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+
+    // The admin adds the Satisfaction Survey and switches it on for the bot, with the mouse.
+    admin.go(&app.url("/marketplace")).await;
+    admin
+        .click("[data-tool=satisfaction_survey] button.primary")
+        .await;
+    admin
+        .find("[data-tool=satisfaction_survey] .badge.resolved")
+        .await;
+    admin.go(&app.url(&format!("/bots/{}", shop.bot_id))).await;
+    admin.click("#toggle-satisfaction_survey").await;
+    admin.find("#toggle-satisfaction_survey.on").await;
+    let (_, read) = shop
+        .owner
+        .get(&format!("/api/v1/bots/{}", shop.bot_id))
+        .await;
+    assert_eq!(
+        read["tools"],
+        json!(["request_handoff", "satisfaction_survey"])
+    );
+
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
+    widget_say(&customer, "I want to talk to a human").await;
+    let page = app.url(&format!(
+        "/handoffs/{}",
+        shop.owner.pending_handoff_id().await
+    ));
+    admin.go(&page).await;
+    admin.click("#claim").await;
+    reply_box_opens(&admin).await;
+    admin
+        .type_into("#reply-text", "Your refund went out today.\u{e007}")
+        .await;
+    customer
+        .until(
+            "the reply arrives",
+            &format!(
+                "{}.some(m => m.textContent.includes('Your refund went out today.'))",
+                widget_all(".msg.agent")
+            ),
+        )
+        .await;
+    assert_eq!(
+        admin
+            .js("return document.getElementById('rating').hidden")
+            .await,
+        json!(true),
+        "nothing to show before the customer is asked"
+    );
+    admin.click("#resolve").await;
+
+    // The question comes with three buttons; the customer picks Great, then adds a comment.
+    customer
+        .until(
+            "the question arrives",
+            &format!("{}.length === 3", widget_all(".rating .score")),
+        )
+        .await;
+    let asked = customer
+        .js(&format!("return {}.textContent", widget(".rating")))
+        .await;
+    assert!(
+        asked
+            .as_str()
+            .unwrap()
+            .starts_with("How would you rate the help you got from"),
+        "{asked}"
+    );
+    customer
+        .js(&format!(
+            "{}.find(b => b.dataset.score === 'great').click(); return true;",
+            widget_all(".rating .score")
+        ))
+        .await;
+    customer
+        .until(
+            "Great is chosen and a comment may follow",
+            &format!(
+                "{}.getAttribute('aria-pressed') === 'true' && !{}.hidden",
+                widget(".score[data-score=great]"),
+                widget(".rating .comment")
+            ),
+        )
+        .await;
+    admin
+        .until(
+            "the agent sees the rating live",
+            "!document.getElementById('rating').hidden && document.getElementById('rating').textContent === '😀 Great'",
+        )
+        .await;
+    let comment = "<img src=x onerror=\"document.title='owned'\"> So quick!";
+    customer
+        .js(&format!(
+            "const c = {}; c.querySelector('textarea').value = {}; c.requestSubmit(); return true;",
+            widget(".rating .comment"),
+            serde_json::to_string(comment).unwrap()
+        ))
+        .await;
+    customer
+        .until(
+            "the comment is taken and the customer thanked",
+            &format!(
+                "{}.textContent.includes('So quick!') && {}.hidden && {}.some(m => m.textContent === 'Thank you for your feedback!')",
+                widget(".rating .rated"),
+                widget(".rating .comment"),
+                widget_all(".msg.system")
+            ),
+        )
+        .await;
+    let expected = format!("😀 Great — “{comment}”");
+    admin
+        .until(
+            "the comment reaches the agent as text",
+            &format!(
+                "document.getElementById('rating').textContent === {}",
+                serde_json::to_string(&expected).unwrap()
+            ),
+        )
+        .await;
+    for browser in [&customer, &admin] {
+        let title = browser.js("return document.title").await;
+        assert_ne!(title, json!("owned"), "markup in a comment ran");
+    }
+    assert_eq!(
+        customer
+            .js(&format!("return {}.length", widget_all(".rating img")))
+            .await,
+        json!(0)
+    );
+    admin.screenshot("19-rating").await;
+    customer.screenshot("20-widget-rating").await;
+
+    // After a reload the widget shows the answer, still changeable.
+    customer
+        .go(&customer
+            .js("return location.href")
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned())
+        .await;
+    open_widget(&customer).await;
+    customer
+        .until(
+            "the answer is kept",
+            &format!(
+                "{0} && {0}.getAttribute('aria-pressed') === 'true' && !{0}.disabled",
+                widget(".score[data-score=great]")
+            ),
+        )
+        .await;
+    let (_, handoff) = shop
+        .owner
+        .get(&format!(
+            "/api/v1/handoffs/{}",
+            page.rsplit('/').next().unwrap()
+        ))
+        .await;
+    assert_eq!(handoff["rating"]["score"], "great");
+    assert_eq!(handoff["rating"]["comment"], comment);
+    customer.close().await;
+    admin.close().await;
+}

@@ -14,7 +14,10 @@ async fn the_demo_bot_answers_from_its_knowledge_base_and_seeding_is_idempotent(
     let owner = app.owner().await;
     let (_, bots) = owner.get("/api/v1/bots").await;
     assert_eq!(bots.as_array().unwrap().len(), 1);
-    assert_eq!(bots[0]["tools"], json!(["request_handoff"]));
+    assert_eq!(
+        bots[0]["tools"],
+        json!(["request_handoff", "satisfaction_survey"])
+    );
     let (_, docs) = owner
         .get(&format!("/api/v1/bots/{}/documents", demo.bot.id))
         .await;
