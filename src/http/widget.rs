@@ -329,12 +329,20 @@ struct RateBody {
 }
 
 /// The visitor rates the help they got, answering a rating request in their conversation;
-/// they may change it, and add a comment, while the request is open.
+/// they may change it, and add a comment, while the request is open. Each change is an event
+/// (and a webhook delivery), so changes count against the visitor's message rate.
 async fn rate(
     State(state): State<AppState>,
     VisitorAuth(visitor): VisitorAuth,
     ApiJson(body): ApiJson<RateBody>,
 ) -> ApiResult<Json<Value>> {
+    state
+        .limits
+        .widget_messages
+        .check(&visitor.conversation_id)
+        .map_err(|wait| {
+            ApiError::rate_limited("you are rating too fast: try again in a moment", wait)
+        })?;
     let score = rating::Score::parse(&body.score)?;
     let comment = body
         .comment

@@ -279,3 +279,30 @@ async fn no_one_is_asked_without_the_survey_or_without_a_reply_from_the_team() {
     act(owner, &path, "resolve").await;
     assert!(question(&visitor).await.is_none());
 }
+
+#[tokio::test]
+async fn a_visitor_changing_their_rating_over_and_over_is_slowed_down() {
+    let app = crate::helpers::spawn_app_with(|s| s.widget_messages_per_minute = Some(3)).await;
+    let shop = app.shop(true).await;
+    survey_on(&shop).await;
+    let (visitor, path) = handed_off(&app, &shop).await;
+    act(&shop.owner, &path, "claim").await;
+    reply(&shop.owner, &path, "Here to help.").await;
+    act(&shop.owner, &path, "resolve").await;
+    let asked = question(&visitor).await.unwrap();
+    // One message and two ratings fill the minute; the third rating waits.
+    for score in ["great", "poor"] {
+        let (status, body) =
+            rate(&visitor, json!({"message_id": asked["id"], "score": score})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = rate(
+        &visitor,
+        json!({"message_id": asked["id"], "score": "okay"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(code(&body), "rate_limited");
+    let (_, handoff) = shop.owner.get(&path).await;
+    assert_eq!(handoff["rating"]["score"], "poor");
+}
