@@ -308,7 +308,7 @@
       api("POST", base + "/resolve").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);
     });
     if ($("erase")) $("erase").addEventListener("click", function () {
-      if (!window.confirm("Erase " + pageData.customer_name + "? Their conversations, messages, attachments, handoffs and the team's notes are deleted for good.")) return;
+      if (!window.confirm("Erase " + pageData.customer_name + "? Their conversations, messages, attachments, handoffs, ratings and the team's notes are deleted for good.")) return;
       erasing = true;
       api("DELETE", "/api/v1/contacts/" + pageData.contact_id)
         .then(function () { erased("Erased " + pageData.customer_name + " and everything kept about them."); })

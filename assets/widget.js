@@ -159,6 +159,7 @@
   function showRating(id, rating) {
     var card = cards[id];
     if (!card) return;
+    card.rating = rating;
     card.score = rating.score || null;
     Array.prototype.forEach.call(card.el.querySelectorAll(".score"), function (button) {
       button.setAttribute("aria-pressed", String(button.dataset.score === card.score));
@@ -172,10 +173,12 @@
     request("POST", "/widget/v1/ratings", { message_id: id, score: score, comment: comment })
       .then(function (rating) { showRating(id, rating); })
       .catch(function (error) {
-        // Closed (a week on) or gone: the buttons go, the reason shows.
-        if (error.status === 409 || error.status === 404) cards[id].open = false;
-        showRating(id, { score: cards[id].score });
-        cards[id].el.querySelector(".rated").textContent = error.message;
+        var card = cards[id];
+        if (!card) return;
+        // Closed (a week on) or gone: the buttons go. The answer kept stays; the reason shows.
+        if (error.status === 409 || error.status === 404) card.open = false;
+        showRating(id, card.rating);
+        card.el.querySelector(".rated").textContent = error.message;
       });
   }
 

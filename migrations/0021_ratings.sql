@@ -16,3 +16,4 @@ CREATE TABLE ratings (
     rated_at        BIGINT
 );
 CREATE INDEX ratings_workspace_idx ON ratings (workspace_id, requested_at);
+CREATE INDEX ratings_conversation_idx ON ratings (conversation_id);

@@ -436,8 +436,10 @@ impl<'a> ChatDrafts<'a> {
         let mut changes = self.changes.lock().expect("draft listener");
         let handed_over = loop {
             match changes.try_recv() {
+                // (A rating answers a handoff that is over: it hands nothing over.)
                 Ok(Live::Event(event))
                     if event.kind.starts_with("handoff.")
+                        && event.kind != "handoff.rated"
                         && event.conversation_id.as_deref()
                             == Some(self.draft.conversation_id.as_str()) =>
                 {

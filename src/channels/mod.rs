@@ -290,7 +290,8 @@ async fn store_inbound(
     };
     let stored = conversation::receive(state, &conversation, new).await?;
     if let Some((request, score)) = rated {
-        // Also for a redelivery, like the attachment below; a repeat of a rating writes nothing.
+        // Also for a redelivery, like the attachment below, whose first delivery may have
+        // stopped before the rating was written — but then only if nothing newer was.
         let outcome = state
             .store
             .rate(
@@ -299,6 +300,7 @@ async fn store_inbound(
                 request,
                 score,
                 None,
+                stored.is_none(),
                 now,
             )
             .await;

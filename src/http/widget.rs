@@ -358,6 +358,7 @@ async fn rate(
             body.message_id.trim(),
             score,
             comment.as_deref(),
+            false,
             state.clock.now_ms(),
         )
         .await?;

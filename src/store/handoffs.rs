@@ -272,12 +272,7 @@ impl Store {
         };
         let by = Member::acting(actor, actor_name);
         let resolved = action == Action::Resolve;
-        let mut after =
-            finish_action(&mut tx, &before, kind, &note, Some(by), resolved, now).await?;
-        // After the note that the conversation was resolved: the question follows it.
-        if resolved && ratings::ask(&mut tx, &before, now).await? {
-            after = load_handoff(&mut tx, id).await?;
-        }
+        let after = finish_action(&mut tx, &before, kind, &note, Some(by), resolved, now).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -504,7 +499,7 @@ fn release_note(before: &HandoffRecord) -> String {
 
 /// Writes what every handoff action writes after its own change: the note the customer reads,
 /// the event (with the member who acted, when one did), and — when the handoff was resolved —
-/// a fresh context for the bot.
+/// the question how the team did (when the bot asks it) and a fresh context for the bot.
 async fn finish_action(
     tx: &mut WorkspaceTx,
     before: &HandoffRecord,
@@ -522,6 +517,10 @@ async fn finish_action(
         now,
     )
     .await?;
+    if resolved {
+        // After the note that it was resolved, and before the event, which then carries it.
+        ratings::ask(tx, before, &conversation, now).await?;
+    }
     let seq = tx.next_seq().await?;
     if resolved {
         // A fresh context: the bot never reads back into the handed-off part.

@@ -3,7 +3,7 @@
 
 use super::conversations::{insert_message, load_conversation, system_notes_reach};
 use super::handoffs::{HandoffRecord, load_handoff};
-use super::{NewMessage, Store, StoreError, StoreResult, WorkspaceTx};
+use super::{ConversationRecord, NewMessage, Store, StoreError, StoreResult, WorkspaceTx};
 use crate::domain::rating::{self, Score};
 use crate::marketplace::SATISFACTION_SURVEY;
 use crate::views::handoff_event;
@@ -11,41 +11,45 @@ use crate::views::handoff_event;
 /// Asks the customer of a handoff being resolved to rate the help they got, when its bot has
 /// the Satisfaction Survey tool, a person answered them during the handoff, and the question
 /// can reach them (on WhatsApp: inside the 24-hour window). The rating is the holder's.
-/// Answers whether it asked.
 pub(super) async fn ask(
     tx: &mut WorkspaceTx,
     before: &HandoffRecord,
+    conversation: &ConversationRecord,
     now: i64,
-) -> StoreResult<bool> {
+) -> StoreResult<()> {
     let (Some(agent_id), Some(agent_name)) = (&before.claimed_by, &before.claimed_by_name) else {
-        return Ok(false);
+        return Ok(());
     };
-    let conversation = load_conversation(tx, &before.conversation_id).await?;
-    if !system_notes_reach(&conversation, now) {
-        return Ok(false);
+    if !system_notes_reach(conversation, now) {
+        return Ok(());
     }
+    // A person's message since the handoff opened: after the customer message it answered
+    // (older handoffs have none recorded) and not before it was opened.
     let wanted: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM bot_tools t JOIN installed_tools i \
            ON i.workspace_id = t.workspace_id AND i.slug = t.slug \
          WHERE t.bot_id = $1 AND t.slug = $2 \
          AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $3 \
-           AND m.author = 'agent' AND m.created_at >= $4)",
+           AND m.author = 'agent' AND m.created_at >= $4 \
+           AND m.seq > COALESCE((SELECT q.seq FROM handoffs h \
+             JOIN messages q ON q.id = h.question_message_id WHERE h.id = $5), 0))",
     )
     .bind(&before.bot_id)
     .bind(SATISFACTION_SURVEY)
     .bind(&before.conversation_id)
     .bind(before.created_at)
+    .bind(&before.id)
     .fetch_optional(tx.conn())
     .await?;
     if wanted.is_none() {
-        return Ok(false);
+        return Ok(());
     }
     let question = rating::question(agent_name);
     let request = NewMessage {
         kind: rating::REQUEST_KIND,
         ..NewMessage::text("system", "Baton", &question)
     };
-    let message = insert_message(tx, &conversation, request, now).await?;
+    let message = insert_message(tx, conversation, request, now).await?;
     sqlx::query(
         "INSERT INTO ratings (handoff_id, workspace_id, conversation_id, message_id, agent_id, \
          agent_name, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -59,14 +63,16 @@ pub(super) async fn ask(
     .bind(now)
     .execute(tx.conn())
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 impl Store {
     /// Records the customer's answer to the rating request `message_id` of their conversation:
     /// a score, and a comment when one is given (`None` keeps the one there). The first answer
-    /// thanks the customer; a repeat of the current answer writes nothing. A request takes
-    /// answers for [`rating::OPEN_MS`].
+    /// thanks the customer; a repeat of the current answer writes nothing, and so does any
+    /// answer `if_unrated` once there is one (a late redelivery of an older tap). A request
+    /// takes answers for [`rating::OPEN_MS`].
+    #[allow(clippy::too_many_arguments)]
     pub async fn rate(
         &self,
         workspace_id: &str,
@@ -74,6 +80,7 @@ impl Store {
         message_id: &str,
         score: Score,
         comment: Option<&str>,
+        if_unrated: bool,
         now: i64,
     ) -> StoreResult<HandoffRecord> {
         let mut tx = self.workspace_tx(workspace_id).await?;
@@ -96,7 +103,8 @@ impl Store {
             ));
         }
         let comment = comment.map(str::to_owned).or(had_comment.clone());
-        if was.as_deref() == Some(score.as_str()) && comment == had_comment {
+        let unchanged = was.as_deref() == Some(score.as_str()) && comment == had_comment;
+        if unchanged || (if_unrated && was.is_some()) {
             return load_handoff(&mut tx, &handoff_id).await;
         }
         sqlx::query(
@@ -112,6 +120,16 @@ impl Store {
             let conversation = load_conversation(&mut tx, conversation_id).await?;
             let thanks = NewMessage::text("system", "Baton", rating::THANKS);
             insert_message(&mut tx, &conversation, thanks, now).await?;
+        } else {
+            // Customer activity, as a message is (retention counts from it).
+            sqlx::query(
+                "UPDATE contacts SET last_active_at = $1 WHERE id = \
+                 (SELECT contact_id FROM conversations WHERE id = $2)",
+            )
+            .bind(now)
+            .bind(conversation_id)
+            .execute(tx.conn())
+            .await?;
         }
         let after = load_handoff(&mut tx, &handoff_id).await?;
         let seq = tx.next_seq().await?;

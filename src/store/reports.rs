@@ -83,10 +83,11 @@ const FIRST_REPLY: &str = "FROM messages m WHERE m.conversation_id = h.conversat
     AND m.seq > COALESCE(q.seq, 0) AND m.author = 'agent' AND m.created_at >= h.created_at \
     AND (h.resolved_at IS NULL OR m.created_at <= h.resolved_at) ORDER BY m.seq LIMIT 1";
 
-/// Messages of the span, in conversations of the span's bot.
+/// Messages of the span, in conversations of the span's bot (not reactions or taps on rating
+/// buttons: a customer answering how the team did is not a customer writing in).
 const SPAN_MESSAGES: &str = "FROM messages m JOIN conversations c ON c.id = m.conversation_id \
     WHERE m.workspace_id = $1 AND m.created_at >= $2 AND m.created_at < $3 \
-    AND ($4 = '' OR c.bot_id = $4) AND m.kind <> 'reaction'";
+    AND ($4 = '' OR c.bot_id = $4) AND m.kind NOT IN ('reaction', 'rating')";
 
 impl Store {
     /// The handoffs opened in the span, oldest first.
@@ -104,7 +105,7 @@ impl Store {
              (SELECT m.user_id {FIRST_REPLY}) AS first_reply_by, \
              CASE WHEN h.reason = 'kb_miss' THEN COALESCE(q.text, \
                (SELECT m.text FROM messages m WHERE m.conversation_id = h.conversation_id \
-                AND m.author = 'customer' AND m.kind <> 'reaction' \
+                AND m.author = 'customer' AND m.kind NOT IN ('reaction', 'rating') \
                 AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1)) \
              END AS question, \
              r.requested_at AS rating_asked_at, r.agent_id AS rated_agent, r.score AS rating \
@@ -122,7 +123,7 @@ impl Store {
     }
 
     /// How many messages each kind of author (`customer`, `bot`, `agent`, `system`) wrote in
-    /// the span; reactions are not counted.
+    /// the span; reactions and taps on rating buttons are not counted.
     pub async fn messages_by_author(
         &self,
         workspace_id: &str,

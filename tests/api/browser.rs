@@ -1348,14 +1348,8 @@ async fn a_customer_rates_the_help_in_the_widget_and_the_agent_sees_it_live() {
     customer.screenshot("20-widget-rating").await;
 
     // After a reload the widget shows the answer, still changeable.
-    customer
-        .go(&customer
-            .js("return location.href")
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned())
-        .await;
+    let here = customer.js("return location.href").await;
+    customer.go(here.as_str().unwrap()).await;
     open_widget(&customer).await;
     customer
         .until(

@@ -72,9 +72,12 @@ async fn a_customer_rates_the_agent_who_helped_and_the_team_sees_it() {
     act(&ana, &path, "claim").await;
     reply(&ana, &path, "Your parcel left this morning.").await;
     let mut team = app.events(owner, 0).await;
-    let resolved = act(&ana, &path, "resolve").await;
+    // An admin resolves it: the rating is still ana's, who held it.
+    let resolved = act(owner, &path, "resolve").await;
     assert_eq!(resolved["rating"]["score"], Value::Null, "{resolved}");
     assert!(resolved["rating"]["requested_at"].is_string(), "{resolved}");
+    let event = team.next_of("handoff.resolved").await;
+    assert_eq!(event["handoff"]["rating"], resolved["rating"], "{event}");
 
     // The question follows the note that the conversation was resolved, with an open rating.
     let asked = question(&visitor).await.expect("the customer is asked");
@@ -130,13 +133,22 @@ async fn a_customer_rates_the_agent_who_helped_and_the_team_sees_it() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
-    // The customer rates; the team hears it live; the customer is thanked once.
+    // The customer rates; the team hears it live, so do the customer's other tabs; the
+    // customer is thanked once.
+    let mut tab = visitor.stream(0).await;
     let (status, body) = rate(&visitor, json!({"message_id": message_id, "score": "okay"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["score"], "okay");
     let event = team.next_of("handoff.rated").await;
     assert_eq!(event["handoff"]["rating"]["score"], "okay");
     assert_eq!(event["handoff"]["claimed_by"]["name"], "ana");
+    let seen = tab.next_of("rating.updated").await;
+    assert_eq!(seen["message_id"], message_id);
+    assert_eq!(seen["score"], "okay");
+    assert!(
+        seen.get("handoff").is_none(),
+        "the team's view stays with the team: {seen}"
+    );
     // A change of mind, with a comment in markup (kept as text), then a repeat of it.
     let comment = "<b>Quick</b> and kind";
     for _ in 0..2 {
@@ -199,6 +211,13 @@ async fn a_customer_rates_the_agent_who_helped_and_the_team_sees_it() {
         .find(|p| p["name"] == "ana")
         .unwrap();
     assert_eq!(ana_row["satisfaction"]["rated"], 1);
+    let owner_row = report["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "owner" || p["role"] == "admin")
+        .unwrap();
+    assert_eq!(owner_row["satisfaction"]["asked"], 0, "{owner_row}");
     let reports_page = crate::dashboard::page_html(&app, owner, "/reports").await;
     assert!(
         reports_page.contains("Customer satisfaction"),
@@ -255,6 +274,21 @@ async fn no_one_is_asked_without_the_survey_or_without_a_reply_from_the_team() {
     reply(owner, &path, "Sorted.").await;
     let resolved = act(owner, &path, "resolve").await;
     assert_eq!(resolved["rating"], Value::Null);
+    assert!(question(&visitor).await.is_none());
+
+    // Installed, and switched on and off again for the bot: nothing either.
+    survey_on(&shop).await;
+    let (status, body) = owner
+        .put(
+            &format!("/api/v1/bots/{}/tools/satisfaction_survey", shop.bot_id),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (visitor, path) = handed_off(&app, &shop).await;
+    act(owner, &path, "claim").await;
+    reply(owner, &path, "Sorted.").await;
+    act(owner, &path, "resolve").await;
     assert!(question(&visitor).await.is_none());
 
     // Survey on, but no one answered the customer: nothing to rate.

@@ -2157,16 +2157,94 @@ async fn a_whatsapp_customer_rates_with_a_button_and_the_bot_does_not_answer_the
     assert_eq!(taps[0]["text"], "🙁 Poor");
     assert_ne!(messages.last().unwrap()["author"], "bot", "{messages:#?}");
 
-    // A tap on a question that is not hers (or made up) is kept as a message and rates nothing.
-    let forged = tap_from(
-        "4915112345678",
-        "wamid.rate2",
-        false,
-        "rate:msg_madeup:great",
-        "😀 Great",
-    );
-    s.deliver(&forged).await;
+    // A tap on a question that is not hers — another customer's, or made up — is kept as a
+    // message and rates nothing.
+    let visitor = s.app.visitor(&s.shop.widget_key).await;
+    visitor.say("I want to talk to a human").await;
+    let other = format!("/api/v1/handoffs/{}", owner.pending_handoff_id().await);
+    for action in ["claim", "messages", "resolve"] {
+        let (status, body) = owner
+            .post(&format!("{other}/{action}"), json!({"text": "Hello!"}))
+            .await;
+        assert!(status.is_success(), "{action}: {body}");
+    }
+    let theirs = visitor
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m["kind"] == "rating_request")
+        .unwrap();
+    let sent_before = s.graph.sent().len();
+    for (wamid, id) in [
+        (
+            "wamid.rate2",
+            format!("rate:{}:great", theirs["id"].as_str().unwrap()),
+        ),
+        ("wamid.rate3", "rate:msg_madeup:great".to_owned()),
+    ] {
+        s.deliver(&tap_from("4915112345678", wamid, false, &id, "😀 Great"))
+            .await;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.handoff_view(&id).await["rating"]["score"], "poor");
-    assert_eq!(s.graph.sent().len(), 6);
+    let (_, other) = owner.get(&other).await;
+    assert_eq!(other["rating"]["score"], Value::Null, "{other}");
+    assert_eq!(
+        s.graph.sent().len(),
+        sent_before,
+        "nothing answers a stray tap"
+    );
+
+    // The bot answers her next question as if the taps were not there; reports count her
+    // two questions, not her taps.
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.in2",
+        "How long does standard delivery take?",
+    ))
+    .await;
+    let answer = s.sent(sent_before + 1).await;
+    assert!(
+        answer[sent_before]["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("3 to 5 business days"),
+        "{answer:#?}"
+    );
+    let (_, report) = owner.get("/api/v1/reports").await;
+    assert_eq!(
+        report["messages"]["customer"], 3,
+        "Lena's two and the visitor's one: {report}"
+    );
+}
+
+#[tokio::test]
+async fn no_rating_is_asked_once_whatsapp_no_longer_takes_free_text() {
+    let s = Setup::new().await;
+    crate::satisfaction::survey_on(&s.shop).await;
+    let id = s.claimed_handoff().await;
+    let path = format!("/api/v1/handoffs/{id}");
+    let owner = &s.shop.owner;
+    let (status, body) = owner
+        .post(&format!("{path}/messages"), json!({"text": "On it."}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    s.sent(3).await;
+    // Lena has not written for a day: the question could not reach her, so it is not asked.
+    s.app.state.clock.advance(Duration::from_secs(25 * 60 * 60));
+    let (status, resolved) = owner.post(&format!("{path}/resolve"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["rating"], Value::Null, "{resolved}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.graph.sent().len(), 3, "{:#?}", s.graph.sent());
+    let messages = s.handoff_view(&id).await["messages"].clone();
+    assert!(
+        messages
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["kind"] != "rating_request"),
+        "{messages:#?}"
+    );
 }

@@ -470,10 +470,11 @@ async fn toggle(
     require_admin(&caller)?;
     let enabled = form.enabled == "true";
     let path = format!("/bots/{id}");
+    let name = marketplace::find(&slug).map_or("The tool", |tool| tool.name);
+    let state_now = if enabled { "on" } else { "off" };
     Ok(
         match switch_tool(&state, caller.workspace_id(), &id, &slug, enabled).await {
-            Ok(_) if enabled => back(&path, Ok("Request Handoff is on for this bot.")),
-            Ok(_) => back(&path, Ok("Request Handoff is off for this bot.")),
+            Ok(_) => back(&path, Ok(&format!("{name} is {state_now} for this bot."))),
             Err(err) => back(&path, Err(err.message)),
         },
     )

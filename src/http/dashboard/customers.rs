@@ -227,7 +227,7 @@ async fn view(
             div class="actions" {
                 a class="btn" id="download" href=(format!("{PATH}/{}/export", contact.id)) download { "Download data (JSON)" }
                 form method="post" action=(format!("{PATH}/{}/erase", contact.id))
-                    data-confirm=(format!("Erase {}? Their conversations, messages, files, handoffs and the team's notes are deleted for good.", contact.name)) {
+                    data-confirm=(format!("Erase {}? Their conversations, messages, files, handoffs, ratings and the team's notes are deleted for good.", contact.name)) {
                     (csrf_field(&caller))
                     button class="btn danger" id="erase" type="submit" { "Erase customer" }
                 }
