@@ -2090,20 +2090,32 @@ async fn the_agent_a_customer_is_passed_to_hears_of_it_on_whatsapp() {
     );
 }
 
+impl Setup {
+    /// On a bot with the Satisfaction Survey, a handoff from Lena the owner claimed and
+    /// answered, with the answer sent (three messages out). Answers its id and API path.
+    async fn answered_handoff_with_survey(&self) -> (String, String) {
+        crate::satisfaction::survey_on(&self.shop).await;
+        let id = self.claimed_handoff().await;
+        let path = format!("/api/v1/handoffs/{id}");
+        let (status, body) = self
+            .shop
+            .owner
+            .post(
+                &format!("{path}/messages"),
+                json!({"text": "Your parcel is on its way."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.sent(3).await;
+        (id, path)
+    }
+}
+
 #[tokio::test]
 async fn a_whatsapp_customer_rates_with_a_button_and_the_bot_does_not_answer_the_tap() {
     let s = Setup::new().await;
-    crate::satisfaction::survey_on(&s.shop).await;
-    let id = s.claimed_handoff().await;
-    let path = format!("/api/v1/handoffs/{id}");
+    let (id, path) = s.answered_handoff_with_survey().await;
     let owner = &s.shop.owner;
-    let (status, body) = owner
-        .post(
-            &format!("{path}/messages"),
-            json!({"text": "Your parcel is on its way."}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = owner.post(&format!("{path}/resolve"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -2222,15 +2234,8 @@ async fn a_whatsapp_customer_rates_with_a_button_and_the_bot_does_not_answer_the
 #[tokio::test]
 async fn no_rating_is_asked_once_whatsapp_no_longer_takes_free_text() {
     let s = Setup::new().await;
-    crate::satisfaction::survey_on(&s.shop).await;
-    let id = s.claimed_handoff().await;
-    let path = format!("/api/v1/handoffs/{id}");
+    let (id, path) = s.answered_handoff_with_survey().await;
     let owner = &s.shop.owner;
-    let (status, body) = owner
-        .post(&format!("{path}/messages"), json!({"text": "On it."}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    s.sent(3).await;
     // Lena has not written for a day: the question could not reach her, so it is not asked.
     s.app.state.clock.advance(Duration::from_secs(25 * 60 * 60));
     let (status, resolved) = owner.post(&format!("{path}/resolve"), json!({})).await;
