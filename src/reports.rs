@@ -30,6 +30,9 @@ pub const QUESTIONS: usize = 20;
 /// How much of a question a report quotes.
 const QUESTION_CHARS: usize = 300;
 
+/// How many answers to the Satisfaction Survey a report lists.
+pub const FEEDBACK: usize = 20;
+
 /// The span asked for: `from` and `to` as dates (`2026-11-01`, read in UTC; `to` includes
 /// its whole day) or RFC 3339 instants, or `days` back from `to` (default now).
 pub fn span(
@@ -92,6 +95,22 @@ pub struct Report {
     pub unanswered: Vec<Question>,
     /// How customers rated the team's help in the span's handoffs.
     pub satisfaction: Satisfaction,
+    /// The answers to follow up — every one short of Great, and any with a comment — newest
+    /// first.
+    pub feedback: Vec<Feedback>,
+}
+
+/// A customer's answer to the Satisfaction Survey worth reading.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Feedback {
+    pub handoff_id: String,
+    pub score: String,
+    pub comment: Option<String>,
+    /// Who held the handoff when it was resolved.
+    pub agent_name: String,
+    pub rated_at: String,
+    #[serde(skip)]
+    pub rated_ms: i64,
 }
 
 /// Conversations a customer wrote in during the span.
@@ -328,7 +347,29 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
         people,
         unanswered: unanswered(&handoffs),
         satisfaction: Satisfaction::of(handoffs.iter()),
+        feedback: feedback(&handoffs),
     })
+}
+
+/// The answers short of Great or with a comment, newest first.
+fn feedback(handoffs: &[HandoffFacts]) -> Vec<Feedback> {
+    let mut answers: Vec<Feedback> = handoffs
+        .iter()
+        .filter_map(|h| {
+            let score = h.rating.clone()?;
+            (score != "great" || h.rating_comment.is_some()).then(|| Feedback {
+                handoff_id: h.id.clone(),
+                score,
+                comment: h.rating_comment.clone(),
+                agent_name: h.rated_agent_name.clone().unwrap_or_default(),
+                rated_at: rfc3339(h.rated_at.unwrap_or(h.created_at)),
+                rated_ms: h.rated_at.unwrap_or(h.created_at),
+            })
+        })
+        .collect();
+    answers.sort_by(|a, b| b.rated_ms.cmp(&a.rated_ms));
+    answers.truncate(FEEDBACK);
+    answers
 }
 
 fn waited(from_ms: i64, to_ms: Option<i64>) -> Option<i64> {
@@ -492,7 +533,10 @@ mod tests {
             question: Some(question.into()),
             rating_asked_at: None,
             rated_agent: None,
+            rated_agent_name: None,
             rating: None,
+            rating_comment: None,
+            rated_at: None,
         }
     }
 
@@ -517,6 +561,29 @@ mod tests {
         assert_eq!(tally.score, Some(0.5));
         assert_eq!(tally.response_rate, Some(0.8));
         assert_eq!(Satisfaction::of([miss("h7", 1, "?")].iter()).score, None);
+    }
+
+    #[test]
+    fn feedback_lists_what_to_follow_up_newest_first() {
+        let answered = |id: &str, score: &str, comment: Option<&str>, at: i64| HandoffFacts {
+            rating_asked_at: Some(1),
+            rating: Some(score.into()),
+            rating_comment: comment.map(str::to_owned),
+            rated_at: Some(at),
+            rated_agent_name: Some("Ana".into()),
+            ..miss(id, 1, "?")
+        };
+        let listed = feedback(&[
+            answered("h1", "poor", None, 10),
+            answered("h2", "great", None, 30),
+            answered("h3", "great", Some("Lovely"), 20),
+            answered("h4", "okay", Some("Slow"), 40),
+            miss("h5", 1, "never asked"),
+        ]);
+        let ids: Vec<&str> = listed.iter().map(|f| f.handoff_id.as_str()).collect();
+        assert_eq!(ids, ["h4", "h3", "h1"]);
+        assert_eq!(listed[0].comment.as_deref(), Some("Slow"));
+        assert_eq!(listed[0].agent_name, "Ana");
     }
 
     #[test]

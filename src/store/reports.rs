@@ -58,7 +58,10 @@ pub struct HandoffFacts {
     /// answer, if any.
     pub rating_asked_at: Option<i64>,
     pub rated_agent: Option<String>,
+    pub rated_agent_name: Option<String>,
     pub rating: Option<String>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<i64>,
 }
 
 /// The conversations customers wrote in during the span, and how many of those were with
@@ -108,7 +111,9 @@ impl Store {
                 AND m.author = 'customer' AND m.kind NOT IN ('reaction', 'rating') \
                 AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1)) \
              END AS question, \
-             r.requested_at AS rating_asked_at, r.agent_id AS rated_agent, r.score AS rating \
+             r.requested_at AS rating_asked_at, r.agent_id AS rated_agent, \
+             r.agent_name AS rated_agent_name, r.score AS rating, r.comment AS rating_comment, \
+             r.rated_at \
              FROM handoffs h LEFT JOIN messages q ON q.id = h.question_message_id \
              LEFT JOIN ratings r ON r.handoff_id = h.id \
              WHERE h.workspace_id = $1 AND h.created_at >= $2 \

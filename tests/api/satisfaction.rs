@@ -218,9 +218,18 @@ async fn a_customer_rates_the_agent_who_helped_and_the_team_sees_it() {
         .find(|p| p["role"] == "owner" || p["role"] == "admin")
         .unwrap();
     assert_eq!(owner_row["satisfaction"]["asked"], 0, "{owner_row}");
+    // A comment is feedback to read, listed with whose handoff it was.
+    assert_eq!(report["feedback"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["feedback"][0]["comment"], comment);
+    assert_eq!(report["feedback"][0]["agent_name"], "ana");
+    assert_eq!(report["feedback"][0]["handoff_id"], id);
     let reports_page = crate::dashboard::page_html(&app, owner, "/reports").await;
     assert!(
         reports_page.contains("Customer satisfaction"),
+        "{reports_page}"
+    );
+    assert!(
+        reports_page.contains("— “&lt;b&gt;Quick&lt;/b&gt; and kind”"),
         "{reports_page}"
     );
 

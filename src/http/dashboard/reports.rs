@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::handoffs::ago;
 use super::{Nav, Page, layout};
+use crate::domain::rating::Score;
 use crate::error::ApiResult;
 use crate::http::api::reports::{ReportQuery, report_for};
 use crate::reports::{Report, Satisfaction, Waits, wait_text};
@@ -93,6 +94,7 @@ async fn page(
             (team(&report))
             (questions(&report, bot.as_deref(), now))
         }
+        @if report.satisfaction.asked > 0 { (feedback(&report, now)) }
     };
     Ok(layout(&caller, Nav::Reports, "Reports", pending, content))
 }
@@ -202,6 +204,30 @@ fn team(report: &Report) -> Markup {
                             td { (median(&p.first_replies)) }
                             td title=(format!("{} ratings", p.satisfaction.rated)) { (csat(&p.satisfaction)) }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The Satisfaction Survey's answers to read: short of Great, or with a comment.
+fn feedback(report: &Report, now: i64) -> Markup {
+    html! {
+        div class="card" id="report-feedback" style="margin-top:1rem" {
+            h2 { "Customer feedback" }
+            p class="muted small" { "Every rating short of Great, and every comment, newest first." }
+            @if report.feedback.is_empty() {
+                p class="empty" { "None in this span." }
+            }
+            ul style="padding-left:1.1rem" {
+                @for f in &report.feedback {
+                    li style="margin-bottom:.5rem" data-handoff=(f.handoff_id) {
+                        a href=(format!("/handoffs/{}", f.handoff_id)) {
+                            (Score::parse(&f.score).map(Score::label).unwrap_or("?"))
+                        }
+                        @if let Some(comment) = &f.comment { " — “" (comment) "”" }
+                        div class="muted small" { (f.agent_name) " · " (ago(f.rated_ms, now)) }
                     }
                 }
             }
