@@ -367,7 +367,7 @@ fn feedback(handoffs: &[HandoffFacts]) -> Vec<Feedback> {
             })
         })
         .collect();
-    answers.sort_by(|a, b| b.rated_ms.cmp(&a.rated_ms));
+    answers.sort_by_key(|f| std::cmp::Reverse(f.rated_ms));
     answers.truncate(FEEDBACK);
     answers
 }
