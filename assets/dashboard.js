@@ -286,7 +286,8 @@
     var labels = { great: "😀 Great", okay: "😐 Okay", poor: "🙁 Poor" };
     $("rating-label").hidden = $("rating").hidden = !rating;
     if (!rating) return;
-    $("rating").textContent = !rating.score ? "asked, no answer yet" :
+    var closed = Date.parse(rating.closes_at) < Date.now();
+    $("rating").textContent = !rating.score ? (closed ? "asked, not answered" : "asked, no answer yet") :
       labels[rating.score] + (rating.comment ? " — “" + rating.comment + "”" : "");
   }
 

@@ -13,7 +13,10 @@ CREATE TABLE ratings (
     score           TEXT,
     comment         TEXT,
     requested_at    BIGINT NOT NULL,
-    rated_at        BIGINT
+    rated_at        BIGINT,
+    -- For an answer tapped on WhatsApp, the sequence number of the tap's message: a tap stored
+    -- earlier (a redelivery of an older one) never overwrites a later one.
+    rated_seq       BIGINT
 );
 CREATE INDEX ratings_workspace_idx ON ratings (workspace_id, requested_at);
 CREATE INDEX ratings_conversation_idx ON ratings (conversation_id);

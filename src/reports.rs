@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::domain::clock::rfc3339;
 use crate::domain::text::search_fold;
-use crate::store::{HandoffFacts, Span, Store, StoreResult};
+use crate::store::{HandoffFacts, RatingFacts, Span, Store, StoreResult};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -95,8 +95,8 @@ pub struct Report {
     pub unanswered: Vec<Question>,
     /// How customers rated the team's help in the span's handoffs.
     pub satisfaction: Satisfaction,
-    /// The answers to follow up — every one short of Great, and any with a comment — newest
-    /// first.
+    /// The answers given in the span to follow up — short of Great, or with a comment —
+    /// newest first, at most [`FEEDBACK`] (whenever their handoff was opened).
     pub feedback: Vec<Feedback>,
 }
 
@@ -111,6 +111,19 @@ pub struct Feedback {
     pub rated_at: String,
     #[serde(skip)]
     pub rated_ms: i64,
+}
+
+impl From<RatingFacts> for Feedback {
+    fn from(r: RatingFacts) -> Self {
+        Feedback {
+            handoff_id: r.handoff_id,
+            score: r.score,
+            comment: r.comment,
+            agent_name: r.agent_name,
+            rated_at: rfc3339(r.rated_at),
+            rated_ms: r.rated_at,
+        }
+    }
 }
 
 /// Conversations a customer wrote in during the span.
@@ -347,29 +360,13 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
         people,
         unanswered: unanswered(&handoffs),
         satisfaction: Satisfaction::of(handoffs.iter()),
-        feedback: feedback(&handoffs),
+        feedback: store
+            .feedback_given(workspace_id, span, FEEDBACK as i64)
+            .await?
+            .into_iter()
+            .map(Feedback::from)
+            .collect(),
     })
-}
-
-/// The answers short of Great or with a comment, newest first.
-fn feedback(handoffs: &[HandoffFacts]) -> Vec<Feedback> {
-    let mut answers: Vec<Feedback> = handoffs
-        .iter()
-        .filter_map(|h| {
-            let score = h.rating.clone()?;
-            (score != "great" || h.rating_comment.is_some()).then(|| Feedback {
-                handoff_id: h.id.clone(),
-                score,
-                comment: h.rating_comment.clone(),
-                agent_name: h.rated_agent_name.clone().unwrap_or_default(),
-                rated_at: rfc3339(h.rated_at.unwrap_or(h.created_at)),
-                rated_ms: h.rated_at.unwrap_or(h.created_at),
-            })
-        })
-        .collect();
-    answers.sort_by_key(|f| std::cmp::Reverse(f.rated_ms));
-    answers.truncate(FEEDBACK);
-    answers
 }
 
 fn waited(from_ms: i64, to_ms: Option<i64>) -> Option<i64> {
@@ -533,10 +530,7 @@ mod tests {
             question: Some(question.into()),
             rating_asked_at: None,
             rated_agent: None,
-            rated_agent_name: None,
             rating: None,
-            rating_comment: None,
-            rated_at: None,
         }
     }
 
@@ -561,29 +555,6 @@ mod tests {
         assert_eq!(tally.score, Some(0.5));
         assert_eq!(tally.response_rate, Some(0.8));
         assert_eq!(Satisfaction::of([miss("h7", 1, "?")].iter()).score, None);
-    }
-
-    #[test]
-    fn feedback_lists_what_to_follow_up_newest_first() {
-        let answered = |id: &str, score: &str, comment: Option<&str>, at: i64| HandoffFacts {
-            rating_asked_at: Some(1),
-            rating: Some(score.into()),
-            rating_comment: comment.map(str::to_owned),
-            rated_at: Some(at),
-            rated_agent_name: Some("Ana".into()),
-            ..miss(id, 1, "?")
-        };
-        let listed = feedback(&[
-            answered("h1", "poor", None, 10),
-            answered("h2", "great", None, 30),
-            answered("h3", "great", Some("Lovely"), 20),
-            answered("h4", "okay", Some("Slow"), 40),
-            miss("h5", 1, "never asked"),
-        ]);
-        let ids: Vec<&str> = listed.iter().map(|f| f.handoff_id.as_str()).collect();
-        assert_eq!(ids, ["h4", "h3", "h1"]);
-        assert_eq!(listed[0].comment.as_deref(), Some("Slow"));
-        assert_eq!(listed[0].agent_name, "Ana");
     }
 
     #[test]

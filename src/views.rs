@@ -122,7 +122,8 @@ pub struct HandoffView {
     /// When the customer last wrote: agents need it for WhatsApp's 24-hour window.
     pub last_customer_at: Option<String>,
     /// When the customer was asked to rate the help they got: `{score, comment, requested_at,
-    /// rated_at, message_id}`, `score` `null` until they answer; `null` when not asked.
+    /// closes_at, rated_at, message_id}`, `score` `null` until they answer; `null` when not
+    /// asked.
     pub rating: Option<Value>,
 }
 
@@ -150,6 +151,7 @@ impl From<&HandoffRecord> for HandoffView {
                     "score": h.rating_score,
                     "comment": h.rating_comment,
                     "requested_at": rfc3339(requested_at),
+                    "closes_at": rfc3339(requested_at + crate::domain::rating::OPEN_MS),
                     "rated_at": h.rated_at.map(rfc3339),
                     "message_id": h.rating_message_id,
                 })

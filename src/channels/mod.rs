@@ -291,7 +291,16 @@ async fn store_inbound(
     let stored = conversation::receive(state, &conversation, new).await?;
     if let Some((request, score)) = rated {
         // Also for a redelivery, like the attachment below, whose first delivery may have
-        // stopped before the rating was written — but then only if nothing newer was.
+        // stopped before the rating was written: the tap's place in the conversation decides
+        // whether it is still the latest answer.
+        let tap_seq = match &stored {
+            Some(stored) => Some(stored.message.seq),
+            None => state
+                .store
+                .message_with_external_id(&conversation.id, &message.wamid)
+                .await?
+                .map(|m| m.seq),
+        };
         let outcome = state
             .store
             .rate(
@@ -300,7 +309,7 @@ async fn store_inbound(
                 request,
                 score,
                 None,
-                stored.is_none(),
+                tap_seq,
                 now,
             )
             .await;

@@ -358,7 +358,7 @@ async fn rate(
             body.message_id.trim(),
             score,
             comment.as_deref(),
-            false,
+            None,
             state.clock.now_ms(),
         )
         .await?;

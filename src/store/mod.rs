@@ -48,7 +48,7 @@ pub use handoffs::{HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};
 pub use notes::{Member, NoteRecord};
 pub use ratings::RatingState;
-pub use reports::{ConversationCounts, HandoffFacts, RepliesBy, Span};
+pub use reports::{ConversationCounts, HandoffFacts, RatingFacts, RepliesBy, Span};
 pub use saved_replies::{MAX_SAVED_REPLIES, SavedReplyRecord};
 pub use turns::{TURN_LEASE_MS, TakenTurn};
 pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};

@@ -69,9 +69,10 @@ pub(super) async fn ask(
 impl Store {
     /// Records the customer's answer to the rating request `message_id` of their conversation:
     /// a score, and a comment when one is given (`None` keeps the one there). The first answer
-    /// thanks the customer; a repeat of the current answer writes nothing, and so does any
-    /// answer `if_unrated` once there is one (a late redelivery of an older tap). A request
-    /// takes answers for [`rating::OPEN_MS`].
+    /// thanks the customer; a repeat of the current answer writes nothing, and so does a tap
+    /// (`tap_seq`, the sequence number of the customer's tap message) stored before the one
+    /// that gave the current answer: a redelivered older tap. A request takes answers for
+    /// [`rating::OPEN_MS`].
     #[allow(clippy::too_many_arguments)]
     pub async fn rate(
         &self,
@@ -80,12 +81,12 @@ impl Store {
         message_id: &str,
         score: Score,
         comment: Option<&str>,
-        if_unrated: bool,
+        tap_seq: Option<i64>,
         now: i64,
     ) -> StoreResult<HandoffRecord> {
         let mut tx = self.workspace_tx(workspace_id).await?;
-        let found: Option<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT handoff_id, score, comment, requested_at FROM ratings \
+        let found: Option<Current> = sqlx::query_as(
+            "SELECT handoff_id, score, comment, requested_at, rated_seq FROM ratings \
              WHERE workspace_id = $1 AND conversation_id = $2 AND message_id = $3",
         )
         .bind(workspace_id)
@@ -93,8 +94,13 @@ impl Store {
         .bind(message_id)
         .fetch_optional(tx.conn())
         .await?;
-        let (handoff_id, was, had_comment, requested_at) =
-            found.ok_or(StoreError::NotFound("rating request"))?;
+        let Current {
+            handoff_id,
+            score: was,
+            comment: had_comment,
+            requested_at,
+            rated_seq,
+        } = found.ok_or(StoreError::NotFound("rating request"))?;
         if now - requested_at > rating::OPEN_MS {
             return Err(StoreError::Conflict(
                 "this rating request has closed: ratings are taken for a week after the \
@@ -104,15 +110,18 @@ impl Store {
         }
         let comment = comment.map(str::to_owned).or(had_comment.clone());
         let unchanged = was.as_deref() == Some(score.as_str()) && comment == had_comment;
-        if unchanged || (if_unrated && was.is_some()) {
+        let older_tap = matches!((tap_seq, rated_seq), (Some(tap), Some(last)) if tap <= last);
+        if unchanged || older_tap {
             return load_handoff(&mut tx, &handoff_id).await;
         }
         sqlx::query(
-            "UPDATE ratings SET score = $1, comment = $2, rated_at = $3 WHERE handoff_id = $4",
+            "UPDATE ratings SET score = $1, comment = $2, rated_at = $3, rated_seq = $4 \
+             WHERE handoff_id = $5",
         )
         .bind(score.as_str())
         .bind(&comment)
         .bind(now)
+        .bind(tap_seq)
         .bind(&handoff_id)
         .execute(tx.conn())
         .await?;
@@ -160,6 +169,16 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+}
+
+/// A rating request's answer as [`Store::rate`] finds it.
+#[derive(sqlx::FromRow)]
+struct Current {
+    handoff_id: String,
+    score: Option<String>,
+    comment: Option<String>,
+    requested_at: i64,
+    rated_seq: Option<i64>,
 }
 
 /// Where a rating request stands, as the customer's chat window shows it.

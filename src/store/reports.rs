@@ -58,10 +58,18 @@ pub struct HandoffFacts {
     /// answer, if any.
     pub rating_asked_at: Option<i64>,
     pub rated_agent: Option<String>,
-    pub rated_agent_name: Option<String>,
     pub rating: Option<String>,
-    pub rating_comment: Option<String>,
-    pub rated_at: Option<i64>,
+}
+
+/// An answer to the Satisfaction Survey given during the span.
+#[derive(Debug, Clone, FromRow)]
+pub struct RatingFacts {
+    pub handoff_id: String,
+    pub score: String,
+    pub comment: Option<String>,
+    /// Who held the handoff when it was resolved.
+    pub agent_name: String,
+    pub rated_at: i64,
 }
 
 /// The conversations customers wrote in during the span, and how many of those were with
@@ -111,9 +119,7 @@ impl Store {
                 AND m.author = 'customer' AND m.kind NOT IN ('reaction', 'rating') \
                 AND m.created_at <= h.created_at ORDER BY m.seq DESC LIMIT 1)) \
              END AS question, \
-             r.requested_at AS rating_asked_at, r.agent_id AS rated_agent, \
-             r.agent_name AS rated_agent_name, r.score AS rating, r.comment AS rating_comment, \
-             r.rated_at \
+             r.requested_at AS rating_asked_at, r.agent_id AS rated_agent, r.score AS rating \
              FROM handoffs h LEFT JOIN messages q ON q.id = h.question_message_id \
              LEFT JOIN ratings r ON r.handoff_id = h.id \
              WHERE h.workspace_id = $1 AND h.created_at >= $2 \
@@ -123,6 +129,29 @@ impl Store {
             workspace_id,
             span,
         )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The answers to the Satisfaction Survey given in the span that are worth reading —
+    /// short of Great, or with a comment —, newest first, at most `limit`.
+    pub async fn feedback_given(
+        &self,
+        workspace_id: &str,
+        span: &Span,
+        limit: i64,
+    ) -> StoreResult<Vec<RatingFacts>> {
+        Ok(in_span(
+            "SELECT r.handoff_id, r.score, r.comment, r.agent_name, r.rated_at \
+             FROM ratings r JOIN handoffs h ON h.id = r.handoff_id \
+             WHERE r.workspace_id = $1 AND r.rated_at >= $2 AND r.rated_at < $3 \
+             AND ($4 = '' OR h.bot_id = $4) \
+             AND (r.score <> 'great' OR r.comment IS NOT NULL) \
+             ORDER BY r.rated_at DESC, r.handoff_id DESC LIMIT $5",
+            workspace_id,
+            span,
+        )
+        .bind(limit)
         .fetch_all(self.pool())
         .await?)
     }

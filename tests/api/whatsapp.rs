@@ -2169,6 +2169,23 @@ async fn a_whatsapp_customer_rates_with_a_button_and_the_bot_does_not_answer_the
     assert_eq!(taps[0]["text"], "🙁 Poor");
     assert_ne!(messages.last().unwrap()["author"], "bot", "{messages:#?}");
 
+    // She changes her mind (no second thanks); then Meta delivers her first tap once more,
+    // late: the newer answer stands.
+    let great = buttons[0]["reply"]["id"].as_str().unwrap();
+    s.deliver(&tap_from(
+        "4915112345678",
+        "wamid.rate1b",
+        false,
+        great,
+        "😀 Great",
+    ))
+    .await;
+    assert_eq!(s.handoff_view(&id).await["rating"]["score"], "great");
+    s.deliver(&tap).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.handoff_view(&id).await["rating"]["score"], "great");
+    assert_eq!(s.graph.sent().len(), 6, "{:#?}", s.graph.sent());
+
     // A tap on a question that is not hers — another customer's, or made up — is kept as a
     // message and rates nothing.
     let visitor = s.app.visitor(&s.shop.widget_key).await;
@@ -2198,7 +2215,7 @@ async fn a_whatsapp_customer_rates_with_a_button_and_the_bot_does_not_answer_the
             .await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(s.handoff_view(&id).await["rating"]["score"], "poor");
+    assert_eq!(s.handoff_view(&id).await["rating"]["score"], "great");
     let (_, other) = owner.get(&other).await;
     assert_eq!(other["rating"]["score"], Value::Null, "{other}");
     assert_eq!(

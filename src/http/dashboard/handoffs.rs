@@ -348,7 +348,7 @@ async fn view(
                     dt { "Holder" } dd id="holder" { (handoff.claimed_by_name.as_deref().unwrap_or("nobody yet")) }
                     @let asked = handoff.rating_requested_at.is_some();
                     dt id="rating-label" hidden[!asked] { "Customer rating" }
-                    dd id="rating" hidden[!asked] { (rating_text(&handoff)) }
+                    dd id="rating" hidden[!asked] { (rating_text(&handoff, now)) }
                     @if let Some(at) = handoff.last_customer_at {
                         dt { "Customer last wrote" } dd title=(rfc3339(at)) { (ago(at, now)) }
                     }
@@ -394,11 +394,15 @@ async fn view(
 }
 
 /// The customer's rating as the details show it (dashboard.js writes the same when it changes).
-fn rating_text(handoff: &HandoffRecord) -> String {
+fn rating_text(handoff: &HandoffRecord, now: i64) -> String {
     let score = handoff.rating_score.as_deref().map(rating::Score::parse);
+    let closed = handoff
+        .rating_requested_at
+        .is_some_and(|at| now - at > rating::OPEN_MS);
     match (score, &handoff.rating_comment) {
         (Some(Ok(score)), Some(comment)) => format!("{} — “{comment}”", score.label()),
         (Some(Ok(score)), None) => score.label().to_owned(),
+        _ if closed => "asked, not answered".to_owned(),
         _ => "asked, no answer yet".to_owned(),
     }
 }

@@ -140,9 +140,9 @@ fn figures(report: &Report) -> Markup {
                 div class="figure" { (csat(s)) }
                 div class="muted small" {
                     @if s.asked == 0 {
-                        "no one was asked: add the Satisfaction Survey tool to a bot"
+                        "no one was asked (the Satisfaction Survey asks after a person helped)"
                     } @else {
-                        "rated Great · " (s.rated) " of " (s.asked) " asked answered"
+                        "share rated Great · " (s.rated) " of " (s.asked) " asked answered"
                     }
                 }
                 @if s.rated > 0 {
@@ -216,7 +216,7 @@ fn feedback(report: &Report, now: i64) -> Markup {
     html! {
         div class="card" id="report-feedback" style="margin-top:1rem" {
             h2 { "Customer feedback" }
-            p class="muted small" { "Every rating short of Great, and every comment, newest first." }
+            p class="muted small" { "The " (crate::reports::FEEDBACK) " latest answers given in this span that were short of Great or came with a comment." }
             @if report.feedback.is_empty() {
                 p class="empty" { "None in this span." }
             }
