@@ -64,6 +64,11 @@ impl fmt::Display for Score {
     }
 }
 
+/// Whether a question asked at `requested_at` still takes answers at `now`.
+pub fn is_open(requested_at: i64, now: i64) -> bool {
+    now - requested_at <= OPEN_MS
+}
+
 /// The question the customer is asked about the agent who helped them.
 pub fn question(agent_name: &str) -> String {
     format!("How would you rate the help you got from {agent_name}?")

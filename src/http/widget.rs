@@ -316,7 +316,7 @@ fn rating_view(asked: &RatingState, now: i64) -> Value {
     json!({
         "score": asked.score,
         "comment": asked.comment,
-        "open": now - asked.requested_at <= rating::OPEN_MS,
+        "open": rating::is_open(asked.requested_at, now),
     })
 }
 

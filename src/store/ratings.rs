@@ -101,7 +101,7 @@ impl Store {
             requested_at,
             rated_seq,
         } = found.ok_or(StoreError::NotFound("rating request"))?;
-        if now - requested_at > rating::OPEN_MS {
+        if !rating::is_open(requested_at, now) {
             return Err(StoreError::Conflict(
                 "this rating request has closed: ratings are taken for a week after the \
                  conversation was resolved"

@@ -398,7 +398,7 @@ fn rating_text(handoff: &HandoffRecord, now: i64) -> String {
     let score = handoff.rating_score.as_deref().map(rating::Score::parse);
     let closed = handoff
         .rating_requested_at
-        .is_some_and(|at| now - at > rating::OPEN_MS);
+        .is_some_and(|at| !rating::is_open(at, now));
     match (score, &handoff.rating_comment) {
         (Some(Ok(score)), Some(comment)) => format!("{} — “{comment}”", score.label()),
         (Some(Ok(score)), None) => score.label().to_owned(),
