@@ -78,7 +78,7 @@
   typing.innerHTML = "<i></i><i></i><i></i>";
 
   var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
-  var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null;
+  var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null, team = null;
   // The rating questions on screen, by message id: their element, answer and whether open.
   var cards = {};
   var scores = [["great", "😀 Great"], ["okay", "😐 Okay"], ["poor", "🙁 Poor"]];
@@ -90,7 +90,13 @@
   }
 
   function setStatus() {
-    if (handoff && handoff.status === "pending") status.textContent = "Connecting you to the team…";
+    var now = team && Date.now() + team.skew;
+    if (handoff && handoff.status === "pending" && team && team.away_from <= now && now < team.back_at) {
+      status.textContent = "The team is away · back " + new Date(team.back_at).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+      // Back on time: the line changes by itself.
+      clearTimeout(team.timer);
+      team.timer = setTimeout(setStatus, Math.min(team.back_at - now + 1000, 2147483647));
+    } else if (handoff && handoff.status === "pending") status.textContent = "Connecting you to the team…";
     else if (handoff && handoff.status === "in_progress") status.textContent = (handoff.agent_name || "Someone from the team") + " is here";
     else status.textContent = "Online · replies instantly";
   }
@@ -289,6 +295,8 @@
         q(".avatar").textContent = (session.bot.name || "?").charAt(0).toUpperCase();
         greeting = session.bot.greeting;
         handoff = session.handoff;
+        team = session.team;
+        if (team) team.skew = team.now - Date.now();
         setStatus();
         if (greeting) add({ author: "bot", text: greeting });
         return request("GET", "/widget/v1/messages?after=0");

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 use tracing::Instrument;
 
-use crate::bot::{Drafts, NoDrafts, Reply, Turn, decline_text, detect, handoff_text, summary};
+use crate::bot::{
+    Drafts, NoDrafts, Reply, Turn, decline_text, detect, handoff_text, response_time, summary,
+};
 use crate::channels::{notify, whatsapp};
 use crate::domain::handoff::Reason;
 use crate::domain::rating;
@@ -265,9 +267,17 @@ pub async fn bot_turn(
     );
     history.push(message.clone());
     let chat_drafts = chat_drafts.map(|drafts| drafts.by(&bot.name));
+    // Only a bot that may hand off promises anything (and only it reads the hours).
+    let promise = if handoff_enabled {
+        let hours = state.store.business_hours(&seen.workspace_id).await?;
+        response_time::promise_at(&bot, &hours, state.clock.now_ms())
+    } else {
+        String::new()
+    };
     let turn = Turn {
         bot: &bot,
         handoff_enabled,
+        promise: &promise,
         history: &history,
         message: &message.text,
         drafts: match &chat_drafts {
@@ -299,7 +309,7 @@ pub async fn bot_turn(
             }
         }
     };
-    let stored = store_reply(state, seen, message, &bot, reply, handoff_enabled).await;
+    let stored = store_reply(state, seen, message, &bot, reply, handoff_enabled, &promise).await;
     // After the message (which replaces a draft in the chat window), when there is none, or
     // when it could not be stored: no draft outlives its turn.
     if let Some(drafts) = &chat_drafts {
@@ -328,6 +338,7 @@ async fn store_reply(
     bot: &BotRecord,
     reply: Reply,
     handoff_enabled: bool,
+    promise: &str,
 ) -> StoreResult<Outcome> {
     let now = state.clock.now_ms();
     Ok(match reply {
@@ -342,7 +353,7 @@ async fn store_reply(
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
         Reply::Handoff { reason, summary } if handoff_enabled => {
-            let text = handoff_text(bot);
+            let text = handoff_text(bot, promise);
             let opened = state
                 .store
                 .open_handoff(

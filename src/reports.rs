@@ -98,6 +98,22 @@ pub struct Report {
     /// The answers given in the span to follow up — short of Great, or with a comment —
     /// newest first, at most [`FEEDBACK`] (whenever their handoff was opened).
     pub feedback: Vec<Feedback>,
+    /// The span's handoffs as the team lived them, when business hours are on; `null` when
+    /// they are off.
+    pub business_hours: Option<InBusinessHours>,
+}
+
+/// Handoffs measured by business hours — the hours as they are set now, applied to the whole
+/// span.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct InBusinessHours {
+    /// Opened while the team was away.
+    pub opened_after_hours: i64,
+    /// The waits counting only the time the team was at work: a handoff opened on Friday
+    /// evening and answered first thing on Monday waited minutes, not days.
+    pub time_to_claim: Waits,
+    pub time_to_first_reply: Waits,
+    pub time_to_resolve: Waits,
 }
 
 /// A customer's answer to the Satisfaction Survey worth reading.
@@ -312,7 +328,9 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
             .cmp(&(a.replies, a.claimed, a.resolved))
             .then_with(|| a.name.cmp(&b.name))
     });
-    let waits = |at: fn(&HandoffFacts) -> Option<i64>| Waits {
+    // How long each handoff waited until `at`, measured by `length` (the clock's, or business
+    // hours').
+    let waits = |at: fn(&HandoffFacts) -> Option<i64>, length: &dyn Fn(i64, i64) -> i64| Waits {
         still_waiting: Some(
             handoffs
                 .iter()
@@ -322,10 +340,24 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
         ..Waits::of(
             handoffs
                 .iter()
-                .filter_map(|h| waited(h.created_at, at(h)))
+                .filter_map(|h| at(h).map(|to| length(h.created_at, to)))
                 .collect(),
         )
     };
+    let clock = |from: i64, to: i64| to - from;
+    let schedule = store.business_hours(workspace_id).await?.schedule();
+    let business_hours = schedule.map(|schedule| {
+        let open = |from: i64, to: i64| schedule.open_ms_between(from, to);
+        InBusinessHours {
+            opened_after_hours: handoffs
+                .iter()
+                .filter(|h| !schedule.is_open(h.created_at))
+                .count() as i64,
+            time_to_claim: waits(|h| h.claimed_at, &open),
+            time_to_first_reply: waits(|h| h.first_reply_at, &open),
+            time_to_resolve: waits(|h| h.resolved_at, &open),
+        }
+    });
     let tally = |field: fn(&HandoffFacts) -> &str, value: &str| {
         handoffs.iter().filter(|h| field(h) == value).count() as i64
     };
@@ -353,9 +385,9 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
             pending: tally(|h| h.status.as_str(), "pending"),
             in_progress: tally(|h| h.status.as_str(), "in_progress"),
             resolved: tally(|h| h.status.as_str(), "resolved"),
-            time_to_claim: waits(|h| h.claimed_at),
-            time_to_first_reply: waits(|h| h.first_reply_at),
-            time_to_resolve: waits(|h| h.resolved_at),
+            time_to_claim: waits(|h| h.claimed_at, &clock),
+            time_to_first_reply: waits(|h| h.first_reply_at, &clock),
+            time_to_resolve: waits(|h| h.resolved_at, &clock),
         },
         people,
         unanswered: unanswered(&handoffs),
@@ -366,6 +398,7 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
             .into_iter()
             .map(Feedback::from)
             .collect(),
+        business_hours,
     })
 }
 

@@ -20,6 +20,9 @@ pub struct Turn<'a> {
     pub bot: &'a BotRecord,
     /// Whether Request Handoff is installed in the workspace and enabled on this bot.
     pub handoff_enabled: bool,
+    /// What a customer handed off now is told about when the team will answer: the bot's
+    /// response time, or, outside business hours, when the team is back.
+    pub promise: &'a str,
     /// The conversation since the bot's context began (the last resolve), oldest first,
     /// ending with the message to answer.
     pub history: &'a [MessageRecord],
@@ -105,10 +108,10 @@ pub fn human_request_reply(turn: &Turn<'_>) -> Reply {
     }
 }
 
-/// What the bot says when it hands off: the bot's handoff message and the response time it
-/// promises.
-pub fn handoff_text(bot: &BotRecord) -> String {
-    [bot.handoff_message.trim(), &response_time::promised(bot)]
+/// What the bot says when it hands off: the bot's handoff message and what it promises
+/// (see [`Turn::promise`]).
+pub fn handoff_text(bot: &BotRecord, promise: &str) -> String {
+    [bot.handoff_message.trim(), promise.trim()]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use crate::domain::hours::BusinessHours;
 use crate::store::BotRecord;
 
 /// The response-time text a new bot gets.
@@ -61,6 +62,14 @@ pub fn promised(bot: &BotRecord) -> Cow<'_, str> {
         return Cow::Borrowed(set);
     }
     from_prompt(&bot.system_prompt).map_or(Cow::Borrowed(set), Cow::Owned)
+}
+
+/// What a customer handed off at `now_ms` is told about when the team will answer: when the
+/// team is back, outside business hours; the bot's response time otherwise.
+pub fn promise_at(bot: &BotRecord, hours: &BusinessHours, now_ms: i64) -> String {
+    hours
+        .away_text(now_ms)
+        .unwrap_or_else(|| promised(bot).into_owned())
 }
 
 /// The first sentence of a prompt that states a response time, as the customer should read it:

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod handoff;
+pub mod hours;
 pub mod language;
 pub mod rating;
 pub mod settings;

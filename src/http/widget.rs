@@ -155,12 +155,29 @@ async fn start_session(
         }
         None => Value::Null,
     };
+    let may_hand_off = may_hand_off(&state, &bot.id).await?;
     Ok(Json(json!({
         "visitor_token": auth::sign_visitor(&state.secret_key, &visitor),
         "conversation_id": visitor.conversation_id,
-        "bot": {"name": bot.name, "greeting": greeting(&bot, may_hand_off(&state, &bot.id).await?)},
+        "bot": {"name": bot.name, "greeting": greeting(&bot, may_hand_off)},
         "handoff": handoff,
+        "team": if may_hand_off { team(&state, &bot.workspace_id).await? } else { Value::Null },
     })))
+}
+
+/// The team's current or next time away, for the window to say so while a customer waits for a
+/// person (`away_from <= now < back_at`, with the server's `now` to correct the visitor's
+/// clock); `null` when business hours are off or the team never leaves.
+async fn team(state: &AppState, workspace_id: &str) -> ApiResult<Value> {
+    let hours = state.store.business_hours(workspace_id).await?;
+    let now = state.clock.now_ms();
+    Ok(hours
+        .schedule()
+        .and_then(|schedule| schedule.outlook(now).away)
+        .map_or(
+            Value::Null,
+            |(from, back_at)| json!({"away_from": from, "back_at": back_at, "now": now}),
+        ))
 }
 
 /// The greeting the chat window opens with. The default one offers a person, which only a

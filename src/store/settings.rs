@@ -1,6 +1,7 @@
 //! Workspace settings as named JSON documents.
 
-use super::{Store, StoreResult};
+use super::{Store, StoreError, StoreResult};
+use crate::domain::hours::{self, BusinessHours};
 
 impl Store {
     pub async fn setting(&self, workspace_id: &str, name: &str) -> StoreResult<Option<String>> {
@@ -33,6 +34,15 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// The workspace's business hours; off when never saved.
+    pub async fn business_hours(&self, workspace_id: &str) -> StoreResult<BusinessHours> {
+        match self.setting(workspace_id, hours::SETTING).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|err| StoreError::Database(sqlx::Error::Decode(Box::new(err)))),
+            None => Ok(BusinessHours::default()),
+        }
     }
 
     /// Every workspace's setting of this name, as `(workspace_id, value)`.

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod bots;
 mod browser;
+mod business_hours;
 mod channels;
 mod cli;
 mod contacts;

@@ -411,11 +411,11 @@ fn system_prompt(turn: &Turn<'_>) -> String {
     parts.push(rules.join("\n"));
     // Only when a handoff can happen: without one, a response time would read as a promise
     // that someone is coming (spec §2.2).
-    let response_time = crate::bot::response_time::promised(turn.bot);
-    if turn.handoff_enabled && !response_time.is_empty() {
+    let promise = turn.promise.trim();
+    if turn.handoff_enabled && !promise.is_empty() {
         parts.push(format!(
-            "When the team takes over, they tell the customer: \"{response_time}\" Never \
-             promise any other response time."
+            "When you hand off, the customer is told: \"{promise}\" Never promise any other \
+             response time."
         ));
     }
     parts.join("\n\n")

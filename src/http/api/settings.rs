@@ -1,12 +1,17 @@
 //! `GET|PUT /api/v1/settings/notifications`: who hears about new handoffs;
-//! `GET|PUT /api/v1/settings/retention`: how long customers' data is kept.
+//! `GET|PUT /api/v1/settings/retention`: how long customers' data is kept;
+//! `GET|PUT /api/v1/settings/business-hours`: when the team is at work, and
+//! `GET /api/v1/settings/business-hours/status`: whether it is now.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
+use crate::domain::clock::rfc3339;
+use crate::domain::hours::{self, BusinessHours};
 use crate::domain::settings::{NotificationSettings, RetentionSettings};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, ApiJson, Caller};
@@ -20,6 +25,8 @@ pub fn router() -> Router<AppState> {
             "/settings/retention",
             get(read_retention).put(write_retention),
         )
+        .route("/settings/business-hours", get(read_hours).put(write_hours))
+        .route("/settings/business-hours/status", get(read_hours_status))
 }
 
 const NAME: &str = "notifications";
@@ -150,4 +157,58 @@ async fn write_retention(
     Ok(Json(
         save_retention(&state, caller.workspace_id(), settings).await?,
     ))
+}
+
+pub(crate) async fn save_hours(
+    state: &AppState,
+    workspace_id: &str,
+    hours: BusinessHours,
+) -> ApiResult<BusinessHours> {
+    let hours = hours.validated()?;
+    store_named(state, workspace_id, hours::SETTING, &hours).await?;
+    Ok(hours)
+}
+
+/// Whether the team is at work at `now_ms`, and its current or next time away: `back` is when
+/// it returns as a handed-off customer is told it.
+pub(crate) fn hours_status(hours: &BusinessHours, now_ms: i64) -> Value {
+    let Some(schedule) = hours.schedule() else {
+        return json!({"enabled": false, "open": true, "away_from": null, "back_at": null, "back": null});
+    };
+    let outlook = schedule.outlook(now_ms);
+    json!({
+        "enabled": true,
+        "open": outlook.open,
+        "away_from": outlook.away.map(|(from, _)| rfc3339(from)),
+        "back_at": outlook.away.map(|(_, back)| rfc3339(back)),
+        "back": outlook.away.map(|(_, back)| schedule.when(back, now_ms)),
+    })
+}
+
+/// Every member may read the hours (agents plan their day by them); admins change them.
+async fn read_hours(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<BusinessHours>> {
+    Ok(Json(
+        state.store.business_hours(caller.workspace_id()).await?,
+    ))
+}
+
+async fn write_hours(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(hours): ApiJson<BusinessHours>,
+) -> ApiResult<Json<BusinessHours>> {
+    Ok(Json(
+        save_hours(&state, caller.workspace_id(), hours).await?,
+    ))
+}
+
+async fn read_hours_status(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let hours = state.store.business_hours(caller.workspace_id()).await?;
+    Ok(Json(hours_status(&hours, state.clock.now_ms())))
 }

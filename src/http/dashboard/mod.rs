@@ -7,6 +7,7 @@ mod admin;
 mod bots;
 mod customers;
 mod handoffs;
+mod hours;
 mod reports;
 mod saved_replies;
 mod webhooks;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
         .merge(handoffs::router())
+        .merge(hours::router())
         .merge(customers::router())
         .merge(reports::router())
         .merge(saved_replies::router())
@@ -123,6 +125,7 @@ pub enum Nav {
     Bots,
     Marketplace,
     Notifications,
+    BusinessHours,
     SavedReplies,
     Webhooks,
     Agents,
@@ -160,6 +163,7 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                     (item(Nav::Marketplace, "/marketplace", "Marketplace"))
                     div class="section" { "Settings" }
                     (item(Nav::Notifications, "/settings/notifications", "Notifications"))
+                    (item(Nav::BusinessHours, hours::PATH, "Business hours"))
                     (item(Nav::SavedReplies, saved_replies::PATH, "Saved replies"))
                     (item(Nav::Webhooks, "/settings/webhooks", "Webhooks"))
                     (item(Nav::Agents, "/agents", "Agents"))

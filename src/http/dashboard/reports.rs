@@ -130,10 +130,14 @@ fn figures(report: &Report) -> Markup {
                 div class="muted small" {
                     (h.pending) " pending · " (h.in_progress) " in progress · " (h.resolved) " resolved"
                 }
+                @if let Some(b) = &report.business_hours {
+                    div class="muted small" data-figure="after-hours" { (b.opened_after_hours) " opened outside business hours" }
+                }
             }
-            (wait("Waited to be claimed", "claim", &h.time_to_claim))
-            (wait("Waited for a first reply", "first-reply", &h.time_to_first_reply))
-            (wait("Time to resolve", "resolve", &h.time_to_resolve))
+            @let open = report.business_hours.as_ref();
+            (wait("Waited to be claimed", "claim", &h.time_to_claim, open.map(|b| &b.time_to_claim)))
+            (wait("Waited for a first reply", "first-reply", &h.time_to_first_reply, open.map(|b| &b.time_to_first_reply)))
+            (wait("Time to resolve", "resolve", &h.time_to_resolve, open.map(|b| &b.time_to_resolve)))
             @let s = &report.satisfaction;
             div class="card stat" data-figure="satisfaction" {
                 div class="muted small" { "Customer satisfaction" }
@@ -160,7 +164,8 @@ fn csat(satisfaction: &Satisfaction) -> String {
         .map_or_else(|| "—".to_owned(), |score| format!("{:.0}%", score * 100.0))
 }
 
-fn wait(label: &str, key: &str, waits: &Waits) -> Markup {
+/// A wait's card; with business hours on, the same wait counting only the hours at work below.
+fn wait(label: &str, key: &str, waits: &Waits, in_business_hours: Option<&Waits>) -> Markup {
     html! {
         div class="card stat" data-figure=(key) {
             div class="muted small" { (label) }
@@ -169,6 +174,12 @@ fn wait(label: &str, key: &str, waits: &Waits) -> Markup {
                 @match waits.p90_seconds {
                     Some(p90) => { "median · 90% within " (wait_text(p90)) " · " (waits.count) " handoffs" }
                     None => "no handoffs got this far",
+                }
+            }
+            @if let Some(open) = in_business_hours.filter(|w| w.count > 0) {
+                div class="muted small" data-figure=(format!("{key}-business")) {
+                    "in business hours: " (median(open)) " median"
+                    @if let Some(p90) = open.p90_seconds { " · 90% within " (wait_text(p90)) }
                 }
             }
             @if let Some(waiting) = waits.still_waiting.filter(|n| *n > 0) {

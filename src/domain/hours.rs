@@ -1,0 +1,621 @@
+//! Business hours: when the team is at work, in the business's own time zone. Outside them a
+//! customer who is handed off is told when the team is back rather than promised a response
+//! time nobody is there to keep, the widget says the team is away, and reports measure waits
+//! as the team lived them (open hours only) next to the clock's.
+
+use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, TimeZone, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::ParseError;
+
+/// The name the settings are stored under.
+pub const SETTING: &str = "business_hours";
+
+/// What a customer handed off outside business hours is told; `{back}` becomes when the team
+/// is back ("on Monday at 09:00 (CET)").
+pub const DEFAULT_AWAY: &str =
+    "Our team is away right now and back {back}. We'll reply to you as soon as we're back.";
+
+/// The most opening spans one day takes (a morning and an afternoon, a split shift…).
+pub const MAX_SPANS: usize = 4;
+
+/// The longest away message, in characters.
+pub const MAX_AWAY: usize = 500;
+
+const MINUTES_A_DAY: u32 = 24 * 60;
+
+/// Settings → Business hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHours {
+    /// Off (the default): the team counts as always there, as before business hours existed.
+    #[serde(default)]
+    pub enabled: bool,
+    /// An IANA time zone name (`Europe/Madrid`); the hours below are read in it, daylight
+    /// saving included.
+    #[serde(default = "utc")]
+    pub timezone: String,
+    #[serde(default = "Week::office")]
+    pub week: Week,
+    #[serde(default = "away")]
+    pub away_message: String,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
+}
+
+fn away() -> String {
+    DEFAULT_AWAY.to_owned()
+}
+
+impl Default for BusinessHours {
+    fn default() -> Self {
+        BusinessHours {
+            enabled: false,
+            timezone: utc(),
+            week: Week::office(),
+            away_message: away(),
+        }
+    }
+}
+
+/// The opening spans of each day of the week; a day without any is closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Week {
+    #[serde(default)]
+    pub mon: Vec<Span>,
+    #[serde(default)]
+    pub tue: Vec<Span>,
+    #[serde(default)]
+    pub wed: Vec<Span>,
+    #[serde(default)]
+    pub thu: Vec<Span>,
+    #[serde(default)]
+    pub fri: Vec<Span>,
+    #[serde(default)]
+    pub sat: Vec<Span>,
+    #[serde(default)]
+    pub sun: Vec<Span>,
+}
+
+/// From `from` to `to` on one day, as `HH:MM`; `to` may be `24:00` (the end of the day). A
+/// night shift is two spans: `22:00–24:00` and `00:00–06:00` the next day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub from: String,
+    pub to: String,
+}
+
+impl Span {
+    pub fn new(from: &str, to: &str) -> Self {
+        Span {
+            from: from.to_owned(),
+            to: to.to_owned(),
+        }
+    }
+}
+
+impl Week {
+    /// Monday to Friday, 09:00 to 17:00: what a new workspace is offered.
+    pub fn office() -> Week {
+        let day = || vec![Span::new("09:00", "17:00")];
+        Week {
+            mon: day(),
+            tue: day(),
+            wed: day(),
+            thu: day(),
+            fri: day(),
+            sat: Vec::new(),
+            sun: Vec::new(),
+        }
+    }
+
+    /// The days with their names as the API spells them, Monday first.
+    pub fn days(&self) -> [(Weekday, &'static str, &[Span]); 7] {
+        [
+            (Weekday::Mon, "mon", &self.mon),
+            (Weekday::Tue, "tue", &self.tue),
+            (Weekday::Wed, "wed", &self.wed),
+            (Weekday::Thu, "thu", &self.thu),
+            (Weekday::Fri, "fri", &self.fri),
+            (Weekday::Sat, "sat", &self.sat),
+            (Weekday::Sun, "sun", &self.sun),
+        ]
+    }
+
+    fn days_mut(&mut self) -> [(&'static str, &mut Vec<Span>); 7] {
+        [
+            ("mon", &mut self.mon),
+            ("tue", &mut self.tue),
+            ("wed", &mut self.wed),
+            ("thu", &mut self.thu),
+            ("fri", &mut self.fri),
+            ("sat", &mut self.sat),
+            ("sun", &mut self.sun),
+        ]
+    }
+}
+
+/// `HH:MM` (or `H:MM`) as minutes into the day; `24:00` only where `end` allows it.
+fn minutes(field: &'static str, raw: &str, end: bool) -> Result<u32, ParseError> {
+    let bad = || {
+        ParseError::new(
+            field,
+            format!("{raw:?} is not a time of day like 09:00 or 17:30"),
+        )
+    };
+    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let total = h * 60 + m;
+    if m >= 60 || total > MINUTES_A_DAY || (total == MINUTES_A_DAY && !end) {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+fn clock(minutes: u32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+impl BusinessHours {
+    /// Checks and normalises (`9:00` → `09:00`, spans in order, the zone's canonical name);
+    /// what is stored is always valid.
+    pub fn validated(mut self) -> Result<Self, ParseError> {
+        let tz: Tz = self.timezone.trim().parse().map_err(|_| {
+            ParseError::new(
+                "timezone",
+                format!(
+                    "{:?} is not a time zone name like Europe/Madrid or America/New_York",
+                    self.timezone
+                ),
+            )
+        })?;
+        self.timezone = tz.name().to_owned();
+        let mut open_days = 0;
+        for (day, spans) in self.week.days_mut() {
+            if spans.len() > MAX_SPANS {
+                return Err(ParseError::new(
+                    "week",
+                    format!("{day}: at most {MAX_SPANS} spans a day"),
+                ));
+            }
+            let mut parsed = Vec::with_capacity(spans.len());
+            for span in spans.iter() {
+                let (from, to) = (
+                    minutes("week", &span.from, false)?,
+                    minutes("week", &span.to, true)?,
+                );
+                if from >= to {
+                    return Err(ParseError::new(
+                        "week",
+                        format!(
+                            "{day}: {}–{} ends before it starts; a night shift is two spans, \
+                             22:00–24:00 and 00:00–06:00 the next day",
+                            span.from.trim(),
+                            span.to.trim()
+                        ),
+                    ));
+                }
+                parsed.push((from, to));
+            }
+            parsed.sort_unstable();
+            if let Some(pair) = parsed.windows(2).find(|pair| pair[1].0 < pair[0].1) {
+                return Err(ParseError::new(
+                    "week",
+                    format!(
+                        "{day}: {}–{} and {}–{} overlap",
+                        clock(pair[0].0),
+                        clock(pair[0].1),
+                        clock(pair[1].0),
+                        clock(pair[1].1)
+                    ),
+                ));
+            }
+            open_days += usize::from(!parsed.is_empty());
+            *spans = parsed
+                .into_iter()
+                .map(|(from, to)| Span {
+                    from: clock(from),
+                    to: clock(to),
+                })
+                .collect();
+        }
+        if self.enabled && open_days == 0 {
+            return Err(ParseError::new(
+                "week",
+                "give the team's hours on at least one day",
+            ));
+        }
+        self.away_message = self.away_message.trim().to_owned();
+        if self.away_message.chars().count() > MAX_AWAY {
+            return Err(ParseError::new(
+                "away_message",
+                format!("at most {MAX_AWAY} characters"),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// The hours as instants, when they are switched on (and valid: stored settings always
+    /// are).
+    pub fn schedule(&self) -> Option<Schedule> {
+        if !self.enabled {
+            return None;
+        }
+        let tz: Tz = self.timezone.parse().ok()?;
+        let mut days: [Vec<(u32, u32)>; 7] = Default::default();
+        for (weekday, _, spans) in self.week.days() {
+            for span in spans {
+                let from = minutes("week", &span.from, false).ok()?;
+                let to = minutes("week", &span.to, true).ok()?;
+                days[weekday.num_days_from_monday() as usize].push((from, to));
+            }
+        }
+        days.iter()
+            .any(|d| !d.is_empty())
+            .then_some(Schedule { tz, days })
+    }
+
+    /// What a customer handed off at `now_ms` is told about when the team answers, when the
+    /// team is away: the away message with `{back}` filled in. `None` while the team is at
+    /// work (or business hours are off).
+    pub fn away_text(&self, now_ms: i64) -> Option<String> {
+        let schedule = self.schedule()?;
+        let outlook = schedule.outlook(now_ms);
+        if outlook.open {
+            return None;
+        }
+        let back = outlook
+            .away
+            .map(|(_, back_at)| schedule.when(back_at, now_ms))
+            .unwrap_or_default();
+        Some(self.away_message.replace("{back}", &back))
+    }
+}
+
+/// Business hours read in their time zone.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    tz: Tz,
+    /// Opening spans in minutes of the day, Monday first.
+    days: [Vec<(u32, u32)>; 7],
+}
+
+/// Whether the team is at work at an instant, and its current or next time away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outlook {
+    pub open: bool,
+    /// `(from, back_at)`: while away, the time away under way; while open, the next one.
+    /// `None` when the team never leaves (open around the clock all week).
+    pub away: Option<(i64, i64)>,
+}
+
+/// How far either side of an instant the schedule is unrolled to find its open spans: more
+/// than a week, so a team open one day a week is always found.
+const HORIZON_DAYS: u64 = 8;
+
+impl Schedule {
+    pub fn timezone(&self) -> Tz {
+        self.tz
+    }
+
+    /// The local date of an instant.
+    fn date(&self, ms: i64) -> NaiveDate {
+        self.local(ms).date_naive()
+    }
+
+    fn local(&self, ms: i64) -> DateTime<Tz> {
+        self.tz
+            .timestamp_millis_opt(ms)
+            .single()
+            .unwrap_or_else(|| self.tz.timestamp_millis_opt(0).unwrap())
+    }
+
+    /// The instant a local date and minute of the day fall on. A time the clocks skip (the
+    /// hour lost when daylight saving starts) is read as the first minute after the jump; a
+    /// time that happens twice, as its first occurrence.
+    fn instant(&self, date: NaiveDate, minute: u32) -> i64 {
+        let (date, minute) = if minute >= MINUTES_A_DAY {
+            (date + Days::new(1), minute - MINUTES_A_DAY)
+        } else {
+            (date, minute)
+        };
+        let mut local = date
+            .and_hms_opt(minute / 60, minute % 60, 0)
+            .expect("minutes of a day are a valid time");
+        for _ in 0..=96 {
+            match self.tz.from_local_datetime(&local) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                    return t.timestamp_millis();
+                }
+                LocalResult::None => local += chrono::Duration::minutes(15),
+            }
+        }
+        local.and_utc().timestamp_millis()
+    }
+
+    /// The open spans from the local day before `from_ms` to the one after `to_ms`, as
+    /// instants in order, spans that touch (a night shift across midnight) joined into one.
+    fn open_spans(&self, from_ms: i64, to_ms: i64) -> Vec<(i64, i64)> {
+        let first = self.date(from_ms) - Days::new(1);
+        let last = self.date(to_ms) + Days::new(1);
+        let mut spans: Vec<(i64, i64)> = Vec::new();
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            for &(from, to) in &self.days[date.weekday().num_days_from_monday() as usize] {
+                let (start, end) = (self.instant(date, from), self.instant(date, to));
+                if start >= end {
+                    continue; // wholly inside the hour the clocks skip
+                }
+                match spans.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => spans.push((start, end)),
+                }
+            }
+        }
+        spans
+    }
+
+    /// Whether the team is at work at `now_ms`, and when it is (next) away.
+    pub fn outlook(&self, now_ms: i64) -> Outlook {
+        let horizon = Days::new(HORIZON_DAYS);
+        let reach = |date: NaiveDate| self.instant(date, 0);
+        let spans = self.open_spans(
+            reach(self.date(now_ms) - horizon),
+            reach(self.date(now_ms) + horizon),
+        );
+        let current = spans.iter().position(|s| s.0 <= now_ms && now_ms < s.1);
+        match current {
+            Some(i) => Outlook {
+                open: true,
+                away: spans.get(i + 1).map(|next| (spans[i].1, next.0)),
+            },
+            None => {
+                let next = spans.iter().position(|s| s.0 > now_ms);
+                // The end of the last time at work before now, if the unrolled days hold one.
+                let before = match next {
+                    Some(n) => n.checked_sub(1),
+                    None => spans.len().checked_sub(1),
+                };
+                let since = before.map_or(now_ms, |p| spans[p].1.min(now_ms));
+                Outlook {
+                    open: false,
+                    away: next.map(|n| (since, spans[n].0)),
+                }
+            }
+        }
+    }
+
+    /// Whether the team is at work at `at_ms`.
+    pub fn is_open(&self, at_ms: i64) -> bool {
+        self.open_spans(at_ms, at_ms)
+            .iter()
+            .any(|&(start, end)| start <= at_ms && at_ms < end)
+    }
+
+    /// How much of `from_ms..to_ms` the team was at work, in milliseconds: a wait "in
+    /// business hours".
+    pub fn open_ms_between(&self, from_ms: i64, to_ms: i64) -> i64 {
+        if to_ms <= from_ms {
+            return 0;
+        }
+        self.open_spans(from_ms, to_ms)
+            .into_iter()
+            .map(|(start, end)| (end.min(to_ms) - start.max(from_ms)).max(0))
+            .sum()
+    }
+
+    /// An instant as a customer reads it in a sentence, relative to `now_ms` in the business's
+    /// time zone: "today at 14:00 (CET)", "tomorrow at 09:00 (CET)", "on Monday at 09:00
+    /// (CET)", or further off "on 2 January at 09:00 (CET)".
+    pub fn when(&self, at_ms: i64, now_ms: i64) -> String {
+        let at = self.local(at_ms);
+        let days = (at.date_naive() - self.date(now_ms)).num_days();
+        let day = match days {
+            ..=0 => "today".to_owned(),
+            1 => "tomorrow".to_owned(),
+            2..=6 => at.format("on %A").to_string(),
+            _ => at.format("on %-d %B").to_string(),
+        };
+        format!("{day} at {}", at.format("%H:%M (%Z)"))
+    }
+
+    /// An instant as the business's clock shows it: "Mon 09:00 (CET)".
+    pub fn local_time(&self, at_ms: i64) -> String {
+        self.local(at_ms).format("%a %H:%M (%Z)").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(text: &str) -> i64 {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn madrid() -> BusinessHours {
+        BusinessHours {
+            enabled: true,
+            timezone: "Europe/Madrid".into(),
+            ..BusinessHours::default()
+        }
+        .validated()
+        .unwrap()
+    }
+
+    #[test]
+    fn hours_are_normalised_or_refused_with_the_reason() {
+        let mut hours = madrid();
+        hours.timezone = " europe/madrid ".into();
+        assert!(hours.clone().validated().is_err(), "names are exact");
+        hours.timezone = "Europe/Madrid".into();
+        hours.week.sat = vec![Span::new("13:00", "17:00"), Span::new("9:00", "12:30")];
+        let ok = hours.clone().validated().unwrap();
+        assert_eq!(
+            ok.week.sat,
+            [Span::new("09:00", "12:30"), Span::new("13:00", "17:00")]
+        );
+        let refused = |week: Vec<Span>| {
+            let mut h = hours.clone();
+            h.week.sun = week;
+            h.validated().unwrap_err().problem
+        };
+        assert!(refused(vec![Span::new("17:00", "09:00")]).contains("night shift"));
+        assert!(
+            refused(vec![
+                Span::new("09:00", "13:00"),
+                Span::new("12:00", "15:00")
+            ])
+            .contains("overlap")
+        );
+        assert!(refused(vec![Span::new("24:00", "24:00")]).contains("not a time of day"));
+        assert!(refused(vec![Span::new("09:60", "10:00")]).contains("not a time of day"));
+        assert!(refused(vec![Span::new("nine", "10:00")]).contains("not a time of day"));
+        assert!(refused(vec![Span::new("1:00", "2:00"); 5]).contains("at most 4"));
+        assert!(hours.clone().validated().is_ok());
+        let mut closed = hours.clone();
+        closed.week = Week::default();
+        assert!(closed.clone().validated().is_err(), "on, and never open");
+        closed.enabled = false;
+        assert!(closed.validated().is_ok(), "off, it does not matter");
+        let mut long = hours;
+        long.away_message = "x".repeat(MAX_AWAY + 1);
+        assert!(long.validated().is_err());
+    }
+
+    #[test]
+    fn the_team_is_at_work_in_its_own_time_zone() {
+        let schedule = madrid().schedule().unwrap();
+        // Tuesday 24 November 2026: Madrid is UTC+1.
+        let at_work = schedule.outlook(ms("2026-11-24T15:59:00Z"));
+        assert!(at_work.open);
+        assert_eq!(
+            at_work.away,
+            Some((ms("2026-11-24T16:00:00Z"), ms("2026-11-25T08:00:00Z")))
+        );
+        let evening = schedule.outlook(ms("2026-11-24T16:00:00Z"));
+        assert!(!evening.open);
+        assert_eq!(
+            evening.away,
+            Some((ms("2026-11-24T16:00:00Z"), ms("2026-11-25T08:00:00Z")))
+        );
+        // Friday evening: back on Monday.
+        let weekend = schedule.outlook(ms("2026-11-27T19:00:00Z"));
+        assert_eq!(
+            weekend.away,
+            Some((ms("2026-11-27T16:00:00Z"), ms("2026-11-30T08:00:00Z")))
+        );
+        assert_eq!(
+            schedule.when(ms("2026-11-30T08:00:00Z"), ms("2026-11-27T19:00:00Z")),
+            "on Monday at 09:00 (CET)"
+        );
+        assert_eq!(
+            schedule.when(ms("2026-11-25T08:00:00Z"), ms("2026-11-24T19:00:00Z")),
+            "tomorrow at 09:00 (CET)"
+        );
+        assert_eq!(
+            schedule.when(ms("2026-11-25T08:00:00Z"), ms("2026-11-25T06:00:00Z")),
+            "today at 09:00 (CET)"
+        );
+        assert_eq!(
+            schedule.local_time(ms("2026-11-30T08:00:00Z")),
+            "Mon 09:00 (CET)"
+        );
+    }
+
+    #[test]
+    fn the_away_message_says_when_the_team_is_back() {
+        let hours = madrid();
+        assert_eq!(hours.away_text(ms("2026-11-24T10:00:00Z")), None);
+        assert_eq!(
+            hours.away_text(ms("2026-11-28T10:00:00Z")).unwrap(),
+            "Our team is away right now and back on Monday at 09:00 (CET). \
+             We'll reply to you as soon as we're back."
+        );
+        let off = BusinessHours::default();
+        assert_eq!(off.away_text(ms("2026-11-28T10:00:00Z")), None);
+    }
+
+    #[test]
+    fn daylight_saving_moves_the_hours_with_the_clocks() {
+        let mut hours = madrid();
+        hours.week.sun = vec![Span::new("01:00", "05:00")];
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        // Monday 30 March 2026 (summer time, UTC+2): opens at 07:00 UTC.
+        let monday = schedule.outlook(ms("2026-03-30T06:30:00Z"));
+        assert_eq!(monday.away.unwrap().1, ms("2026-03-30T07:00:00Z"));
+        // Sunday 29 March 2026 the clocks jump from 02:00 to 03:00: 01:00–05:00 local lasts
+        // three hours.
+        assert_eq!(
+            schedule.open_ms_between(ms("2026-03-29T00:00:00Z"), ms("2026-03-29T06:00:00Z")),
+            3 * 3_600_000
+        );
+        // Sunday 25 October 2026 they fall back from 03:00 to 02:00: it lasts five.
+        assert_eq!(
+            schedule.open_ms_between(ms("2026-10-24T22:00:00Z"), ms("2026-10-25T06:00:00Z")),
+            5 * 3_600_000
+        );
+    }
+
+    #[test]
+    fn a_wait_in_business_hours_counts_only_the_open_time() {
+        let schedule = madrid().schedule().unwrap();
+        // Opened Friday 16:30 Madrid, answered Monday 09:15: 30 + 15 minutes at work.
+        assert_eq!(
+            schedule.open_ms_between(ms("2026-11-27T15:30:00Z"), ms("2026-11-30T08:15:00Z")),
+            45 * 60_000
+        );
+        assert_eq!(
+            schedule.open_ms_between(ms("2026-11-28T10:00:00Z"), ms("2026-11-28T12:00:00Z")),
+            0
+        );
+        assert_eq!(
+            schedule.open_ms_between(ms("2026-11-30T08:15:00Z"), ms("2026-11-27T15:30:00Z")),
+            0
+        );
+    }
+
+    #[test]
+    fn a_night_shift_across_midnight_is_one_time_at_work() {
+        let mut hours = madrid();
+        hours.timezone = "UTC".into();
+        hours.week = Week {
+            mon: vec![Span::new("22:00", "24:00")],
+            tue: vec![Span::new("00:00", "06:00")],
+            ..Week::default()
+        };
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        let night = schedule.outlook(ms("2026-11-23T23:00:00Z"));
+        assert!(night.open);
+        assert_eq!(night.away.unwrap().0, ms("2026-11-24T06:00:00Z"));
+        assert_eq!(night.away.unwrap().1, ms("2026-11-30T22:00:00Z"));
+    }
+
+    #[test]
+    fn a_team_that_never_leaves_is_never_away() {
+        let mut hours = madrid();
+        let all_day = || vec![Span::new("00:00", "24:00")];
+        hours.week = Week {
+            mon: all_day(),
+            tue: all_day(),
+            wed: all_day(),
+            thu: all_day(),
+            fri: all_day(),
+            sat: all_day(),
+            sun: all_day(),
+        };
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        let outlook = schedule.outlook(ms("2026-11-28T03:00:00Z"));
+        assert!(outlook.open);
+        assert_eq!(outlook.away, None);
+    }
+}

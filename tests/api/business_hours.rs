@@ -1,0 +1,285 @@
+//! Business hours: outside them a customer handed off is told when the team is back instead of
+//! a response time, the chat window says the team is away, and reports measure waits in the
+//! hours the team was at work.
+
+use chrono::{DateTime, Datelike, Days, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::dashboard::page_html;
+use crate::helpers::{Api, TestApp, spawn_app};
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Business hours with the team at work only from 09:00 to 10:00 UTC three days from now, so
+/// that it is away now whatever the time; returns when it is back, in unix milliseconds.
+pub(crate) async fn team_away(app: &TestApp, owner: &Api) -> i64 {
+    let now = DateTime::<Utc>::from_timestamp_millis(app.state.clock.now_ms()).unwrap();
+    let day = now.date_naive() + Days::new(3);
+    let key = DAYS[day.weekday().num_days_from_monday() as usize];
+    let (status, body) = owner
+        .put(
+            "/api/v1/settings/business-hours",
+            json!({"enabled": true, "timezone": "UTC",
+                   "week": {key: [{"from": "9:00", "to": "10:00"}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["week"][key][0]["from"], "09:00", "normalised: {body}");
+    day.and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis()
+}
+
+fn weekday_name(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap()
+        .format("%A")
+        .to_string()
+}
+
+fn ms(rfc3339: &Value) -> i64 {
+    DateTime::parse_from_rfc3339(rfc3339.as_str().unwrap())
+        .unwrap()
+        .timestamp_millis()
+}
+
+#[tokio::test]
+async fn a_customer_handed_off_while_the_team_is_away_hears_when_it_is_back() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let back_at = team_away(&app, owner).await;
+    let back = format!("back on {} at 09:00 (UTC)", weekday_name(back_at));
+
+    let (status, now) = owner.get("/api/v1/settings/business-hours/status").await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    assert_eq!(now["open"], false, "{now}");
+    assert_eq!(ms(&now["back_at"]), back_at, "{now}");
+    assert_eq!(
+        now["back"],
+        format!("on {} at 09:00 (UTC)", weekday_name(back_at))
+    );
+
+    // The chat window learns the team is away, and until when.
+    let (_, session) = app
+        .anonymous()
+        .post(
+            "/widget/v1/sessions",
+            json!({"widget_key": shop.widget_key}),
+        )
+        .await;
+    let team = &session["team"];
+    assert_eq!(team["back_at"], back_at, "{session}");
+    assert!(team["away_from"].as_i64().unwrap() <= team["now"].as_i64().unwrap());
+
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want to talk to a human").await;
+    let told = visitor.wait_for_messages(2).await[1]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(told.contains(&back), "{told}");
+    assert!(
+        !told.contains("within 2 hours"),
+        "no response time nobody is there to keep: {told}"
+    );
+    let first = owner.pending_handoff_id().await;
+
+    // Monday morning: the team is back, and answers five minutes later.
+    let now = app.state.clock.now_ms();
+    app.state.clock.advance(std::time::Duration::from_millis(
+        (back_at - now + 5 * 60_000) as u64,
+    ));
+    let (_, now) = owner.get("/api/v1/settings/business-hours/status").await;
+    assert_eq!(now["open"], true, "{now}");
+    assert_eq!(ms(&now["away_from"]), back_at + 3_600_000, "{now}");
+    let path = format!("/api/v1/handoffs/{first}");
+    let (status, body) = owner.post(&format!("{path}/claim"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = owner
+        .post(
+            &format!("{path}/messages"),
+            json!({"text": "Good morning!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // A customer handed off now is promised the bot's response time again.
+    let later = app.visitor(&shop.widget_key).await;
+    later.say("can I speak to a person please").await;
+    let told = later.wait_for_messages(2).await[1]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(told.contains("within 2 hours"), "{told}");
+    assert!(!told.contains("away"), "{told}");
+
+    // Reports: the first handoff waited three days by the clock, five minutes at work.
+    let (status, report) = owner.get("/api/v1/reports").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let open = &report["business_hours"];
+    assert_eq!(open["opened_after_hours"], 1, "{report}");
+    let clock_wait = report["handoffs"]["time_to_first_reply"]["median_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!(clock_wait > 2 * 86_400, "{report}");
+    let open_wait = open["time_to_first_reply"]["median_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!((300..330).contains(&open_wait), "{report}");
+    let html = page_html(&app, owner, "/reports").await;
+    assert!(html.contains("1 opened outside business hours"), "{html}");
+    assert!(html.contains("in business hours: 5 min"), "{html}");
+}
+
+#[tokio::test]
+async fn business_hours_are_checked_kept_per_workspace_and_changed_by_admins_only() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (status, hours) = owner.get("/api/v1/settings/business-hours").await;
+    assert_eq!(status, StatusCode::OK, "{hours}");
+    assert_eq!(hours["enabled"], false, "off until switched on: {hours}");
+    assert_eq!(
+        hours["week"]["mon"][0],
+        json!({"from": "09:00", "to": "17:00"})
+    );
+    let (_, now) = owner.get("/api/v1/settings/business-hours/status").await;
+    assert_eq!(
+        now,
+        json!({"enabled": false, "open": true, "away_from": null, "back_at": null, "back": null})
+    );
+
+    let put = |body: Value| {
+        let owner = &owner;
+        async move { owner.put("/api/v1/settings/business-hours", body).await }
+    };
+    for (body, says) in [
+        (
+            json!({"enabled": true, "timezone": "Mars/Olympus"}),
+            "not a time zone",
+        ),
+        (
+            json!({"enabled": true, "week": {"mon": [{"from": "17:00", "to": "09:00"}]}}),
+            "ends before it starts",
+        ),
+        (
+            json!({"enabled": true, "week": {"tue": [{"from": "09:00", "to": "13:00"},
+                                                     {"from": "12:00", "to": "18:00"}]}}),
+            "overlap",
+        ),
+        (json!({"enabled": true, "week": {}}), "at least one day"),
+        (
+            json!({"enabled": true, "week": {"wed": [{"from": "25:00", "to": "26:00"}]}}),
+            "not a time of day",
+        ),
+    ] {
+        let (status, error) = put(body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains(says),
+            "{body}: {error}"
+        );
+    }
+    let (status, error) = put(json!({"enabled": true, "holidays": []})).await;
+    assert!(status.is_client_error(), "{error}");
+    assert_eq!(
+        owner.get("/api/v1/settings/business-hours").await.1,
+        hours,
+        "nothing saved"
+    );
+
+    let wanted = json!({"enabled": true, "timezone": "America/New_York",
+                        "week": {"sat": [{"from": "10:00", "to": "14:00"}]},
+                        "away_message": "  Back {back}, promise.  "});
+    let (status, saved) = put(wanted).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["away_message"], "Back {back}, promise.");
+    assert_eq!(saved["week"]["mon"], json!([]), "days left out are closed");
+    assert_eq!(owner.get("/api/v1/settings/business-hours").await.1, saved);
+
+    // Agents read them, and cannot change them; another workspace has its own.
+    let agent = app.member(&owner, "ana@shop.test", "agent").await;
+    assert_eq!(agent.get("/api/v1/settings/business-hours").await.1, saved);
+    let (status, body) = agent
+        .put("/api/v1/settings/business-hours", json!({"enabled": false}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let page = page_html(&app, &agent, "/settings/business-hours").await;
+    assert!(page.contains("America/New_York"), "{page}");
+    assert!(
+        !page.contains(r#"type="submit">Save"#),
+        "agents get no Save button"
+    );
+    let other = app.other_workspace("owner@other.test").await;
+    assert_eq!(
+        other.get("/api/v1/settings/business-hours").await.1["enabled"],
+        false
+    );
+    assert_eq!(owner.get("/api/v1/settings/business-hours").await.1, saved);
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_hours_in_the_dashboard_form() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let token = me["csrf_token"].as_str().unwrap().to_owned();
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let (owner, token, url) = (&owner, token.clone(), app.url("/settings/business-hours"));
+        async move {
+            let mut form = vec![("csrf_token", token.as_str())];
+            form.extend(fields);
+            let response = owner.client.post(url).form(&form).send().await.unwrap();
+            response.url().query().unwrap_or_default().to_owned()
+        }
+    };
+    let fields = |mon: &'static str| {
+        vec![
+            ("enabled", "true"),
+            ("timezone", "Europe/Madrid"),
+            ("mon", mon),
+            ("tue", "09:00–17:00"),
+            ("wed", ""),
+            ("thu", ""),
+            ("fri", "9:00 - 15:00"),
+            ("sat", ""),
+            ("sun", ""),
+            ("away_message", "We're out until {back}."),
+        ]
+    };
+    let refused = post(fields("9am to 5pm")).await;
+    assert!(refused.starts_with("error="), "{refused}");
+    assert_eq!(
+        owner.get("/api/v1/settings/business-hours").await.1["enabled"],
+        false
+    );
+
+    let saved = post(fields("08:00–12:00, 13:00–17:30")).await;
+    assert_eq!(saved, "ok=Saved.");
+    let (_, hours) = owner.get("/api/v1/settings/business-hours").await;
+    assert_eq!(hours["timezone"], "Europe/Madrid");
+    assert_eq!(
+        hours["week"]["mon"],
+        json!([{"from": "08:00", "to": "12:00"}, {"from": "13:00", "to": "17:30"}])
+    );
+    assert_eq!(
+        hours["week"]["fri"],
+        json!([{"from": "09:00", "to": "15:00"}])
+    );
+    let page = page_html(&app, &owner, "/settings/business-hours").await;
+    assert!(page.contains("08:00–12:00, 13:00–17:30"), "{page}");
+    assert!(page.contains("Now: "), "{page}");
+
+    // A forged form changes nothing.
+    let response = owner
+        .client
+        .post(app.url("/settings/business-hours"))
+        .form(&[("csrf_token", "forged"), ("timezone", "UTC")])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error());
+    assert_eq!(owner.get("/api/v1/settings/business-hours").await.1, hours);
+}
