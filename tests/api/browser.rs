@@ -1372,3 +1372,60 @@ async fn a_customer_rates_the_help_in_the_widget_and_the_agent_sees_it_live() {
     customer.close().await;
     admin.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_business_hours_and_a_customer_after_hours_sees_the_team_is_away() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+
+    // The team works one hour, three days from now: it is away whenever this test runs.
+    let now = chrono::DateTime::from_timestamp_millis(app.state.clock.now_ms()).unwrap();
+    let day = now.date_naive() + chrono::Days::new(3);
+    let key = day.format("%a").to_string().to_lowercase();
+    admin.go(&app.url("/settings/business-hours")).await;
+    admin
+        .js(
+            "for (const d of ['mon','tue','wed','thu','fri','sat','sun']) \
+             document.getElementById('hours-' + d).value = ''; \
+             document.getElementById('hours-timezone').value = ''; return true;",
+        )
+        .await;
+    admin.type_into("#hours-timezone", "UTC").await;
+    admin
+        .type_into(&format!("#hours-{key}"), "09:00–10:00")
+        .await;
+    admin.click("#hours-enabled").await;
+    admin.click("button[type=submit].primary").await;
+    admin
+        .until(
+            "the page says the team is away",
+            "document.getElementById('hours-now').textContent.includes('Now: away')",
+        )
+        .await;
+    admin.screenshot("business-hours-settings").await;
+
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
+    widget_say(&customer, "I want to talk to a human").await;
+    let weekday = day.format("%A").to_string();
+    customer
+        .until(
+            "the bot says when the team is back",
+            &format!(
+                "{}.some(m => m.textContent.includes('away right now and back on {weekday} at 09:00 (UTC)'))",
+                widget_all(".msg.bot")
+            ),
+        )
+        .await;
+    customer
+        .until(
+            "the header says the team is away",
+            &format!(
+                "{}.textContent.includes('The team is away · back')",
+                widget(".status")
+            ),
+        )
+        .await;
+    customer.screenshot("widget-team-away").await;
+}

@@ -28,6 +28,7 @@ async fn pages_send_strangers_to_the_login_page() {
         "/agents",
         "/settings/notifications",
         "/settings/webhooks",
+        "/settings/business-hours",
         "/customers",
     ] {
         let response = client.get(app.url(page)).send().await.unwrap();

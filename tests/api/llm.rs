@@ -211,6 +211,39 @@ async fn the_model_can_hand_off_with_its_summary_and_reason_after_searching() {
 }
 
 #[tokio::test]
+async fn outside_business_hours_the_model_knows_the_customer_hears_when_the_team_is_back() {
+    let fake = FakeOpenAi::start(vec![
+        Step::call("search_knowledge_base", json!({"query": "gift wrapping"})),
+        Step::call(
+            "request_handoff",
+            json!({"reason": "kb_miss", "summary": "Wants gift wrapping."}),
+        ),
+    ])
+    .await;
+    let app = spawn_with_llm(&fake, 2_000).await;
+    let shop = app.shop(true).await;
+    crate::business_hours::team_away(&app, &shop.owner).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+
+    visitor.say("Can you gift-wrap my order please?").await;
+    let said = visitor.wait_for_messages(2).await[1]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        said.contains("Our team is away right now and back on"),
+        "{said}"
+    );
+    let requests = fake.requests();
+    let system = system_text(&requests[0]);
+    assert!(
+        system.contains("the customer is told: \"Our team is away right now and back on"),
+        "{system}"
+    );
+    assert!(!system.contains("within 2 hours"), "{system}");
+}
+
+#[tokio::test]
 async fn a_handoff_for_a_knowledge_base_miss_is_refused_until_the_model_has_searched() {
     let fake = FakeOpenAi::start(vec![
         Step::call(
