@@ -90,12 +90,17 @@
   }
 
   function setStatus() {
-    var now = team && Date.now() + team.skew;
-    if (handoff && handoff.status === "pending" && team && team.away_from <= now && now < team.back_at) {
-      status.textContent = "The team is away · back " + new Date(team.back_at).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
-      // Back on time: the line changes by itself.
+    var now = team && Date.now() + team.skew, away = team && team.away_from <= now && now < team.back_at;
+    if (team) {
+      // The line changes by itself when the team leaves or comes back.
       clearTimeout(team.timer);
-      team.timer = setTimeout(setStatus, Math.min(team.back_at - now + 1000, 2147483647));
+      var next = away ? team.back_at : team.away_from;
+      if (next > now) team.timer = setTimeout(setStatus, Math.min(next - now + 1000, 2147483647));
+    }
+    if (handoff && handoff.status === "pending" && away) {
+      var when = { weekday: "short", hour: "numeric", minute: "2-digit" };
+      if (team.back_at - now > 5 * 864e5) { when.day = "numeric"; when.month = "short"; }
+      status.textContent = "The team is away · back " + new Date(team.back_at).toLocaleString([], when);
     } else if (handoff && handoff.status === "pending") status.textContent = "Connecting you to the team…";
     else if (handoff && handoff.status === "in_progress") status.textContent = (handoff.agent_name || "Someone from the team") + " is here";
     else status.textContent = "Online · replies instantly";

@@ -347,11 +347,25 @@ pub async fn build(store: &Store, workspace_id: &str, span: &Span) -> StoreResul
     let clock = |from: i64, to: i64| to - from;
     let schedule = store.business_hours(workspace_id).await?.schedule();
     let business_hours = schedule.map(|schedule| {
-        let open = |from: i64, to: i64| schedule.open_ms_between(from, to);
+        // The open spans from the first handoff's opening to the last thing that happened to
+        // any, unrolled once.
+        let first = handoffs
+            .iter()
+            .map(|h| h.created_at)
+            .min()
+            .unwrap_or(span.from_ms);
+        let last = handoffs
+            .iter()
+            .flat_map(|h| [h.claimed_at, h.first_reply_at, h.resolved_at])
+            .flatten()
+            .max()
+            .map_or(first, |last| last.max(first));
+        let timeline = schedule.timeline(first, last);
+        let open = |from: i64, to: i64| timeline.open_ms_between(from, to);
         InBusinessHours {
             opened_after_hours: handoffs
                 .iter()
-                .filter(|h| !schedule.is_open(h.created_at))
+                .filter(|h| !timeline.is_open(h.created_at))
                 .count() as i64,
             time_to_claim: waits(|h| h.claimed_at, &open),
             time_to_first_reply: waits(|h| h.first_reply_at, &open),

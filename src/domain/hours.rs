@@ -140,24 +140,32 @@ impl Week {
     }
 }
 
-/// `HH:MM` (or `H:MM`) as minutes into the day; `24:00` only where `end` allows it.
-fn minutes(field: &'static str, raw: &str, end: bool) -> Result<u32, ParseError> {
-    let bad = || {
-        ParseError::new(
-            field,
-            format!("{raw:?} is not a time of day like 09:00 or 17:30"),
-        )
+/// `HH:MM` (or `H:MM`) as minutes into the day. An `end` may be `24:00`, or `00:00` for the
+/// same midnight (`22:00–00:00`).
+fn minutes(raw: &str, end: bool) -> Option<u32> {
+    let (h, m) = raw.trim().split_once(':')?;
+    let digits = |s: &str| {
+        (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
     };
-    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
-        return Err(bad());
-    }
-    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let (h, m) = (digits(h)?, digits(m).filter(|_| m.len() == 2)?);
     let total = h * 60 + m;
-    if m >= 60 || total > MINUTES_A_DAY || (total == MINUTES_A_DAY && !end) {
-        return Err(bad());
+    match total {
+        0 if end => Some(MINUTES_A_DAY),
+        _ if m >= 60 || total > MINUTES_A_DAY || (total == MINUTES_A_DAY && !end) => None,
+        _ => Some(total),
     }
-    Ok(total)
+}
+
+/// [`minutes`], or the reason naming the day.
+fn day_minutes(day: &str, raw: &str, end: bool) -> Result<u32, ParseError> {
+    minutes(raw, end).ok_or_else(|| {
+        ParseError::new(
+            "week",
+            format!("{day}: {raw:?} is not a time of day like 09:00 or 17:30"),
+        )
+    })
 }
 
 fn clock(minutes: u32) -> String {
@@ -189,8 +197,8 @@ impl BusinessHours {
             let mut parsed = Vec::with_capacity(spans.len());
             for span in spans.iter() {
                 let (from, to) = (
-                    minutes("week", &span.from, false)?,
-                    minutes("week", &span.to, true)?,
+                    day_minutes(day, &span.from, false)?,
+                    day_minutes(day, &span.to, true)?,
                 );
                 if from >= to {
                     return Err(ParseError::new(
@@ -234,6 +242,13 @@ impl BusinessHours {
             ));
         }
         self.away_message = self.away_message.trim().to_owned();
+        if self.away_message.is_empty() {
+            // Without one, a customer handed off after hours would hear nothing about when.
+            return Err(ParseError::new(
+                "away_message",
+                "say when the team is back, with {back} where the time goes",
+            ));
+        }
         if self.away_message.chars().count() > MAX_AWAY {
             return Err(ParseError::new(
                 "away_message",
@@ -249,12 +264,20 @@ impl BusinessHours {
         if !self.enabled {
             return None;
         }
+        let schedule = self.parsed();
+        if schedule.is_none() {
+            tracing::warn!(timezone = %self.timezone, "business hours are on but cannot be read: the team counts as always at work");
+        }
+        schedule
+    }
+
+    fn parsed(&self) -> Option<Schedule> {
         let tz: Tz = self.timezone.parse().ok()?;
         let mut days: [Vec<(u32, u32)>; 7] = Default::default();
         for (weekday, _, spans) in self.week.days() {
             for span in spans {
-                let from = minutes("week", &span.from, false).ok()?;
-                let to = minutes("week", &span.to, true).ok()?;
+                let from = minutes(&span.from, false)?;
+                let to = minutes(&span.to, true)?;
                 days[weekday.num_days_from_monday() as usize].push((from, to));
             }
         }
@@ -274,7 +297,7 @@ impl BusinessHours {
         }
         let back = outlook
             .away
-            .map(|(_, back_at)| schedule.when(back_at, now_ms))
+            .map(|(_, back_at)| schedule.when(back_at))
             .unwrap_or_default();
         Some(self.away_message.replace("{back}", &back))
     }
@@ -330,12 +353,12 @@ impl Schedule {
         let mut local = date
             .and_hms_opt(minute / 60, minute % 60, 0)
             .expect("minutes of a day are a valid time");
-        for _ in 0..=96 {
+        for _ in 0..=MINUTES_A_DAY {
             match self.tz.from_local_datetime(&local) {
                 LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
                     return t.timestamp_millis();
                 }
-                LocalResult::None => local += chrono::Duration::minutes(15),
+                LocalResult::None => local += chrono::Duration::minutes(1),
             }
         }
         local.and_utc().timestamp_millis()
@@ -392,43 +415,90 @@ impl Schedule {
         }
     }
 
+    /// The open spans of `from_ms..to_ms`, to answer many questions about that stretch (a
+    /// report's handoffs) without unrolling its days again for each.
+    pub fn timeline(&self, from_ms: i64, to_ms: i64) -> Timeline {
+        let spans = self.open_spans(from_ms, to_ms);
+        let mut before = Vec::with_capacity(spans.len() + 1);
+        let mut total = 0;
+        before.push(total);
+        for (start, end) in &spans {
+            total += end - start;
+            before.push(total);
+        }
+        Timeline { spans, before }
+    }
+
     /// Whether the team is at work at `at_ms`.
     pub fn is_open(&self, at_ms: i64) -> bool {
-        self.open_spans(at_ms, at_ms)
-            .iter()
-            .any(|&(start, end)| start <= at_ms && at_ms < end)
+        self.timeline(at_ms, at_ms).is_open(at_ms)
     }
 
     /// How much of `from_ms..to_ms` the team was at work, in milliseconds: a wait "in
     /// business hours".
     pub fn open_ms_between(&self, from_ms: i64, to_ms: i64) -> i64 {
-        if to_ms <= from_ms {
-            return 0;
-        }
-        self.open_spans(from_ms, to_ms)
-            .into_iter()
-            .map(|(start, end)| (end.min(to_ms) - start.max(from_ms)).max(0))
-            .sum()
+        self.timeline(from_ms, to_ms)
+            .open_ms_between(from_ms, to_ms)
     }
 
-    /// An instant as a customer reads it in a sentence, relative to `now_ms` in the business's
-    /// time zone: "today at 14:00 (CET)", "tomorrow at 09:00 (CET)", "on Monday at 09:00
-    /// (CET)", or further off "on 2 January at 09:00 (CET)".
-    pub fn when(&self, at_ms: i64, now_ms: i64) -> String {
+    /// An instant as a customer reads it in a sentence, whenever they read it: "on Monday 30
+    /// November at 09:00 (CET)", in the business's time zone.
+    pub fn when(&self, at_ms: i64) -> String {
         let at = self.local(at_ms);
-        let days = (at.date_naive() - self.date(now_ms)).num_days();
-        let day = match days {
-            ..=0 => "today".to_owned(),
-            1 => "tomorrow".to_owned(),
-            2..=6 => at.format("on %A").to_string(),
-            _ => at.format("on %-d %B").to_string(),
-        };
-        format!("{day} at {}", at.format("%H:%M (%Z)"))
+        format!("on {} at {}", at.format("%A %-d %B"), self.clock_time(&at))
     }
 
     /// An instant as the business's clock shows it: "Mon 09:00 (CET)".
     pub fn local_time(&self, at_ms: i64) -> String {
-        self.local(at_ms).format("%a %H:%M (%Z)").to_string()
+        let at = self.local(at_ms);
+        format!("{} {}", at.format("%a"), self.clock_time(&at))
+    }
+
+    /// "09:00 (CET)"; a zone without a letter abbreviation reads "09:00 (UTC+14)".
+    fn clock_time(&self, at: &DateTime<Tz>) -> String {
+        let zone = at.format("%Z").to_string();
+        let zone = if zone.starts_with(['+', '-']) {
+            format!("UTC{zone}")
+        } else {
+            zone
+        };
+        format!("{} ({zone})", at.format("%H:%M"))
+    }
+}
+
+/// The open spans over a stretch of time, with the open time before each.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    spans: Vec<(i64, i64)>,
+    /// `before[i]`: the open time of the spans before `spans[i]`; one more entry than spans.
+    before: Vec<i64>,
+}
+
+impl Timeline {
+    /// Where `at_ms` falls: the index of the first span not over by then.
+    fn index(&self, at_ms: i64) -> usize {
+        self.spans.partition_point(|&(_, end)| end <= at_ms)
+    }
+
+    pub fn is_open(&self, at_ms: i64) -> bool {
+        self.spans
+            .get(self.index(at_ms))
+            .is_some_and(|&(start, _)| start <= at_ms)
+    }
+
+    /// The open time from the timeline's start to `at_ms`.
+    fn open_until(&self, at_ms: i64) -> i64 {
+        let i = self.index(at_ms);
+        let within = self
+            .spans
+            .get(i)
+            .map_or(0, |&(start, _)| (at_ms - start).max(0));
+        self.before[i] + within
+    }
+
+    /// How much of `from_ms..to_ms` (inside the timeline's stretch) the team was at work.
+    pub fn open_ms_between(&self, from_ms: i64, to_ms: i64) -> i64 {
+        (self.open_until(to_ms) - self.open_until(from_ms)).max(0)
     }
 }
 
@@ -478,6 +548,20 @@ mod tests {
             .contains("overlap")
         );
         assert!(refused(vec![Span::new("24:00", "24:00")]).contains("not a time of day"));
+        assert!(refused(vec![Span::new("+9:00", "10:00")]).contains("sun: \"+9:00\""));
+        let mut night = hours.clone();
+        night.week.fri = vec![Span::new("22:00", "00:00")];
+        assert_eq!(
+            night.validated().unwrap().week.fri,
+            [Span::new("22:00", "24:00")],
+            "a span to midnight may end at 00:00"
+        );
+        let mut silent = hours.clone();
+        silent.away_message = "  ".into();
+        assert!(
+            silent.validated().is_err(),
+            "the customer must hear something"
+        );
         assert!(refused(vec![Span::new("09:60", "10:00")]).contains("not a time of day"));
         assert!(refused(vec![Span::new("nine", "10:00")]).contains("not a time of day"));
         assert!(refused(vec![Span::new("1:00", "2:00"); 5]).contains("at most 4"));
@@ -515,16 +599,8 @@ mod tests {
             Some((ms("2026-11-27T16:00:00Z"), ms("2026-11-30T08:00:00Z")))
         );
         assert_eq!(
-            schedule.when(ms("2026-11-30T08:00:00Z"), ms("2026-11-27T19:00:00Z")),
-            "on Monday at 09:00 (CET)"
-        );
-        assert_eq!(
-            schedule.when(ms("2026-11-25T08:00:00Z"), ms("2026-11-24T19:00:00Z")),
-            "tomorrow at 09:00 (CET)"
-        );
-        assert_eq!(
-            schedule.when(ms("2026-11-25T08:00:00Z"), ms("2026-11-25T06:00:00Z")),
-            "today at 09:00 (CET)"
+            schedule.when(ms("2026-11-30T08:00:00Z")),
+            "on Monday 30 November at 09:00 (CET)"
         );
         assert_eq!(
             schedule.local_time(ms("2026-11-30T08:00:00Z")),
@@ -533,12 +609,57 @@ mod tests {
     }
 
     #[test]
+    fn zones_far_from_utc_keep_their_own_calendar() {
+        let mut hours = madrid();
+        hours.timezone = "Pacific/Kiritimati".into();
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        // Tuesday 24 November 2026 20:00 UTC is Wednesday 10:00 in Kiritimati (UTC+14).
+        assert!(schedule.is_open(ms("2026-11-24T20:00:00Z")));
+        assert_eq!(
+            schedule.when(ms("2026-11-24T19:00:00Z")),
+            "on Wednesday 25 November at 09:00 (UTC+14)"
+        );
+        let mut hours = madrid();
+        hours.timezone = "Pacific/Pago_Pago".into();
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        // Friday 27 November 2026 04:30 UTC is Thursday 17:30 in Pago Pago (UTC-11): away
+        // until Friday 09:00 there.
+        let evening = schedule.outlook(ms("2026-11-27T04:30:00Z"));
+        assert!(!evening.open);
+        assert_eq!(evening.away.unwrap().1, ms("2026-11-27T20:00:00Z"));
+        assert_eq!(
+            schedule.when(ms("2026-11-27T20:00:00Z")),
+            "on Friday 27 November at 09:00 (SST)"
+        );
+    }
+
+    #[test]
+    fn a_timeline_answers_like_the_schedule_everywhere_in_it() {
+        let schedule = madrid().schedule().unwrap();
+        let (from, to) = (ms("2026-11-01T00:00:00Z"), ms("2026-12-15T00:00:00Z"));
+        let timeline = schedule.timeline(from, to);
+        let hour = 3_600_000;
+        for a in (from..to).step_by(7 * hour as usize + 1234) {
+            assert_eq!(timeline.is_open(a), schedule.is_open(a), "{a}");
+            for b in [a + hour / 2, a + 30 * hour, a + 9 * 24 * hour] {
+                let b = b.min(to);
+                let slow: i64 = schedule
+                    .open_spans(a, b)
+                    .into_iter()
+                    .map(|(start, end)| (end.min(b) - start.max(a)).max(0))
+                    .sum();
+                assert_eq!(timeline.open_ms_between(a, b), slow, "{a}..{b}");
+            }
+        }
+    }
+
+    #[test]
     fn the_away_message_says_when_the_team_is_back() {
         let hours = madrid();
         assert_eq!(hours.away_text(ms("2026-11-24T10:00:00Z")), None);
         assert_eq!(
             hours.away_text(ms("2026-11-28T10:00:00Z")).unwrap(),
-            "Our team is away right now and back on Monday at 09:00 (CET). \
+            "Our team is away right now and back on Monday 30 November at 09:00 (CET). \
              We'll reply to you as soon as we're back."
         );
         let off = BusinessHours::default();

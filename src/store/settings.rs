@@ -1,6 +1,6 @@
 //! Workspace settings as named JSON documents.
 
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreResult};
 use crate::domain::hours::{self, BusinessHours};
 
 impl Store {
@@ -36,13 +36,17 @@ impl Store {
         Ok(())
     }
 
-    /// The workspace's business hours; off when never saved.
+    /// The workspace's business hours; off when never saved. Read on every bot turn and chat
+    /// window: settings this version cannot read (written by a newer one) count as off, with a
+    /// warning, rather than stop the bot.
     pub async fn business_hours(&self, workspace_id: &str) -> StoreResult<BusinessHours> {
-        match self.setting(workspace_id, hours::SETTING).await? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|err| StoreError::Database(sqlx::Error::Decode(Box::new(err)))),
-            None => Ok(BusinessHours::default()),
-        }
+        let Some(json) = self.setting(workspace_id, hours::SETTING).await? else {
+            return Ok(BusinessHours::default());
+        };
+        Ok(serde_json::from_str(&json).unwrap_or_else(|err| {
+            tracing::warn!(%workspace_id, error = %err, "business hours cannot be read: treated as off");
+            BusinessHours::default()
+        }))
     }
 
     /// Every workspace's setting of this name, as `(workspace_id, value)`.

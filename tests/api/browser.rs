@@ -1408,7 +1408,7 @@ async fn an_admin_sets_business_hours_and_a_customer_after_hours_sees_the_team_i
 
     let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
     widget_say(&customer, "I want to talk to a human").await;
-    let weekday = day.format("%A").to_string();
+    let weekday = day.format("%A %-d %B").to_string();
     customer
         .until(
             "the bot says when the team is back",

@@ -32,10 +32,11 @@ pub(crate) async fn team_away(app: &TestApp, owner: &Api) -> i64 {
         .timestamp_millis()
 }
 
-fn weekday_name(ms: i64) -> String {
+/// "Monday 30 November", as the customer is told it.
+fn day_name(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap()
-        .format("%A")
+        .format("%A %-d %B")
         .to_string()
 }
 
@@ -51,7 +52,7 @@ async fn a_customer_handed_off_while_the_team_is_away_hears_when_it_is_back() {
     let shop = app.shop(true).await;
     let owner = &shop.owner;
     let back_at = team_away(&app, owner).await;
-    let back = format!("back on {} at 09:00 (UTC)", weekday_name(back_at));
+    let back = format!("back on {} at 09:00 (UTC)", day_name(back_at));
 
     let (status, now) = owner.get("/api/v1/settings/business-hours/status").await;
     assert_eq!(status, StatusCode::OK, "{now}");
@@ -59,7 +60,7 @@ async fn a_customer_handed_off_while_the_team_is_away_hears_when_it_is_back() {
     assert_eq!(ms(&now["back_at"]), back_at, "{now}");
     assert_eq!(
         now["back"],
-        format!("on {} at 09:00 (UTC)", weekday_name(back_at))
+        format!("on {} at 09:00 (UTC)", day_name(back_at))
     );
 
     // The chat window learns the team is away, and until when.
@@ -170,9 +171,10 @@ async fn business_hours_are_checked_kept_per_workspace_and_changed_by_admins_onl
             "overlap",
         ),
         (json!({"enabled": true, "week": {}}), "at least one day"),
+        (json!({"enabled": true, "away_message": " "}), "{back}"),
         (
             json!({"enabled": true, "week": {"wed": [{"from": "25:00", "to": "26:00"}]}}),
-            "not a time of day",
+            "wed: \"25:00\" is not a time of day",
         ),
     ] {
         let (status, error) = put(body.clone()).await;
@@ -212,6 +214,8 @@ async fn business_hours_are_checked_kept_per_workspace_and_changed_by_admins_onl
         !page.contains(r#"type="submit">Save"#),
         "agents get no Save button"
     );
+    let page = page_html(&app, &owner, "/settings/business-hours").await;
+    assert!(page.contains(r#"type="submit">Save"#), "admins do");
     let other = app.other_workspace("owner@other.test").await;
     assert_eq!(
         other.get("/api/v1/settings/business-hours").await.1["enabled"],
@@ -232,7 +236,8 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
             let mut form = vec![("csrf_token", token.as_str())];
             form.extend(fields);
             let response = owner.client.post(url).form(&form).send().await.unwrap();
-            response.url().query().unwrap_or_default().to_owned()
+            let query = response.url().query().unwrap_or_default().to_owned();
+            (response.status(), response.text().await.unwrap(), query)
         }
     };
     let fields = |mon: &'static str| {
@@ -249,15 +254,26 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
             ("away_message", "We're out until {back}."),
         ]
     };
-    let refused = post(fields("9am to 5pm")).await;
-    assert!(refused.starts_with("error="), "{refused}");
+    // Refused: the page again, the reason on top and what was typed still in the form.
+    let (status, page, _) = post(fields("9am – 5pm")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("mon: &quot;9am&quot; is not a time of day"),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="9am – 5pm""#), "{page}");
+    assert!(
+        page.contains("We&#x27;re out until {back}.") || page.contains("We're out until {back}."),
+        "{page}"
+    );
     assert_eq!(
         owner.get("/api/v1/settings/business-hours").await.1["enabled"],
         false
     );
 
-    let saved = post(fields("08:00–12:00, 13:00–17:30")).await;
-    assert_eq!(saved, "ok=Saved.");
+    let (status, _, query) = post(fields("08:00–12:00, 13:00–17:30")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(query, "ok=Saved.");
     let (_, hours) = owner.get("/api/v1/settings/business-hours").await;
     assert_eq!(hours["timezone"], "Europe/Madrid");
     assert_eq!(
@@ -282,4 +298,49 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
         .unwrap();
     assert!(response.status().is_client_error());
     assert_eq!(owner.get("/api/v1/settings/business-hours").await.1, hours);
+}
+
+#[tokio::test]
+async fn with_business_hours_off_nothing_changes() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    // Saved but switched off: the same as never set.
+    let (status, body) = owner
+        .put(
+            "/api/v1/settings/business-hours",
+            json!({"enabled": false, "week": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, session) = app
+        .anonymous()
+        .post(
+            "/widget/v1/sessions",
+            json!({"widget_key": shop.widget_key}),
+        )
+        .await;
+    assert_eq!(session["team"], Value::Null, "{session}");
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want to talk to a human").await;
+    let told = visitor.wait_for_messages(2).await[1]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(told.contains("within 2 hours"), "{told}");
+    let (_, report) = owner.get("/api/v1/reports").await;
+    assert_eq!(report["business_hours"], Value::Null, "{report}");
+    assert_eq!(report["handoffs"]["opened"], 1, "{report}");
+
+    // A bot that may not hand off tells its chat window nothing about the team.
+    team_away(&app, owner).await;
+    let alone = owner.create_bot("Alone").await;
+    let (_, session) = app
+        .anonymous()
+        .post(
+            "/widget/v1/sessions",
+            json!({"widget_key": alone["widget_key"]}),
+        )
+        .await;
+    assert_eq!(session["team"], Value::Null, "{session}");
 }

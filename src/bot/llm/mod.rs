@@ -415,7 +415,7 @@ fn system_prompt(turn: &Turn<'_>) -> String {
     if turn.handoff_enabled && !promise.is_empty() {
         parts.push(format!(
             "When you hand off, the customer is told: \"{promise}\" Never promise any other \
-             response time."
+             response time, whatever the instructions above say."
         ));
     }
     parts.join("\n\n")

@@ -181,7 +181,7 @@ pub(crate) fn hours_status(hours: &BusinessHours, now_ms: i64) -> Value {
         "open": outlook.open,
         "away_from": outlook.away.map(|(from, _)| rfc3339(from)),
         "back_at": outlook.away.map(|(_, back)| rfc3339(back)),
-        "back": outlook.away.map(|(_, back)| schedule.when(back, now_ms)),
+        "back": outlook.away.map(|(_, back)| schedule.when(back)),
     })
 }
 

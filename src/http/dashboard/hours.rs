@@ -3,15 +3,16 @@
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back_after, check_csrf, csrf_field, layout, require_admin};
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
 use crate::domain::hours::{self, BusinessHours, Span, Week};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::api::settings;
+use crate::http::extract::Caller;
 use crate::state::AppState;
 
 pub const PATH: &str = "/settings/business-hours";
@@ -73,9 +74,34 @@ fn now_text(hours: &BusinessHours, now_ms: i64) -> String {
         (true, None) => "Now: at work, around the clock.".to_owned(),
         (false, Some((_, back))) => format!(
             "Now: away. A customer handed off now is told the team is back {}.",
-            schedule.when(back, now_ms)
+            schedule.when(back)
         ),
         (false, None) => "Now: away.".to_owned(),
+    }
+}
+
+/// The form's fields as text: the saved hours, or what an admin typed that was refused.
+struct Shown {
+    enabled: bool,
+    timezone: String,
+    /// Each day's key and spans as typed, Monday first.
+    days: Vec<(&'static str, String)>,
+    away_message: String,
+}
+
+impl From<&BusinessHours> for Shown {
+    fn from(hours: &BusinessHours) -> Self {
+        Shown {
+            enabled: hours.enabled,
+            timezone: hours.timezone.clone(),
+            days: hours
+                .week
+                .days()
+                .iter()
+                .map(|(_, day, spans)| (*day, spans_text(spans)))
+                .collect(),
+            away_message: hours.away_message.clone(),
+        }
     }
 }
 
@@ -84,40 +110,51 @@ async fn page(
     Page(caller): Page,
     Query(flash): Query<Flash>,
 ) -> ApiResult<Markup> {
+    render(&state, &caller, flash.render(), None).await
+}
+
+/// The page, with `typed` in the form in place of the saved hours when it was refused.
+async fn render(
+    state: &AppState,
+    caller: &Caller,
+    notice: Markup,
+    typed: Option<Shown>,
+) -> ApiResult<Markup> {
     let ws = caller.workspace_id();
     let hours = state.store.business_hours(ws).await?;
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
     let disabled = !caller.is_admin();
+    let shown = typed.unwrap_or_else(|| Shown::from(&hours));
     let content = html! {
         div class="header" { h1 { "Settings → Business hours" } }
-        (flash.render())
+        (notice)
         form class="card" method="post" action=(PATH) {
             p id="hours-now" { (now_text(&hours, state.clock.now_ms())) }
             p class="muted small" { "Outside these hours, a customer the bot hands to the team is told when you are back instead of the bot's response time, the chat window says the team is away, and Reports also measure waits in business hours." }
-            (csrf_field(&caller))
+            (csrf_field(caller))
             div class="toggle" {
                 label for="hours-enabled" style="margin:0" { "Use business hours" }
-                input id="hours-enabled" type="checkbox" name="enabled" value="true" checked[hours.enabled] disabled[disabled];
+                input id="hours-enabled" type="checkbox" name="enabled" value="true" checked[shown.enabled] disabled[disabled];
             }
             label for="hours-timezone" { "Time zone" }
-            input id="hours-timezone" type="text" name="timezone" list="timezones" value=(hours.timezone) placeholder="Europe/Madrid" disabled[disabled];
+            input id="hours-timezone" type="text" name="timezone" list="timezones" value=(shown.timezone) placeholder="Europe/Madrid" disabled[disabled];
             datalist id="timezones" {
                 @for tz in chrono_tz::TZ_VARIANTS { option value=(tz.name()) {} }
             }
             div class="hint" { "The hours below are read in this zone, daylight saving included." }
-            @for (_, day, spans) in hours.week.days() {
+            @for (day, spans) in &shown.days {
                 label for=(format!("hours-{day}")) { (day_label(day)) }
-                input id=(format!("hours-{day}")) type="text" name=(day) value=(spans_text(spans)) placeholder="closed" disabled[disabled];
+                input id=(format!("hours-{day}")) type="text" name=(day) value=(spans) placeholder="closed" disabled[disabled];
             }
             div class="hint" { "Like 09:00–17:00, or 09:00–13:00, 14:00–18:00; empty when closed. A night shift is two spans: 22:00–24:00, then 00:00–06:00 the next day." }
             label for="hours-away" { "Away message" }
-            textarea id="hours-away" name="away_message" maxlength=(hours::MAX_AWAY) disabled[disabled] { (hours.away_message) }
-            div class="hint" { "Said after the bot's handoff message outside business hours; {back} becomes when the team is back, like “on Monday at 09:00 (CET)”." }
+            textarea id="hours-away" name="away_message" maxlength=(hours::MAX_AWAY) disabled[disabled] { (shown.away_message) }
+            div class="hint" { "Said after the bot's handoff message outside business hours; {back} becomes when the team is back, like “on Monday 30 November at 09:00 (CET)”." }
             @if !disabled { div style="margin-top:1rem" { button class="btn primary" type="submit" { "Save" } } }
         }
     };
     Ok(layout(
-        &caller,
+        caller,
         Nav::BusinessHours,
         "Business hours",
         pending,
@@ -141,7 +178,7 @@ struct HoursForm {
 }
 
 impl HoursForm {
-    fn hours(self) -> ApiResult<BusinessHours> {
+    fn hours(&self) -> ApiResult<BusinessHours> {
         Ok(BusinessHours {
             enabled: self.enabled.as_deref() == Some("true"),
             timezone: self.timezone.trim().to_owned(),
@@ -154,8 +191,26 @@ impl HoursForm {
                 sat: parse_spans("sat", &self.sat)?,
                 sun: parse_spans("sun", &self.sun)?,
             },
-            away_message: self.away_message,
+            away_message: self.away_message.clone(),
         })
+    }
+
+    /// The form as it was sent.
+    fn typed(self) -> Shown {
+        Shown {
+            enabled: self.enabled.as_deref() == Some("true"),
+            timezone: self.timezone,
+            days: vec![
+                ("mon", self.mon),
+                ("tue", self.tue),
+                ("wed", self.wed),
+                ("thu", self.thu),
+                ("fri", self.fri),
+                ("sat", self.sat),
+                ("sun", self.sun),
+            ],
+            away_message: self.away_message,
+        }
     }
 }
 
@@ -170,7 +225,20 @@ async fn save(
         Ok(hours) => settings::save_hours(&state, caller.workspace_id(), hours).await,
         Err(err) => Err(err),
     };
-    Ok(back_after(PATH, saved, "Saved."))
+    match saved {
+        Ok(_) => Ok(back(PATH, Ok("Saved."))),
+        // Refused: the page again with the reason on top and what was typed, to fix.
+        Err(err) if err.code == Code::ValidationFailed => {
+            let notice = Flash {
+                ok: None,
+                error: Some(err.message.clone()),
+            }
+            .render();
+            let page = render(&state, &caller, notice, Some(form.typed())).await?;
+            Ok((err.code.status(), page).into_response())
+        }
+        Err(err) => Err(err),
+    }
 }
 
 #[cfg(test)]
