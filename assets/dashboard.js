@@ -326,6 +326,13 @@
         .catch(showError)
         .finally(function () { renderState(); textarea.focus(); });
     });
+    // While the box has text, the customer sees "typing" (every 3 s at most; it lasts 10).
+    var typingSent = 0;
+    textarea.addEventListener("input", function () {
+      if (!textarea.value.trim() || Date.now() - typingSent < 3000) return;
+      typingSent = Date.now();
+      api("POST", base + "/typing").catch(function () {});
+    });
     $("note-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var box = $("note-text");

@@ -106,9 +106,11 @@
     else status.textContent = "Online · replies instantly";
   }
 
-  function showTyping(on) {
+  function showTyping(on, who) {
     clearTimeout(typingTimer);
     typing.hidden = !on;
+    typing.title = who ? who + " is typing" : "";
+    typing.setAttribute("aria-label", typing.title || "typing");
     if (on) {
       log.appendChild(typing);
       typingTimer = setTimeout(function () { typing.hidden = true; }, 10000);
@@ -255,6 +257,7 @@
       var data = JSON.parse(event.data);
       if (data.type === "message.created") add(data.message);
       else if (data.type === "message.draft") showDraft(data);
+      else if (data.type === "typing") showTyping(true, data.author_name);
       else if (data.type === "conversation.erased") restart();
       else if (data.type === "rating.updated") {
         lastSeq = Math.max(lastSeq, data.seq);

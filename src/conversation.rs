@@ -23,8 +23,8 @@ use crate::domain::rating;
 use crate::marketplace::REQUEST_HANDOFF;
 use crate::state::AppState;
 use crate::store::{
-    BotRecord, ConversationRecord, CustomerMessage, Draft, Live, MessageRecord, NewMessage,
-    StoreError, StoreResult, TURN_LEASE_MS, TakenTurn,
+    BotRecord, ConversationRecord, CustomerMessage, Draft, DraftKind, Live, MessageRecord,
+    NewMessage, StoreError, StoreResult, TURN_LEASE_MS, TakenTurn,
 };
 
 /// Stores a customer's message and, if the bot holds the conversation, starts its answer in
@@ -425,6 +425,7 @@ impl<'a> ChatDrafts<'a> {
                 id: message.id.clone(),
                 author_name: String::new(),
                 text: String::new(),
+                kind: DraftKind::Answer,
             },
             last: Mutex::new(None),
             changes: Mutex::new(state.store.subscribe()),

@@ -61,6 +61,12 @@ pub struct Limits {
     /// Widget messages per client address, all its visitors together: ten visitors' worth,
     /// so new chats started from one address cannot multiply the per-visitor limit.
     pub widget_messages_per_address: Throttle,
+    /// "Ana is typing" per conversation: one every two seconds reaches the chat window (it
+    /// shows for ten), however fast the dashboard sends them.
+    pub typing: Throttle,
+    /// WhatsApp's typing indicator per conversation: it shows for 25 seconds, so one every
+    /// twenty keeps it up while the agent types without a Graph API call per keystroke.
+    pub whatsapp_typing: Throttle,
 }
 
 impl Limits {
@@ -72,6 +78,8 @@ impl Limits {
             widget_messages_per_address: Throttle::per_minute(
                 config.widget_messages_per_minute.saturating_mul(10),
             ),
+            typing: Throttle::every(std::time::Duration::from_secs(2)),
+            whatsapp_typing: Throttle::every(std::time::Duration::from_secs(20)),
         }
     }
 }

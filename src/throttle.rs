@@ -36,6 +36,14 @@ impl Throttle {
         }
     }
 
+    /// One per `period` per key, no bursts; a zero period: no limit.
+    pub fn every(period: Duration) -> Self {
+        Self {
+            limiter: Quota::with_period(period).map(RateLimiter::keyed),
+            clock: DefaultClock::default(),
+        }
+    }
+
     /// `Ok` when one more is allowed now for `key` (and counts it), else how long until it
     /// would be.
     pub fn check(&self, key: &str) -> Result<(), Duration> {

@@ -6,6 +6,7 @@
 pub mod media;
 pub mod notify;
 pub mod outbox;
+pub mod typing;
 pub mod whatsapp;
 
 use std::collections::HashMap;

@@ -167,7 +167,7 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
 }
 
 /// The WhatsApp number of a channel of this workspace, with its token.
-pub(super) async fn number_of(
+pub(crate) async fn number_of(
     state: &AppState,
     workspace_id: &str,
     channel_id: &str,

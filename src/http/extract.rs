@@ -136,6 +136,14 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.role().is_admin()
     }
+
+    /// The caller as the handoff rules see them.
+    pub fn actor(&self) -> crate::domain::handoff::Actor<'_> {
+        crate::domain::handoff::Actor {
+            user_id: &self.user.id,
+            is_admin: self.is_admin(),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::accounts::Credential;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Draft, EventRecord, Live, StoreResult};
+use crate::store::{Draft, DraftKind, EventRecord, Live, StoreResult};
 
 /// Events read from the log per query when catching up.
 const PAGE: i64 = 500;
@@ -88,14 +88,19 @@ impl Feed {
                 workspace_id,
                 conversation_id,
             } => (draft.workspace_id == *workspace_id && draft.conversation_id == *conversation_id)
-                .then(|| {
-                    serde_json::json!({
+                .then(|| match draft.kind {
+                    DraftKind::Answer => serde_json::json!({
                         "type": "message.draft",
                         "id": draft.id,
                         "author": "bot",
                         "author_name": draft.author_name,
                         "text": draft.text,
-                    })
+                    }),
+                    DraftKind::Typing => serde_json::json!({
+                        "type": "typing",
+                        "author": "agent",
+                        "author_name": draft.author_name,
+                    }),
                 }),
         }
     }

@@ -429,6 +429,22 @@ impl Store {
 
     /// Marks agent messages as delivered to the customer, with a `message.status` event each.
     /// Only messages still `sent` change, so repeated deliveries add nothing.
+    /// The channel's id (a WhatsApp `wamid`) of the customer's latest message in a
+    /// conversation, when it came from a channel that gives one.
+    pub async fn latest_customer_external_id(
+        &self,
+        conversation_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT external_id FROM messages WHERE conversation_id = $1 \
+             AND author = 'customer' AND external_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(conversation_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
     pub async fn mark_delivered(
         &self,
         workspace_id: &str,

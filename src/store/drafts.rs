@@ -1,5 +1,6 @@
 //! Drafts: the text of a bot answer while a model is still writing it, for the customer's chat
-//! window to show growing. A draft is not a message and not an event: it is never stored, has
+//! window to show growing — or, of kind [`DraftKind::Typing`], only that a person from the team
+//! is typing a reply (its text stays theirs until they send it). A draft is not a message and not an event: it is never stored, has
 //! no sequence number, and a client that misses one loses nothing, since the stored message
 //! replaces it. It goes to this node's live streams and, on PostgreSQL, to other nodes by
 //! NOTIFY (the customer's socket may be held by another node than the one answering). Each
@@ -25,11 +26,26 @@ const NOTIFY_LIMIT: usize = 7_900;
 pub struct Draft {
     pub workspace_id: String,
     pub conversation_id: String,
-    /// The answer's own id while it is written: the customer message it answers.
+    /// The answer's own id while it is written: the customer message it answers (for a person
+    /// typing, the handoff).
     pub id: String,
     pub author_name: String,
-    /// The answer so far; empty when the draft is taken away.
+    /// The answer so far; empty when the draft is taken away (and for a person typing).
     pub text: String,
+    #[serde(default)]
+    pub kind: DraftKind,
+}
+
+/// What a draft shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftKind {
+    /// The bot's answer as it is written.
+    #[default]
+    Answer,
+    /// A person from the team is typing a reply: shown for a few seconds, never remembered
+    /// for a chat window that connects later.
+    Typing,
 }
 
 /// A draft older than this is not shown to a chat window that connects: the answer it belongs
@@ -47,6 +63,9 @@ type Latest = HashMap<String, (Instant, Arc<Draft>)>;
 impl Writing {
     /// Remembers a draft, or forgets its answer's when the draft is taken away.
     fn note(&self, draft: &Arc<Draft>) {
+        if draft.kind == DraftKind::Typing {
+            return;
+        }
         let now = Instant::now();
         let mut writing = self.0.lock().expect("drafts lock");
         // Whatever a stopped node left behind goes as soon as anything else is written.
@@ -125,6 +144,7 @@ mod tests {
             id: answer.to_owned(),
             author_name: "Acme Help".to_owned(),
             text: text.to_owned(),
+            kind: DraftKind::Answer,
         })
     }
 

@@ -41,7 +41,7 @@ pub use contacts::{ContactCursor, ContactFilter, ContactSummary};
 pub use conversations::{
     ContactRecord, ConversationRecord, CustomerMessage, MessageRecord, NewMessage,
 };
-pub use drafts::{DRAFT_CHANNEL, Draft, DraftNotice};
+pub use drafts::{DRAFT_CHANNEL, Draft, DraftKind, DraftNotice};
 pub use erasure::Erased;
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
 pub use handoffs::{HandoffFilter, HandoffRecord};

@@ -1429,3 +1429,45 @@ async fn an_admin_sets_business_hours_and_a_customer_after_hours_sees_the_team_i
         .await;
     customer.screenshot("widget-team-away").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_sees_the_agent_typing_and_then_the_reply() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
+    widget_say(&customer, "I want to talk to a human").await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    admin
+        .go(&app.url(&format!(
+            "/handoffs/{}",
+            shop.owner.pending_handoff_id().await
+        )))
+        .await;
+    admin.click("#claim").await;
+    reply_box_opens(&admin).await;
+    admin
+        .type_into("#reply-text", "Let me check your order")
+        .await;
+    customer
+        .until(
+            "the customer sees someone typing",
+            &format!(
+                "!{0}.hidden && {0}.title.endsWith(' is typing')",
+                widget(".typing")
+            ),
+        )
+        .await;
+    customer.screenshot("widget-agent-typing").await;
+    admin.type_into("#reply-text", "\u{e007}").await;
+    customer
+        .until(
+            "the reply takes the dots' place",
+            &format!(
+                "{}.some(m => m.textContent.includes('Let me check your order')) && {}.hidden",
+                widget_all(".msg.agent"),
+                widget(".typing")
+            ),
+        )
+        .await;
+}

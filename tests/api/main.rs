@@ -27,6 +27,7 @@ mod saved_replies;
 mod store;
 mod team;
 mod tenancy;
+mod typing;
 mod webhooks;
 mod whatsapp;
 mod widget;

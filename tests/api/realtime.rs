@@ -143,6 +143,7 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
         id: "msg_being_answered".to_owned(),
         author_name: "Acme Help".to_owned(),
         text: "Standard delivery takes".to_owned(),
+        kind: baton::store::DraftKind::Answer,
     };
     app.state.store.publish_draft(draft.clone()).await;
     let shown = stream_on_b.next_of("message.draft").await;
@@ -165,13 +166,30 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
     // …until the draft is taken away on node A.
     let taken_away = baton::store::Draft {
         text: String::new(),
-        ..draft
+        ..draft.clone()
     };
     app.state.store.publish_draft(taken_away).await;
     assert_eq!(stream_on_b.next_of("message.draft").await["text"], "");
     let mut later = visitor.stream_at(node_b.addr, 0).await;
     for event in later.until_quiet(300).await {
         assert_ne!(event["type"], "message.draft", "{event}");
+    }
+    // A person typing on node A shows on node B as well, and is not kept for later windows.
+    let typing = baton::store::Draft {
+        id: "hnd_helping".to_owned(),
+        author_name: "Ana".to_owned(),
+        text: String::new(),
+        kind: baton::store::DraftKind::Typing,
+        ..draft
+    };
+    app.state.store.publish_draft(typing).await;
+    assert_eq!(
+        stream_on_b.next_of("typing").await,
+        json!({"type": "typing", "author": "agent", "author_name": "Ana"})
+    );
+    let mut latest = visitor.stream_at(node_b.addr, 0).await;
+    for event in latest.until_quiet(300).await {
+        assert_ne!(event["type"], "typing", "{event}");
     }
 }
 

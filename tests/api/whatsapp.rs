@@ -2270,3 +2270,53 @@ async fn no_rating_is_asked_once_whatsapp_no_longer_takes_free_text() {
         "{messages:#?}"
     );
 }
+
+#[tokio::test]
+async fn an_agent_typing_shows_whatsapps_typing_indicator_on_the_customers_last_message() {
+    let s = Setup::new().await;
+    let id = s.claimed_handoff().await;
+    let typing = format!("/api/v1/handoffs/{id}/typing");
+    let reads = s.graph.reads().len();
+    let (status, body) = s.shop.owner.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let shown = eventually(|| async {
+        let all = s.graph.reads();
+        (all.len() > reads).then(|| all[reads].clone())
+    })
+    .await;
+    assert_eq!(
+        shown,
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.in1",
+               "typing_indicator": {"type": "text"}})
+    );
+    // It shows for 25 seconds: typing on does not call the Graph API per keystroke.
+    let (status, _) = s.shop.owner.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(s.graph.reads().len(), reads + 1);
+    assert!(
+        s.graph
+            .sent()
+            .iter()
+            .all(|m| m.get("typing_indicator").is_none())
+    );
+}
+
+#[tokio::test]
+async fn no_typing_indicator_once_the_customers_window_has_closed() {
+    let s = Setup::new().await;
+    let id = s.claimed_handoff().await;
+    s.app
+        .state
+        .clock
+        .advance(std::time::Duration::from_secs(25 * 3600));
+    let reads = s.graph.reads().len();
+    let (status, body) = s
+        .shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/typing"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(s.graph.reads().len(), reads, "{:?}", s.graph.reads());
+}

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::domain::MessageText;
 use crate::domain::clock::rfc3339;
-use crate::domain::handoff::{self, Action, Actor, Refusal, Status};
+use crate::domain::handoff::{self, Action, Refusal, Status};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/handoffs/{id}/transfer", post(transfer))
         .route("/handoffs/{id}/notes", post(add_note))
         .route("/handoffs/{id}/messages", post(reply))
+        .route("/handoffs/{id}/typing", post(typing))
         .route("/handoffs/{id}/messages/{message_id}/retry", post(resend))
 }
 
@@ -159,10 +160,7 @@ async fn act(
     id: &str,
     action: Action,
 ) -> ApiResult<Json<HandoffView>> {
-    let actor = Actor {
-        user_id: &caller.user.id,
-        is_admin: caller.is_admin(),
-    };
+    let actor = caller.actor();
     let now = state.clock.now_ms();
     let handoff = state
         .store
@@ -263,10 +261,7 @@ async fn transfer(
                 .map_err(|err| ApiError::validation(format!("note: {}", err.problem)))?,
         ),
     };
-    let actor = Actor {
-        user_id: &caller.user.id,
-        is_admin: caller.is_admin(),
-    };
+    let actor = caller.actor();
     let transferred = state
         .store
         .transfer_handoff(
@@ -363,15 +358,10 @@ async fn reply(
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
     let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
-    let actor = Actor {
-        user_id: &caller.user.id,
-        is_admin: caller.is_admin(),
-    };
     // Who may reply comes before what may be sent: an agent who does not hold the handoff is
     // told so, not that the customer's window has closed. (The store checks again, atomically.)
-    if let Err(refusal) = handoff::decide(handoff.snapshot(), actor, Action::Reply) {
-        return Err(name_holder(&state, &caller, StoreError::Refused(refusal)).await);
-    }
+    may_reply(&state, &caller, &handoff).await?;
+    let actor = caller.actor();
     let now = state.clock.now_ms();
     let (text, kind, template) = match (body.text, body.template) {
         (_, Some(template)) => {
@@ -425,6 +415,29 @@ async fn reply(
 
 /// WhatsApp takes free text only within 24 hours of the customer's last message: the agent
 /// is told before anything is sent.
+/// `POST /handoffs/{id}/typing`: whoever may reply is writing one; the customer sees "Ana is
+/// typing" for a few seconds. The dashboard sends it every few seconds while the reply box
+/// has text; nothing is stored. 204, or the refusal a reply would get.
+async fn typing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
+    may_reply(&state, &caller, &handoff).await?;
+    crate::channels::typing::show(&state, &handoff, &caller.user.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the caller may write to the handoff's customer now (the holder, or an admin), or
+/// the refusal naming who holds it.
+async fn may_reply(state: &AppState, caller: &Caller, handoff: &HandoffRecord) -> ApiResult<()> {
+    match handoff::decide(handoff.snapshot(), caller.actor(), Action::Reply) {
+        Ok(_) => Ok(()),
+        Err(refusal) => Err(name_holder(state, caller, StoreError::Refused(refusal)).await),
+    }
+}
+
 fn free_text_allowed(handoff: &HandoffRecord, now: i64) -> ApiResult<()> {
     if handoff.channel == "whatsapp"
         && !crate::domain::whatsapp_window_open(handoff.last_customer_at, now)
@@ -456,10 +469,7 @@ async fn resend(
     if message.kind != "template" {
         free_text_allowed(&handoff, now)?;
     }
-    let actor = Actor {
-        user_id: &caller.user.id,
-        is_admin: caller.is_admin(),
-    };
+    let actor = caller.actor();
     let resent = state
         .store
         .resend_message(caller.workspace_id(), &id, &message_id, actor, now)

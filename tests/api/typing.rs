@@ -1,0 +1,78 @@
+//! "Ana is typing…": the person helping a customer is shown typing in the customer's chat
+//! window while they write a reply; nothing is stored and nobody else may.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{code, spawn_app};
+
+#[tokio::test]
+async fn the_customer_sees_the_holder_typing_and_nobody_else_can_pretend_to() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let ana = app.member(owner, "ana@shop.test", "agent").await;
+    let sam = app.member(owner, "sam@shop.test", "agent").await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want to talk to a human").await;
+    let id = owner.pending_handoff_id().await;
+    let typing = format!("/api/v1/handoffs/{id}/typing");
+
+    // Nobody holds it yet: an agent cannot be typing to the customer.
+    let (status, body) = ana.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = ana
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let mut chat = visitor.stream(0).await;
+    let mut team = app.events(owner, 0).await;
+    let before = visitor.messages().await.len();
+    let (status, body) = ana.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let shown = chat.next_of("typing").await;
+    assert_eq!(
+        shown,
+        json!({"type": "typing", "author": "agent", "author_name": "ana"}),
+        "who, and nothing of what they write"
+    );
+    // Sent again at once, it is let through without showing twice.
+    let (status, _) = ana.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // A colleague who does not hold it is told who does; another workspace finds nothing.
+    let (status, body) = sam.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("ana"),
+        "{body}"
+    );
+    let other = app.other_workspace("owner@other.test").await;
+    let (status, body) = other.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(code(&body), "not_found");
+
+    // Ana replies: the message replaces the dots; nothing was stored for typing, and the team's
+    // stream never carried it.
+    let (status, _) = ana
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages"),
+            json!({"text": "Hi, Ana here."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let message = chat.next_of("message.created").await;
+    assert_eq!(message["message"]["text"], "Hi, Ana here.");
+    assert_eq!(visitor.messages().await.len(), before + 1);
+    let events = team.until_quiet(300).await;
+    assert!(events.iter().all(|e| e["type"] != "typing"), "{events:?}");
+
+    // Resolved: nobody is typing to the customer any more.
+    let (status, _) = ana
+        .post(&format!("/api/v1/handoffs/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = ana.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
