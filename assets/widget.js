@@ -78,7 +78,7 @@
   typing.innerHTML = "<i></i><i></i><i></i>";
 
   var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
-  var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null, team = null;
+  var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null, team = null, replied = 0;
   // The rating questions on screen, by message id: their element, answer and whether open.
   var cards = {};
   var scores = [["great", "😀 Great"], ["okay", "😐 Okay"], ["poor", "🙁 Poor"]];
@@ -106,14 +106,15 @@
     else status.textContent = "Online · replies instantly";
   }
 
+  // The dots; `who` is a person from the team, named in the header while they type.
   function showTyping(on, who) {
     clearTimeout(typingTimer);
     typing.hidden = !on;
-    typing.title = who ? who + " is typing" : "";
-    typing.setAttribute("aria-label", typing.title || "typing");
+    setStatus();
+    if (on && who) status.textContent = who + " is typing…";
     if (on) {
       log.appendChild(typing);
-      typingTimer = setTimeout(function () { typing.hidden = true; }, 10000);
+      typingTimer = setTimeout(function () { showTyping(false); }, 10000);
     }
     log.scrollTop = log.scrollHeight;
   }
@@ -220,6 +221,7 @@
     if (m.id) seen[m.id] = true;
     if (m.seq) lastSeq = Math.max(lastSeq, m.seq);
     if (m.author !== "customer") dropDraft();
+    if (m.author === "agent") replied = Date.now();
     log.insertBefore(bubble(m), typing.parentNode ? typing : null);
     if (m.author !== "customer") {
       showTyping(false);
@@ -257,7 +259,8 @@
       var data = JSON.parse(event.data);
       if (data.type === "message.created") add(data.message);
       else if (data.type === "message.draft") showDraft(data);
-      else if (data.type === "typing") showTyping(true, data.author_name);
+      // Only while a person holds the chat, and not just after their reply overtook it.
+      else if (data.type === "typing" && handoff && handoff.status === "in_progress" && Date.now() - replied > 1500) showTyping(true, data.author_name);
       else if (data.type === "conversation.erased") restart();
       else if (data.type === "rating.updated") {
         lastSeq = Math.max(lastSeq, data.seq);

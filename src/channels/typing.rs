@@ -12,10 +12,7 @@ use super::{outbox, whatsapp};
 pub async fn show(state: &AppState, handoff: &HandoffRecord, agent_name: &str) -> StoreResult<()> {
     let conversation = &handoff.conversation_id;
     if handoff.channel == "whatsapp" {
-        if state.limits.whatsapp_typing.check(conversation).is_ok() {
-            on_whatsapp(state, handoff).await?;
-        }
-        return Ok(());
+        return on_whatsapp(state, handoff).await;
     }
     if state.limits.typing.check(conversation).is_ok() {
         state
@@ -61,6 +58,16 @@ async fn on_whatsapp(state: &AppState, handoff: &HandoffRecord) -> StoreResult<(
             return Ok(());
         }
     };
+    // Counted only when an indicator goes out. (A reply clears it on the customer's phone; one
+    // typed within twenty seconds of the last indicator shows none.)
+    if state
+        .limits
+        .whatsapp_typing
+        .check(&conversation.id)
+        .is_err()
+    {
+        return Ok(());
+    }
     let graph = state.whatsapp.clone();
     let body = whatsapp::read_body(&wamid, true);
     tokio::spawn(async move {

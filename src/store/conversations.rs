@@ -427,17 +427,17 @@ impl Store {
         Ok(messages)
     }
 
-    /// Marks agent messages as delivered to the customer, with a `message.status` event each.
-    /// Only messages still `sent` change, so repeated deliveries add nothing.
     /// The channel's id (a WhatsApp `wamid`) of the customer's latest message in a
-    /// conversation, when it came from a channel that gives one.
+    /// conversation (a reaction is not a message to answer), when it came from a channel that
+    /// gives one.
     pub async fn latest_customer_external_id(
         &self,
         conversation_id: &str,
     ) -> StoreResult<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT external_id FROM messages WHERE conversation_id = $1 \
-             AND author = 'customer' AND external_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
+             AND author = 'customer' AND external_id IS NOT NULL AND kind <> 'reaction' \
+             ORDER BY seq DESC LIMIT 1",
         )
         .bind(conversation_id)
         .fetch_optional(self.pool())
@@ -445,6 +445,8 @@ impl Store {
         Ok(row.map(|(id,)| id))
     }
 
+    /// Marks agent messages as delivered to the customer, with a `message.status` event each.
+    /// Only messages still `sent` change, so repeated deliveries add nothing.
     pub async fn mark_delivered(
         &self,
         workspace_id: &str,

@@ -149,6 +149,33 @@ mod tests {
     }
 
     #[test]
+    fn a_notice_from_a_node_that_knows_no_kinds_is_an_answer() {
+        let notice: DraftNotice = serde_json::from_str(
+            r#"{"node": "n1", "draft": {"workspace_id": "ws_a", "conversation_id": "c",
+                "id": "m", "author_name": "Acme Help", "text": "Stan"}}"#,
+        )
+        .unwrap();
+        assert_eq!(notice.draft.kind, DraftKind::Answer);
+        let typing = Draft {
+            kind: DraftKind::Typing,
+            ..notice.draft
+        };
+        let json = serde_json::to_value(&typing).unwrap();
+        assert_eq!(json["kind"], "typing");
+    }
+
+    #[test]
+    fn a_person_typing_is_never_remembered() {
+        let writing = Writing::default();
+        let typing = Arc::new(Draft {
+            kind: DraftKind::Typing,
+            ..(*draft("c1", "hnd_1", "never shown")).clone()
+        });
+        writing.note(&typing);
+        assert!(writing.current("ws_a", "c1").is_none());
+    }
+
+    #[test]
     fn the_latest_draft_of_each_conversation_is_kept_until_its_answer_takes_it_away() {
         let writing = Writing::default();
         writing.note(&draft("conv_1", "msg_1", "Standard"));

@@ -1453,8 +1453,9 @@ async fn the_customer_sees_the_agent_typing_and_then_the_reply() {
         .until(
             "the customer sees someone typing",
             &format!(
-                "!{0}.hidden && {0}.title.endsWith(' is typing')",
-                widget(".typing")
+                "!{}.hidden && {}.textContent.endsWith(' is typing…')",
+                widget(".typing"),
+                widget(".status")
             ),
         )
         .await;
@@ -1464,9 +1465,11 @@ async fn the_customer_sees_the_agent_typing_and_then_the_reply() {
         .until(
             "the reply takes the dots' place",
             &format!(
-                "{}.some(m => m.textContent.includes('Let me check your order')) && {}.hidden",
+                "{}.some(m => m.textContent.includes('Let me check your order')) && {}.hidden \
+                 && {}.textContent.endsWith(' is here')",
                 widget_all(".msg.agent"),
-                widget(".typing")
+                widget(".typing"),
+                widget(".status")
             ),
         )
         .await;

@@ -40,6 +40,13 @@ async fn the_customer_sees_the_holder_typing_and_nobody_else_can_pretend_to() {
     // Sent again at once, it is let through without showing twice.
     let (status, _) = ana.post(&typing, json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let again = chat.until_quiet(300).await;
+    assert!(again.iter().all(|e| e["type"] != "typing"), "{again:?}");
+    // An admin may write to the customer, so may be typing too.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let (status, _) = owner.post(&typing, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(chat.next_of("typing").await["author_name"], "Owner");
 
     // A colleague who does not hold it is told who does; another workspace finds nothing.
     let (status, body) = sam.post(&typing, json!({})).await;

@@ -2275,8 +2275,26 @@ async fn no_rating_is_asked_once_whatsapp_no_longer_takes_free_text() {
 async fn an_agent_typing_shows_whatsapps_typing_indicator_on_the_customers_last_message() {
     let s = Setup::new().await;
     let id = s.claimed_handoff().await;
-    let typing = format!("/api/v1/handoffs/{id}/typing");
+    // Lena writes again while the agent holds the chat: read at once, with no typing (the bot
+    // does not answer).
+    s.deliver(&text_from("4915112345678", "Lena", "wamid.in2", "hello?"))
+        .await;
+    let read = |wamid: &'static str| {
+        let graph = &s.graph;
+        async move {
+            eventually(|| async {
+                graph
+                    .reads()
+                    .into_iter()
+                    .filter(|r| r["message_id"] == wamid)
+                    .last()
+            })
+            .await
+        }
+    };
+    assert_eq!(read("wamid.in2").await.get("typing_indicator"), None);
     let reads = s.graph.reads().len();
+    let typing = format!("/api/v1/handoffs/{id}/typing");
     let (status, body) = s.shop.owner.post(&typing, json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let shown = eventually(|| async {
@@ -2286,8 +2304,9 @@ async fn an_agent_typing_shows_whatsapps_typing_indicator_on_the_customers_last_
     .await;
     assert_eq!(
         shown,
-        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.in1",
-               "typing_indicator": {"type": "text"}})
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.in2",
+               "typing_indicator": {"type": "text"}}),
+        "on her latest message"
     );
     // It shows for 25 seconds: typing on does not call the Graph API per keystroke.
     let (status, _) = s.shop.owner.post(&typing, json!({})).await;
@@ -2310,6 +2329,8 @@ async fn no_typing_indicator_once_the_customers_window_has_closed() {
         .state
         .clock
         .advance(std::time::Duration::from_secs(25 * 3600));
+    // Her message's own receipt has gone out: only a typing indicator is left to count.
+    eventually(|| async { (!s.graph.reads().is_empty()).then_some(()) }).await;
     let reads = s.graph.reads().len();
     let (status, body) = s
         .shop

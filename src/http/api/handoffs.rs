@@ -413,8 +413,6 @@ async fn reply(
     }
 }
 
-/// WhatsApp takes free text only within 24 hours of the customer's last message: the agent
-/// is told before anything is sent.
 /// `POST /handoffs/{id}/typing`: whoever may reply is writing one; the customer sees "Ana is
 /// typing" for a few seconds. The dashboard sends it every few seconds while the reply box
 /// has text; nothing is stored. 204, or the refusal a reply would get.
@@ -438,6 +436,8 @@ async fn may_reply(state: &AppState, caller: &Caller, handoff: &HandoffRecord) -
     }
 }
 
+/// WhatsApp takes free text only within 24 hours of the customer's last message: the agent
+/// is told before anything is sent.
 fn free_text_allowed(handoff: &HandoffRecord, now: i64) -> ApiResult<()> {
     if handoff.channel == "whatsapp"
         && !crate::domain::whatsapp_window_open(handoff.last_customer_at, now)
