@@ -40,6 +40,16 @@ fn day_name(ms: i64) -> String {
         .to_string()
 }
 
+/// What a new chat window is told when it opens.
+async fn new_chat(app: &TestApp, widget_key: &str) -> Value {
+    let (status, session) = app
+        .anonymous()
+        .post("/widget/v1/sessions", json!({"widget_key": widget_key}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    session
+}
+
 fn ms(rfc3339: &Value) -> i64 {
     DateTime::parse_from_rfc3339(rfc3339.as_str().unwrap())
         .unwrap()
@@ -64,13 +74,7 @@ async fn a_customer_handed_off_while_the_team_is_away_hears_when_it_is_back() {
     );
 
     // The chat window learns the team is away, and until when.
-    let (_, session) = app
-        .anonymous()
-        .post(
-            "/widget/v1/sessions",
-            json!({"widget_key": shop.widget_key}),
-        )
-        .await;
+    let session = new_chat(&app, &shop.widget_key).await;
     let team = &session["team"];
     assert_eq!(team["back_at"], back_at, "{session}");
     assert!(team["away_from"].as_i64().unwrap() <= team["now"].as_i64().unwrap());
@@ -313,13 +317,7 @@ async fn with_business_hours_off_nothing_changes() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, session) = app
-        .anonymous()
-        .post(
-            "/widget/v1/sessions",
-            json!({"widget_key": shop.widget_key}),
-        )
-        .await;
+    let session = new_chat(&app, &shop.widget_key).await;
     assert_eq!(session["team"], Value::Null, "{session}");
     let visitor = app.visitor(&shop.widget_key).await;
     visitor.say("I want to talk to a human").await;
@@ -335,12 +333,6 @@ async fn with_business_hours_off_nothing_changes() {
     // A bot that may not hand off tells its chat window nothing about the team.
     team_away(&app, owner).await;
     let alone = owner.create_bot("Alone").await;
-    let (_, session) = app
-        .anonymous()
-        .post(
-            "/widget/v1/sessions",
-            json!({"widget_key": alone["widget_key"]}),
-        )
-        .await;
+    let session = new_chat(&app, alone["widget_key"].as_str().unwrap()).await;
     assert_eq!(session["team"], Value::Null, "{session}");
 }

@@ -3,14 +3,14 @@
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, refused, require_admin};
 use crate::domain::hours::{self, BusinessHours, Span, Week};
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 use crate::http::api::settings;
 use crate::http::extract::Caller;
 use crate::state::AppState;
@@ -227,17 +227,13 @@ async fn save(
     };
     match saved {
         Ok(_) => Ok(back(PATH, Ok("Saved."))),
-        // Refused: the page again with the reason on top and what was typed, to fix.
-        Err(err) if err.code == Code::ValidationFailed => {
-            let notice = Flash {
-                ok: None,
-                error: Some(err.message.clone()),
-            }
-            .render();
-            let page = render(&state, &caller, notice, Some(form.typed())).await?;
-            Ok((err.code.status(), page).into_response())
+        // The page again with the reason on top and what was typed, to fix.
+        Err(err) => {
+            refused(err, |notice| {
+                render(&state, &caller, notice, Some(form.typed()))
+            })
+            .await
         }
-        Err(err) => Err(err),
     }
 }
 

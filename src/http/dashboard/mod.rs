@@ -23,7 +23,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::accounts;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{Caller, end_session, from_another_site, session_cookie};
 use crate::state::AppState;
 
@@ -217,6 +217,26 @@ pub fn back(path: &str, result: Result<&str, String>) -> Response {
 }
 
 /// [`back`] after an action: `done` as the flash when it worked, the error's message if not.
+/// A form's refusal the admin can fix (invalid input, a conflict such as a taken name): the
+/// page again, answered with the refusal's status, its reason on top — `page` renders it with
+/// the form as it was sent. Other errors as usual.
+pub async fn refused<F, Fut>(err: ApiError, page: F) -> Result<Response, ApiError>
+where
+    F: FnOnce(Markup) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Markup>>,
+{
+    if !matches!(err.code, Code::ValidationFailed | Code::Conflict) {
+        return Err(err);
+    }
+    let status = err.code.status();
+    let notice = Flash {
+        ok: None,
+        error: Some(err.message),
+    }
+    .render();
+    Ok((status, page(notice).await?).into_response())
+}
+
 pub fn back_after<T>(path: &str, result: ApiResult<T>, done: &str) -> Response {
     back(path, result.map(|_| done).map_err(|err| err.message))
 }

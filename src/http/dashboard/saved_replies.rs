@@ -4,14 +4,14 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, require_admin};
+use super::{Flash, Nav, Page, back, check_csrf, csrf_field, layout, refused, require_admin};
 use crate::domain::{MessageText, Shortcut};
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 use crate::http::api::saved_replies::{NewSavedReply, add_saved_reply};
 use crate::http::extract::Caller;
 use crate::state::AppState;
@@ -136,27 +136,6 @@ async fn render(
     ))
 }
 
-/// The page again, answered with the refusal's status (409 or 422), its reason on top and the
-/// form as it was sent, for a refusal the admin can fix (a bad or taken shortcut, an empty
-/// text, a full list); other errors as usual.
-async fn refused(
-    state: &AppState,
-    caller: &Caller,
-    err: ApiError,
-    typed: Typed,
-) -> Result<Response, ApiError> {
-    if !matches!(err.code, Code::ValidationFailed | Code::Conflict) {
-        return Err(err);
-    }
-    let status = err.code.status();
-    let notice = Flash {
-        ok: None,
-        error: Some(err.message),
-    }
-    .render();
-    Ok((status, render(state, caller, notice, Some(typed)).await?).into_response())
-}
-
 async fn create(
     State(state): State<AppState>,
     Page(caller): Page,
@@ -170,7 +149,13 @@ async fn create(
     };
     match add_saved_reply(&state, &caller, body).await {
         Ok(reply) => Ok(back(PATH, Ok(&format!("Added /{}.", reply.shortcut)))),
-        Err(err) => refused(&state, &caller, err, form.typed(None)).await,
+        // A bad or taken shortcut, an empty text, a full list: the form again, to fix.
+        Err(err) => {
+            refused(err, |notice| {
+                render(&state, &caller, notice, Some(form.typed(None)))
+            })
+            .await
+        }
     }
 }
 
@@ -200,7 +185,12 @@ async fn change(
     .await;
     match changed {
         Ok(reply) => Ok(back(PATH, Ok(&format!("Saved /{}.", reply.shortcut)))),
-        Err(err) => refused(&state, &caller, err, form.typed(Some(id))).await,
+        Err(err) => {
+            refused(err, |notice| {
+                render(&state, &caller, notice, Some(form.typed(Some(id))))
+            })
+            .await
+        }
     }
 }
 
