@@ -40,6 +40,16 @@ fn day_name(ms: i64) -> String {
         .to_string()
 }
 
+/// What the bot answers a new visitor's first message.
+pub(crate) async fn first_answer(app: &TestApp, widget_key: &str, text: &str) -> String {
+    let visitor = app.visitor(widget_key).await;
+    visitor.say(text).await;
+    visitor.wait_for_messages(2).await[1]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// What a new chat window is told when it opens.
 async fn new_chat(app: &TestApp, widget_key: &str) -> Value {
     let (status, session) = app
@@ -79,12 +89,7 @@ async fn a_customer_handed_off_while_the_team_is_away_hears_when_it_is_back() {
     assert_eq!(team["back_at"], back_at, "{session}");
     assert!(team["away_from"].as_i64().unwrap() <= team["now"].as_i64().unwrap());
 
-    let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("I want to talk to a human").await;
-    let told = visitor.wait_for_messages(2).await[1]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let told = first_answer(&app, &shop.widget_key, "I want to talk to a human").await;
     assert!(told.contains(&back), "{told}");
     assert!(
         !told.contains("within 2 hours"),
@@ -112,12 +117,7 @@ async fn a_customer_handed_off_while_the_team_is_away_hears_when_it_is_back() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     // A customer handed off now is promised the bot's response time again.
-    let later = app.visitor(&shop.widget_key).await;
-    later.say("can I speak to a person please").await;
-    let told = later.wait_for_messages(2).await[1]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let told = first_answer(&app, &shop.widget_key, "can I speak to a person please").await;
     assert!(told.contains("within 2 hours"), "{told}");
     assert!(!told.contains("away"), "{told}");
 
@@ -319,12 +319,7 @@ async fn with_business_hours_off_nothing_changes() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let session = new_chat(&app, &shop.widget_key).await;
     assert_eq!(session["team"], Value::Null, "{session}");
-    let visitor = app.visitor(&shop.widget_key).await;
-    visitor.say("I want to talk to a human").await;
-    let told = visitor.wait_for_messages(2).await[1]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let told = first_answer(&app, &shop.widget_key, "I want to talk to a human").await;
     assert!(told.contains("within 2 hours"), "{told}");
     let (_, report) = owner.get("/api/v1/reports").await;
     assert_eq!(report["business_hours"], Value::Null, "{report}");

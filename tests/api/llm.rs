@@ -223,13 +223,12 @@ async fn outside_business_hours_the_model_knows_the_customer_hears_when_the_team
     let app = spawn_with_llm(&fake, 2_000).await;
     let shop = app.shop(true).await;
     crate::business_hours::team_away(&app, &shop.owner).await;
-    let visitor = app.visitor(&shop.widget_key).await;
-
-    visitor.say("Can you gift-wrap my order please?").await;
-    let said = visitor.wait_for_messages(2).await[1]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let said = crate::business_hours::first_answer(
+        &app,
+        &shop.widget_key,
+        "Can you gift-wrap my order please?",
+    )
+    .await;
     assert!(
         said.contains("Our team is away right now and back on"),
         "{said}"
