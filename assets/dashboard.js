@@ -267,6 +267,19 @@
       .catch(function () {});
   }
 
+  // "… is typing…" under the history while the customer types in the chat window (the widget
+  // says so every 3 s at most while its box has text), until their message comes.
+  var customerTyping = null, customerWrote = 0;
+  function showCustomerTyping(on) {
+    var line = $("customer-typing");
+    // Not after the handoff is over, nor just after their message (which may overtake it).
+    if (!line || (on && (state.status === "resolved" || Date.now() - customerWrote < 1500))) return;
+    clearTimeout(customerTyping);
+    line.hidden = !on;
+    line.textContent = on ? pageData.customer_name + " is typing…" : "";
+    if (on) customerTyping = setTimeout(function () { showCustomerTyping(false); }, 6000);
+  }
+
   // The handoff on this page is gone: back to the queue, saying why.
   var erasing = false;
   function erased(message) {
@@ -279,6 +292,58 @@
     state.holderName = h.claimed_by ? h.claimed_by.name : null;
     renderState();
     renderRating(h.rating);
+    if (Array.isArray(h.labels)) labelsStored = h.labels;
+    if (!labelsSaving) renderLabels(labelsStored);
+    if (h.status === "resolved") showCustomerTyping(false);
+  }
+
+  // The labels the team filed the handoff under, each with a button to take it off. (A
+  // handoff from a node that knows no labels leaves them as they are.)
+  function renderLabels(labels) {
+    if (!Array.isArray(labels)) return;
+    state.labels = labels;
+    var box = $("labels");
+    box.replaceChildren.apply(box, state.labels.map(function (label) {
+      var chip = document.createElement("span");
+      chip.className = "badge label";
+      chip.dataset.label = label;
+      chip.textContent = "#" + label;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "unlabel";
+      remove.textContent = "✕";
+      remove.setAttribute("aria-label", "Remove label " + label);
+      remove.addEventListener("click", function () {
+        saveLabels(state.labels.filter(function (l) { return l !== label; })).catch(showError);
+      });
+      chip.append(remove);
+      return chip;
+    }));
+  }
+
+  // Shown at once, so that a second change made before the first is answered builds on it,
+  // and sent one after another, so that the server keeps them in the order they were made.
+  // While one is on its way, neither an earlier answer nor a teammate's event redraws the
+  // labels; once the last is answered, the labels as stored (refused: as they were) stand.
+  var labelsStored = pageData ? pageData.labels : [];
+  var labelsSaving = 0;
+  var labelsSent = Promise.resolve();
+  function saveLabels(labels) {
+    labelsSaving++;
+    renderLabels(labels);
+    var saved = labelsSent.then(function () {
+      return api("PUT", "/api/v1/handoffs/" + pageData.handoff_id + "/labels", { labels: labels });
+    });
+    labelsSent = saved.catch(function () {});
+    return saved.then(function (h) {
+      labelsSaving--;
+      showError(null);
+      applyHandoff(h);
+    }, function (error) {
+      labelsSaving--;
+      if (!labelsSaving) renderLabels(labelsStored);
+      throw error;
+    });
   }
 
   // The customer's answer to the Satisfaction Survey, as the server renders it.
@@ -293,6 +358,14 @@
 
   if (state) {
     renderState();
+    renderLabels(pageData.labels);
+    $("label-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = $("label-text");
+      var added = box.value.split(/[\s,]+/).filter(Boolean);
+      if (!added.length) return;
+      saveLabels(state.labels.concat(added)).then(function () { box.value = ""; }).catch(showError);
+    });
     document.querySelectorAll("[data-delivery]").forEach(function (label) {
       showDelivery(label, label.textContent, label.title);
     });
@@ -531,10 +604,17 @@
   var delay = 500;
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + "/api/v1/events?after=" + seq);
+    // A handoff's page also asks to be told when its customer types.
+    var typing = state ? "&typing=" + encodeURIComponent(pageData.conversation_id) : "";
+    var socket = new WebSocket(scheme + location.host + "/api/v1/events?after=" + seq + typing);
     socket.onopen = function () { delay = 500; document.body.classList.remove("offline"); };
     socket.onmessage = function (message) {
       var event = JSON.parse(message.data);
+      // The one notice with no sequence number: not an event, nothing to resume from.
+      if (event.type === "typing") {
+        if (event.handoff_id === pageData.handoff_id) showCustomerTyping(true);
+        return;
+      }
       seq = Math.max(seq, event.seq);
       if (event.type.indexOf("handoff.") === 0) {
         refreshQueue();
@@ -546,6 +626,7 @@
         if (handedToMe && alerts) alertNew(event.handoff, event.by.name + " passed you a handoff: " + event.handoff.customer.name);
         if (state && event.handoff.id === pageData.handoff_id) applyHandoff(event.handoff);
       } else if (event.type === "message.created" && state && event.conversation_id === pageData.conversation_id) {
+        if (event.message.author === "customer") { customerWrote = Date.now(); showCustomerTyping(false); }
         addMessage(event.message);
       } else if (event.type === "note.created" && state && event.conversation_id === pageData.conversation_id) {
         addNote(event.note);

@@ -348,6 +348,13 @@
       q(".form").requestSubmit();
     }
   });
+  // While a handoff is open and the box has text, the team sees "typing" (every 3 s at most).
+  var typingSent = 0;
+  input.addEventListener("input", function () {
+    if (!handoff || !token || !input.value.trim() || Date.now() - typingSent < 3000) return;
+    typingSent = Date.now();
+    request("POST", "/widget/v1/typing").catch(function () {});
+  });
   q(".form").addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();

@@ -448,10 +448,12 @@ impl<'a> ChatDrafts<'a> {
         let mut changes = self.changes.lock().expect("draft listener");
         let handed_over = loop {
             match changes.try_recv() {
-                // (A rating answers a handoff that is over: it hands nothing over.)
+                // (A rating answers a handoff that is over, a label files it: neither hands
+                // anything over.)
                 Ok(Live::Event(event))
                     if event.kind.starts_with("handoff.")
                         && event.kind != "handoff.rated"
+                        && event.kind != crate::domain::handoff::LABELLED
                         && event.conversation_id.as_deref()
                             == Some(self.draft.conversation_id.as_str()) =>
                 {

@@ -67,6 +67,8 @@ pub struct Limits {
     /// WhatsApp's typing indicator per conversation: it shows for 25 seconds, so one every
     /// twenty keeps it up while the agent types without a Graph API call per keystroke.
     pub whatsapp_typing: Throttle,
+    /// "The customer is typing" per conversation: one every two seconds reaches the team.
+    pub customer_typing: Throttle,
 }
 
 impl Limits {
@@ -80,6 +82,7 @@ impl Limits {
             ),
             typing: Throttle::every(std::time::Duration::from_secs(2)),
             whatsapp_typing: Throttle::every(std::time::Duration::from_secs(20)),
+            customer_typing: Throttle::every(std::time::Duration::from_secs(2)),
         }
     }
 }

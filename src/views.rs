@@ -125,6 +125,8 @@ pub struct HandoffView {
     /// closes_at, rated_at, message_id}`, `score` `null` until they answer; `null` when not
     /// asked.
     pub rating: Option<Value>,
+    /// The labels the team filed it under, sorted.
+    pub labels: Vec<String>,
 }
 
 impl From<&HandoffRecord> for HandoffView {
@@ -156,6 +158,7 @@ impl From<&HandoffRecord> for HandoffView {
                     "message_id": h.rating_message_id,
                 })
             }),
+            labels: crate::domain::labels::from_stored(&h.labels),
         }
     }
 }

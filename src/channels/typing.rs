@@ -1,9 +1,11 @@
 //! "Ana is typing…": while the person helping a customer writes a reply, the customer sees it —
 //! three dots in the chat window, WhatsApp's own typing indicator on WhatsApp. Nothing is
-//! stored and the reply's text never leaves the dashboard before it is sent.
+//! stored and the reply's text never leaves the dashboard before it is sent. The other way,
+//! the team sees a chat-window customer typing while their handoff is open (WhatsApp does not
+//! tell businesses that), and never what they type.
 
 use crate::state::AppState;
-use crate::store::{Draft, DraftKind, HandoffRecord, StoreResult};
+use crate::store::{ConversationRecord, Draft, DraftKind, HandoffRecord, StoreResult};
 
 use super::{outbox, whatsapp};
 
@@ -28,6 +30,26 @@ pub async fn show(state: &AppState, handoff: &HandoffRecord, agent_name: &str) -
             .await;
     }
     Ok(())
+}
+
+/// Shows the team that the customer of `conversation` is typing — while a handoff is open, the
+/// only time someone from the team may be waiting on them (nothing otherwise). The caller
+/// limits how often.
+pub async fn show_customer(state: &AppState, conversation: &ConversationRecord) {
+    let Some(handoff_id) = &conversation.active_handoff_id else {
+        return;
+    };
+    state
+        .store
+        .publish_draft(Draft {
+            workspace_id: conversation.workspace_id.clone(),
+            conversation_id: conversation.id.clone(),
+            id: handoff_id.clone(),
+            author_name: String::new(),
+            text: String::new(),
+            kind: DraftKind::CustomerTyping,
+        })
+        .await;
 }
 
 /// WhatsApp shows typing against the customer's latest message (marking it read), for 25

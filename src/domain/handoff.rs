@@ -5,6 +5,10 @@
 
 use std::fmt;
 
+/// The event of a handoff filed under other labels: the team's own filing, which neither
+/// changes who holds the conversation nor is shown to the customer.
+pub const LABELLED: &str = "handoff.labelled";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Pending,

@@ -3,6 +3,8 @@
 //! time nobody is there to keep, the widget says the team is away, and reports measure waits
 //! as the team lived them (open hours only) next to the clock's.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,10 @@ pub const MAX_SPANS: usize = 4;
 /// The longest away message, in characters.
 pub const MAX_AWAY: usize = 500;
 
+/// The most closed days the settings keep: years of public holidays. Past ones stay, so that
+/// reports (which look back 90 days at most) do not count them as time at work.
+pub const MAX_CLOSED_DAYS: usize = 366;
+
 const MINUTES_A_DAY: u32 = 24 * 60;
 
 /// Settings → Business hours.
@@ -40,6 +46,12 @@ pub struct BusinessHours {
     pub week: Week,
     #[serde(default = "away")]
     pub away_message: String,
+    /// Whole days the team is closed whatever the week says — public holidays, a team day
+    /// out — as local dates `YYYY-MM-DD`, in order. Left out when empty, so that a node from
+    /// before closed days (which refuses fields it does not know) still reads the hours of a
+    /// workspace that has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed_on: Vec<String>,
 }
 
 fn utc() -> String {
@@ -57,6 +69,7 @@ impl Default for BusinessHours {
             timezone: utc(),
             week: Week::office(),
             away_message: away(),
+            closed_on: Vec::new(),
         }
     }
 }
@@ -168,6 +181,11 @@ fn day_minutes(day: &str, raw: &str, end: bool) -> Result<u32, ParseError> {
     })
 }
 
+/// A closed day as typed: `2026-12-25`.
+fn date(day: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()
+}
+
 fn clock(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
@@ -255,6 +273,30 @@ impl BusinessHours {
                 format!("at most {MAX_AWAY} characters"),
             ));
         }
+        let mut closed = self
+            .closed_on
+            .iter()
+            .map(|day| {
+                date(day).ok_or_else(|| {
+                    ParseError::new(
+                        "closed_on",
+                        format!("{:?} is not a date like 2026-12-25", day.trim()),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        closed.sort_unstable();
+        closed.dedup();
+        if closed.len() > MAX_CLOSED_DAYS {
+            return Err(ParseError::new(
+                "closed_on",
+                format!(
+                    "at most {MAX_CLOSED_DAYS} closed days: remove ones more than 90 days past, \
+                     which no report reaches"
+                ),
+            ));
+        }
+        self.closed_on = closed.iter().map(|d| d.to_string()).collect();
         Ok(self)
     }
 
@@ -281,9 +323,14 @@ impl BusinessHours {
                 days[weekday.num_days_from_monday() as usize].push((from, to));
             }
         }
+        let closed = self
+            .closed_on
+            .iter()
+            .map(|day| date(day))
+            .collect::<Option<_>>()?;
         days.iter()
             .any(|d| !d.is_empty())
-            .then_some(Schedule { tz, days })
+            .then_some(Schedule { tz, days, closed })
     }
 
     /// What a customer handed off at `now_ms` is told about when the team answers, when the
@@ -309,6 +356,8 @@ pub struct Schedule {
     tz: Tz,
     /// Opening spans in minutes of the day, Monday first.
     days: [Vec<(u32, u32)>; 7],
+    /// Local dates closed all day.
+    closed: BTreeSet<NaiveDate>,
 }
 
 /// Whether the team is at work at an instant, and its current or next time away.
@@ -321,12 +370,21 @@ pub struct Outlook {
 }
 
 /// How far either side of an instant the schedule is unrolled to find its open spans: more
-/// than a week, so a team open one day a week is always found.
+/// than a week, so a team open one day a week is always found — unless closed days are in the
+/// way (see [`Schedule::outlook`]).
 const HORIZON_DAYS: u64 = 8;
+
+/// How far a closed day is looked for from a team that is otherwise always at work.
+const FURTHEST_DAYS: u64 = 800;
 
 impl Schedule {
     pub fn timezone(&self) -> Tz {
         self.tz
+    }
+
+    /// The first closed day from the local date of `now_ms` on.
+    pub fn next_closed_day(&self, now_ms: i64) -> Option<NaiveDate> {
+        self.closed.range(self.date(now_ms)..).next().copied()
     }
 
     /// The local date of an instant.
@@ -371,6 +429,9 @@ impl Schedule {
         let last = self.date(to_ms) + Days::new(1);
         let mut spans: Vec<(i64, i64)> = Vec::new();
         for date in first.iter_days().take_while(|d| *d <= last) {
+            if self.closed.contains(&date) {
+                continue;
+            }
             for &(from, to) in &self.days[date.weekday().num_days_from_monday() as usize] {
                 let (start, end) = (self.instant(date, from), self.instant(date, to));
                 if start >= end {
@@ -387,12 +448,34 @@ impl Schedule {
 
     /// Whether the team is at work at `now_ms`, and when it is (next) away.
     pub fn outlook(&self, now_ms: i64) -> Outlook {
-        let horizon = Days::new(HORIZON_DAYS);
-        let reach = |date: NaiveDate| self.instant(date, 0);
-        let spans = self.open_spans(
-            reach(self.date(now_ms) - horizon),
-            reach(self.date(now_ms) + horizon),
-        );
+        let today = self.date(now_ms);
+        let around = |days: u64| {
+            let horizon = Days::new(days);
+            self.open_spans(
+                self.instant(today - horizon, 0),
+                self.instant(today + horizon, 0),
+            )
+        };
+        // Closed days can hide the time at work before or after now: the days unrolled double
+        // until a span starts on each side, or the last week and a day on that side hold no
+        // closed day nor lies one beyond (so every open weekday is in them, and a team at work
+        // around the clock has no time away there to find). That needs at most 7(h + 1) days
+        // for h closed days, which surely hold a whole week clear of them — or, for a team
+        // always at work, as far as its furthest closed day: looked for up to about two years.
+        let most = (HORIZON_DAYS + 7 * self.closed.len() as u64).max(FURTHEST_DAYS);
+        let mut days = HORIZON_DAYS;
+        let spans = loop {
+            let spans = around(days);
+            let edge = Days::new(days - HORIZON_DAYS);
+            let ahead = spans.last().is_some_and(|s| s.0 > now_ms)
+                || self.closed.range(today + edge..).next().is_none();
+            let behind = spans.first().is_some_and(|s| s.0 <= now_ms)
+                || self.closed.range(..=today - edge).next().is_none();
+            if (ahead && behind) || days >= most {
+                break spans;
+            }
+            days = (days * 2).min(most);
+        };
         let current = spans.iter().position(|s| s.0 <= now_ms && now_ms < s.1);
         match current {
             Some(i) => Outlook {
@@ -651,6 +734,153 @@ mod tests {
                 assert_eq!(timeline.open_ms_between(a, b), slow, "{a}..{b}");
             }
         }
+    }
+
+    #[test]
+    fn closed_days_are_dates_in_order_once() {
+        let mut hours = madrid();
+        hours.closed_on = vec![
+            " 2026-12-25".into(),
+            "2026-12-24".into(),
+            "2026-12-25".into(),
+        ];
+        assert_eq!(
+            hours.clone().validated().unwrap().closed_on,
+            ["2026-12-24", "2026-12-25"]
+        );
+        for bad in ["25/12/2026", "2026-02-30", "tomorrow", ""] {
+            hours.closed_on = vec![bad.into()];
+            let err = hours.clone().validated().unwrap_err();
+            assert_eq!(err.field, "closed_on", "{bad}");
+        }
+        let first = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        hours.closed_on = first
+            .iter_days()
+            .take(MAX_CLOSED_DAYS + 1)
+            .map(|d| d.to_string())
+            .collect();
+        assert!(hours.validated().unwrap_err().problem.contains("at most"));
+    }
+
+    #[test]
+    fn on_a_closed_day_the_team_is_back_on_the_next_day_at_work() {
+        let mut hours = madrid();
+        // Christmas Eve and Day 2026 are a Thursday and a Friday.
+        hours.closed_on = vec!["2026-12-24".into(), "2026-12-25".into()];
+        let schedule = hours.clone().validated().unwrap().schedule().unwrap();
+        let eve = schedule.outlook(ms("2026-12-24T10:00:00Z"));
+        assert!(!eve.open);
+        assert_eq!(
+            eve.away,
+            Some((ms("2026-12-23T16:00:00Z"), ms("2026-12-28T08:00:00Z")))
+        );
+        assert_eq!(
+            hours
+                .validated()
+                .unwrap()
+                .away_text(ms("2026-12-25T10:00:00Z"))
+                .unwrap(),
+            "Our team is away right now and back on Monday 28 December at 09:00 (CET). \
+             We'll reply to you as soon as we're back."
+        );
+        // Wednesday the 23rd, at work: the next time away runs to the 28th.
+        let before = schedule.outlook(ms("2026-12-23T10:00:00Z"));
+        assert_eq!(
+            before.away,
+            Some((ms("2026-12-23T16:00:00Z"), ms("2026-12-28T08:00:00Z")))
+        );
+        // A wait across them counts neither.
+        assert_eq!(
+            schedule.open_ms_between(ms("2026-12-23T15:00:00Z"), ms("2026-12-28T09:00:00Z")),
+            2 * 3_600_000
+        );
+    }
+
+    #[test]
+    fn closed_days_further_than_a_week_are_looked_past() {
+        let mut hours = madrid();
+        // Open on Mondays only, and the next five Mondays closed.
+        hours.week = Week {
+            mon: vec![Span::new("09:00", "17:00")],
+            ..Week::default()
+        };
+        hours.closed_on = [
+            "2026-11-30",
+            "2026-12-07",
+            "2026-12-14",
+            "2026-12-21",
+            "2026-12-28",
+        ]
+        .map(String::from)
+        .to_vec();
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        let now = schedule.outlook(ms("2026-11-25T10:00:00Z"));
+        assert!(!now.open);
+        assert_eq!(
+            now.away,
+            Some((ms("2026-11-23T16:00:00Z"), ms("2027-01-04T08:00:00Z")))
+        );
+        // From the far side, the last time at work is found as far back.
+        let later = schedule.outlook(ms("2026-12-30T10:00:00Z"));
+        assert_eq!(
+            later.away,
+            Some((ms("2026-11-23T16:00:00Z"), ms("2027-01-04T08:00:00Z")))
+        );
+    }
+
+    #[test]
+    fn a_team_always_at_work_leaves_only_on_its_closed_days() {
+        let mut hours = madrid();
+        hours.timezone = "UTC".into();
+        let day = || vec![Span::new("00:00", "24:00")];
+        hours.week = Week {
+            mon: day(),
+            tue: day(),
+            wed: day(),
+            thu: day(),
+            fri: day(),
+            sat: day(),
+            sun: day(),
+        };
+        hours.closed_on = vec!["2026-01-01".into(), "2026-12-25".into()];
+        let schedule = hours.clone().validated().unwrap().schedule().unwrap();
+        // A month before Christmas, and long after New Year's Day.
+        let now = schedule.outlook(ms("2026-11-25T10:00:00Z"));
+        assert!(now.open);
+        assert_eq!(
+            now.away,
+            Some((ms("2026-12-25T00:00:00Z"), ms("2026-12-26T00:00:00Z")))
+        );
+        hours.closed_on = vec!["2026-01-01".into()];
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        assert_eq!(
+            schedule.outlook(ms("2026-11-25T10:00:00Z")),
+            Outlook {
+                open: true,
+                away: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_night_shift_into_a_closed_day_ends_at_midnight() {
+        let mut hours = madrid();
+        hours.timezone = "UTC".into();
+        hours.week = Week {
+            thu: vec![Span::new("22:00", "24:00")],
+            fri: vec![Span::new("00:00", "06:00"), Span::new("22:00", "24:00")],
+            sat: vec![Span::new("00:00", "06:00")],
+            ..Week::default()
+        };
+        hours.closed_on = vec!["2026-12-25".into()];
+        let schedule = hours.validated().unwrap().schedule().unwrap();
+        // Thursday's shift stops at midnight, Friday's two are gone, Saturday's early one is on.
+        let night = schedule.outlook(ms("2026-12-24T23:00:00Z"));
+        assert!(night.open);
+        assert_eq!(
+            night.away,
+            Some((ms("2026-12-25T00:00:00Z"), ms("2026-12-26T00:00:00Z")))
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod handoff;
 pub mod hours;
+pub mod labels;
 pub mod language;
 pub mod rating;
 pub mod settings;

@@ -6,13 +6,14 @@ use url::Url;
 use super::ParseError;
 
 /// Every event type the workspace log records, in the order a handoff lives them.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "handoff.created",
     "handoff.claimed",
     "handoff.transferred",
     "handoff.released",
     "handoff.resolved",
     "handoff.rated",
+    "handoff.labelled",
     "note.created",
     "message.created",
     "message.status",

@@ -49,6 +49,15 @@ pub fn session_cookie(
         .build()
 }
 
+/// Whether a client-given id has the shape of one: 1 to 64 ASCII letters, digits, `-` or `_`
+/// (Baton's own ids, a widget message's `client_id`).
+pub fn id_shaped(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The token of an `Authorization: Bearer <token>` header (the scheme name is
 /// case-insensitive, RFC 7235).
 pub fn bearer(value: &axum::http::HeaderValue) -> Option<&str> {
@@ -142,6 +151,14 @@ impl Caller {
         crate::domain::handoff::Actor {
             user_id: &self.user.id,
             is_admin: self.is_admin(),
+        }
+    }
+
+    /// The caller as a member acting on a handoff: who wrote a note, who filed it.
+    pub fn member(&self) -> crate::store::Member<'_> {
+        crate::store::Member {
+            user_id: &self.user.id,
+            name: &self.user.name,
         }
     }
 }

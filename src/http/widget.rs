@@ -16,7 +16,7 @@ use crate::conversation::{self, may_hand_off};
 use crate::domain::{MessageText, rating};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::api::bots::{DEFAULT_GREETING, GREETING_WITHOUT_HANDOFF};
-use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer};
+use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer, id_shaped};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 use crate::store::{BotRecord, ConversationRecord, NewMessage, RatingState};
@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/widget/v1/sessions", post(start_session))
         .route("/widget/v1/messages", post(send).get(history))
         .route("/widget/v1/ratings", post(rate))
+        .route("/widget/v1/typing", post(typing))
         .route("/widget/v1/stream", get(stream))
         .layer(cors)
 }
@@ -199,9 +200,6 @@ struct SendBody {
     client_id: Option<String>,
 }
 
-/// The longest `client_id` taken; the widget sends 32 hex digits.
-const MAX_CLIENT_ID: usize = 64;
-
 /// Stores the visitor's message; the 201 means it is durable. The bot answers on the stream.
 /// A retry with the same `client_id` answers 200 with the message already stored. A visitor
 /// sending faster than `BATON_WIDGET_MESSAGES_PER_MINUTE` (or an address sending ten times
@@ -260,12 +258,7 @@ async fn send(
 }
 
 fn parse_client_id(id: &str) -> ApiResult<&str> {
-    let valid = !id.is_empty()
-        && id.len() <= MAX_CLIENT_ID
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if valid {
+    if id_shaped(id) {
         Ok(id)
     } else {
         Err(ApiError::validation(
@@ -384,6 +377,25 @@ async fn rate(
         "score": handoff.rating_score,
         "comment": handoff.rating_comment,
     })))
+}
+
+/// The visitor is typing: shown to the team on the handoff's page while a handoff is open
+/// (nothing otherwise), never what they type. 204 either way; one every two seconds per chat
+/// is shown, and more often costs no database read.
+async fn typing(
+    State(state): State<AppState>,
+    VisitorAuth(visitor): VisitorAuth,
+) -> ApiResult<StatusCode> {
+    if state
+        .limits
+        .customer_typing
+        .check(&visitor.conversation_id)
+        .is_ok()
+    {
+        let conversation = visitor_conversation(&state, &visitor).await?;
+        crate::channels::typing::show_customer(&state, &conversation).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The visitor's live stream; the token rides in the query, as browsers cannot set headers on

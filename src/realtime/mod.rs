@@ -5,7 +5,9 @@
 //! and a slow client holds up no one else, since each has its own cursor. A customer's socket
 //! also shows drafts of the bot's answer while a model writes it (`message.draft`, see
 //! [`crate::store::Draft`]); they are not in the log, but a socket that connects mid-answer
-//! starts with the latest one.
+//! starts with the latest one. A workspace socket that names a conversation (`typing=<id>`, the
+//! dashboard's handoff page) is also told when that customer is typing: the one kind of
+//! notice on it without a sequence number, so only a client that asks for it gets it.
 
 pub mod relay;
 
@@ -41,6 +43,8 @@ pub enum Feed {
         workspace_id: String,
         user_id: String,
         credential: Credential,
+        /// The conversation whose customer's typing this socket is shown, if any.
+        typing_in: Option<String>,
     },
     /// One conversation, as its customer sees it: messages and handoff status, nothing else.
     Visitor {
@@ -79,29 +83,50 @@ impl Feed {
         }
     }
 
-    /// What the socket shows of an answer being written: only the customer's own chat window
-    /// shows drafts; agents and integrators see the message once it is stored.
+    /// What the socket shows of a draft: only the customer's own chat window shows answers
+    /// being written and the team typing (agents and integrators see the message once it is
+    /// stored); the team is shown the customer typing only where it asked to be.
     fn draft_view(&self, draft: &Draft) -> Option<Value> {
         match self {
-            Feed::Workspace { .. } => None,
+            Feed::Workspace {
+                workspace_id,
+                typing_in,
+                ..
+            } => (draft.kind == DraftKind::CustomerTyping
+                && draft.workspace_id == *workspace_id
+                && typing_in.as_deref() == Some(draft.conversation_id.as_str()))
+            .then(|| {
+                serde_json::json!({
+                    "type": "typing",
+                    "author": "customer",
+                    "conversation_id": draft.conversation_id,
+                    "handoff_id": draft.id,
+                })
+            }),
             Feed::Visitor {
                 workspace_id,
                 conversation_id,
-            } => (draft.workspace_id == *workspace_id && draft.conversation_id == *conversation_id)
-                .then(|| match draft.kind {
-                    DraftKind::Answer => serde_json::json!({
+            } => {
+                if draft.workspace_id != *workspace_id || draft.conversation_id != *conversation_id
+                {
+                    return None;
+                }
+                match draft.kind {
+                    DraftKind::Answer => Some(serde_json::json!({
                         "type": "message.draft",
                         "id": draft.id,
                         "author": "bot",
                         "author_name": draft.author_name,
                         "text": draft.text,
-                    }),
-                    DraftKind::Typing => serde_json::json!({
+                    })),
+                    DraftKind::Typing => Some(serde_json::json!({
                         "type": "typing",
                         "author": "agent",
                         "author_name": draft.author_name,
-                    }),
-                }),
+                    })),
+                    DraftKind::CustomerTyping => None,
+                }
+            }
         }
     }
 
@@ -127,6 +152,7 @@ impl Feed {
             workspace_id,
             user_id,
             credential,
+            ..
         } = self
         else {
             return true;
@@ -444,6 +470,8 @@ pub fn visitor_view(event: &EventRecord) -> Option<Value> {
             "seq": event.seq,
             "message": visitor_message(&payload["message"]),
         })),
+        // The team's own filing.
+        crate::domain::handoff::LABELLED => None,
         // A rating answers an old handoff: it says nothing about the one open now.
         "handoff.rated" => Some(serde_json::json!({
             "type": "rating.updated",

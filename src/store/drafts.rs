@@ -1,6 +1,7 @@
 //! Drafts: the text of a bot answer while a model is still writing it, for the customer's chat
 //! window to show growing — or, of kind [`DraftKind::Typing`], only that a person from the team
-//! is typing a reply (its text stays theirs until they send it). A draft is not a message and not an event: it is never stored, has
+//! is typing a reply (its text stays theirs until they send it), and of kind
+//! [`DraftKind::CustomerTyping`] that the customer is typing, for the team. A draft is not a message and not an event: it is never stored, has
 //! no sequence number, and a client that misses one loses nothing, since the stored message
 //! replaces it. It goes to this node's live streams and, on PostgreSQL, to other nodes by
 //! NOTIFY (the customer's socket may be held by another node than the one answering). Each
@@ -26,7 +27,7 @@ const NOTIFY_LIMIT: usize = 7_900;
 pub struct Draft {
     pub workspace_id: String,
     pub conversation_id: String,
-    /// The answer's own id while it is written: the customer message it answers (for a person
+    /// The answer's own id while it is written: the customer message it answers (for someone
     /// typing, the handoff).
     pub id: String,
     pub author_name: String,
@@ -46,6 +47,10 @@ pub enum DraftKind {
     /// A person from the team is typing a reply: shown for a few seconds, never remembered
     /// for a chat window that connects later.
     Typing,
+    /// The customer is typing in the chat window while a handoff is open: shown to the team on
+    /// the handoff's page, never to the customer, never remembered. (A node from before this
+    /// kind cannot read such a notice and only logs it.)
+    CustomerTyping,
 }
 
 /// A draft older than this is not shown to a chat window that connects: the answer it belongs
@@ -63,7 +68,7 @@ type Latest = HashMap<String, (Instant, Arc<Draft>)>;
 impl Writing {
     /// Remembers a draft, or forgets its answer's when the draft is taken away.
     fn note(&self, draft: &Arc<Draft>) {
-        if draft.kind == DraftKind::Typing {
+        if draft.kind != DraftKind::Answer {
             return;
         }
         let now = Instant::now();
@@ -162,17 +167,27 @@ mod tests {
         };
         let json = serde_json::to_value(&typing).unwrap();
         assert_eq!(json["kind"], "typing");
+        let customer = Draft {
+            kind: DraftKind::CustomerTyping,
+            ..typing
+        };
+        assert_eq!(
+            serde_json::to_value(&customer).unwrap()["kind"],
+            "customer_typing"
+        );
     }
 
     #[test]
     fn a_person_typing_is_never_remembered() {
         let writing = Writing::default();
-        let typing = Arc::new(Draft {
-            kind: DraftKind::Typing,
-            ..(*draft("c1", "hnd_1", "never shown")).clone()
-        });
-        writing.note(&typing);
-        assert!(writing.current("ws_a", "c1").is_none());
+        for kind in [DraftKind::Typing, DraftKind::CustomerTyping] {
+            let typing = Arc::new(Draft {
+                kind,
+                ..(*draft("c1", "hnd_1", "never shown")).clone()
+            });
+            writing.note(&typing);
+            assert!(writing.current("ws_a", "c1").is_none(), "{kind:?}");
+        }
     }
 
     #[test]

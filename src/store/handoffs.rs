@@ -14,7 +14,7 @@ use super::{
     StoreResult, WorkspaceTx,
 };
 use crate::domain::MessageText;
-use crate::domain::handoff::{self, Action, Actor, Reason, Snapshot, Status};
+use crate::domain::handoff::{self, Action, Actor, LABELLED, Reason, Snapshot, Status};
 use crate::domain::new_id;
 use crate::views::handoff_event;
 
@@ -45,6 +45,8 @@ pub struct HandoffRecord {
     pub rating_comment: Option<String>,
     pub rating_requested_at: Option<i64>,
     pub rated_at: Option<i64>,
+    /// The team's labels, as stored ([`crate::domain::labels::stored`]).
+    pub labels: String,
 }
 
 impl HandoffRecord {
@@ -72,6 +74,8 @@ pub struct HandoffFilter {
     pub limit: i64,
     /// The page after this handoff (the last of the previous page), in the same order.
     pub after: Option<String>,
+    /// Only those filed under this label (a checked one, [`crate::domain::labels::label`]).
+    pub label: Option<String>,
 }
 
 const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.bot_id, h.status, \
@@ -79,7 +83,7 @@ const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.
     c.channel, c.contact_id, ct.name AS customer_name, ct.phone AS customer_phone, \
     u.name AS claimed_by_name, c.last_customer_at, r.message_id AS rating_message_id, \
     r.score AS rating_score, r.comment AS rating_comment, \
-    r.requested_at AS rating_requested_at, r.rated_at \
+    r.requested_at AS rating_requested_at, r.rated_at, h.labels \
     FROM handoffs h JOIN conversations c ON c.id = h.conversation_id \
     JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = h.claimed_by \
     LEFT JOIN ratings r ON r.handoff_id = h.id";
@@ -175,6 +179,7 @@ impl Store {
              AND ($2 = '' OR h.status = $2) AND ($3 = '' OR h.bot_id = $3) \
              AND ($5 = '' OR h.created_at {beyond} $6 OR (h.created_at = $6 AND h.id {beyond} $5)) \
              AND ($7 = '' OR h.claimed_by = $7) \
+             AND ($8 = '' OR ',' || h.labels || ',' LIKE $8 ESCAPE '\\') \
              ORDER BY h.created_at {order}, h.id {order} LIMIT $4"
         ))
         .bind(workspace_id)
@@ -184,8 +189,45 @@ impl Store {
         .bind(after_id)
         .bind(after_at)
         .bind(filter.holder.as_deref().unwrap_or(""))
+        .bind(filter.label.as_deref().map_or(String::new(), |label| {
+            // `_` is one of LIKE's wildcards, and may be in a label.
+            format!("%,{},%", label.replace('_', "\\_"))
+        }))
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// Files a handoff under `labels` (checked, [`crate::domain::labels::labels`]) in place of
+    /// the ones it had — any member, whatever its state: the team's own filing, never shown to
+    /// the customer. The event `handoff.labelled` says who; nothing happens when they are
+    /// the same.
+    pub async fn label_handoff(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        labels: &[String],
+        by: Member<'_>,
+        now: i64,
+    ) -> StoreResult<HandoffRecord> {
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let before = load_handoff(&mut tx, id).await?;
+        let stored = crate::domain::labels::stored(labels);
+        if before.labels == stored {
+            return Ok(before);
+        }
+        sqlx::query("UPDATE handoffs SET labels = $1 WHERE id = $2")
+            .bind(&stored)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        let after = load_handoff(&mut tx, id).await?;
+        let mut payload = handoff_event(&after);
+        payload["by"] = serde_json::json!({"id": by.user_id, "name": by.name});
+        let seq = tx.next_seq().await?;
+        tx.record(seq, LABELLED, Some(&after.conversation_id), payload, now)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Every handoff of the contact's conversations, oldest first.

@@ -132,6 +132,13 @@ impl Browser {
         self.find(css).await.send_keys(text).await.unwrap();
     }
 
+    /// Types into whatever has the focus (an element inside a shadow root, which CSS from the
+    /// page cannot reach).
+    pub async fn type_into_focused(&self, text: &str) {
+        let focused = self.client.active_element().await.unwrap();
+        focused.send_keys(text).await.unwrap();
+    }
+
     /// Runs JavaScript in the page and returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap()
@@ -220,6 +227,17 @@ async fn widget_say(customer: &Browser, text: &str) {
             widget(".form")
         ))
         .await;
+}
+
+/// Types into the widget's message box with the keyboard, as a customer would.
+async fn widget_type(customer: &Browser, keys: &str) {
+    customer
+        .until("the widget is ready", &widget(".input"))
+        .await;
+    customer
+        .js(&format!("{}.focus(); return true;", widget(".input")))
+        .await;
+    customer.type_into_focused(keys).await;
 }
 
 async fn open_widget(customer: &Browser) {
@@ -1431,7 +1449,7 @@ async fn an_admin_sets_business_hours_and_a_customer_after_hours_sees_the_team_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_customer_sees_the_agent_typing_and_then_the_reply() {
+async fn the_customer_and_the_agent_see_each_other_typing_and_then_the_message() {
     let app = spawn_app().await;
     let shop = app.shop(true).await;
     let driver = driver().await;
@@ -1473,4 +1491,114 @@ async fn the_customer_sees_the_agent_typing_and_then_the_reply() {
             ),
         )
         .await;
+
+    // The other way: the customer types, and the agent sees it under the history.
+    widget_type(&customer, "It is order 1234").await;
+    let line = "document.getElementById('customer-typing')";
+    admin
+        .until(
+            "the agent sees the customer typing",
+            &format!("!{line}.hidden && {line}.textContent === 'Website visitor is typing…'"),
+        )
+        .await;
+    admin.screenshot("dashboard-customer-typing").await;
+    widget_type(&customer, "\u{e007}").await;
+    admin
+        .until(
+            "the customer's message arrives",
+            "Array.from(document.querySelectorAll('#conversation .msg.customer'))\
+             .some(m => m.textContent.includes('It is order 1234'))",
+        )
+        .await;
+    // At once, not when the line would have gone by itself.
+    assert_eq!(
+        admin.js(&format!("return {line}.hidden;")).await,
+        json!(true),
+        "the message takes the line's place"
+    );
+}
+
+#[tokio::test]
+async fn an_agent_files_a_handoff_under_a_label_and_finds_it_in_the_queue() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I want a refund, get me a person").await;
+    let id = shop.owner.pending_handoff_id().await;
+    // Another one, never labelled, which the filtered queue leaves out.
+    app.visitor(&shop.widget_key)
+        .await
+        .say("get me a human")
+        .await;
+    let (_, pending) = eventually(|| async {
+        let (status, list) = shop.owner.get("/api/v1/handoffs?status=pending").await;
+        (list.as_array().map_or(0, Vec::len) == 2).then_some((status, list))
+    })
+    .await;
+    let other = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] != id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    admin.go(&app.url(&format!("/handoffs/{id}"))).await;
+
+    // Typed and Enter, then typed and the button.
+    admin.type_into("#label-text", "#Refund\u{e007}").await;
+    admin
+        .until(
+            "the label shows",
+            "document.querySelector('#labels [data-label=\"refund\"]')",
+        )
+        .await;
+    admin.type_into("#label-text", "vip").await;
+    admin.click("#add-label").await;
+    admin
+        .until(
+            "both labels show, the box emptied",
+            "document.querySelectorAll('#labels .badge.label').length === 2 \
+             && document.getElementById('label-text').value === ''",
+        )
+        .await;
+    admin.screenshot("dashboard-handoff-labels").await;
+    admin.click("#labels [data-label=\"vip\"] .unlabel").await;
+    admin
+        .until(
+            "the label taken off is gone",
+            "!document.querySelector('#labels [data-label=\"vip\"]')",
+        )
+        .await;
+    // The page shows it at once; the server has it once the change is answered.
+    eventually(|| async {
+        let (_, handoff) = shop.owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        (handoff["labels"] == json!(["refund"])).then_some(())
+    })
+    .await;
+
+    // In the queue, the label filters it.
+    admin.go(&app.url("/handoffs")).await;
+    admin.click("#handoff-list a.badge.label").await;
+    admin.find("#label-filter").await;
+    let url = admin.js("return location.search;").await;
+    assert!(url.as_str().unwrap().contains("label=refund"), "{url}");
+    admin
+        .until(
+            "the handoff is in the filtered queue",
+            &format!("document.querySelector('[data-handoff=\"{id}\"]')"),
+        )
+        .await;
+    assert_eq!(
+        admin
+            .js(&format!(
+                "return !document.querySelector('[data-handoff=\"{other}\"]');"
+            ))
+            .await,
+        json!(true),
+        "the unlabelled one is left out"
+    );
 }

@@ -147,6 +147,11 @@ async fn business_hours_are_checked_kept_per_workspace_and_changed_by_admins_onl
     assert_eq!(status, StatusCode::OK, "{hours}");
     assert_eq!(hours["enabled"], false, "off until switched on: {hours}");
     assert_eq!(
+        hours["closed_on"],
+        json!([]),
+        "every field, even empty: {hours}"
+    );
+    assert_eq!(
         hours["week"]["mon"][0],
         json!({"from": "09:00", "to": "17:00"})
     );
@@ -179,6 +184,10 @@ async fn business_hours_are_checked_kept_per_workspace_and_changed_by_admins_onl
         (
             json!({"enabled": true, "week": {"wed": [{"from": "25:00", "to": "26:00"}]}}),
             "wed: \"25:00\" is not a time of day",
+        ),
+        (
+            json!({"enabled": true, "closed_on": ["2026-12-25", "2026-02-30"]}),
+            "\"2026-02-30\" is not a date",
         ),
     ] {
         let (status, error) = put(body.clone()).await;
@@ -244,8 +253,9 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
             (response.status(), response.text().await.unwrap(), query)
         }
     };
-    let fields = |mon: &'static str| {
+    let fields = |mon: &'static str, closed_on: &'static str| {
         vec![
+            ("closed_on", closed_on),
             ("enabled", "true"),
             ("timezone", "Europe/Madrid"),
             ("mon", mon),
@@ -259,7 +269,7 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
         ]
     };
     // Refused: the page again, the reason on top and what was typed still in the form.
-    let (status, page, _) = post(fields("9am – 5pm")).await;
+    let (status, page, _) = post(fields("9am – 5pm", "2099-12-25")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.contains("mon: &quot;9am&quot; is not a time of day"),
@@ -275,7 +285,16 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
         false
     );
 
-    let (status, _, query) = post(fields("08:00–12:00, 13:00–17:30")).await;
+    let (status, page, _) = post(fields("08:00–12:00", "2099-12-25, 25/12/2099")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("is not a date like 2026-12-25"), "{page}");
+    assert!(page.contains(r#"value="2099-12-25, 25/12/2099""#), "{page}");
+
+    let (status, _, query) = post(fields(
+        "08:00–12:00, 13:00–17:30",
+        "2099-12-25,2099-12-24\n 2099-12-25",
+    ))
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(query, "ok=Saved.");
     let (_, hours) = owner.get("/api/v1/settings/business-hours").await;
@@ -288,9 +307,15 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
         hours["week"]["fri"],
         json!([{"from": "09:00", "to": "15:00"}])
     );
+    assert_eq!(hours["closed_on"], json!(["2099-12-24", "2099-12-25"]));
     let page = page_html(&app, &owner, "/settings/business-hours").await;
     assert!(page.contains("08:00–12:00, 13:00–17:30"), "{page}");
     assert!(page.contains("Now: "), "{page}");
+    assert!(page.contains(r#"value="2099-12-24, 2099-12-25""#), "{page}");
+    assert!(
+        page.contains("Next closed day: Thursday 24 December 2099."),
+        "{page}"
+    );
 
     // A forged form changes nothing.
     let response = owner
@@ -302,6 +327,62 @@ async fn an_admin_sets_the_hours_in_the_dashboard_form() {
         .unwrap();
     assert!(response.status().is_client_error());
     assert_eq!(owner.get("/api/v1/settings/business-hours").await.1, hours);
+}
+
+#[tokio::test]
+async fn on_a_closed_day_a_customer_hears_the_day_the_team_is_back() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    // A team at work around the clock, but closed today and tomorrow.
+    let today = DateTime::<Utc>::from_timestamp_millis(app.state.clock.now_ms())
+        .unwrap()
+        .date_naive();
+    let tomorrow = today + Days::new(1);
+    let all_day = json!([{"from": "00:00", "to": "24:00"}]);
+    let week: serde_json::Map<String, Value> = DAYS
+        .iter()
+        .map(|day| (day.to_string(), all_day.clone()))
+        .collect();
+    let (status, body) = owner
+        .put(
+            "/api/v1/settings/business-hours",
+            json!({"enabled": true, "timezone": "UTC", "week": week,
+                   "closed_on": [tomorrow.to_string(), today.to_string(), today.to_string()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["closed_on"],
+        json!([today.to_string(), tomorrow.to_string()]),
+        "in order, once"
+    );
+    let back_at = (today + Days::new(2))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+
+    let (_, now) = owner.get("/api/v1/settings/business-hours/status").await;
+    assert_eq!(now["open"], false, "{now}");
+    assert_eq!(ms(&now["back_at"]), back_at, "{now}");
+    assert_eq!(
+        new_chat(&app, &shop.widget_key).await["team"]["back_at"],
+        back_at
+    );
+    let told = first_answer(&app, &shop.widget_key, "I want to talk to a human").await;
+    let back = format!("back on {} at 00:00 (UTC)", day_name(back_at));
+    assert!(told.contains(&back), "{told}");
+
+    // The day after: at work again, and a customer is promised the response time.
+    let now = app.state.clock.now_ms();
+    app.state.clock.advance(std::time::Duration::from_millis(
+        (back_at - now + 60_000) as u64,
+    ));
+    let (_, now) = owner.get("/api/v1/settings/business-hours/status").await;
+    assert_eq!(now["open"], true, "{now}");
+    let told = first_answer(&app, &shop.widget_key, "can I speak to a person please").await;
+    assert!(told.contains("within 2 hours"), "{told}");
 }
 
 #[tokio::test]

@@ -678,6 +678,11 @@ impl Socket {
 impl TestApp {
     /// The workspace event stream, authenticated with an API key of `api`'s user.
     pub async fn events(&self, owner: &Api, after: i64) -> Socket {
+        self.events_with(owner, &format!("after={after}")).await
+    }
+
+    /// The workspace event stream opened with this query (`after=0&typing=conv_1`).
+    pub async fn events_with(&self, owner: &Api, query: &str) -> Socket {
         let key = match &owner.bearer {
             Some(key) => key.clone(),
             None => {
@@ -688,7 +693,7 @@ impl TestApp {
             }
         };
         Socket::connect(
-            &format!("ws://{}/api/v1/events?after={after}", self.addr),
+            &format!("ws://{}/api/v1/events?{query}", self.addr),
             Some(&key),
         )
         .await

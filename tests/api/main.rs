@@ -19,6 +19,7 @@ mod fake_graph;
 mod handoff;
 mod input;
 mod knowledge;
+mod labels;
 mod llm;
 mod realtime;
 mod reports;

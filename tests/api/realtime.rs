@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Socket, TestApp, eventually, spawn_app, spawn_app_with};
+use crate::helpers::{Shop, Socket, TestApp, eventually, spawn_app, spawn_app_with};
 
 fn seqs(events: &[Value]) -> Vec<i64> {
     events.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
@@ -103,15 +103,23 @@ async fn streams_refuse_strangers() {
     let _ = json!({});
 }
 
-#[tokio::test]
-async fn an_event_on_one_node_reaches_clients_of_another() {
+/// Two nodes on one PostgreSQL database and a shop, or `None` on SQLite: one SQLite file is
+/// one node, and the PostgreSQL run of this suite covers what needs two.
+async fn two_nodes() -> Option<(TestApp, TestApp, Shop)> {
     let app = spawn_app().await;
     if !app.on_postgres() {
-        // One SQLite file is one node; the PostgreSQL run of this suite covers this.
-        return;
+        return None;
     }
     let node_b = app.second_node().await;
     let shop = app.shop(true).await;
+    Some((app, node_b, shop))
+}
+
+#[tokio::test]
+async fn an_event_on_one_node_reaches_clients_of_another() {
+    let Some((app, node_b, shop)) = two_nodes().await else {
+        return;
+    };
     // The agent watches node B; the customer talks to node A.
     let mut events = node_b.events(&shop.owner, 0).await;
     let visitor = app.visitor(&shop.widget_key).await;
@@ -125,13 +133,9 @@ async fn an_event_on_one_node_reaches_clients_of_another() {
 
 #[tokio::test]
 async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
-    let app = spawn_app().await;
-    if !app.on_postgres() {
-        // One SQLite file is one node; the PostgreSQL run of this suite covers this.
+    let Some((app, node_b, shop)) = two_nodes().await else {
         return;
-    }
-    let node_b = app.second_node().await;
-    let shop = app.shop(true).await;
+    };
     let visitor = app.visitor(&shop.widget_key).await;
     let mut stream_on_b = visitor.stream_at(node_b.addr, 0).await;
     let mut agents_on_b = node_b.events(&shop.owner, 0).await;
@@ -191,6 +195,28 @@ async fn a_draft_written_on_one_node_reaches_the_customer_on_another() {
     for event in latest.until_quiet(300).await {
         assert_ne!(event["type"], "typing", "{event}");
     }
+}
+
+#[tokio::test]
+async fn a_customer_typing_on_one_node_is_shown_to_the_team_on_another() {
+    let Some((app, node_b, shop)) = two_nodes().await else {
+        return;
+    };
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("get me a human").await;
+    let id = shop.owner.pending_handoff_id().await;
+    // The agent's handoff page is on node B; the chat window talks to node A.
+    let mut page = node_b
+        .events_with(
+            &shop.owner,
+            &format!("after=0&typing={}", visitor.conversation_id),
+        )
+        .await;
+    let (status, _) = visitor.api.post("/widget/v1/typing", json!({})).await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    let shown = page.next_of("typing").await;
+    assert_eq!(shown["author"], "customer");
+    assert_eq!(shown["handoff_id"], id);
 }
 
 /// Logs in without a cookie store and answers the `Cookie` header the session needs.

@@ -1,21 +1,21 @@
 //! Handoffs for agents: list, read with the whole history and the team's notes, claim, reply,
-//! transfer, release, resolve, and notes for the team.
+//! transfer, release, resolve, notes and labels for the team.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::MessageText;
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::{self, Action, Refusal, Status};
+use crate::domain::{MessageText, labels};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
-use crate::store::{HandoffFilter, HandoffRecord, Member, NewMessage, StoreError};
+use crate::store::{HandoffFilter, HandoffRecord, NewMessage, StoreError};
 use crate::views::{HandoffView, MessageView, NoteView};
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/handoffs/{id}/resolve", post(resolve))
         .route("/handoffs/{id}/transfer", post(transfer))
         .route("/handoffs/{id}/notes", post(add_note))
+        .route("/handoffs/{id}/labels", put(set_labels))
         .route("/handoffs/{id}/messages", post(reply))
         .route("/handoffs/{id}/typing", post(typing))
         .route("/handoffs/{id}/messages/{message_id}/retry", post(resend))
@@ -44,6 +45,8 @@ struct ListQuery {
     limit: Option<i64>,
     /// The next page: the handoffs after this one (the last of the previous page).
     after: Option<String>,
+    /// Only those filed under this label.
+    label: Option<String>,
 }
 
 /// One page of handoffs; a full page links to the next (`Link: <…>; rel="next"`).
@@ -70,6 +73,12 @@ async fn list(
         oldest_first: query.order.as_deref() == Some("oldest"),
         limit: query.limit.unwrap_or(100).clamp(1, 500),
         after: query.after.filter(|a| !a.is_empty()),
+        label: query
+            .label
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .map(labels::label)
+            .transpose()?,
     };
     let handoffs = state
         .store
@@ -92,6 +101,9 @@ async fn list(
             }
             if let Some(holder) = &asked_holder {
                 params.push(("holder", holder.clone()));
+            }
+            if let Some(label) = &filter.label {
+                params.push(("label", label.clone()));
             }
             if filter.oldest_first {
                 params.push(("order", "oldest".to_owned()));
@@ -316,10 +328,7 @@ async fn add_note(
     ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<NoteView>)> {
     let text = MessageText::parse(&body.text)?;
-    let author = Member {
-        user_id: &caller.user.id,
-        name: &caller.user.name,
-    };
+    let author = caller.member();
     let note = state
         .store
         .add_note(
@@ -331,6 +340,33 @@ async fn add_note(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(NoteView::from(&note))))
+}
+
+#[derive(Deserialize)]
+struct LabelsBody {
+    labels: Vec<String>,
+}
+
+/// Files the handoff under these labels in place of its own (any member, whatever its state);
+/// answers the handoff.
+async fn set_labels(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<LabelsBody>,
+) -> ApiResult<Json<HandoffView>> {
+    let labels = labels::labels(&body.labels)?;
+    let handoff = state
+        .store
+        .label_handoff(
+            caller.workspace_id(),
+            &id,
+            &labels,
+            caller.member(),
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(Json(HandoffView::from(&handoff)))
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Flash, Nav, Page, json_for_script, layout};
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::Status;
-use crate::domain::rating;
+use crate::domain::{labels, rating};
 use crate::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::state::AppState;
@@ -33,6 +33,8 @@ struct ListQuery {
     order: Option<String>,
     /// Older (or, oldest first, newer) handoffs: those after this one.
     after: Option<String>,
+    /// Only those filed under this label.
+    label: Option<String>,
 }
 
 /// Handoffs on one page of the queue.
@@ -111,6 +113,12 @@ async fn list(
     let oldest_first = query.order.as_deref() == Some("oldest");
     let bot = query.bot.filter(|b| !b.is_empty());
     let mine = query.holder.as_deref() == Some("me");
+    // A label no handoff can have (mistyped in the address) filters nothing.
+    let label = query
+        .label
+        .as_deref()
+        .filter(|l| !l.is_empty())
+        .and_then(|l| labels::label(l).ok());
     let filter = HandoffFilter {
         status: Some(tab),
         bot_id: bot.clone(),
@@ -118,6 +126,7 @@ async fn list(
         oldest_first,
         limit: PAGE as i64,
         after: query.after.filter(|a| !a.is_empty()),
+        label: label.clone(),
     };
     let ws = caller.workspace_id();
     let handoffs = state.store.list_handoffs(ws, &filter).await?;
@@ -125,15 +134,17 @@ async fn list(
     let bots = state.store.list_bots(ws).await?;
     let seq = state.store.workspace_seq(ws).await?;
     let now = state.clock.now_ms();
-    let order_link = |status: Status| {
+    let link = |status: Status, label: Option<&str>| {
         format!(
-            "/handoffs?tab={}&bot={}&holder={}&order={}",
+            "/handoffs?tab={}&bot={}&holder={}&order={}&label={}",
             status.as_str(),
             bot.as_deref().unwrap_or(""),
             if mine { "me" } else { "" },
-            if oldest_first { "oldest" } else { "newest" }
+            if oldest_first { "oldest" } else { "newest" },
+            label.unwrap_or("")
         )
     };
+    let order_link = |status: Status| link(status, label.as_deref());
     let tab_link = |status: Status, count: i64| {
         let href = order_link(status);
         html! {
@@ -172,12 +183,16 @@ async fn list(
                 option value="newest" selected[!oldest_first] { "Newest first" }
                 option value="oldest" selected[oldest_first] { "Oldest waiting first" }
             }
+            @if let Some(label) = &label {
+                input type="hidden" name="label" value=(label);
+                a class="badge label" id="label-filter" href=(link(tab, None)) title="Show every label" { "#" (label) " ✕" }
+            }
         }
         div class="card" style="padding:0" {
             table {
                 thead { tr { th { "Customer" } th { "Reason" } th { "Summary" } th { "Waiting" } th { "Holder" } } }
                 tbody id="handoff-list" data-seq=(seq) {
-                    @for h in &handoffs { (row(h, now)) }
+                    @for h in &handoffs { (row(h, now, &|label| link(tab, Some(label)))) }
                     @if handoffs.is_empty() {
                         tr { td colspan="5" class="empty" { "Nothing here. New requests appear live." } }
                     }
@@ -192,12 +207,18 @@ async fn list(
     Ok(layout(&caller, Nav::Handoffs, "Handoffs", pending, content))
 }
 
-fn row(h: &HandoffRecord, now: i64) -> Markup {
+/// A handoff in the queue; each of its labels links to the queue filtered by it.
+fn row(h: &HandoffRecord, now: i64, filtered: &dyn Fn(&str) -> String) -> Markup {
     html! {
         tr class="row" data-handoff=(h.id) {
             td {
                 a class="open" href=(format!("/handoffs/{}", h.id)) { (h.customer_name) }
-                div { span class="badge channel" { (h.channel) } }
+                div {
+                    span class="badge channel" { (h.channel) }
+                    @for label in labels::from_stored(&h.labels) {
+                        " " a class="badge label" href=(filtered(&label)) { "#" (label) }
+                    }
+                }
             }
             td { span class="badge reason" { (reason_label(&h.reason)) } }
             td class="summary-line" { (first_line(&h.summary)) }
@@ -257,6 +278,7 @@ async fn view(
         "holder_name": handoff.claimed_by_name,
         "contact_id": handoff.contact_id,
         "customer_name": handoff.customer_name,
+        "labels": labels::from_stored(&handoff.labels),
         "seq": seq,
     });
     let content = html! {
@@ -299,6 +321,10 @@ async fn view(
                     h2 { "Conversation" }
                     div class="conversation" id="conversation" aria-live="polite" {
                         (history(&messages, &notes, &attachments))
+                    }
+                    // Filled in while the customer types in the chat window (WhatsApp does not say).
+                    @if !whatsapp {
+                        div class="customer-typing small muted" id="customer-typing" role="status" hidden {}
                     }
                     form class="composer" id="composer" {
                         textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
@@ -361,6 +387,16 @@ async fn view(
                             }
                         }
                     }
+                }
+                h2 style="margin-top:1.2rem" { "Labels" }
+                div class="labels" id="labels" {
+                    @for label in labels::from_stored(&handoff.labels) {
+                        span class="badge label" data-label=(label) { "#" (label) }
+                    }
+                }
+                form class="composer" id="label-form" style="margin-top:.5rem" {
+                    input id="label-text" type="text" name="label" maxlength="100" placeholder="Add a label, like refund" aria-label="Add a label";
+                    button class="btn" id="add-label" type="submit" { "Add" }
                 }
                 @if !notifications.is_empty() {
                     h2 style="margin-top:1.2rem" { "Agents notified" }

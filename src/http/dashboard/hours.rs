@@ -69,7 +69,7 @@ fn now_text(hours: &BusinessHours, now_ms: i64) -> String {
             .to_owned();
     };
     let outlook = schedule.outlook(now_ms);
-    match (outlook.open, outlook.away) {
+    let now = match (outlook.open, outlook.away) {
         (true, Some((from, _))) => format!("Now: at work, until {}.", schedule.local_time(from)),
         (true, None) => "Now: at work, around the clock.".to_owned(),
         (false, Some((_, back))) => format!(
@@ -77,6 +77,10 @@ fn now_text(hours: &BusinessHours, now_ms: i64) -> String {
             schedule.when(back)
         ),
         (false, None) => "Now: away.".to_owned(),
+    };
+    match schedule.next_closed_day(now_ms) {
+        Some(day) => format!("{now} Next closed day: {}.", day.format("%A %-d %B %Y")),
+        None => now,
     }
 }
 
@@ -87,6 +91,8 @@ struct Shown {
     /// Each day's key and spans as typed, Monday first.
     days: Vec<(&'static str, String)>,
     away_message: String,
+    /// The closed days, comma-separated.
+    closed_on: String,
 }
 
 impl From<&BusinessHours> for Shown {
@@ -101,6 +107,7 @@ impl From<&BusinessHours> for Shown {
                 .map(|(_, day, spans)| (*day, spans_text(spans)))
                 .collect(),
             away_message: hours.away_message.clone(),
+            closed_on: hours.closed_on.join(", "),
         }
     }
 }
@@ -147,6 +154,9 @@ async fn render(
                 input id=(format!("hours-{day}")) type="text" name=(day) value=(spans) placeholder="closed" disabled[disabled];
             }
             div class="hint" { "Like 09:00–17:00, or 09:00–13:00, 14:00–18:00; empty when closed. A night shift is two spans: 22:00–24:00, then 00:00–06:00 the next day." }
+            label for="hours-closed" { "Closed on" }
+            input id="hours-closed" type="text" name="closed_on" value=(shown.closed_on) placeholder="2026-12-25, 2027-01-01" disabled[disabled];
+            div class="hint" { "Whole days the team is off whatever the week says, like public holidays: dates such as 2026-12-25, separated by commas. A customer handed off on one is told the day you are back." }
             label for="hours-away" { "Away message" }
             textarea id="hours-away" name="away_message" maxlength=(hours::MAX_AWAY) disabled[disabled] { (shown.away_message) }
             div class="hint" { "Said after the bot's handoff message outside business hours; {back} becomes when the team is back, like “on Monday 30 November at 09:00 (CET)”." }
@@ -175,6 +185,8 @@ struct HoursForm {
     sat: String,
     sun: String,
     away_message: String,
+    #[serde(default)]
+    closed_on: String,
 }
 
 impl HoursForm {
@@ -192,6 +204,12 @@ impl HoursForm {
                 sun: parse_spans("sun", &self.sun)?,
             },
             away_message: self.away_message.clone(),
+            closed_on: self
+                .closed_on
+                .split([',', ';', ' ', '\n', '\r', '\t'])
+                .filter(|day| !day.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 
@@ -210,6 +228,7 @@ impl HoursForm {
                 ("sun", self.sun),
             ],
             away_message: self.away_message,
+            closed_on: self.closed_on,
         }
     }
 }
