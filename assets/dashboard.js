@@ -40,6 +40,24 @@
     });
   }
 
+  // ---- Available / Away, shown while the workspace assigns handoffs automatically. ----
+  var availability = $("availability");
+  if (availability) {
+    api("GET", "/api/v1/settings/assignment").then(function (settings) {
+      availability.hidden = !settings.auto;
+    }).catch(function () {});
+    availability.addEventListener("click", function () {
+      var away = availability.dataset.away !== "true";
+      availability.disabled = true;
+      api("PATCH", "/api/v1/me", { away: away }).then(function (user) {
+        availability.dataset.away = String(user.away);
+        availability.setAttribute("aria-pressed", String(user.away));
+        availability.textContent = user.away ? "Away" : "Available";
+      }).catch(function (error) { window.alert(error.message); })
+        .finally(function () { availability.disabled = false; });
+    });
+  }
+
   // ---- Alerts: a sound and a browser notification for new handoffs, once allowed. ----
   var audio = null;
   function beep() {
@@ -624,6 +642,8 @@
         var handedToMe = event.type === "handoff.transferred" && event.handoff.claimed_by &&
           event.handoff.claimed_by.id === me && event.by && event.by.id !== me;
         if (handedToMe && alerts) alertNew(event.handoff, event.by.name + " passed you a handoff: " + event.handoff.customer.name);
+        var assignedToMe = event.type === "handoff.assigned" && event.handoff.claimed_by && event.handoff.claimed_by.id === me;
+        if (assignedToMe && alerts) alertNew(event.handoff, "A handoff was assigned to you: " + event.handoff.customer.name);
         if (state && event.handoff.id === pageData.handoff_id) applyHandoff(event.handoff);
       } else if (event.type === "message.created" && state && event.conversation_id === pageData.conversation_id) {
         if (event.message.author === "customer") { customerWrote = Date.now(); showCustomerTyping(false); }

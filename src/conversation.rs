@@ -370,9 +370,18 @@ async fn store_reply(
                     tracing::info!(handoff_id = %handoff.id, reason = reason.as_str(), "handed off");
                     metrics::counter!("baton_handoffs_total", "reason" => reason.as_str())
                         .increment(1);
-                    // Telling agents must never hold up or undo the handoff.
-                    if let Err(err) = notify::handoff_created(state, &handoff).await {
-                        tracing::error!(error = %err, handoff_id = %handoff.id, "could not queue agent notifications");
+                    // Given to a teammate at once when the workspace assigns automatically (who
+                    // is told); else everyone notified hears of it. Neither may undo the handoff.
+                    let given = crate::assign::workspace(state, &handoff.workspace_id)
+                        .await
+                        .unwrap_or_else(|err| {
+                            tracing::error!(error = %err, handoff_id = %handoff.id, "could not assign the handoff");
+                            Vec::new()
+                        });
+                    if !given.iter().any(|h| h.id == handoff.id) {
+                        if let Err(err) = notify::handoff_created(state, &handoff).await {
+                            tracing::error!(error = %err, handoff_id = %handoff.id, "could not queue agent notifications");
+                        }
                     }
                     Outcome::HandedOff(message)
                 }

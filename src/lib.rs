@@ -33,6 +33,7 @@
 //! - [`throttle`]: per-key rate limits (logins, widget sessions and messages).
 
 pub mod accounts;
+pub mod assign;
 pub mod auth;
 pub mod bench;
 pub mod bot;
@@ -80,6 +81,7 @@ pub async fn serve(
     webhooks::spawn(&state).map_err(std::io::Error::other)?;
     conversation::spawn_sweeper(&state);
     retention::spawn(&state);
+    assign::spawn(&state);
     let draining = state.clone();
     let served = axum::serve(
         listener,

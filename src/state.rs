@@ -34,6 +34,8 @@ pub struct AppState {
     pub media_wake: Arc<tokio::sync::Notify>,
     /// Wakes the retention sweep when a workspace changed how long it keeps customers' data.
     pub retention_wake: Arc<tokio::sync::Notify>,
+    /// Wakes automatic assignment when a handoff may have become assignable ([`crate::assign`]).
+    pub assign_wake: Arc<tokio::sync::Notify>,
     /// Bot turns waiting, per conversation, so each conversation is answered in order.
     pub turns: crate::conversation::TurnQueues,
     /// The event streams open on this node, per visitor and member.
@@ -153,6 +155,7 @@ impl AppState {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             media_wake: Arc::new(tokio::sync::Notify::new()),
             retention_wake: Arc::new(tokio::sync::Notify::new()),
+            assign_wake: Arc::new(tokio::sync::Notify::new()),
             turns: Default::default(),
             streams: Default::default(),
             whatsapp,

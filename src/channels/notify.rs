@@ -138,21 +138,21 @@ pub async fn handoff_created(
 
 /// Tells the member a handoff was passed or assigned to, at the WhatsApp number on their
 /// account, when the workspace sends notifications: the new-handoff template with "was handed
-/// to you by Ana" as its reason, or free text inside their 24-hour window. No Accept/Decline:
-/// it is theirs already. Someone who moved it to themselves is not told. Answers whether a
-/// notification was queued.
-pub async fn handoff_transferred(
+/// to you by Ana" (`by`, id and name) or "was assigned to you" (automatically, `None`) as its
+/// reason, or free text inside their 24-hour window. No Accept/Decline: it is theirs already.
+/// Someone who moved it to themselves is not told. Answers whether a notification was queued.
+pub async fn handoff_given(
     state: &AppState,
     handoff: &HandoffRecord,
-    by: &str,
-    by_name: &str,
+    by: Option<(&str, &str)>,
 ) -> Result<bool, StoreError> {
     let ws = &handoff.workspace_id;
     let settings = settings(state, ws).await?.whatsapp;
     let Some(channel_id) = settings.channel_id.filter(|_| settings.enabled) else {
         return Ok(false);
     };
-    let Some(holder) = handoff.claimed_by.as_deref().filter(|holder| *holder != by) else {
+    let by_holder = |holder: &str| by.is_some_and(|(id, _)| id == holder);
+    let Some(holder) = handoff.claimed_by.as_deref().filter(|h| !by_holder(h)) else {
         return Ok(false);
     };
     let Some(to) = state.store.user(ws, holder).await?.whatsapp_number else {
@@ -162,16 +162,22 @@ pub async fn handoff_transferred(
     let in_window =
         crate::domain::whatsapp_window_open(last_inbound(state, ws).await?.get(&to).copied(), now);
     let link = format!("{}/handoffs/{}", state.config.public_url, handoff.id);
-    let reason = format!("was handed to you by {by_name}");
+    let customer = &handoff.customer_name;
+    let (reason, text) = match by {
+        Some((_, by_name)) => (
+            format!("was handed to you by {by_name}"),
+            format!("{by_name} passed you a handoff: {customer}.\n{link}"),
+        ),
+        None => (
+            "was assigned to you".to_owned(),
+            format!("A handoff was assigned to you: {customer}.\n{link}"),
+        ),
+    };
     let template = json!({
         "name": settings.template.name,
         "language": settings.template.language,
-        "parameters": [handoff.customer_name, reason, link],
+        "parameters": [customer, reason, link],
     });
-    let text = format!(
-        "{by_name} passed you a handoff: {}.\n{link}",
-        handoff.customer_name
-    );
     let payload = notification(&channel_id, &to, in_window, template, text);
     enqueue(state, handoff, payload, now).await?;
     state.outbox_wake.notify_one();

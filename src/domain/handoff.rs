@@ -8,6 +8,9 @@ use std::fmt;
 /// The event of a handoff filed under other labels: the team's own filing, which neither
 /// changes who holds the conversation nor is shown to the customer.
 pub const LABELLED: &str = "handoff.labelled";
+/// The event of a handoff given to a member automatically ([`crate::domain::assignment`]): no
+/// `by`.
+pub const ASSIGNED: &str = "handoff.assigned";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

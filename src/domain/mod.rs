@@ -1,6 +1,7 @@
 //! Plain domain types, parsed once at the edge so the rest of Baton never sees an unvalidated
 //! string. Nothing here knows HTTP or SQL.
 
+pub mod assignment;
 pub mod clock;
 pub mod handoff;
 pub mod hours;

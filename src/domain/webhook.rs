@@ -6,8 +6,9 @@ use url::Url;
 use super::ParseError;
 
 /// Every event type the workspace log records, in the order a handoff lives them.
-pub const EVENT_TYPES: [&str; 12] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "handoff.created",
+    "handoff.assigned",
     "handoff.claimed",
     "handoff.transferred",
     "handoff.released",

@@ -143,6 +143,25 @@ impl Feed {
         self.draft_view(&draft)
     }
 
+    /// Notes that a member is there, for automatic assignment ([`crate::assign`]), when this
+    /// is their dashboard: a session's stream, not an integrator's key. Called when it opens
+    /// and at every heartbeat; answers whether it was one. (A database that cannot answer right
+    /// now changes nothing.)
+    async fn note_presence(&self, state: &AppState) -> bool {
+        let Feed::Workspace {
+            user_id,
+            credential: Credential::Session(_),
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if let Err(err) = state.store.mark_seen(user_id, state.clock.now_ms()).await {
+            tracing::debug!(error = %err, "could not note a member's presence");
+        }
+        true
+    }
+
     /// Whether whoever opened the feed may still read it: after a logout, a password change,
     /// a deleted key or the member's removal the stream is cut off — at once on the node where
     /// it happened, at the next heartbeat elsewhere. (A database that cannot answer right now
@@ -332,6 +351,10 @@ async fn follow(
         return say_erased(socket).await;
     }
     catch_up(&mut socket, state, feed, &mut last).await?;
+    if feed.note_presence(state).await {
+        // Someone opened the dashboard: what waits may be theirs now.
+        state.assign_wake.notify_one();
+    }
     if let Some(view) = writing {
         socket
             .send(Message::Text(Utf8Bytes::from(view.to_string())))
@@ -392,6 +415,10 @@ async fn follow(
                 if !feed.still_allowed(state).await {
                     let _ = socket.send(Message::Close(None)).await;
                     break;
+                }
+                // Still there only if it answered the last ping.
+                if unanswered == 0 {
+                    feed.note_presence(state).await;
                 }
                 socket.send(Message::Ping(Default::default())).await?;
                 unanswered += 1;

@@ -25,6 +25,10 @@ pub struct UserRecord {
     pub created_at: i64,
     /// 1 while the password is one someone else knows (the printed one-time password).
     pub must_change_password: i64,
+    /// 1 while they take no automatically assigned handoffs ([`crate::domain::assignment`]).
+    pub away: i64,
+    /// When their dashboard last showed a sign of life (its event stream), ms.
+    pub seen_at: Option<i64>,
 }
 
 impl UserRecord {
@@ -35,6 +39,11 @@ impl UserRecord {
     /// Whether the user must choose their own password before doing anything else.
     pub fn must_change_password(&self) -> bool {
         self.must_change_password == 1
+    }
+
+    /// Whether they take no automatically assigned handoffs.
+    pub fn is_away(&self) -> bool {
+        self.away == 1
     }
 
     pub fn role(&self) -> Role {
@@ -69,7 +78,7 @@ pub struct ApiKeyRecord {
 }
 
 const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role, u.is_instance_owner AS instance_owner, \
-                            u.whatsapp_number, u.created_at, u.must_change_password";
+                            u.whatsapp_number, u.created_at, u.must_change_password, u.away, u.seen_at";
 
 /// What is needed to create a user; the password is already hashed.
 pub struct NewUser<'a> {
@@ -193,6 +202,35 @@ impl Store {
             return Err(StoreError::NotFound("user"));
         }
         self.user(workspace_id, user_id).await
+    }
+
+    /// Sets whether a member is away: given no handoffs automatically.
+    pub async fn set_away(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+        away: bool,
+    ) -> StoreResult<UserRecord> {
+        let updated = sqlx::query("UPDATE users SET away = $1 WHERE workspace_id = $2 AND id = $3")
+            .bind(i64::from(away))
+            .bind(workspace_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        self.user(workspace_id, user_id).await
+    }
+
+    /// Notes that a member's dashboard is open at `now`.
+    pub async fn mark_seen(&self, user_id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     /// The member of the workspace with this WhatsApp number, if any.
@@ -447,6 +485,8 @@ async fn insert_user(
         whatsapp_number: None,
         created_at: now,
         must_change_password: i64::from(user.must_change_password),
+        away: 0,
+        seen_at: None,
     };
     sqlx::query(
         "INSERT INTO users (id, workspace_id, email, name, password_hash, role, \

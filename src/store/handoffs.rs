@@ -14,7 +14,8 @@ use super::{
     StoreResult, WorkspaceTx,
 };
 use crate::domain::MessageText;
-use crate::domain::handoff::{self, Action, Actor, LABELLED, Reason, Snapshot, Status};
+use crate::domain::assignment::{self, Candidate};
+use crate::domain::handoff::{self, ASSIGNED, Action, Actor, LABELLED, Reason, Snapshot, Status};
 use crate::domain::new_id;
 use crate::views::handoff_event;
 
@@ -385,6 +386,84 @@ impl Store {
         };
         tx.commit().await?;
         Ok((after, note))
+    }
+
+    /// Gives the workspace's pending handoffs, oldest first, to members who are not away and
+    /// whose dashboard showed a sign of life since `present_since`, as
+    /// [`assignment::pick`] chooses, nobody past `limit` open handoffs; answers those given.
+    /// Under the workspace lock, so that a claim, another node's run or a new handoff waits:
+    /// each handoff is given once, and the counts it goes by are the ones that stand.
+    pub async fn assign_pending(
+        &self,
+        workspace_id: &str,
+        limit: u32,
+        present_since: i64,
+        now: i64,
+    ) -> StoreResult<Vec<HandoffRecord>> {
+        // Most runs find nothing waiting: look before taking the lock.
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM handoffs WHERE workspace_id = $1 AND status = 'pending'",
+        )
+        .bind(workspace_id)
+        .fetch_one(self.pool())
+        .await?;
+        if waiting == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT u.id, u.name, (SELECT COUNT(*) FROM handoffs h WHERE h.workspace_id = $1 \
+             AND h.claimed_by = u.id AND h.status = 'in_progress'), u.assigned_at \
+             FROM users u WHERE u.workspace_id = $1 AND u.away = 0 AND u.seen_at >= $2",
+        )
+        .bind(workspace_id)
+        .bind(present_since)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut team: Vec<Candidate> = rows
+            .into_iter()
+            .map(|(user_id, name, open, assigned_at)| Candidate {
+                user_id,
+                name,
+                open,
+                assigned_at,
+            })
+            .collect();
+        let pending: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM handoffs WHERE workspace_id = $1 AND status = 'pending' \
+             ORDER BY created_at, id LIMIT 100",
+        )
+        .bind(workspace_id)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut given = Vec::new();
+        for id in pending {
+            let Some(chosen) = assignment::pick(&team, limit) else {
+                break;
+            };
+            let member = &mut team[chosen];
+            let before = load_handoff(&mut tx, &id).await?;
+            sqlx::query(
+                "UPDATE handoffs SET status = 'in_progress', claimed_by = $1, claimant = $1, \
+                 claimed_at = $2 WHERE id = $3",
+            )
+            .bind(&member.user_id)
+            .bind(now)
+            .bind(&id)
+            .execute(tx.conn())
+            .await?;
+            sqlx::query("UPDATE users SET assigned_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&member.user_id)
+                .execute(tx.conn())
+                .await?;
+            member.open += 1;
+            member.assigned_at = Some(now);
+            let note = format!("{} joined the conversation.", member.name);
+            given.push(finish_action(&mut tx, &before, ASSIGNED, &note, None, false, now).await?);
+        }
+        tx.commit().await?;
+        Ok(given)
     }
 
     /// Removes a member of the workspace: their sessions and API keys end, the handoffs they

@@ -1,6 +1,9 @@
 //! Workspace settings as named JSON documents.
 
+use serde::de::DeserializeOwned;
+
 use super::{Store, StoreResult};
+use crate::domain::assignment::{self, AssignmentSettings};
 use crate::domain::hours::{self, BusinessHours};
 
 impl Store {
@@ -37,15 +40,31 @@ impl Store {
     }
 
     /// The workspace's business hours; off when never saved. Read on every bot turn and chat
-    /// window: settings this version cannot read (written by a newer one) count as off, with a
-    /// warning, rather than stop the bot.
+    /// window.
     pub async fn business_hours(&self, workspace_id: &str) -> StoreResult<BusinessHours> {
-        let Some(json) = self.setting(workspace_id, hours::SETTING).await? else {
-            return Ok(BusinessHours::default());
+        self.setting_or_off(workspace_id, hours::SETTING).await
+    }
+
+    /// How the workspace hands out handoffs; not automatically when never saved. Read on
+    /// every new handoff.
+    pub async fn assignment(&self, workspace_id: &str) -> StoreResult<AssignmentSettings> {
+        self.setting_or_off(workspace_id, assignment::SETTING).await
+    }
+
+    /// A setting that changes what happens on its own, or its default when never saved: one
+    /// this version cannot read (written by a newer one) counts as the default, with a
+    /// warning, rather than stop what reads it.
+    async fn setting_or_off<T: DeserializeOwned + Default>(
+        &self,
+        workspace_id: &str,
+        name: &str,
+    ) -> StoreResult<T> {
+        let Some(json) = self.setting(workspace_id, name).await? else {
+            return Ok(T::default());
         };
         Ok(serde_json::from_str(&json).unwrap_or_else(|err| {
-            tracing::warn!(%workspace_id, error = %err, "business hours cannot be read: treated as off");
-            BusinessHours::default()
+            tracing::warn!(%workspace_id, setting = name, error = %err, "setting cannot be read: treated as off");
+            T::default()
         }))
     }
 

@@ -681,6 +681,27 @@ impl TestApp {
         self.events_with(owner, &format!("after={after}")).await
     }
 
+    /// Logs in without a cookie store and answers the `Cookie` header the session needs.
+    pub async fn session_cookie(&self, email: &str, password: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "login as {email}");
+        let set = response.headers()["set-cookie"].to_str().unwrap();
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// A member made by [`TestApp::member`] with the dashboard open: the event stream of a
+    /// session of theirs, as a page of the dashboard holds it.
+    pub async fn on_dashboard(&self, email: &str) -> Socket {
+        let cookie = self.session_cookie(email, "member-password-1").await;
+        let url = format!("ws://{}/api/v1/events?after=0", self.addr);
+        Socket::connect_with(&url, "cookie", &cookie).await
+    }
+
     /// The workspace event stream opened with this query (`after=0&typing=conv_1`).
     pub async fn events_with(&self, owner: &Api, query: &str) -> Socket {
         let key = match &owner.bearer {

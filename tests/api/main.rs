@@ -6,6 +6,7 @@ mod fake_site;
 mod helpers;
 
 mod accounts;
+mod assignment;
 mod bots;
 mod browser;
 mod business_hours;

@@ -219,27 +219,18 @@ async fn a_customer_typing_on_one_node_is_shown_to_the_team_on_another() {
     assert_eq!(shown["handoff_id"], id);
 }
 
-/// Logs in without a cookie store and answers the `Cookie` header the session needs.
-async fn session_cookie(app: &TestApp, email: &str, password: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-    let set = response.headers()["set-cookie"].to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_stream_ends_when_the_session_or_key_it_was_opened_with_does() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     app.member(&owner, "ana@acme.test", "agent").await;
     // Ana on two devices: two sessions, each with its live stream.
-    let laptop = session_cookie(&app, "ana@acme.test", "member-password-1").await;
-    let phone = session_cookie(&app, "ana@acme.test", "member-password-1").await;
+    let laptop = app
+        .session_cookie("ana@acme.test", "member-password-1")
+        .await;
+    let phone = app
+        .session_cookie("ana@acme.test", "member-password-1")
+        .await;
     let events = app.url("/api/v1/events?after=0").replacen("http", "ws", 1);
     let mut on_laptop = Socket::connect_with(&events, "cookie", &laptop).await;
     let mut on_phone = Socket::connect_with(&events, "cookie", &phone).await;

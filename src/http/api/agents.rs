@@ -115,7 +115,9 @@ pub(crate) async fn remove_member(state: &AppState, caller: &Caller, id: &str) -
         )
         .await?;
     tracing::info!(user_id = %user.id, released = released.len(), "member removed");
-    // Their customers' notes ("… left the conversation") are on their way on WhatsApp.
+    // Their customers' notes ("… left the conversation") are on their way on WhatsApp, and
+    // their handoffs, back in the queue, to whoever automatic assignment gives them.
     state.outbox_wake.notify_one();
+    state.assign_wake.notify_one();
     Ok(released.len())
 }

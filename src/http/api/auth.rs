@@ -76,9 +76,12 @@ struct MeBody {
     /// `null` or `""` unlinks the number.
     #[serde(default, with = "super::bots::nullable")]
     whatsapp_number: Option<Option<String>>,
+    /// Away: given no handoffs automatically.
+    away: Option<bool>,
 }
 
-/// What a user may change about themselves besides the password: their WhatsApp number.
+/// What a user may change about themselves besides the password: their WhatsApp number, and
+/// whether they are away.
 async fn update_me(
     State(state): State<AppState>,
     caller: Caller,
@@ -91,6 +94,16 @@ async fn update_me(
             .store
             .set_whatsapp_number(caller.workspace_id(), &user.id, number.as_deref())
             .await?;
+    }
+    if let Some(away) = body.away {
+        user = state
+            .store
+            .set_away(caller.workspace_id(), &user.id, away)
+            .await?;
+        // Back: what waits in the queue may be theirs now.
+        if !away {
+            state.assign_wake.notify_one();
+        }
     }
     Ok(axum::Json(UserView::from(&user)))
 }

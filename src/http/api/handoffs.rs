@@ -187,6 +187,10 @@ async fn act(
         .await;
     // The note the customer reads ("… joined") is on its way on WhatsApp.
     state.outbox_wake.notify_one();
+    if matches!(action, Action::Release | Action::Resolve) {
+        // Back in the queue, or its holder freed up: automatic assignment looks again.
+        state.assign_wake.notify_one();
+    }
     match handoff {
         Ok(handoff) => Ok(Json(HandoffView::from(&handoff))),
         Err(err) => Err(name_holder(state, caller, err).await),
@@ -292,13 +296,8 @@ async fn transfer(
     match transferred {
         Ok((handoff, note)) => {
             // The receiver hears of it on WhatsApp too; a failure there undoes nothing.
-            let told = crate::channels::notify::handoff_transferred(
-                &state,
-                &handoff,
-                &caller.user.id,
-                &caller.user.name,
-            )
-            .await;
+            let by = (caller.user.id.as_str(), caller.user.name.as_str());
+            let told = crate::channels::notify::handoff_given(&state, &handoff, Some(by)).await;
             if let Err(err) = told {
                 tracing::warn!(error = %err, handoff_id = %handoff.id, "transfer notification not queued");
             }

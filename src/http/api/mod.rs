@@ -77,6 +77,11 @@ pub struct UserView {
     pub must_change_password: bool,
     /// Their own WhatsApp number, from which they can accept handoff notifications.
     pub whatsapp_number: Option<String>,
+    /// Away: given no handoffs automatically (see `/settings/assignment`).
+    pub away: bool,
+    /// When their dashboard last showed a sign of life: they count as there for automatic
+    /// assignment within three stream heartbeats (90 s by default) of it.
+    pub last_seen_at: Option<String>,
 }
 
 impl From<&UserRecord> for UserView {
@@ -90,6 +95,8 @@ impl From<&UserRecord> for UserView {
             created_at: rfc3339(user.created_at),
             must_change_password: user.must_change_password(),
             whatsapp_number: user.whatsapp_number.clone(),
+            away: user.is_away(),
+            last_seen_at: user.seen_at.map(rfc3339),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `GET|PUT /api/v1/settings/notifications`: who hears about new handoffs;
 //! `GET|PUT /api/v1/settings/retention`: how long customers' data is kept;
 //! `GET|PUT /api/v1/settings/business-hours`: when the team is at work, and
-//! `GET /api/v1/settings/business-hours/status`: whether it is now.
+//! `GET /api/v1/settings/business-hours/status`: whether it is now;
+//! `GET|PUT /api/v1/settings/assignment`: whether new handoffs are given out automatically.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::domain::assignment::{self, AssignmentSettings};
 use crate::domain::clock::rfc3339;
 use crate::domain::hours::{self, BusinessHours};
 use crate::domain::settings::{NotificationSettings, RetentionSettings};
@@ -27,6 +29,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/settings/business-hours", get(read_hours).put(write_hours))
         .route("/settings/business-hours/status", get(read_hours_status))
+        .route(
+            "/settings/assignment",
+            get(read_assignment).put(write_assignment),
+        )
 }
 
 const NAME: &str = "notifications";
@@ -214,4 +220,35 @@ async fn read_hours_status(
 ) -> ApiResult<Json<Value>> {
     let hours = state.store.business_hours(caller.workspace_id()).await?;
     Ok(Json(hours_status(&hours, state.clock.now_ms())))
+}
+
+pub(crate) async fn save_assignment(
+    state: &AppState,
+    workspace_id: &str,
+    settings: AssignmentSettings,
+) -> ApiResult<AssignmentSettings> {
+    let settings = settings.validated()?;
+    store_named(state, workspace_id, assignment::SETTING, &settings).await?;
+    // Switched on: the handoffs waiting now are given out now.
+    state.assign_wake.notify_one();
+    Ok(settings)
+}
+
+/// Every member may read it (agents learn whether new handoffs come to them by themselves);
+/// admins change it.
+async fn read_assignment(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AssignmentSettings>> {
+    Ok(Json(state.store.assignment(caller.workspace_id()).await?))
+}
+
+async fn write_assignment(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(settings): ApiJson<AssignmentSettings>,
+) -> ApiResult<Json<AssignmentSettings>> {
+    Ok(Json(
+        save_assignment(&state, caller.workspace_id(), settings).await?,
+    ))
 }

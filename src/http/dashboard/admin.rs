@@ -1,4 +1,4 @@
-//! Marketplace, Agents and Settings → Notifications.
+//! Marketplace, Agents (with automatic assignment) and Settings → Notifications.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -11,6 +11,7 @@ use super::{
     CsrfOnly, Flash, Nav, Page, back, back_after, check_csrf, csrf_field, layout, require_admin,
 };
 use crate::domain::Role;
+use crate::domain::assignment::AssignmentSettings;
 use crate::domain::settings::{NotificationSettings, Template, WhatsappNotifications};
 use crate::error::{ApiError, ApiResult};
 use crate::http::api::agents::{NewAgent, add_member, remove_member};
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace/{slug}", post(marketplace_change))
         .route("/agents", get(agents_page).post(add_agent))
         .route("/agents/{id}/remove", post(remove_agent))
+        .route("/agents/assignment", post(save_assignment))
         .route(
             "/settings/notifications",
             get(notifications_page).post(save_notifications),
@@ -120,16 +122,29 @@ async fn agents_page(
     let ws = caller.workspace_id();
     let users = state.store.list_users(ws).await?;
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
+    let assignment = state.store.assignment(ws).await?;
+    let present_since = crate::assign::present_since(&state, state.clock.now_ms());
     let content = html! {
         div class="header" { h1 { "Agents" } }
         (flash.render())
         div class="card" style="padding:0" {
             table {
-                thead { tr { th { "Name" } th { "Email" } th { "Role" } @if caller.is_admin() { th {} } } }
+                thead { tr {
+                    th { "Name" } th { "Email" } th { "Role" }
+                    @if assignment.auto { th { "New handoffs" } }
+                    @if caller.is_admin() { th {} }
+                } }
                 tbody {
                     @for user in &users {
-                        tr {
+                        tr data-user=(user.id) {
                             td { (user.name) } td { (user.email) } td { span class="badge" { (user.role) } }
+                            @if assignment.auto {
+                                td class="availability" {
+                                    @if user.is_away() { span class="badge" { "Away" } }
+                                    @else if user.seen_at.is_some_and(|at| at >= present_since) { span class="badge ok" { "Available" } }
+                                    @else { span class="muted" { "Not on the dashboard" } }
+                                }
+                            }
                             @if caller.is_admin() {
                                 td {
                                     @if user.role() != Role::Owner && user.id != caller.user.id {
@@ -160,6 +175,29 @@ async fn agents_page(
                     }
                 }
                 div style="margin-top:1rem" { button class="btn primary" type="submit" { "Add" } }
+            }
+            form class="card" method="post" action="/agents/assignment" id="assignment-form" {
+                h2 { "Automatic assignment" }
+                (csrf_field(&caller))
+                p class="muted" {
+                    "Each new handoff goes straight to a teammate who has the Handoffs page open and is not set to Away: "
+                    "whoever holds the fewest, then whoever was given one longest ago. Nobody is given more than the limit; "
+                    "what nobody can take waits in the queue until someone frees up."
+                }
+                label class="check" {
+                    input id="assignment-auto" type="checkbox" name="auto" value="true" checked[assignment.auto];
+                    " Assign new handoffs automatically"
+                }
+                div style="max-width:16rem" {
+                    label for="assignment-limit" { "At most this many open handoffs each" }
+                    input id="assignment-limit" type="number" name="limit" min="1" max=(AssignmentSettings::MAX_LIMIT) value=(assignment.limit) required;
+                }
+                div style="margin-top:1rem" { button class="btn primary" type="submit" id="save-assignment" { "Save" } }
+            }
+        } @else if assignment.auto {
+            p class="muted" {
+                "New handoffs are assigned automatically, at most " (assignment.limit)
+                " open each, to whoever has the Handoffs page open and is not set to Away."
             }
         }
     };
@@ -297,6 +335,40 @@ async fn save_notifications(
     Ok(back_after(
         "/settings/notifications",
         settings::save(&state, caller.workspace_id(), wanted).await,
+        "Saved.",
+    ))
+}
+
+#[derive(Deserialize)]
+struct AssignmentForm {
+    csrf_token: String,
+    auto: Option<String>,
+    limit: String,
+}
+
+async fn save_assignment(
+    State(state): State<AppState>,
+    Page(caller): Page,
+    axum::Form(form): axum::Form<AssignmentForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf_token)?;
+    require_admin(&caller)?;
+    let Ok(limit) = form.limit.trim().parse() else {
+        return Ok(back(
+            "/agents",
+            Err(format!(
+                "limit: must be a whole number from 1 to {}",
+                AssignmentSettings::MAX_LIMIT
+            )),
+        ));
+    };
+    let wanted = AssignmentSettings {
+        auto: form.auto.as_deref() == Some("true"),
+        limit,
+    };
+    Ok(back_after(
+        "/agents",
+        settings::save_assignment(&state, caller.workspace_id(), wanted).await,
         "Saved.",
     ))
 }

@@ -170,6 +170,11 @@ pub fn layout(caller: &Caller, nav: Nav, title: &str, pending: i64, content: Mar
                     div class="spacer" {}
                     div class="me" {
                         div { strong { (caller.user.name) } }
+                        // Shown by the script when the workspace assigns handoffs automatically.
+                        button type="button" id="availability" class="availability" hidden
+                            data-away=(caller.user.is_away()) aria-pressed=(caller.user.is_away()) {
+                            (if caller.user.is_away() { "Away" } else { "Available" })
+                        }
                         div class="muted small" { (caller.user.role().as_str()) " · "
                             a href=(account::PASSWORD_PAGE) class=[(nav == Nav::Account).then_some("active")] { "Account" } " · "
                             form method="post" action="/logout" {
