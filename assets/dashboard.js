@@ -42,8 +42,10 @@
 
   // ---- Available / Away, shown while the workspace assigns handoffs automatically. ----
   var availability = $("availability");
+  var assigning = false;
   if (availability) {
     api("GET", "/api/v1/settings/assignment").then(function (settings) {
+      assigning = settings.auto;
       availability.hidden = !settings.auto;
     }).catch(function () {});
     availability.addEventListener("click", function () {
@@ -616,6 +618,12 @@
     });
   });
 
+  var assignedIds = {};
+  function alertUnlessAssigned(handoff) {
+    if (!assigning) return alertNew(handoff);
+    setTimeout(function () { if (!assignedIds[handoff.id]) alertNew(handoff); }, 2000);
+  }
+
   // ---- The workspace event stream, resumed from the last sequence number seen. ----
   var seq = pageData ? pageData.seq : list ? Number(list.dataset.seq) : null;
   if (seq === null) return;
@@ -638,7 +646,9 @@
         refreshQueue();
         refreshPendingCount();
         var alerts = localStorage.getItem("baton-alerts") === "on";
-        if (event.type === "handoff.created" && alerts) alertNew(event.handoff);
+        // Assigned at once, a new handoff is its assignee's news only (they hear that).
+        if (event.type === "handoff.assigned") assignedIds[event.handoff.id] = true;
+        if (event.type === "handoff.created" && alerts) alertUnlessAssigned(event.handoff);
         var handedToMe = event.type === "handoff.transferred" && event.handoff.claimed_by &&
           event.handoff.claimed_by.id === me && event.by && event.by.id !== me;
         if (handedToMe && alerts) alertNew(event.handoff, event.by.name + " passed you a handoff: " + event.handoff.customer.name);

@@ -27,14 +27,17 @@ pub fn spawn(state: &AppState) {
 }
 
 /// Assigns what can be assigned in every workspace that assigns automatically; answers how
-/// many handoffs were given.
+/// many handoffs were given. One workspace that fails does not hold up the others.
 async fn sweep(state: &AppState) -> Result<usize, StoreError> {
     let mut given = 0;
     for (workspace_id, json) in state.store.settings_named(assignment::SETTING).await? {
         match serde_json::from_str::<AssignmentSettings>(&json) {
-            Ok(settings) if settings.auto => {
-                given += assign(state, &workspace_id, &settings).await?.len();
-            }
+            Ok(settings) if settings.auto => match assign(state, &workspace_id, &settings).await {
+                Ok(handoffs) => given += handoffs.len(),
+                Err(err) => {
+                    tracing::warn!(workspace = %workspace_id, error = %err, "assignment failed");
+                }
+            },
             Ok(_) => {}
             Err(err) => {
                 tracing::warn!(workspace = %workspace_id, error = %err, "assignment: unreadable settings");
@@ -57,10 +60,11 @@ pub async fn workspace(
     assign(state, workspace_id, &settings).await
 }
 
-/// Since when a member's dashboard must have shown a sign of life for them to count as there.
-pub fn present_since(state: &AppState, now: i64) -> i64 {
+/// How recently a member's dashboard must have shown a sign of life for them to count as
+/// there, ms.
+pub fn presence_ms(state: &AppState) -> i64 {
     let window = state.config.stream_heartbeat * assignment::PRESENCE_BEATS;
-    now - i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
 }
 
 async fn assign(
@@ -68,10 +72,14 @@ async fn assign(
     workspace_id: &str,
     settings: &AssignmentSettings,
 ) -> Result<Vec<HandoffRecord>, StoreError> {
-    let now = state.clock.now_ms();
     let given = state
         .store
-        .assign_pending(workspace_id, settings.limit, present_since(state, now), now)
+        .assign_pending(
+            workspace_id,
+            settings.limit,
+            presence_ms(state),
+            &state.clock,
+        )
         .await?;
     for handoff in &given {
         tracing::info!(handoff_id = %handoff.id, holder = ?handoff.claimed_by, "assigned");

@@ -372,16 +372,8 @@ async fn store_reply(
                         .increment(1);
                     // Given to a teammate at once when the workspace assigns automatically (who
                     // is told); else everyone notified hears of it. Neither may undo the handoff.
-                    let given = crate::assign::workspace(state, &handoff.workspace_id)
-                        .await
-                        .unwrap_or_else(|err| {
-                            tracing::error!(error = %err, handoff_id = %handoff.id, "could not assign the handoff");
-                            Vec::new()
-                        });
-                    if !given.iter().any(|h| h.id == handoff.id) {
-                        if let Err(err) = notify::handoff_created(state, &handoff).await {
-                            tracing::error!(error = %err, handoff_id = %handoff.id, "could not queue agent notifications");
-                        }
+                    if let Err(err) = tell_team(state, &handoff).await {
+                        tracing::error!(error = %err, handoff_id = %handoff.id, "could not assign the handoff or queue agent notifications");
                     }
                     Outcome::HandedOff(message)
                 }
@@ -400,6 +392,24 @@ async fn store_reply(
             .await?
             .map_or(Outcome::Dropped, Outcome::Answered),
     })
+}
+
+/// Assigns a new handoff when the workspace does so automatically — the assignee is told —
+/// or, while it waits in the queue, tells everyone who is notified of new ones.
+async fn tell_team(state: &AppState, handoff: &crate::store::HandoffRecord) -> StoreResult<()> {
+    let given = crate::assign::workspace(state, &handoff.workspace_id).await?;
+    if given.iter().any(|h| h.id == handoff.id) {
+        return Ok(());
+    }
+    // Another run (a sweep, another node) may have given it first.
+    let now = state
+        .store
+        .handoff(&handoff.workspace_id, &handoff.id)
+        .await?;
+    if now.status() == crate::domain::handoff::Status::Pending {
+        notify::handoff_created(state, &now).await?;
+    }
+    Ok(())
 }
 
 /// The shortest time between two drafts of one answer: a model sends a piece every few

@@ -67,12 +67,13 @@ pub struct Candidate {
 }
 
 /// Which of `candidates` gets the next handoff: under `limit`, fewest open, then given one
-/// longest ago (never first), then by id so every node picks alike. `None` when all are full.
-pub fn pick(candidates: &[Candidate], limit: u32) -> Option<usize> {
+/// longest ago (never first), then by id so every node picks alike — never `except` (whom it
+/// was taken from). `None` when nobody can take it.
+pub fn pick(candidates: &[Candidate], limit: u32, except: Option<&str>) -> Option<usize> {
     candidates
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.open < i64::from(limit))
+        .filter(|(_, c)| c.open < i64::from(limit) && Some(c.user_id.as_str()) != except)
         .min_by(|(_, a), (_, b)| {
             (a.open, a.assigned_at, &a.user_id).cmp(&(b.open, b.assigned_at, &b.user_id))
         })
@@ -100,22 +101,32 @@ mod tests {
             member("c", 0, Some(3)),
         ];
         assert_eq!(
-            pick(&team, 5),
+            pick(&team, 5, None),
             Some(2),
             "fewest open, then given one longest ago"
         );
         let team = [member("b", 0, Some(1)), member("a", 0, None)];
-        assert_eq!(pick(&team, 5), Some(1), "never given one comes first");
+        assert_eq!(pick(&team, 5, None), Some(1), "never given one comes first");
         let team = [member("b", 0, None), member("a", 0, None)];
-        assert_eq!(pick(&team, 5), Some(1), "then by id, alike on every node");
+        assert_eq!(
+            pick(&team, 5, None),
+            Some(1),
+            "then by id, alike on every node"
+        );
+        assert_eq!(
+            pick(&team, 5, Some("a")),
+            Some(0),
+            "never back to whom it was taken from"
+        );
+        assert_eq!(pick(&team[1..], 5, Some("a")), None);
     }
 
     #[test]
     fn nobody_is_given_more_than_the_limit() {
         let team = [member("a", 2, None), member("b", 3, None)];
-        assert_eq!(pick(&team, 2), None);
-        assert_eq!(pick(&team, 3), Some(0));
-        assert_eq!(pick(&[], 3), None);
+        assert_eq!(pick(&team, 2, None), None);
+        assert_eq!(pick(&team, 3, None), Some(0));
+        assert_eq!(pick(&[], 3, None), None);
     }
 
     #[test]

@@ -143,23 +143,52 @@ impl Feed {
         self.draft_view(&draft)
     }
 
-    /// Notes that a member is there, for automatic assignment ([`crate::assign`]), when this
-    /// is their dashboard: a session's stream, not an integrator's key. Called when it opens
-    /// and at every heartbeat; answers whether it was one. (A database that cannot answer right
-    /// now changes nothing.)
-    async fn note_presence(&self, state: &AppState) -> bool {
-        let Feed::Workspace {
-            user_id,
-            credential: Credential::Session(_),
-            ..
-        } = self
-        else {
-            return false;
-        };
+    /// The member whose dashboard this is, for automatic assignment ([`crate::assign`]): a
+    /// session's stream, not an integrator's key. Answers their workspace and id.
+    fn dashboard_of(&self) -> Option<(&str, &str)> {
+        match self {
+            Feed::Workspace {
+                workspace_id,
+                user_id,
+                credential: Credential::Session(_),
+                ..
+            } => Some((workspace_id, user_id)),
+            _ => None,
+        }
+    }
+
+    /// Notes that a member is there when this is their dashboard: when it opens, and at each
+    /// heartbeat after it answered the last ping. Answers their workspace when it was. (A
+    /// database that cannot answer right now changes nothing.)
+    async fn note_presence(&self, state: &AppState) -> Option<&str> {
+        let (workspace_id, user_id) = self.dashboard_of()?;
         if let Err(err) = state.store.mark_seen(user_id, state.clock.now_ms()).await {
             tracing::debug!(error = %err, "could not note a member's presence");
         }
-        true
+        Some(workspace_id)
+    }
+
+    /// Notes that a member is gone when their last stream on this node closes (a tab on
+    /// another node says they are there again at its next answered heartbeat).
+    async fn note_departure(&self, state: &AppState) {
+        let Some((_, user_id)) = self.dashboard_of() else {
+            return;
+        };
+        if state.streams.count(&self.slot_key()) == 0 {
+            if let Err(err) = state.store.mark_gone(user_id).await {
+                tracing::debug!(error = %err, "could not note a member's departure");
+            }
+        }
+    }
+
+    /// Whose streams this one counts among ([`OpenStreams`]).
+    fn slot_key(&self) -> String {
+        match self {
+            Feed::Workspace { user_id, .. } => format!("member:{user_id}"),
+            Feed::Visitor {
+                conversation_id, ..
+            } => format!("visitor:{conversation_id}"),
+        }
     }
 
     /// Whether whoever opened the feed may still read it: after a logout, a password change,
@@ -243,18 +272,11 @@ pub fn upgrade(
     feed: Feed,
     after: i64,
 ) -> Result<Response, ApiError> {
-    let (key, max, whose) = match &feed {
-        Feed::Workspace { user_id, .. } => {
-            (format!("member:{user_id}"), MAX_MEMBER_STREAMS, "you have")
-        }
-        Feed::Visitor {
-            conversation_id, ..
-        } => (
-            format!("visitor:{conversation_id}"),
-            MAX_VISITOR_STREAMS,
-            "this chat has",
-        ),
+    let (max, whose) = match &feed {
+        Feed::Workspace { .. } => (MAX_MEMBER_STREAMS, "you have"),
+        Feed::Visitor { .. } => (MAX_VISITOR_STREAMS, "this chat has"),
     };
+    let key = feed.slot_key();
     // A place frees when a stream closes; one whose client vanished is closed within three
     // heartbeats, so that is when a retry surely finds one.
     let slot = state.streams.open(key, max).ok_or_else(|| {
@@ -268,12 +290,13 @@ pub fn upgrade(
         .write_buffer_size(0)
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| async move {
-            let _slot = slot;
             metrics::gauge!("baton_open_websockets").increment(1.0);
             if let Err(err) = follow(socket, &state, &feed, after).await {
                 tracing::debug!(error = %err, "event stream ended");
             }
             metrics::gauge!("baton_open_websockets").decrement(1.0);
+            drop(slot);
+            feed.note_departure(&state).await;
         }))
 }
 
@@ -297,6 +320,11 @@ impl OpenStreams {
             streams: self.clone(),
             key,
         })
+    }
+
+    /// How many streams `key` has open.
+    fn count(&self, key: &str) -> usize {
+        self.lock().get(key).copied().unwrap_or(0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
@@ -351,9 +379,11 @@ async fn follow(
         return say_erased(socket).await;
     }
     catch_up(&mut socket, state, feed, &mut last).await?;
-    if feed.note_presence(state).await {
+    if let Some(workspace_id) = feed.note_presence(state).await {
         // Someone opened the dashboard: what waits may be theirs now.
-        state.assign_wake.notify_one();
+        if let Err(err) = crate::assign::workspace(state, workspace_id).await {
+            tracing::warn!(error = %err, "could not assign on a member's arrival");
+        }
     }
     if let Some(view) = writing {
         socket
@@ -368,6 +398,8 @@ async fn follow(
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
     let mut unanswered = 0;
+    // Whether the client said anything (a pong) since the last beat: only then is it there.
+    let mut answered = false;
     loop {
         tokio::select! {
             received = live.recv() => match received {
@@ -405,7 +437,10 @@ async fn follow(
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => unanswered = 0,
+                Some(Ok(_)) => {
+                    unanswered = 0;
+                    answered = true;
+                }
             },
             _ = heartbeat.tick() => {
                 if unanswered >= 2 {
@@ -416,8 +451,7 @@ async fn follow(
                     let _ = socket.send(Message::Close(None)).await;
                     break;
                 }
-                // Still there only if it answered the last ping.
-                if unanswered == 0 {
+                if std::mem::take(&mut answered) {
                     feed.note_presence(state).await;
                 }
                 socket.send(Message::Ping(Default::default())).await?;

@@ -223,6 +223,15 @@ impl Store {
         self.user(workspace_id, user_id).await
     }
 
+    /// Notes that a member's dashboard is closed.
+    pub async fn mark_gone(&self, user_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET seen_at = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Notes that a member's dashboard is open at `now`.
     pub async fn mark_seen(&self, user_id: &str, now: i64) -> StoreResult<()> {
         sqlx::query("UPDATE users SET seen_at = $1 WHERE id = $2")

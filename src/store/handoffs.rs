@@ -16,7 +16,7 @@ use super::{
 use crate::domain::MessageText;
 use crate::domain::assignment::{self, Candidate};
 use crate::domain::handoff::{self, ASSIGNED, Action, Actor, LABELLED, Reason, Snapshot, Status};
-use crate::domain::new_id;
+use crate::domain::{Clock, new_id};
 use crate::views::handoff_event;
 
 #[derive(Debug, Clone, FromRow)]
@@ -389,35 +389,40 @@ impl Store {
     }
 
     /// Gives the workspace's pending handoffs, oldest first, to members who are not away and
-    /// whose dashboard showed a sign of life since `present_since`, as
-    /// [`assignment::pick`] chooses, nobody past `limit` open handoffs; answers those given.
-    /// Under the workspace lock, so that a claim, another node's run or a new handoff waits:
-    /// each handoff is given once, and the counts it goes by are the ones that stand.
+    /// whose dashboard showed a sign of life within `presence_ms`, as [`assignment::pick`]
+    /// chooses, nobody past `limit` open handoffs and never back to whom it was released
+    /// from; answers those given. Under the workspace lock, so that a claim, another node's
+    /// run or a new handoff waits: each handoff is given once, and the counts it goes by are
+    /// the ones that stand. The time is read once the lock is held.
     pub async fn assign_pending(
         &self,
         workspace_id: &str,
         limit: u32,
-        present_since: i64,
-        now: i64,
+        presence_ms: i64,
+        clock: &Clock,
     ) -> StoreResult<Vec<HandoffRecord>> {
-        // Most runs find nothing waiting: look before taking the lock.
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM handoffs WHERE workspace_id = $1 AND status = 'pending'",
+        // Most runs find nothing waiting, or nobody to give it to: look before the lock.
+        let (waiting, present): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM handoffs WHERE workspace_id = $1 \
+             AND status = 'pending'), (SELECT COUNT(*) FROM users WHERE workspace_id = $1 \
+             AND away = 0 AND seen_at >= $2)",
         )
         .bind(workspace_id)
+        .bind(clock.now_ms() - presence_ms)
         .fetch_one(self.pool())
         .await?;
-        if waiting == 0 {
+        if waiting == 0 || present == 0 {
             return Ok(Vec::new());
         }
         let mut tx = self.workspace_tx(workspace_id).await?;
+        let now = clock.now_ms();
         let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT u.id, u.name, (SELECT COUNT(*) FROM handoffs h WHERE h.workspace_id = $1 \
              AND h.claimed_by = u.id AND h.status = 'in_progress'), u.assigned_at \
              FROM users u WHERE u.workspace_id = $1 AND u.away = 0 AND u.seen_at >= $2",
         )
         .bind(workspace_id)
-        .bind(present_since)
+        .bind(now - presence_ms)
         .fetch_all(tx.conn())
         .await?;
         let mut team: Vec<Candidate> = rows
@@ -429,17 +434,17 @@ impl Store {
                 assigned_at,
             })
             .collect();
-        let pending: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM handoffs WHERE workspace_id = $1 AND status = 'pending' \
-             ORDER BY created_at, id LIMIT 100",
+        let pending: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, released_from FROM handoffs WHERE workspace_id = $1 \
+             AND status = 'pending' ORDER BY created_at, id LIMIT 100",
         )
         .bind(workspace_id)
         .fetch_all(tx.conn())
         .await?;
         let mut given = Vec::new();
-        for id in pending {
-            let Some(chosen) = assignment::pick(&team, limit) else {
-                break;
+        for (id, released_from) in pending {
+            let Some(chosen) = assignment::pick(&team, limit, released_from.as_deref()) else {
+                continue;
             };
             let member = &mut team[chosen];
             let before = load_handoff(&mut tx, &id).await?;
@@ -602,9 +607,10 @@ impl Store {
 
 /// Puts a claimed handoff back in the queue.
 async fn release(tx: &mut WorkspaceTx, handoff: &HandoffRecord) -> StoreResult<()> {
+    // Who had it is remembered, so that automatic assignment does not give it straight back.
     sqlx::query(
         "UPDATE handoffs SET status = 'pending', claimed_by = NULL, claimant = NULL, \
-         claimed_at = NULL WHERE id = $1",
+         claimed_at = NULL, released_from = claimed_by WHERE id = $1",
     )
     .bind(&handoff.id)
     .execute(tx.conn())

@@ -1602,3 +1602,84 @@ async fn an_agent_files_a_handoff_under_a_label_and_finds_it_in_the_queue() {
         "the unlabelled one is left out"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_turns_on_automatic_assignment_and_the_agent_at_the_dashboard_gets_the_customer() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    agent(&shop, "ana@shop.test", "Ana").await;
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    admin.go(&app.url("/agents")).await;
+    assert_eq!(
+        admin
+            .js("return document.getElementById('availability').hidden;")
+            .await,
+        json!(true),
+        "no Available/Away while handoffs are not assigned automatically"
+    );
+    // A limit that is no number is refused and nothing changes.
+    admin.click("#assignment-auto").await;
+    admin
+        .js(
+            "document.getElementById('assignment-limit').type = 'text'; \
+             document.getElementById('assignment-limit').value = 'two';",
+        )
+        .await;
+    admin.click("#save-assignment").await;
+    admin.find(".flash.error").await;
+    let (_, setting) = shop.owner.get("/api/v1/settings/assignment").await;
+    assert_eq!(setting["auto"], false);
+    admin.click("#assignment-auto").await;
+    admin
+        .js("document.getElementById('assignment-limit').value = '2';")
+        .await;
+    admin.click("#save-assignment").await;
+    admin.find(".flash.ok").await;
+    let (_, setting) = shop.owner.get("/api/v1/settings/assignment").await;
+    assert_eq!(setting, json!({"auto": true, "limit": 2}));
+
+    // The owner, busy elsewhere, steps away with the button in the sidebar.
+    admin
+        .until(
+            "Available shows",
+            "!document.getElementById('availability').hidden \
+             && document.getElementById('availability').textContent.trim() === 'Available'",
+        )
+        .await;
+    admin.click("#availability").await;
+    admin
+        .until(
+            "Away shows",
+            "document.getElementById('availability').textContent.trim() === 'Away'",
+        )
+        .await;
+    let (_, me) = shop.owner.get("/api/v1/me").await;
+    assert_eq!(me["user"]["away"], true);
+
+    // Ana logs in and has the queue open; the Agents page lists her as available.
+    let ana = Browser::open(&driver).await;
+    ana.login(&app, "ana@shop.test", "agent-password-1").await;
+    ana.find("#handoff-list").await;
+    admin.go(&app.url("/agents")).await;
+    admin
+        .until(
+            "Ana is listed as available, the owner as away",
+            "[...document.querySelectorAll('td.availability')].map(td => td.textContent.trim()).sort().join() === 'Available,Away'",
+        )
+        .await;
+    admin.screenshot("dashboard-agents-assignment").await;
+
+    // A customer asks for a person: it is Ana's without anyone claiming it.
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor.say("I need to talk to a human").await;
+    let id = eventually(|| async {
+        let (_, held) = shop.owner.get("/api/v1/handoffs?status=in_progress").await;
+        let held = held.as_array()?.first()?.clone();
+        (held["claimed_by"]["name"] == "Ana").then(|| held["id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    ana.go(&app.url(&format!("/handoffs/{id}"))).await;
+    reply_box_opens(&ana).await;
+    ana.screenshot("dashboard-assigned-handoff").await;
+}

@@ -156,5 +156,7 @@ pub(crate) async fn erase_for(state: &AppState, caller: &Caller, id: &str) -> Ap
         conversations = erased.conversation_ids.len(),
         "erased a customer's data"
     );
+    // Whoever held their handoff is free for the next one.
+    state.assign_wake.notify_one();
     Ok(erased)
 }

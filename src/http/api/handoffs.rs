@@ -291,8 +291,10 @@ async fn transfer(
             state.clock.now_ms(),
         )
         .await;
-    // What the customer reads ("… passed the conversation to …") is on its way on WhatsApp.
+    // What the customer reads ("… passed the conversation to …") is on its way on WhatsApp;
+    // whoever passed it on may be free for the next one.
     state.outbox_wake.notify_one();
+    state.assign_wake.notify_one();
     match transferred {
         Ok((handoff, note)) => {
             // The receiver hears of it on WhatsApp too; a failure there undoes nothing.

@@ -123,7 +123,7 @@ async fn agents_page(
     let users = state.store.list_users(ws).await?;
     let (pending, _, _) = state.store.handoff_counts(ws).await?;
     let assignment = state.store.assignment(ws).await?;
-    let present_since = crate::assign::present_since(&state, state.clock.now_ms());
+    let present_since = state.clock.now_ms() - crate::assign::presence_ms(&state);
     let content = html! {
         div class="header" { h1 { "Agents" } }
         (flash.render())
