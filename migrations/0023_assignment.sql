@@ -6,3 +6,6 @@ ALTER TABLE users ADD COLUMN seen_at BIGINT;
 ALTER TABLE users ADD COLUMN assigned_at BIGINT;
 -- Whom a handoff was last released from: automatic assignment does not hand it straight back.
 ALTER TABLE handoffs ADD COLUMN released_from TEXT;
+-- When a handoff was given to its holder automatically (until it is released or passed on):
+-- one its holder left unanswered, away from the dashboard, goes back to the queue.
+ALTER TABLE handoffs ADD COLUMN auto_assigned_at BIGINT;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::channels::notify;
 use crate::domain::assignment::{self, AssignmentSettings};
 use crate::state::AppState;
-use crate::store::{HandoffRecord, StoreError};
+use crate::store::{Assigned, HandoffRecord, StoreError};
 
 /// How often every node looks when nothing wakes it.
 const SWEEP: Duration = Duration::from_secs(30);
@@ -72,7 +72,7 @@ async fn assign(
     workspace_id: &str,
     settings: &AssignmentSettings,
 ) -> Result<Vec<HandoffRecord>, StoreError> {
-    let given = state
+    let Assigned { taken_back, given } = state
         .store
         .assign_pending(
             workspace_id,
@@ -81,6 +81,9 @@ async fn assign(
             &state.clock,
         )
         .await?;
+    for handoff in &taken_back {
+        tracing::info!(handoff_id = %handoff.id, "back in the queue: left unanswered by a holder who left");
+    }
     for handoff in &given {
         tracing::info!(handoff_id = %handoff.id, holder = ?handoff.claimed_by, "assigned");
         // Telling them on WhatsApp too; a failure there undoes nothing.
@@ -88,7 +91,7 @@ async fn assign(
             tracing::warn!(error = %err, handoff_id = %handoff.id, "assignment notification not queued");
         }
     }
-    if !given.is_empty() {
+    if !given.is_empty() || !taken_back.is_empty() {
         // What each customer reads ("Ana joined the conversation.") is on its way on WhatsApp.
         state.outbox_wake.notify_one();
     }

@@ -11,6 +11,10 @@ use super::ParseError;
 /// The name the setting is stored under.
 pub const SETTING: &str = "assignment";
 
+/// How long a holder may leave a handoff given to them automatically unanswered while away
+/// from the dashboard before it goes back to the queue: five minutes.
+pub const UNANSWERED_MS: i64 = 5 * 60 * 1000;
+
 /// How long after a dashboard's last sign of life its member still counts as there: three
 /// missed heartbeats of its event stream.
 pub const PRESENCE_BEATS: u32 = 3;

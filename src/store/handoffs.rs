@@ -63,6 +63,16 @@ impl HandoffRecord {
     }
 }
 
+/// What a run of automatic assignment did.
+#[derive(Debug, Default)]
+pub struct Assigned {
+    /// Handoffs put back in the queue: given automatically, left unanswered by a holder no
+    /// longer at the dashboard.
+    pub taken_back: Vec<HandoffRecord>,
+    /// Handoffs given to a member.
+    pub given: Vec<HandoffRecord>,
+}
+
 /// Which handoffs to list.
 #[derive(Debug, Clone, Default)]
 pub struct HandoffFilter {
@@ -352,7 +362,7 @@ impl Store {
         sqlx::query(
             "UPDATE handoffs SET status = $1, claimed_by = $2, \
              claimant = CASE WHEN claimed_at IS NULL THEN $2 ELSE claimant END, \
-             claimed_at = COALESCE(claimed_at, $3) WHERE id = $4",
+             claimed_at = COALESCE(claimed_at, $3), auto_assigned_at = NULL WHERE id = $4",
         )
         .bind(next.as_str())
         .bind(to)
@@ -391,7 +401,9 @@ impl Store {
     /// Gives the workspace's pending handoffs, oldest first, to members who are not away and
     /// whose dashboard showed a sign of life within `presence_ms`, as [`assignment::pick`]
     /// chooses, nobody past `limit` open handoffs and never back to whom it was released
-    /// from; answers those given. Under the workspace lock, so that a claim, another node's
+    /// from. First, each handoff given automatically whose holder has not answered it in
+    /// [`assignment::UNANSWERED_MS`] and is no longer at the dashboard goes back to the queue
+    /// — and so to someone else. Under the workspace lock, so that a claim, another node's
     /// run or a new handoff waits: each handoff is given once, and the counts it goes by are
     /// the ones that stand. The time is read once the lock is held.
     pub async fn assign_pending(
@@ -400,22 +412,25 @@ impl Store {
         limit: u32,
         presence_ms: i64,
         clock: &Clock,
-    ) -> StoreResult<Vec<HandoffRecord>> {
-        // Most runs find nothing waiting, or nobody to give it to: look before the lock.
-        let (waiting, present): (i64, i64) = sqlx::query_as(
+    ) -> StoreResult<Assigned> {
+        // Most runs find nothing to do: look before the lock.
+        let since = clock.now_ms() - presence_ms;
+        let (waiting, present, left): (i64, i64, i64) = sqlx::query_as(&format!(
             "SELECT (SELECT COUNT(*) FROM handoffs WHERE workspace_id = $1 \
              AND status = 'pending'), (SELECT COUNT(*) FROM users WHERE workspace_id = $1 \
-             AND away = 0 AND seen_at >= $2)",
-        )
+             AND away = 0 AND seen_at >= $2), (SELECT COUNT(*) {LEFT_UNANSWERED})"
+        ))
         .bind(workspace_id)
-        .bind(clock.now_ms() - presence_ms)
+        .bind(since)
+        .bind(clock.now_ms() - assignment::UNANSWERED_MS)
         .fetch_one(self.pool())
         .await?;
-        if waiting == 0 || present == 0 {
-            return Ok(Vec::new());
+        if left == 0 && (waiting == 0 || present == 0) {
+            return Ok(Assigned::default());
         }
         let mut tx = self.workspace_tx(workspace_id).await?;
         let now = clock.now_ms();
+        let taken_back = take_back_unanswered(&mut tx, now - presence_ms, now).await?;
         let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT u.id, u.name, (SELECT COUNT(*) FROM handoffs h WHERE h.workspace_id = $1 \
              AND h.claimed_by = u.id AND h.status = 'in_progress'), u.assigned_at \
@@ -450,7 +465,7 @@ impl Store {
             let before = load_handoff(&mut tx, &id).await?;
             sqlx::query(
                 "UPDATE handoffs SET status = 'in_progress', claimed_by = $1, claimant = $1, \
-                 claimed_at = $2 WHERE id = $3",
+                 claimed_at = $2, auto_assigned_at = $2 WHERE id = $3",
             )
             .bind(&member.user_id)
             .bind(now)
@@ -468,7 +483,7 @@ impl Store {
             given.push(finish_action(&mut tx, &before, ASSIGNED, &note, None, false, now).await?);
         }
         tx.commit().await?;
-        Ok(given)
+        Ok(Assigned { taken_back, given })
     }
 
     /// Removes a member of the workspace: their sessions and API keys end, the handoffs they
@@ -610,12 +625,47 @@ async fn release(tx: &mut WorkspaceTx, handoff: &HandoffRecord) -> StoreResult<(
     // Who had it is remembered, so that automatic assignment does not give it straight back.
     sqlx::query(
         "UPDATE handoffs SET status = 'pending', claimed_by = NULL, claimant = NULL, \
-         claimed_at = NULL, released_from = claimed_by WHERE id = $1",
+         claimed_at = NULL, released_from = claimed_by, auto_assigned_at = NULL WHERE id = $1",
     )
     .bind(&handoff.id)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Handoffs given automatically ($3: before then) whose holder is not at the dashboard ($2:
+/// no sign of life since) and has not written to the customer since: `FROM …` for a query
+/// that binds the workspace as $1.
+const LEFT_UNANSWERED: &str = "FROM handoffs h JOIN users u ON u.id = h.claimed_by \
+    WHERE h.workspace_id = $1 AND h.status = 'in_progress' AND h.auto_assigned_at <= $3 \
+    AND (u.seen_at IS NULL OR u.seen_at < $2) AND NOT EXISTS (SELECT 1 FROM messages m \
+    WHERE m.conversation_id = h.conversation_id AND m.author = 'agent' \
+    AND m.created_at >= h.auto_assigned_at)";
+
+/// Puts back in the queue the handoffs [`LEFT_UNANSWERED`] describes; answers them.
+async fn take_back_unanswered(
+    tx: &mut WorkspaceTx,
+    present_since: i64,
+    now: i64,
+) -> StoreResult<Vec<HandoffRecord>> {
+    let workspace_id = tx.workspace_id().to_owned();
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT h.id {LEFT_UNANSWERED} ORDER BY h.created_at, h.id"
+    ))
+    .bind(&workspace_id)
+    .bind(present_since)
+    .bind(now - assignment::UNANSWERED_MS)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut taken_back = Vec::with_capacity(ids.len());
+    for id in ids {
+        let before = load_handoff(tx, &id).await?;
+        release(tx, &before).await?;
+        let note = release_note(&before);
+        taken_back
+            .push(finish_action(tx, &before, "handoff.released", &note, None, false, now).await?);
+    }
+    Ok(taken_back)
 }
 
 /// What the customer reads when their agent leaves the conversation.

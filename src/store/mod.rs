@@ -44,7 +44,7 @@ pub use conversations::{
 pub use drafts::{DRAFT_CHANNEL, Draft, DraftKind, DraftNotice};
 pub use erasure::Erased;
 pub use events::{EventRecord, Live, NOTIFY_CHANNEL, WorkspaceTx};
-pub use handoffs::{HandoffFilter, HandoffRecord};
+pub use handoffs::{Assigned, HandoffFilter, HandoffRecord};
 pub use knowledge::{ChunkRecord, DocumentRecord, NewDocument, SameTitle};
 pub use notes::{Member, NoteRecord};
 pub use ratings::RatingState;

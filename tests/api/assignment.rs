@@ -59,18 +59,20 @@ async fn nothing_given(app: &TestApp, owner: &Api, id: &str) {
     assert_eq!(handoff["status"], "pending", "{handoff}");
 }
 
+/// When the member's dashboard last showed a sign of life, as the agents list says.
+async fn last_seen(owner: &Api, email: &str) -> Value {
+    let (_, agents) = owner.get("/api/v1/agents").await;
+    let agent = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == email);
+    agent.unwrap()["last_seen_at"].clone()
+}
+
 /// Waits until the member's dashboard has been noticed.
 async fn seen(owner: &Api, email: &str) {
-    eventually(|| async {
-        let (_, agents) = owner.get("/api/v1/agents").await;
-        agents
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["email"] == email && !a["last_seen_at"].is_null())
-            .then_some(())
-    })
-    .await;
+    eventually(|| async { (!last_seen(owner, email).await.is_null()).then_some(()) }).await;
 }
 
 #[tokio::test]
@@ -177,13 +179,10 @@ async fn new_handoffs_go_to_available_teammates_in_turn_and_never_past_the_limit
     // customer waits until Ben opens the dashboard again.
     ben_page.close().await;
     eventually(|| async {
-        let (_, agents) = owner.get("/api/v1/agents").await;
-        let ben = agents
-            .as_array()?
-            .iter()
-            .find(|a| a["name"] == "ben")?
-            .clone();
-        ben["last_seen_at"].is_null().then_some(())
+        last_seen(owner, "ben@acme.test")
+            .await
+            .is_null()
+            .then_some(())
     })
     .await;
     app.state.clock.advance(std::time::Duration::from_secs(91));
@@ -299,4 +298,92 @@ async fn the_setting_is_checked_and_switching_it_on_hands_out_the_queue() {
     assert_eq!(ana_me["away"], true);
     let (three, _) = customer_asks(&app, &shop).await;
     nothing_given(&app, owner, &three).await;
+}
+
+#[tokio::test]
+async fn a_handoff_left_unanswered_by_someone_who_left_the_dashboard_goes_to_someone_else() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let owner = &shop.owner;
+    let ana = app.member(owner, "ana@acme.test", "agent").await;
+    app.member(owner, "ben@acme.test", "agent").await;
+    let (status, _) = owner
+        .put("/api/v1/settings/assignment", json!({"auto": true}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let _ana_page = app.on_dashboard("ana@acme.test").await;
+    seen(owner, "ana@acme.test").await;
+
+    // Two customers are given to Ana (Ben is not at the dashboard); she answers one.
+    let (unanswered, first) = customer_asks(&app, &shop).await;
+    held_by(owner, &unanswered, "ana").await;
+    let (answered, _) = customer_asks(&app, &shop).await;
+    held_by(owner, &answered, "ana").await;
+    let (status, _) = ana
+        .post(
+            &format!("/api/v1/handoffs/{answered}/messages"),
+            json!({"text": "Hi, I'm on it."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Five minutes on, both at the dashboard (each heartbeat answered, as a browser does):
+    // both stay Ana's.
+    let (_, me) = ana.get("/api/v1/me").await;
+    let ana_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let workspace = me["workspace"]["id"].as_str().unwrap().to_owned();
+    let (_, agents) = owner.get("/api/v1/agents").await;
+    let ben_id = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "ben")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = |secs: i64| app.state.clock.now_ms() + secs * 1000;
+    app.state
+        .store
+        .mark_seen(&ana_id, later(310))
+        .await
+        .unwrap();
+    app.state
+        .store
+        .mark_seen(&ben_id, later(310))
+        .await
+        .unwrap();
+    app.state.clock.advance(std::time::Duration::from_secs(310));
+    let given = baton::assign::workspace(&app.state, &workspace)
+        .await
+        .unwrap();
+    assert!(given.is_empty());
+    held_by(owner, &unanswered, "ana").await;
+
+    // Ana's dashboard silent for longer than three heartbeats, Ben's not: the one she never
+    // answered goes to Ben; the one she answered stays hers.
+    app.state
+        .store
+        .mark_seen(&ben_id, later(100))
+        .await
+        .unwrap();
+    app.state.clock.advance(std::time::Duration::from_secs(100));
+    baton::assign::workspace(&app.state, &workspace)
+        .await
+        .unwrap();
+    held_by(owner, &unanswered, "ben").await;
+    held_by(owner, &answered, "ana").await;
+    let told: Vec<Value> = first
+        .messages()
+        .await
+        .into_iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert!(
+        told.ends_with(&[
+            json!("ana left the conversation. Someone else from the team will reply here."),
+            json!("ben joined the conversation."),
+        ]),
+        "{told:?}"
+    );
 }
