@@ -6,6 +6,8 @@ ALTER TABLE users ADD COLUMN seen_at BIGINT;
 ALTER TABLE users ADD COLUMN assigned_at BIGINT;
 -- Whom a handoff was last released from: automatic assignment does not hand it straight back.
 ALTER TABLE handoffs ADD COLUMN released_from TEXT;
--- When a handoff was given to its holder automatically (until it is released or passed on):
--- one its holder left unanswered, away from the dashboard, goes back to the queue.
+-- When a handoff was given to its holder automatically (until it is released or passed on),
+-- and the sequence number of that event: one its holder left unanswered since, gone from the
+-- dashboard, goes to someone else.
 ALTER TABLE handoffs ADD COLUMN auto_assigned_at BIGINT;
+ALTER TABLE handoffs ADD COLUMN auto_assigned_seq BIGINT;

@@ -1,5 +1,6 @@
 //! Automatic assignment (Settings → Agents, `PUT /api/v1/settings/assignment`): pending
-//! handoffs go to available teammates as [`crate::domain::assignment`] decides. It runs when
+//! handoffs go to available teammates as [`crate::domain::assignment`] decides, and one given
+//! to someone who then left it unanswered and left the dashboard goes to someone else. It runs when
 //! something may have made a handoff assignable — a handoff opened or put back in the queue, a
 //! holder freed up, someone back from away or opening the dashboard, the setting switched on —
 //! and every 30 s on every node besides; the workspace lock makes runs on several nodes at once

@@ -11,9 +11,14 @@ use super::ParseError;
 /// The name the setting is stored under.
 pub const SETTING: &str = "assignment";
 
-/// How long a holder may leave a handoff given to them automatically unanswered while away
-/// from the dashboard before it goes back to the queue: five minutes.
+/// How long a holder may leave a handoff given to them automatically unanswered before, if
+/// they are gone from the dashboard, it goes to someone else: five minutes.
 pub const UNANSWERED_MS: i64 = 5 * 60 * 1000;
+
+/// How long past the presence window someone must have shown no sign of life for a handoff to
+/// be taken from them: two minutes, so that a page reload, a restart or a flaky network
+/// never costs anyone a customer.
+pub const GONE_MS: i64 = 2 * 60 * 1000;
 
 /// How long after a dashboard's last sign of life its member still counts as there: three
 /// missed heartbeats of its event stream.

@@ -12,6 +12,7 @@
 pub mod relay;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -158,26 +159,31 @@ impl Feed {
     }
 
     /// Notes that a member is there when this is their dashboard: when it opens, and at each
-    /// heartbeat after it answered the last ping. Answers their workspace when it was. (A
-    /// database that cannot answer right now changes nothing.)
-    async fn note_presence(&self, state: &AppState) -> Option<&str> {
+    /// heartbeat after it answered the last ping; `marked` keeps when. Answers their workspace
+    /// when it was. (A database that cannot answer right now changes nothing.)
+    async fn note_presence(&self, state: &AppState, marked: &AtomicI64) -> Option<&str> {
         let (workspace_id, user_id) = self.dashboard_of()?;
-        if let Err(err) = state.store.mark_seen(user_id, state.clock.now_ms()).await {
-            tracing::debug!(error = %err, "could not note a member's presence");
+        let now = state.clock.now_ms();
+        match state.store.mark_seen(user_id, now).await {
+            Ok(()) => marked.store(now, Ordering::Relaxed),
+            Err(err) => tracing::debug!(error = %err, "could not note a member's presence"),
         }
         Some(workspace_id)
     }
 
-    /// Notes that a member is gone when their last stream on this node closes (a tab on
-    /// another node says they are there again at its next answered heartbeat).
-    async fn note_departure(&self, state: &AppState) {
+    /// Notes that a member is gone when their last stream on this node closes — unless the
+    /// node is stopping (they will be back on another in a moment), or another stream (a new
+    /// page, a tab on another node) marked them since this one did (`marked`).
+    async fn note_departure(&self, state: &AppState, marked: i64) {
         let Some((_, user_id)) = self.dashboard_of() else {
             return;
         };
-        if state.streams.count(&self.slot_key()) == 0 {
-            if let Err(err) = state.store.mark_gone(user_id).await {
-                tracing::debug!(error = %err, "could not note a member's departure");
-            }
+        if marked == 0 || *state.shutdown.borrow() || state.streams.count(&self.slot_key()) > 0 {
+            return;
+        }
+        let expired = state.clock.now_ms() - crate::assign::presence_ms(state);
+        if let Err(err) = state.store.mark_gone(user_id, marked, expired).await {
+            tracing::debug!(error = %err, "could not note a member's departure");
         }
     }
 
@@ -291,12 +297,14 @@ pub fn upgrade(
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| async move {
             metrics::gauge!("baton_open_websockets").increment(1.0);
-            if let Err(err) = follow(socket, &state, &feed, after).await {
+            let marked = AtomicI64::new(0);
+            if let Err(err) = follow(socket, &state, &feed, after, &marked).await {
                 tracing::debug!(error = %err, "event stream ended");
             }
             metrics::gauge!("baton_open_websockets").decrement(1.0);
             drop(slot);
-            feed.note_departure(&state).await;
+            feed.note_departure(&state, marked.load(Ordering::Relaxed))
+                .await;
         }))
 }
 
@@ -368,6 +376,7 @@ async fn follow(
     state: &AppState,
     feed: &Feed,
     after: i64,
+    marked: &AtomicI64,
 ) -> Result<(), StreamError> {
     // Subscribe before reading the log, so nothing committed in between is missed; and read
     // the answer being written at the same moment, so every draft that follows is newer.
@@ -379,7 +388,7 @@ async fn follow(
         return say_erased(socket).await;
     }
     catch_up(&mut socket, state, feed, &mut last).await?;
-    if let Some(workspace_id) = feed.note_presence(state).await {
+    if let Some(workspace_id) = feed.note_presence(state, marked).await {
         // Someone opened the dashboard: what waits may be theirs now.
         if let Err(err) = crate::assign::workspace(state, workspace_id).await {
             tracing::warn!(error = %err, "could not assign on a member's arrival");
@@ -452,7 +461,7 @@ async fn follow(
                     break;
                 }
                 if std::mem::take(&mut answered) {
-                    feed.note_presence(state).await;
+                    feed.note_presence(state, marked).await;
                 }
                 socket.send(Message::Ping(Default::default())).await?;
                 unanswered += 1;

@@ -223,12 +223,18 @@ impl Store {
         self.user(workspace_id, user_id).await
     }
 
-    /// Notes that a member's dashboard is closed.
-    pub async fn mark_gone(&self, user_id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET seen_at = NULL WHERE id = $1")
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
+    /// Notes that a member's dashboard closed: their last sign of life becomes `expired` (as
+    /// long ago as presence lasts), unless a stream marked them after `marked`, this one's
+    /// last mark.
+    pub async fn mark_gone(&self, user_id: &str, marked: i64, expired: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET seen_at = $1 WHERE id = $2 AND seen_at <= $3 AND seen_at > $1",
+        )
+        .bind(expired)
+        .bind(user_id)
+        .bind(marked)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -362,7 +362,8 @@ impl Store {
         sqlx::query(
             "UPDATE handoffs SET status = $1, claimed_by = $2, \
              claimant = CASE WHEN claimed_at IS NULL THEN $2 ELSE claimant END, \
-             claimed_at = COALESCE(claimed_at, $3), auto_assigned_at = NULL WHERE id = $4",
+             claimed_at = COALESCE(claimed_at, $3), auto_assigned_at = NULL, \
+             auto_assigned_seq = NULL WHERE id = $4",
         )
         .bind(next.as_str())
         .bind(to)
@@ -401,11 +402,12 @@ impl Store {
     /// Gives the workspace's pending handoffs, oldest first, to members who are not away and
     /// whose dashboard showed a sign of life within `presence_ms`, as [`assignment::pick`]
     /// chooses, nobody past `limit` open handoffs and never back to whom it was released
-    /// from. First, each handoff given automatically whose holder has not answered it in
-    /// [`assignment::UNANSWERED_MS`] and is no longer at the dashboard goes back to the queue
-    /// — and so to someone else. Under the workspace lock, so that a claim, another node's
-    /// run or a new handoff waits: each handoff is given once, and the counts it goes by are
-    /// the ones that stand. The time is read once the lock is held.
+    /// from. First, each handoff given automatically that its holder has not answered in
+    /// [`assignment::UNANSWERED_MS`] while gone from the dashboard for
+    /// [`assignment::GONE_MS`] more than that goes to someone else — when someone can take it.
+    /// Under the workspace lock, so that a claim, another node's run or a new handoff waits:
+    /// each handoff is given once, and the counts it goes by are the ones that stand. The time
+    /// is read once the lock is held.
     pub async fn assign_pending(
         &self,
         workspace_id: &str,
@@ -414,23 +416,23 @@ impl Store {
         clock: &Clock,
     ) -> StoreResult<Assigned> {
         // Most runs find nothing to do: look before the lock.
-        let since = clock.now_ms() - presence_ms;
+        let now = clock.now_ms();
         let (waiting, present, left): (i64, i64, i64) = sqlx::query_as(&format!(
             "SELECT (SELECT COUNT(*) FROM handoffs WHERE workspace_id = $1 \
              AND status = 'pending'), (SELECT COUNT(*) FROM users WHERE workspace_id = $1 \
-             AND away = 0 AND seen_at >= $2), (SELECT COUNT(*) {LEFT_UNANSWERED})"
+             AND away = 0 AND seen_at >= $4), (SELECT COUNT(*) {LEFT_UNANSWERED})"
         ))
         .bind(workspace_id)
-        .bind(since)
-        .bind(clock.now_ms() - assignment::UNANSWERED_MS)
+        .bind(now - presence_ms - assignment::GONE_MS)
+        .bind(now - assignment::UNANSWERED_MS)
+        .bind(now - presence_ms)
         .fetch_one(self.pool())
         .await?;
-        if left == 0 && (waiting == 0 || present == 0) {
+        if present == 0 || (waiting == 0 && left == 0) {
             return Ok(Assigned::default());
         }
         let mut tx = self.workspace_tx(workspace_id).await?;
         let now = clock.now_ms();
-        let taken_back = take_back_unanswered(&mut tx, now - presence_ms, now).await?;
         let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT u.id, u.name, (SELECT COUNT(*) FROM handoffs h WHERE h.workspace_id = $1 \
              AND h.claimed_by = u.id AND h.status = 'in_progress'), u.assigned_at \
@@ -449,6 +451,37 @@ impl Store {
                 assigned_at,
             })
             .collect();
+        let mut done = Assigned::default();
+        // Left unanswered by a holder who is gone: to someone else, when someone can take it.
+        let left: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT h.id, h.claimed_by {LEFT_UNANSWERED} ORDER BY h.created_at, h.id"
+        ))
+        .bind(workspace_id)
+        .bind(now - presence_ms - assignment::GONE_MS)
+        .bind(now - assignment::UNANSWERED_MS)
+        .fetch_all(tx.conn())
+        .await?;
+        for (id, holder) in left {
+            let Some(chosen) = assignment::pick(&team, limit, Some(&holder)) else {
+                continue;
+            };
+            let before = load_handoff(&mut tx, &id).await?;
+            release(&mut tx, &before).await?;
+            let note = release_note(&before);
+            let released = finish_action(
+                &mut tx,
+                &before,
+                "handoff.released",
+                &note,
+                None,
+                false,
+                now,
+            )
+            .await?;
+            done.given
+                .push(give(&mut tx, &released, &mut team[chosen], now).await?);
+            done.taken_back.push(released);
+        }
         let pending: Vec<(String, Option<String>)> = sqlx::query_as(
             "SELECT id, released_from FROM handoffs WHERE workspace_id = $1 \
              AND status = 'pending' ORDER BY created_at, id LIMIT 100",
@@ -456,34 +489,16 @@ impl Store {
         .bind(workspace_id)
         .fetch_all(tx.conn())
         .await?;
-        let mut given = Vec::new();
         for (id, released_from) in pending {
             let Some(chosen) = assignment::pick(&team, limit, released_from.as_deref()) else {
                 continue;
             };
-            let member = &mut team[chosen];
             let before = load_handoff(&mut tx, &id).await?;
-            sqlx::query(
-                "UPDATE handoffs SET status = 'in_progress', claimed_by = $1, claimant = $1, \
-                 claimed_at = $2, auto_assigned_at = $2 WHERE id = $3",
-            )
-            .bind(&member.user_id)
-            .bind(now)
-            .bind(&id)
-            .execute(tx.conn())
-            .await?;
-            sqlx::query("UPDATE users SET assigned_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(&member.user_id)
-                .execute(tx.conn())
-                .await?;
-            member.open += 1;
-            member.assigned_at = Some(now);
-            let note = format!("{} joined the conversation.", member.name);
-            given.push(finish_action(&mut tx, &before, ASSIGNED, &note, None, false, now).await?);
+            done.given
+                .push(give(&mut tx, &before, &mut team[chosen], now).await?);
         }
         tx.commit().await?;
-        Ok(Assigned { taken_back, given })
+        Ok(done)
     }
 
     /// Removes a member of the workspace: their sessions and API keys end, the handoffs they
@@ -625,7 +640,8 @@ async fn release(tx: &mut WorkspaceTx, handoff: &HandoffRecord) -> StoreResult<(
     // Who had it is remembered, so that automatic assignment does not give it straight back.
     sqlx::query(
         "UPDATE handoffs SET status = 'pending', claimed_by = NULL, claimant = NULL, \
-         claimed_at = NULL, released_from = claimed_by, auto_assigned_at = NULL WHERE id = $1",
+         claimed_at = NULL, released_from = claimed_by, auto_assigned_at = NULL, \
+         auto_assigned_seq = NULL WHERE id = $1",
     )
     .bind(&handoff.id)
     .execute(tx.conn())
@@ -633,39 +649,51 @@ async fn release(tx: &mut WorkspaceTx, handoff: &HandoffRecord) -> StoreResult<(
     Ok(())
 }
 
-/// Handoffs given automatically ($3: before then) whose holder is not at the dashboard ($2:
-/// no sign of life since) and has not written to the customer since: `FROM …` for a query
-/// that binds the workspace as $1.
+/// Handoffs given automatically before $3 whose holder has shown no sign of life at the
+/// dashboard since $2 and has not written to the customer since (by the event log's order,
+/// not clocks): `FROM …` for a query that binds the workspace as $1.
 const LEFT_UNANSWERED: &str = "FROM handoffs h JOIN users u ON u.id = h.claimed_by \
     WHERE h.workspace_id = $1 AND h.status = 'in_progress' AND h.auto_assigned_at <= $3 \
     AND (u.seen_at IS NULL OR u.seen_at < $2) AND NOT EXISTS (SELECT 1 FROM messages m \
     WHERE m.conversation_id = h.conversation_id AND m.author = 'agent' \
-    AND m.created_at >= h.auto_assigned_at)";
+    AND m.user_id = h.claimed_by AND m.seq > h.auto_assigned_seq)";
 
-/// Puts back in the queue the handoffs [`LEFT_UNANSWERED`] describes; answers them.
-async fn take_back_unanswered(
+/// Gives a pending handoff to `member` automatically: theirs from now, the customer told they
+/// joined, and their answers counted from its event on.
+async fn give(
     tx: &mut WorkspaceTx,
-    present_since: i64,
+    before: &HandoffRecord,
+    member: &mut Candidate,
     now: i64,
-) -> StoreResult<Vec<HandoffRecord>> {
-    let workspace_id = tx.workspace_id().to_owned();
-    let ids: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT h.id {LEFT_UNANSWERED} ORDER BY h.created_at, h.id"
-    ))
-    .bind(&workspace_id)
-    .bind(present_since)
-    .bind(now - assignment::UNANSWERED_MS)
-    .fetch_all(tx.conn())
+) -> StoreResult<HandoffRecord> {
+    sqlx::query(
+        "UPDATE handoffs SET status = 'in_progress', claimed_by = $1, claimant = $1, \
+         claimed_at = $2, auto_assigned_at = $2 WHERE id = $3",
+    )
+    .bind(&member.user_id)
+    .bind(now)
+    .bind(&before.id)
+    .execute(tx.conn())
     .await?;
-    let mut taken_back = Vec::with_capacity(ids.len());
-    for id in ids {
-        let before = load_handoff(tx, &id).await?;
-        release(tx, &before).await?;
-        let note = release_note(&before);
-        taken_back
-            .push(finish_action(tx, &before, "handoff.released", &note, None, false, now).await?);
-    }
-    Ok(taken_back)
+    sqlx::query("UPDATE users SET assigned_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&member.user_id)
+        .execute(tx.conn())
+        .await?;
+    member.open += 1;
+    member.assigned_at = Some(now);
+    let note = format!("{} joined the conversation.", member.name);
+    let after = finish_action(tx, before, ASSIGNED, &note, None, false, now).await?;
+    // The event just recorded holds the workspace's latest sequence number.
+    sqlx::query(
+        "UPDATE handoffs SET auto_assigned_seq = \
+         (SELECT event_seq FROM workspaces WHERE id = $1) WHERE id = $2",
+    )
+    .bind(tx.workspace_id().to_owned())
+    .bind(&before.id)
+    .execute(tx.conn())
+    .await?;
+    Ok(after)
 }
 
 /// What the customer reads when their agent leaves the conversation.

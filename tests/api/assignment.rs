@@ -177,14 +177,10 @@ async fn new_handoffs_go_to_available_teammates_in_turn_and_never_past_the_limit
     // Ben closes the dashboard, and Ana's has shown no sign of life for three heartbeats
     // (the test's socket answers no pings): neither is there. Both free up, yet a new
     // customer waits until Ben opens the dashboard again.
+    let before = last_seen(owner, "ben@acme.test").await;
     ben_page.close().await;
-    eventually(|| async {
-        last_seen(owner, "ben@acme.test")
-            .await
-            .is_null()
-            .then_some(())
-    })
-    .await;
+    eventually(|| async { (last_seen(owner, "ben@acme.test").await != before).then_some(()) })
+        .await;
     app.state.clock.advance(std::time::Duration::from_secs(91));
     let (status, _) = ben
         .post(&format!("/api/v1/handoffs/{three}/resolve"), json!({}))
@@ -315,6 +311,7 @@ async fn a_handoff_left_unanswered_by_someone_who_left_the_dashboard_goes_to_som
     seen(owner, "ana@acme.test").await;
 
     // Two customers are given to Ana (Ben is not at the dashboard); she answers one.
+    let mut feed = app.events(owner, 0).await;
     let (unanswered, first) = customer_asks(&app, &shop).await;
     held_by(owner, &unanswered, "ana").await;
     let (answered, _) = customer_asks(&app, &shop).await;
@@ -360,19 +357,43 @@ async fn a_handoff_left_unanswered_by_someone_who_left_the_dashboard_goes_to_som
     assert!(given.is_empty());
     held_by(owner, &unanswered, "ana").await;
 
-    // Ana's dashboard silent for longer than three heartbeats, Ben's not: the one she never
-    // answered goes to Ben; the one she answered stays hers.
+    // Ana's dashboard silent past the presence window, but not two minutes more: she keeps
+    // it (a reload, a restart or a flaky network never costs anyone a customer).
     app.state
         .store
         .mark_seen(&ben_id, later(100))
         .await
         .unwrap();
     app.state.clock.advance(std::time::Duration::from_secs(100));
+    let given = baton::assign::workspace(&app.state, &workspace)
+        .await
+        .unwrap();
+    assert!(given.is_empty());
+    // Gone for good, but nobody else is there to take it: still hers (the customer is not
+    // told someone else will reply when nobody can).
+    app.state.clock.advance(std::time::Duration::from_secs(130));
+    let given = baton::assign::workspace(&app.state, &workspace)
+        .await
+        .unwrap();
+    assert!(given.is_empty());
+    held_by(owner, &unanswered, "ana").await;
+
+    // Ben is back: the one she never answered goes to him; the one she answered stays hers.
+    app.state
+        .store
+        .mark_seen(&ben_id, app.state.clock.now_ms())
+        .await
+        .unwrap();
     baton::assign::workspace(&app.state, &workspace)
         .await
         .unwrap();
     held_by(owner, &unanswered, "ben").await;
     held_by(owner, &answered, "ana").await;
+    let released = feed.next_of("handoff.released").await;
+    assert_eq!(released["handoff"]["id"], unanswered);
+    assert!(released.get("by").is_none(), "{released}");
+    let assigned = feed.next_of("handoff.assigned").await;
+    assert_eq!(assigned["handoff"]["claimed_by"]["name"], "ben");
     let told: Vec<Value> = first
         .messages()
         .await
