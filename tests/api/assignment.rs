@@ -47,16 +47,20 @@ async fn held_by(owner: &Api, id: &str, name: &str) -> Value {
 async fn nothing_given(app: &TestApp, owner: &Api, id: &str) {
     let (_, me) = owner.get("/api/v1/me").await;
     let workspace = me["workspace"]["id"].as_str().unwrap();
-    let given = baton::assign::workspace(&app.state, workspace)
-        .await
-        .unwrap();
-    assert!(
-        given.is_empty(),
-        "{:?}",
-        given.iter().map(|h| &h.id).collect::<Vec<_>>()
-    );
+    assert_eq!(assign_now(app, workspace).await, Vec::<String>::new());
     let (_, handoff) = owner.get(&format!("/api/v1/handoffs/{id}")).await;
     assert_eq!(handoff["status"], "pending", "{handoff}");
+}
+
+/// Runs automatic assignment in the workspace now; answers the handoffs it gave.
+async fn assign_now(app: &TestApp, workspace: &str) -> Vec<String> {
+    let given = baton::assign::workspace(&app.state, workspace).await;
+    given.unwrap().into_iter().map(|h| h.id).collect()
+}
+
+/// An answered heartbeat of the member's dashboard at `at` (ms).
+async fn heartbeat(app: &TestApp, user_id: &str, at: i64) {
+    app.state.store.mark_seen(user_id, at).await.unwrap();
 }
 
 /// When the member's dashboard last showed a sign of life, as the agents list says.
@@ -340,53 +344,26 @@ async fn a_handoff_left_unanswered_by_someone_who_left_the_dashboard_goes_to_som
         .unwrap()
         .to_owned();
     let later = |secs: i64| app.state.clock.now_ms() + secs * 1000;
-    app.state
-        .store
-        .mark_seen(&ana_id, later(310))
-        .await
-        .unwrap();
-    app.state
-        .store
-        .mark_seen(&ben_id, later(310))
-        .await
-        .unwrap();
+    heartbeat(&app, &ana_id, later(310)).await;
+    heartbeat(&app, &ben_id, later(310)).await;
     app.state.clock.advance(std::time::Duration::from_secs(310));
-    let given = baton::assign::workspace(&app.state, &workspace)
-        .await
-        .unwrap();
-    assert!(given.is_empty());
+    assert!(assign_now(&app, &workspace).await.is_empty());
     held_by(owner, &unanswered, "ana").await;
 
     // Ana's dashboard silent past the presence window, but not two minutes more: she keeps
     // it (a reload, a restart or a flaky network never costs anyone a customer).
-    app.state
-        .store
-        .mark_seen(&ben_id, later(100))
-        .await
-        .unwrap();
+    heartbeat(&app, &ben_id, later(100)).await;
     app.state.clock.advance(std::time::Duration::from_secs(100));
-    let given = baton::assign::workspace(&app.state, &workspace)
-        .await
-        .unwrap();
-    assert!(given.is_empty());
+    assert!(assign_now(&app, &workspace).await.is_empty());
     // Gone for good, but nobody else is there to take it: still hers (the customer is not
     // told someone else will reply when nobody can).
     app.state.clock.advance(std::time::Duration::from_secs(130));
-    let given = baton::assign::workspace(&app.state, &workspace)
-        .await
-        .unwrap();
-    assert!(given.is_empty());
+    assert!(assign_now(&app, &workspace).await.is_empty());
     held_by(owner, &unanswered, "ana").await;
 
     // Ben is back: the one she never answered goes to him; the one she answered stays hers.
-    app.state
-        .store
-        .mark_seen(&ben_id, app.state.clock.now_ms())
-        .await
-        .unwrap();
-    baton::assign::workspace(&app.state, &workspace)
-        .await
-        .unwrap();
+    heartbeat(&app, &ben_id, app.state.clock.now_ms()).await;
+    assign_now(&app, &workspace).await;
     held_by(owner, &unanswered, "ben").await;
     held_by(owner, &answered, "ana").await;
     let released = feed.next_of("handoff.released").await;
