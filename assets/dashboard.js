@@ -24,7 +24,8 @@
 
   function api(method, path, body) {
     var options = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
-    if (body !== undefined) {
+    if (body instanceof FormData) options.body = body;
+    else if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
@@ -162,6 +163,7 @@
     $("reply-text").disabled = !canReply;
     if (!canReply && suggestions) suggestions.close();
     $("send").disabled = !canReply;
+    $("attach").disabled = !canReply;
     $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" +
         (pageData.saved_replies && pageData.saved_replies.length ? " · / for saved replies" : "") :
       pageData.window_closed ? "WhatsApp's 24-hour window is closed: send an approved template below." :
@@ -239,6 +241,8 @@
       meta.append(delivery);
       showDelivery(delivery, m.delivery_status, m.delivery_error);
     }
+    // The file itself is drawn by the server, like the rest of the history.
+    if (meta && m.attachment) refreshMessage(m.id, m.seq);
   }
 
   function addNote(n) {
@@ -418,6 +422,20 @@
         .then(function (m) { showError(null); textarea.value = ""; addMessage(m); })
         .catch(showError)
         .finally(function () { renderState(); textarea.focus(); });
+    });
+    // A picture or a PDF goes as a reply of its own.
+    $("attach").addEventListener("click", function () { $("reply-file").click(); });
+    $("reply-file").addEventListener("change", function () {
+      var picker = $("reply-file"), file = picker.files[0];
+      picker.value = "";
+      if (!file) return;
+      var body = new FormData();
+      body.append("file", file);
+      $("attach").disabled = true;
+      api("POST", base + "/attachments", body)
+        .then(function (m) { showError(null); addMessage(m); })
+        .catch(showError)
+        .finally(function () { renderState(); });
     });
     // While the box has text, the customer sees "typing" (every 3 s at most; it lasts 10).
     var typingSent = 0;

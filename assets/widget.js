@@ -5,7 +5,8 @@
  * over a WebSocket, and resumes after the last message seen when the connection comes back.
  * While a model writes the bot's answer, a draft of it grows in place of the typing dots; the
  * stored message replaces it. After an agent resolves the chat, the business may ask the
- * visitor to rate the help they got: buttons under the question, then an optional comment. */
+ * visitor to rate the help they got: buttons under the question, then an optional comment.
+ * While a person is in the chat, the visitor can send them a picture or a PDF. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector('script[data-bot][src*="widget.js"]');
@@ -44,6 +45,8 @@
     ".input:focus{outline:2px solid #c5d0fa;border-color:#3b5bdb}" +
     ".send{border:0;background:#3b5bdb;color:#fff;border-radius:10px;padding:0 14px;font-weight:600;cursor:pointer;font-size:14px}" +
     ".send:disabled{opacity:.5}" +
+    ".attach{border:0;background:none;color:#667085;cursor:pointer;padding:0 4px;border-radius:8px}.attach[hidden]{display:none}.attach svg{width:20px;height:20px}" +
+    ".file{color:inherit;text-decoration:underline}.file img{display:block;max-width:100%;max-height:240px;border-radius:8px}" +
     ".note{font-size:11px;color:#98a2b3;text-align:center;padding:4px 0 8px;background:#fff}" +
     ".scores{display:flex;gap:6px;justify-content:center;margin-top:6px}" +
     ".score{border:1px solid #d0d5dd;background:#fff;border-radius:16px;padding:5px 10px;cursor:pointer;font-size:13px;color:#1c2330}" +
@@ -63,14 +66,16 @@
     '<div class="head"><div class="avatar" aria-hidden="true">?</div><div class="title"><div class="name"></div><div class="status" aria-live="polite">Online</div></div>' +
     '<button class="close" aria-label="Close chat">×</button></div>' +
     '<div class="log" role="log" aria-live="polite"></div>' +
-    '<form class="form"><textarea class="input" rows="1" aria-label="Message" placeholder="Write a message…" maxlength="4096"></textarea>' +
+    '<form class="form"><button class="attach" type="button" aria-label="Send a picture or PDF" hidden>' +
+    '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"/></svg></button>' +
+    '<input class="picker" type="file" accept="image/jpeg,image/png,application/pdf" hidden><textarea class="input" rows="1" aria-label="Message" placeholder="Write a message…" maxlength="4096"></textarea>' +
     '<button class="send" type="submit">Send</button></form>' +
     '<div class="note">Powered by Baton</div></section>';
   document.body.appendChild(host);
 
   function q(selector) { return root.querySelector(selector); }
   var launcher = q(".launcher"), panel = q(".panel"), log = q(".log"), badge = q(".badge");
-  var input = q(".input"), sendButton = q(".send"), status = q(".status");
+  var input = q(".input"), sendButton = q(".send"), status = q(".status"), attach = q(".attach"), picker = q(".picker");
   var typing = document.createElement("div");
   typing.className = "typing";
   typing.hidden = true;
@@ -97,6 +102,8 @@
       var next = away ? team.back_at : team.away_from;
       if (next > now) team.timer = setTimeout(setStatus, Math.min(next - now + 1000, 2147483647));
     }
+    // A person can look at a picture; the bot cannot.
+    attach.hidden = !handoff;
     if (handoff && handoff.status === "pending" && away) {
       var when = { weekday: "short", hour: "numeric", minute: "2-digit" };
       if (team.back_at - now > 5 * 864e5) { when.day = "numeric"; when.month = "short"; }
@@ -129,8 +136,31 @@
       who.textContent = m.author_name;
       el.appendChild(who);
     }
-    el.appendChild(document.createTextNode(m.text));
+    if (m.attachment) showFile(el, m.attachment);
+    else el.appendChild(document.createTextNode(m.text));
     return el;
+  }
+
+  /* A file in the chat, fetched with the visitor's token: a picture is shown, a PDF linked. */
+  function showFile(el, file) {
+    var link = document.createElement("a");
+    link.className = "file";
+    link.textContent = file.filename + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)";
+    el.appendChild(link);
+    fetch(base + file.url, { headers: { Authorization: "Bearer " + token } })
+      .then(function (r) { if (!r.ok) throw new Error(); return r.blob(); })
+      .then(function (blob) {
+        link.href = URL.createObjectURL(blob);
+        link.target = "_blank";
+        link.download = file.filename;
+        if (file.kind !== "image") return;
+        var img = document.createElement("img");
+        img.src = link.href;
+        img.alt = file.filename;
+        link.replaceChildren(img);
+        img.onload = function () { log.scrollTop = log.scrollHeight; };
+      })
+      .catch(function () { link.textContent += " · could not be loaded"; });
   }
 
   /* A question about the help the visitor got: a button per score, then a comment box. */
@@ -236,9 +266,9 @@
   }
 
   function request(method, path, body) {
-    var headers = { "Content-Type": "application/json" };
+    var form = body instanceof FormData, headers = form ? {} : { "Content-Type": "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
-    return fetch(base + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+    return fetch(base + path, { method: method, headers: headers, body: body && !form ? JSON.stringify(body) : body })
       .then(function (r) {
         return r.json().then(function (data) {
           if (!r.ok) {
@@ -354,6 +384,20 @@
     if (!handoff || !token || !input.value.trim() || Date.now() - typingSent < 3000) return;
     typingSent = Date.now();
     request("POST", "/widget/v1/typing").catch(function () {});
+  });
+  attach.addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () {
+    var file = picker.files[0];
+    picker.value = "";
+    if (!file || !token) return;
+    var body = new FormData();
+    body.append("file", file);
+    body.append("client_id", clientId());
+    attach.disabled = true;
+    request("POST", "/widget/v1/attachments", body)
+      .then(add)
+      .catch(function (error) { add({ author: "system", text: "Not sent: " + error.message }); })
+      .finally(function () { attach.disabled = false; });
   });
   q(".form").addEventListener("submit", function (event) {
     event.preventDefault();

@@ -225,8 +225,12 @@ impl From<&ContactSummary> for ContactView {
 }
 
 /// The payload of a `message.created` event.
-pub fn message_event(message: &MessageRecord) -> Value {
-    json!({"conversation_id": message.conversation_id, "message": MessageView::from(message)})
+pub fn message_event(message: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Value {
+    let view = MessageView {
+        attachment: attachment.map(AttachmentView::from),
+        ..MessageView::from(message)
+    };
+    json!({"conversation_id": message.conversation_id, "message": view})
 }
 
 /// The payload of a `handoff.*` event.

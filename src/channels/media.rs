@@ -74,10 +74,17 @@ async fn fetch(
     state: &AppState,
     attachment: &AttachmentRecord,
 ) -> Result<(String, Vec<u8>), SendError> {
-    let number = number_of(state, &attachment.workspace_id, &attachment.channel_id).await?;
+    let (Some(channel_id), Some(media_id)) = (&attachment.channel_id, &attachment.media_id) else {
+        return Err(SendError {
+            code: None,
+            message: "the file has no WhatsApp number and media id to fetch it with".to_owned(),
+            transient: false,
+        });
+    };
+    let number = number_of(state, &attachment.workspace_id, channel_id).await?;
     let (mime_type, bytes) = state
         .whatsapp
-        .fetch_media(&number, &attachment.media_id, attachment.sha256.as_deref())
+        .fetch_media(&number, media_id, attachment.sha256.as_deref())
         .await?;
     // The webhook's type is the one WhatsApp checked on upload; the download's is a fallback.
     let mime_type = if attachment.mime_type.is_empty() {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::whatsapp::{self, Graph, Number, Recipient, SendError};
 use crate::state::AppState;
-use crate::store::{OutboxRecord, StoreError};
+use crate::store::{AttachmentRecord, OutboxRecord, StoreError};
 
 /// Deliveries claimed at once; they are sent one after another.
 const BATCH: i64 = 5;
@@ -65,7 +65,7 @@ enum Outcome {
 }
 
 async fn attempt(state: &AppState, graph: &Graph, delivery: &OutboxRecord) -> Outcome {
-    match build(state, delivery).await {
+    match build(state, graph, delivery).await {
         Ok((number, body)) => match graph.send(&number, &body).await {
             Ok(wamid) => Outcome::Sent(wamid),
             Err(err) => Outcome::Failed(err),
@@ -90,7 +90,11 @@ fn store_failure(err: StoreError) -> SendError {
 }
 
 /// The number to send from and the Graph request body.
-async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Value), SendError> {
+async fn build(
+    state: &AppState,
+    graph: &Graph,
+    delivery: &OutboxRecord,
+) -> Result<(Number, Value), SendError> {
     let payload: Value =
         serde_json::from_str(&delivery.payload).map_err(|e| unbuildable(e, false))?;
     let ws = &delivery.workspace_id;
@@ -134,6 +138,16 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
             .collect()
     };
     let text = payload["text"].as_str().unwrap_or_default();
+    if let Some(attachment_id) = payload["attachment_id"].as_str() {
+        let (attachment, media_id) = uploaded(state, graph, &number, ws, attachment_id).await?;
+        let body = whatsapp::media_body(
+            &to,
+            &attachment.kind,
+            &media_id,
+            attachment.filename.as_deref(),
+        );
+        return Ok((number, body));
+    }
     let body = match payload["template"].as_object() {
         Some(template) => whatsapp::template_body(
             &to,
@@ -164,6 +178,36 @@ async fn build(state: &AppState, delivery: &OutboxRecord) -> Result<(Number, Val
         },
     };
     Ok((number, body))
+}
+
+/// An agent's file and its WhatsApp media id: uploaded from this number on the first attempt,
+/// the id kept so that a retry sends the same upload.
+async fn uploaded(
+    state: &AppState,
+    graph: &Graph,
+    number: &Number,
+    workspace_id: &str,
+    attachment_id: &str,
+) -> Result<(AttachmentRecord, String), SendError> {
+    let (attachment, content) = state
+        .store
+        .attachment_content(workspace_id, attachment_id)
+        .await
+        .map_err(store_failure)?;
+    if let Some(media_id) = attachment.media_id.clone() {
+        return Ok((attachment, media_id));
+    }
+    let content = content.ok_or_else(|| unbuildable("the file has no content", false))?;
+    let filename = attachment.filename.as_deref().unwrap_or(&attachment.kind);
+    let media_id = graph
+        .upload_media(number, &attachment.mime_type, filename, content)
+        .await?;
+    state
+        .store
+        .set_media_id(&attachment.id, &media_id)
+        .await
+        .map_err(store_failure)?;
+    Ok((attachment, media_id))
 }
 
 /// The WhatsApp number of a channel of this workspace, with its token.

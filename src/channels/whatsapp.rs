@@ -110,6 +110,22 @@ pub fn text_body(to: &Recipient, text: &str) -> Value {
     })
 }
 
+/// A picture or a document uploaded before (`media_id`); a document shows its file name.
+pub fn media_body(to: &Recipient, kind: &str, media_id: &str, filename: Option<&str>) -> Value {
+    let (field, value) = to.field();
+    let mut media = json!({"id": media_id});
+    if let Some(filename) = filename.filter(|_| kind == "document") {
+        media["filename"] = filename.into();
+    }
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        field: value,
+        "type": kind,
+        kind: media,
+    })
+}
+
 /// A template message; `parameters` fill the body's `{{1}}`, `{{2}}`…, and `quick_replies`
 /// are the payloads of the template's quick-reply buttons, in order (what a tap sends back).
 pub fn template_body(
@@ -268,6 +284,51 @@ impl Graph {
             });
         }
         Ok(serde_json::from_value(answer).unwrap_or_default())
+    }
+
+    /// `POST /{phone-number-id}/media` (multipart: `messaging_product`, `type`, `file`): a file
+    /// to send from this number, answered with its media id.
+    pub async fn upload_media(
+        &self,
+        number: &Number,
+        mime_type: &str,
+        filename: &str,
+        content: Vec<u8>,
+    ) -> Result<String, SendError> {
+        let file = reqwest::multipart::Part::bytes(content)
+            .file_name(filename.to_owned())
+            .mime_str(mime_type)
+            .map_err(|e| SendError {
+                code: None,
+                message: format!("the file's type {mime_type:?} was refused: {e}"),
+                transient: false,
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", file);
+        let response = self
+            .http
+            .post(format!("{}/{}/media", self.base, number.phone_number_id))
+            .bearer_auth(&number.access_token)
+            .timeout(MEDIA_TIMEOUT)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(graph_error(status, &answer));
+        }
+        answer["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| SendError {
+                code: None,
+                message: "the media upload answered no id".to_owned(),
+                transient: true,
+            })
     }
 
     /// A file a customer sent: `GET /{media-id}` for its short-lived URL, then that URL, both

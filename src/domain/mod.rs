@@ -10,6 +10,7 @@ pub mod language;
 pub mod rating;
 pub mod settings;
 pub mod text;
+pub mod upload;
 pub mod webhook;
 
 pub use clock::Clock;

@@ -4,7 +4,10 @@
 use axum::extract::rejection::JsonRejection;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, WebSocketUpgrade};
+use axum::extract::multipart::MultipartError;
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Multipart, Request, WebSocketUpgrade,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum_extra::extract::CookieJar;
@@ -12,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::accounts::Credential;
 use crate::auth;
+use crate::domain::upload::Upload;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use crate::store::UserRecord;
@@ -263,6 +267,50 @@ where
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// A file sent as `multipart/form-data`: the part `file` (its bytes and file name) and an
+/// optional `client_id` (chosen by the sender per file and sent again with a retry). What the
+/// file is is checked ([`Upload::check`]); anything wrong is a 4xx in the API's shape.
+pub struct FileUpload {
+    pub upload: Upload,
+    pub client_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for FileUpload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let mut multipart = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(Code::BadRequest, e.body_text()))?;
+        let (mut file, mut client_id) = (None, None);
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            match field.name() {
+                Some("file") => {
+                    let name = field.file_name().map(str::to_owned);
+                    let bytes = field.bytes().await.map_err(multipart_error)?;
+                    file = Some(Upload::check("file", name.as_deref(), bytes.to_vec())?);
+                }
+                Some("client_id") => {
+                    client_id = Some(field.text().await.map_err(multipart_error)?);
+                }
+                _ => {}
+            }
+        }
+        let upload = file.ok_or_else(|| ApiError::validation("file: is required"))?;
+        Ok(FileUpload { upload, client_id })
+    }
+}
+
+/// A broken or oversized multipart body: 413 when it is too large, else 400.
+pub fn multipart_error(error: MultipartError) -> ApiError {
+    let code = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Code::PayloadTooLarge
+    } else {
+        Code::BadRequest
+    };
+    ApiError::new(code, error.body_text())
 }
 
 /// A query string; one that does not parse is a 400 in the API's error shape (not axum's

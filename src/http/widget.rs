@@ -1,7 +1,7 @@
 //! `/widget/v1`: the public API the chat widget talks to from a business's site. A visitor is
 //! known only by their signed token and reaches only their own conversation.
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
@@ -13,14 +13,18 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::auth::{self, Visitor};
 use crate::conversation::{self, may_hand_off};
+use crate::domain::upload;
 use crate::domain::{MessageText, rating};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::http::api::attachments::file_response;
 use crate::http::api::bots::{DEFAULT_GREETING, GREETING_WITHOUT_HANDOFF};
-use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, WsUpgrade, bearer, id_shaped};
+use crate::http::extract::{
+    ApiJson, ApiQuery, ClientAddr, FileUpload, WsUpgrade, bearer, id_shaped,
+};
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
 use crate::store::{BotRecord, ConversationRecord, NewMessage, RatingState};
-use crate::views::MessageView;
+use crate::views::messages_with_attachments;
 
 /// The name of a visitor the site did not name.
 pub const ANONYMOUS_NAME: &str = "Website visitor";
@@ -35,6 +39,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/widget/v1/sessions", post(start_session))
         .route("/widget/v1/messages", post(send).get(history))
+        .route(
+            "/widget/v1/attachments",
+            post(send_file).layer(DefaultBodyLimit::max(upload::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/widget/v1/attachments/{id}", get(file))
         .route("/widget/v1/ratings", post(rate))
         .route("/widget/v1/typing", post(typing))
         .route("/widget/v1/stream", get(stream))
@@ -211,30 +220,69 @@ async fn send(
     ApiJson(body): ApiJson<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     // Before anything is stored: each message may cost a model call.
+    not_too_fast(&state, &visitor, &client)?;
+    let text = MessageText::parse(&body.text)?;
+    let message = NewMessage::text("customer", "", text.as_str());
+    receive(&state, &visitor, message, body.client_id.as_deref()).await
+}
+
+/// `POST /widget/v1/attachments`: the visitor sends a picture or a PDF (multipart: `file`,
+/// optional `client_id`), stored with its message as one; answered like a message (201, or
+/// 200 for a retry). Counted against the visitor's message rate.
+async fn send_file(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    VisitorAuth(visitor): VisitorAuth,
+    FileUpload { upload, client_id }: FileUpload,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    not_too_fast(&state, &visitor, &client)?;
+    let text = upload.message_text();
+    let message = NewMessage {
+        kind: upload.kind,
+        file: Some(&upload),
+        ..NewMessage::text("customer", "", &text)
+    };
+    receive(&state, &visitor, message, client_id.as_deref()).await
+}
+
+/// A visitor sending faster than `BATON_WIDGET_MESSAGES_PER_MINUTE` (or an address sending ten
+/// times that, from all its visitors) gets 429, and nothing is stored.
+fn not_too_fast(state: &AppState, visitor: &Visitor, client: &str) -> ApiResult<()> {
     let limits = &state.limits;
     limits
         .widget_messages
         .check(&visitor.conversation_id)
-        .and_then(|()| limits.widget_messages_per_address.check(&client))
+        .and_then(|()| limits.widget_messages_per_address.check(client))
         .map_err(|wait| {
             let seconds = crate::throttle::whole_seconds(wait);
             ApiError::rate_limited(
                 format!("you are sending messages too fast: wait {seconds} s and send again"),
                 wait,
             )
-        })?;
-    let text = MessageText::parse(&body.text)?;
-    let client_id = body.client_id.as_deref().map(parse_client_id).transpose()?;
-    let conversation = visitor_conversation(&state, &visitor).await?;
+        })
+}
+
+/// Stores the visitor's message under their name, once per `client_id`: a repeat answers 200
+/// with the message stored first (a client id used for another message is a 409).
+async fn receive(
+    state: &AppState,
+    visitor: &Visitor,
+    message: NewMessage<'_>,
+    client_id: Option<&str>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let client_id = client_id.map(parse_client_id).transpose()?;
+    let conversation = visitor_conversation(state, visitor).await?;
     let contact = state
         .store
         .contact(&visitor.workspace_id, &visitor.contact_id)
         .await?;
+    let text = message.text;
     let message = NewMessage {
+        author_name: &contact.name,
         external_id: client_id,
-        ..NewMessage::text("customer", &contact.name, text.as_str())
+        ..message
     };
-    let (status, message) = match conversation::receive(&state, &conversation, message).await? {
+    let (status, message) = match conversation::receive(state, &conversation, message).await? {
         Some(stored) => (StatusCode::CREATED, stored.message),
         None => {
             // Only a message with a client id can be a repeat.
@@ -244,7 +292,7 @@ async fn send(
                 .message_with_external_id(&conversation.id, client_id)
                 .await?
                 .ok_or_else(|| ApiError::internal("a repeated message could not be found"))?;
-            if first.text != text.as_str() {
+            if first.text != text {
                 return Err(ApiError::new(
                     Code::Conflict,
                     "client_id was already used for another message",
@@ -253,8 +301,33 @@ async fn send(
             (StatusCode::OK, first)
         }
     };
-    let view = json!(MessageView::from(&message));
-    Ok((status, Json(realtime::visitor_message(&view))))
+    let attachments = if message.kind == "text" {
+        Vec::new()
+    } else {
+        state
+            .store
+            .attachments_of(&visitor.workspace_id, &visitor.conversation_id)
+            .await?
+    };
+    let views = messages_with_attachments(std::slice::from_ref(&message), &attachments);
+    Ok((status, Json(realtime::visitor_message(&json!(views[0])))))
+}
+
+/// `GET /widget/v1/attachments/{id}`: a file of the visitor's own conversation (theirs or an
+/// agent's); any other id is not found.
+async fn file(
+    State(state): State<AppState>,
+    VisitorAuth(visitor): VisitorAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (attachment, content) = state
+        .store
+        .attachment_content(&visitor.workspace_id, &id)
+        .await?;
+    if attachment.conversation_id != visitor.conversation_id {
+        return Err(ApiError::not_found("attachment"));
+    }
+    file_response(&attachment, content)
 }
 
 fn parse_client_id(id: &str) -> ApiResult<&str> {
@@ -288,6 +361,14 @@ async fn history(
         // Nothing new, or nothing at all: a conversation that was erased is not found.
         visitor_conversation(&state, &visitor).await?;
     }
+    let attachments = if messages.iter().any(|m| m.kind != "text") {
+        state
+            .store
+            .attachments_of(&visitor.workspace_id, &visitor.conversation_id)
+            .await?
+    } else {
+        Vec::new()
+    };
     let undelivered: Vec<String> = messages
         .iter()
         .filter(|m| m.author == "agent" && m.delivery_status.as_deref() == Some("sent"))
@@ -306,11 +387,13 @@ async fn history(
         Vec::new()
     };
     let now = state.clock.now_ms();
+    let views = messages_with_attachments(&messages, &attachments);
     Ok(Json(
         messages
             .iter()
-            .map(|m| {
-                let mut view = realtime::visitor_message(&json!(MessageView::from(m)));
+            .zip(views)
+            .map(|(m, view)| {
+                let mut view = realtime::visitor_message(&json!(view));
                 if let Some(asked) = ratings.iter().find(|r| r.message_id == m.id) {
                     view["rating"] = rating_view(asked, now);
                 }

@@ -560,9 +560,10 @@ pub fn visitor_view(event: &EventRecord) -> Option<Value> {
     }
 }
 
-/// A message as the widget shows it.
+/// A message as the widget shows it; a file with it is fetched from the widget's own address,
+/// with the visitor's token.
 pub fn visitor_message(message: &Value) -> Value {
-    serde_json::json!({
+    let mut view = serde_json::json!({
         "id": message["id"],
         "seq": message["seq"],
         "author": message["author"],
@@ -570,7 +571,19 @@ pub fn visitor_message(message: &Value) -> Value {
         "text": message["text"],
         "kind": message["kind"],
         "created_at": message["created_at"],
-    })
+    });
+    let file = &message["attachment"];
+    if let Some(id) = file["id"].as_str().filter(|_| file["status"] == "stored") {
+        view["attachment"] = serde_json::json!({
+            "id": id,
+            "kind": file["kind"],
+            "mime_type": file["mime_type"],
+            "filename": file["filename"],
+            "size": file["size"],
+            "url": format!("/widget/v1/attachments/{id}"),
+        });
+    }
+    view
 }
 
 fn undelivered_agent_message(event: &EventRecord) -> Option<String> {

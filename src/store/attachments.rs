@@ -1,11 +1,14 @@
-//! Files customers sent, fetched from the channel after the message was stored. A row is
-//! `pending` until the delivery worker has the file, then `stored` (with its bytes) or
-//! `failed` (with the reason). Rows are claimed with a lease, as deliveries are.
+//! Files in conversations. One a customer sent on WhatsApp is fetched from the channel after
+//! the message was stored: its row is `pending` until the delivery worker has the file, then
+//! `stored` (with its bytes) or `failed` (with the reason); rows are claimed with a lease, as
+//! deliveries are. One uploaded to Baton (the chat window, the dashboard) is `stored` with its
+//! message, in the same transaction.
 
 use sqlx::FromRow;
 
 use super::{Store, StoreError, StoreResult};
 use crate::domain::new_id;
+use crate::domain::upload::Upload;
 
 /// What an inbound message says about its file.
 #[derive(Debug, Clone)]
@@ -28,8 +31,10 @@ pub struct AttachmentRecord {
     pub workspace_id: String,
     pub message_id: String,
     pub conversation_id: String,
-    pub channel_id: String,
-    pub media_id: String,
+    /// The WhatsApp number to fetch a customer's file with; `None` for an uploaded one.
+    pub channel_id: Option<String>,
+    /// WhatsApp's id of the file, once it has one.
+    pub media_id: Option<String>,
     pub kind: String,
     pub mime_type: String,
     pub filename: Option<String>,
@@ -151,6 +156,16 @@ impl Store {
         commit_change(tx, failed, now).await
     }
 
+    /// Keeps the WhatsApp media id an agent's file was uploaded as.
+    pub async fn set_media_id(&self, id: &str, media_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE attachments SET media_id = $1 WHERE id = $2")
+            .bind(media_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// The files of a conversation's messages, without their bytes.
     pub async fn attachments_of(
         &self,
@@ -188,6 +203,33 @@ impl Store {
         .ok_or(StoreError::NotFound("attachment"))?;
         Ok((row.record, row.content))
     }
+}
+
+/// Stores a file uploaded with `message`, in its transaction (before its `message.created`
+/// event, which carries it).
+pub(super) async fn insert_upload(
+    tx: &mut super::WorkspaceTx,
+    message: &super::MessageRecord,
+    file: &Upload,
+    now: i64,
+) -> StoreResult<AttachmentRecord> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO attachments (id, workspace_id, message_id, conversation_id, kind, \
+             mime_type, filename, status, size, content, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $8, $9, $10, $10) RETURNING {COLUMNS}"
+    ))
+    .bind(new_id("att"))
+    .bind(&message.workspace_id)
+    .bind(&message.id)
+    .bind(&message.conversation_id)
+    .bind(file.kind)
+    .bind(file.mime_type)
+    .bind(&file.filename)
+    .bind(file.bytes.len() as i64)
+    .bind(&file.bytes)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// Commits, telling the conversation's watchers where the file now stands when it changed:

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use super::{NewDelivery, Store, StoreError, StoreResult, WorkspaceTx, turns};
 use crate::domain::text::MessageText;
+use crate::domain::upload::Upload;
 use crate::domain::{new_id, rating, whatsapp_window_open};
 use crate::views::message_event;
 
@@ -67,6 +68,8 @@ pub struct NewMessage<'a> {
     pub delivery_status: Option<&'a str>,
     /// For a WhatsApp template message: `{name, language, parameters}`.
     pub template: Option<&'a serde_json::Value>,
+    /// A file uploaded with it (the message's text names it), stored with it.
+    pub file: Option<&'a Upload>,
 }
 
 impl<'a> NewMessage<'a> {
@@ -80,6 +83,7 @@ impl<'a> NewMessage<'a> {
             external_id: None,
             delivery_status: None,
             template: None,
+            file: None,
         }
     }
 
@@ -518,7 +522,10 @@ pub(super) async fn insert_message(
         .bind(&conversation.contact_id)
         .execute(tx.conn())
         .await?;
-    if outbound_whatsapp(conversation, &message, now) && message.template.is_none() {
+    if outbound_whatsapp(conversation, &message, now)
+        && message.template.is_none()
+        && message.file.is_none()
+    {
         // Trimmed even when it is one piece: trailing blank lines would not fit either.
         let pieces = MessageText::pieces(message.text);
         if let [first, rest @ ..] = pieces.as_slice() {
@@ -600,11 +607,15 @@ async fn insert_one(
     .bind(now)
     .execute(tx.conn())
     .await?;
+    let attachment = match message.file {
+        Some(file) => Some(super::attachments::insert_upload(tx, &record, file, now).await?),
+        None => None,
+    };
     tx.record(
         seq,
         "message.created",
         Some(&conversation.id),
-        message_event(&record),
+        message_event(&record, attachment.as_ref()),
         now,
     )
     .await?;
@@ -614,6 +625,10 @@ async fn insert_one(
             "text": record.text,
             "template": message.template,
         });
+        if let Some(attachment) = &attachment {
+            // Uploaded to WhatsApp and sent as a picture or document by the outbox.
+            payload["attachment_id"] = attachment.id.clone().into();
+        }
         if record.kind == rating::REQUEST_KIND {
             // `[[id, title], …]`, as the outbox sends reply buttons.
             payload["buttons"] = rating::Score::ALL

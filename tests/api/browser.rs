@@ -1683,3 +1683,128 @@ async fn an_admin_turns_on_automatic_assignment_and_the_agent_at_the_dashboard_g
     reply_box_opens(&ana).await;
     ana.screenshot("dashboard-assigned-handoff").await;
 }
+
+/// Puts a file into a file input as if it were picked (the input is hidden behind a button, as
+/// pickers are): the bytes come from base64.
+fn pick_file(input: &str, name: &str, mime_type: &str, base64: &str) -> String {
+    format!(
+        "const input = {input}; const bytes = Uint8Array.from(atob('{base64}'), c => c.charCodeAt(0)); \
+         const picked = new DataTransfer(); \
+         picked.items.add(new File([bytes], '{name}', {{type: '{mime_type}'}})); \
+         input.files = picked.files; input.dispatchEvent(new Event('change')); return true;"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_sends_a_screenshot_and_the_agent_answers_with_a_pdf() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let driver = driver().await;
+    let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
+    // The bot cannot look at a picture: the paperclip is there only once a person is.
+    assert_eq!(
+        customer
+            .js(&format!("return {}.hidden;", widget(".attach")))
+            .await,
+        json!(true)
+    );
+    widget_say(&customer, "I want to talk to a human").await;
+    customer
+        .until(
+            "the paperclip shows",
+            &format!("!{}.hidden", widget(".attach")),
+        )
+        .await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    admin
+        .go(&app.url(&format!(
+            "/handoffs/{}",
+            shop.owner.pending_handoff_id().await
+        )))
+        .await;
+    admin.click("#claim").await;
+    reply_box_opens(&admin).await;
+
+    let pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    customer
+        .js(&pick_file(
+            &widget(".picker"),
+            "broken mug.png",
+            "image/png",
+            pixel,
+        ))
+        .await;
+    customer
+        .until(
+            "the customer's picture shows in the chat",
+            &format!(
+                "{}.some(img => img.complete && img.naturalWidth === 1)",
+                widget_all(".msg.customer .file img")
+            ),
+        )
+        .await;
+    admin
+        .until(
+            "the agent sees it live",
+            "Array.from(document.querySelectorAll('.msg.customer .attachment img'))\
+             .some(img => img.complete && img.naturalWidth === 1)",
+        )
+        .await;
+
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD.encode(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    );
+    admin
+        .js(&pick_file(
+            "document.getElementById('reply-file')",
+            "invoice-1042.pdf",
+            "application/pdf",
+            &pdf,
+        ))
+        .await;
+    admin
+        .until(
+            "the PDF is in the history, to download",
+            "Array.from(document.querySelectorAll('.msg.agent .attachment a[download]'))\
+             .some(a => a.textContent.includes('invoice-1042.pdf'))",
+        )
+        .await;
+    customer
+        .until(
+            "the customer gets it, ready to open",
+            &format!(
+                "{}.some(a => a.textContent.startsWith('invoice-1042.pdf') && a.href.startsWith('blob:'))",
+                widget_all(".msg.agent .file")
+            ),
+        )
+        .await;
+    customer.screenshot("widget-files").await;
+    admin.screenshot("dashboard-files").await;
+
+    // Markup is no file: the customer is told why, and nothing is sent.
+    let page = base64::engine::general_purpose::STANDARD.encode(b"<script>alert(1)</script>");
+    customer
+        .js(&pick_file(
+            &widget(".picker"),
+            "cat.png",
+            "image/png",
+            &page,
+        ))
+        .await;
+    customer
+        .until(
+            "the customer reads why",
+            &format!(
+                "{}.some(m => m.textContent.includes('only pictures (JPEG or PNG) and PDF documents'))",
+                widget_all(".msg.system")
+            ),
+        )
+        .await;
+    assert_eq!(
+        admin
+            .js("return document.querySelectorAll('.msg.customer .attachment').length;")
+            .await,
+        json!(1)
+    );
+}

@@ -61,6 +61,18 @@ struct Inner {
     numbers: std::collections::HashMap<String, KnownNumber>,
     /// `GET /{phone-number-id}` lookups.
     number_checks: usize,
+    /// Files Baton uploaded to send (`POST /{phone-number-id}/media`), in order.
+    uploads: Vec<Upload>,
+}
+
+/// A file uploaded to be sent, as the fake took it.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub id: String,
+    pub phone_number_id: String,
+    pub mime_type: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
 }
 
 /// The Graph error to answer unless `Authorization` carries the token that may use `number`:
@@ -125,6 +137,10 @@ impl FakeGraph {
                 axum::routing::post(messages),
             )
             .route("/v23.0/{node_id}", axum::routing::get(node))
+            .route(
+                "/v23.0/{phone_number_id}/media",
+                axum::routing::post(upload_media),
+            )
             .route(
                 "/whatsapp_business/attachments/",
                 axum::routing::get(media_download),
@@ -238,6 +254,11 @@ impl FakeGraph {
         self.inner.lock().unwrap().number_checks
     }
 
+    /// Files uploaded to be sent, in order.
+    pub fn uploads(&self) -> Vec<Upload> {
+        self.inner.lock().unwrap().uploads.clone()
+    }
+
     /// Send attempts, failed ones included.
     pub fn attempts(&self) -> usize {
         self.inner.lock().unwrap().attempts
@@ -291,6 +312,17 @@ async fn messages(
                     .all(template_component_ok)
         }
         Some("interactive") => reply_buttons_ok(&body["interactive"]),
+        // A file sent by the id of an upload from this number (Meta refuses another number's).
+        Some(kind @ ("image" | "document")) => {
+            let inner = inner.lock().unwrap();
+            body[kind]["id"].as_str().is_some_and(|id| {
+                inner.uploads.iter().any(|u| {
+                    u.id == id
+                        && u.phone_number_id == phone_number_id
+                        && (kind == "document") == (u.mime_type == "application/pdf")
+                })
+            }) && (kind == "image" || body[kind]["filename"].as_str().is_some())
+        }
         _ => false,
     };
     let addressed = body["to"].as_str().is_some() || body["recipient"].as_str().is_some();
@@ -338,6 +370,58 @@ async fn messages(
         "messages": [{"id": wamid, "message_status": "accepted"}],
     }))
     .into_response()
+}
+
+/// `POST /{phone-number-id}/media`: multipart `messaging_product=whatsapp`, `type` (the
+/// file's MIME type) and `file`; answers the media id. Meta takes only the types it can send
+/// (JPEG and PNG pictures, PDF among the documents) whose `type` matches the file part's.
+async fn upload_media(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(phone_number_id): Path<String>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    if let Some(refused) = refusal(&inner.lock().unwrap(), &headers, &phone_number_id) {
+        return refused;
+    }
+    if inner.lock().unwrap().down {
+        return graph_error(500, 2, "Service temporarily unavailable");
+    }
+    let (mut product, mut declared, mut file) = (None, None, None);
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name().unwrap_or_default().to_owned().as_str() {
+            "messaging_product" => product = field.text().await.ok(),
+            "type" => declared = field.text().await.ok(),
+            "file" => {
+                let mime_type = field.content_type().unwrap_or_default().to_owned();
+                let filename = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                file = Some((mime_type, filename, bytes));
+            }
+            _ => {}
+        }
+    }
+    let Some((mime_type, filename, bytes)) = file else {
+        return graph_error(400, 100, "The parameter file is required");
+    };
+    let supported = ["image/jpeg", "image/png", "application/pdf"].contains(&mime_type.as_str());
+    if product.as_deref() != Some("whatsapp")
+        || declared.as_deref() != Some(mime_type.as_str())
+        || !supported
+        || bytes.is_empty()
+    {
+        return graph_error(400, 100, "Invalid parameter");
+    }
+    let mut inner = inner.lock().unwrap();
+    let id = format!("{}", 900_000_000 + inner.uploads.len());
+    inner.uploads.push(Upload {
+        id: id.clone(),
+        phone_number_id,
+        mime_type,
+        filename,
+        bytes,
+    });
+    Json(json!({"id": id})).into_response()
 }
 
 fn bearer_ok(headers: &HeaderMap) -> bool {

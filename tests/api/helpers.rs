@@ -355,6 +355,31 @@ impl Api {
         .await
     }
 
+    /// Sends a file as `multipart/form-data` (part `file`, and `client_id` when given).
+    pub async fn post_file(
+        &self,
+        path: &str,
+        filename: &str,
+        mime_type: &str,
+        bytes: &[u8],
+        client_id: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let file = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name(filename.to_owned())
+            .mime_str(mime_type)
+            .unwrap();
+        let mut form = reqwest::multipart::Form::new().part("file", file);
+        if let Some(id) = client_id {
+            form = form.text("client_id", id.to_owned());
+        }
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .multipart(form),
+        )
+        .await
+    }
+
     /// Sends raw bytes as the body, for tests of malformed input.
     pub async fn post_raw(
         &self,

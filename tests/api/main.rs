@@ -17,6 +17,7 @@ mod dashboard;
 mod demo;
 mod erasure;
 mod fake_graph;
+mod files;
 mod handoff;
 mod input;
 mod knowledge;

@@ -1,6 +1,6 @@
-//! `GET /api/v1/attachments/{id}`: a file a customer sent, for agents of its workspace.
+//! `GET /api/v1/attachments/{id}`: a file of a conversation, for agents of its workspace.
 //!
-//! The bytes are the customer's, so they are served so that a browser cannot run them as our
+//! The bytes are a customer's (or an agent's), so they are served so that a browser cannot run them as our
 //! page: `nosniff`, a sandboxing content security policy, and shown inline only for pictures,
 //! sound and video that browsers display themselves (never SVG, which can carry script);
 //! anything else is a download.
@@ -14,6 +14,7 @@ use axum::routing::get;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::Caller;
 use crate::state::AppState;
+use crate::store::AttachmentRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/attachments/{id}", get(download))
@@ -28,6 +29,15 @@ async fn download(
         .store
         .attachment_content(caller.workspace_id(), &id)
         .await?;
+    file_response(&attachment, content)
+}
+
+/// The file as an answer, with the headers that keep a browser from running it; 409 while a
+/// customer's file is still being fetched from WhatsApp, or when that failed.
+pub(crate) fn file_response(
+    attachment: &AttachmentRecord,
+    content: Option<Vec<u8>>,
+) -> ApiResult<Response> {
     let Some(content) = content else {
         let why = match attachment.status.as_str() {
             "failed" => format!(

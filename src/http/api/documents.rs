@@ -12,7 +12,7 @@ use crate::domain::BotText;
 use crate::domain::clock::rfc3339;
 use crate::domain::webhook::literal_local_address;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{Admin, ApiJson, ApiQuery, Caller};
+use crate::http::extract::{Admin, ApiJson, ApiQuery, Caller, multipart_error};
 use crate::knowledge::chunk::{self, Format};
 use crate::knowledge::{document, site};
 use crate::state::AppState;
@@ -73,25 +73,17 @@ pub(crate) async fn read_document(request: Request, state: &AppState) -> ApiResu
         let ApiJson(doc) = ApiJson::<DocumentBody>::from_request(request, state).await?;
         return Ok(doc);
     }
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Code::PayloadTooLarge
-        } else {
-            Code::BadRequest
-        };
-        ApiError::new(code, e.body_text())
-    };
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::new(Code::BadRequest, e.body_text()))?;
     let (mut title, mut file, mut format) = (None, None, None);
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name() {
-            Some("title") => title = Some(field.text().await.map_err(bad)?),
-            Some("format") => format = Some(field.text().await.map_err(bad)?),
+            Some("title") => title = Some(field.text().await.map_err(multipart_error)?),
+            Some("format") => format = Some(field.text().await.map_err(multipart_error)?),
             Some("file") => {
                 let name = field.file_name().unwrap_or("document.txt").to_owned();
-                let bytes = field.bytes().await.map_err(bad)?;
+                let bytes = field.bytes().await.map_err(multipart_error)?;
                 let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
                     ApiError::validation("file: must be UTF-8 text, Markdown or HTML")
                 })?;

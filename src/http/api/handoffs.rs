@@ -1,7 +1,7 @@
 //! Handoffs for agents: list, read with the whole history and the team's notes, claim, reply,
 //! transfer, release, resolve, notes and labels for the team.
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -11,12 +11,13 @@ use serde_json::{Value, json};
 
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::{self, Action, Refusal, Status};
+use crate::domain::upload;
 use crate::domain::{MessageText, labels};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::extract::{ApiJson, ApiQuery, Caller};
+use crate::http::extract::{ApiJson, ApiQuery, Caller, FileUpload};
 use crate::state::AppState;
 use crate::store::{HandoffFilter, HandoffRecord, NewMessage, StoreError};
-use crate::views::{HandoffView, MessageView, NoteView};
+use crate::views::{HandoffView, MessageView, NoteView, messages_with_attachments};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,6 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/handoffs/{id}/notes", post(add_note))
         .route("/handoffs/{id}/labels", put(set_labels))
         .route("/handoffs/{id}/messages", post(reply))
+        .route(
+            "/handoffs/{id}/attachments",
+            post(send_file).layer(DefaultBodyLimit::max(upload::MAX_BYTES + 64 * 1024)),
+        )
         .route("/handoffs/{id}/typing", post(typing))
         .route("/handoffs/{id}/messages/{message_id}/retry", post(resend))
 }
@@ -398,7 +403,6 @@ async fn reply(
     // Who may reply comes before what may be sent: an agent who does not hold the handoff is
     // told so, not that the customer's window has closed. (The store checks again, atomically.)
     may_reply(&state, &caller, &handoff).await?;
-    let actor = caller.actor();
     let now = state.clock.now_ms();
     let (text, kind, template) = match (body.text, body.template) {
         (_, Some(template)) => {
@@ -433,21 +437,74 @@ async fn reply(
         (None, None) => return Err(ApiError::validation("text: is required")),
     };
     let message = NewMessage {
-        user_id: Some(&caller.user.id),
-        delivery_status: Some("sent"),
         kind,
         template: template.as_ref(),
         ..NewMessage::text("agent", &caller.user.name, &text)
     };
+    send_agent_message(&state, &caller, &id, message).await
+}
+
+/// `POST /handoffs/{id}/attachments`: the agent sends the customer a picture or a PDF
+/// (multipart: `file`) — a reply like any other (the same rules, the same delivery; on
+/// WhatsApp it is uploaded there first). 201 with the message and its file.
+async fn send_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    FileUpload { upload, .. }: FileUpload,
+) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    let handoff = state.store.handoff(caller.workspace_id(), &id).await?;
+    may_reply(&state, &caller, &handoff).await?;
+    free_text_allowed(&handoff, state.clock.now_ms())?;
+    let text = upload.message_text();
+    let message = NewMessage {
+        kind: upload.kind,
+        file: Some(&upload),
+        ..NewMessage::text("agent", &caller.user.name, &text)
+    };
+    send_agent_message(&state, &caller, &id, message).await
+}
+
+/// Stores the caller's message to the handoff's customer (the store checks again, atomically,
+/// that they may) and wakes the delivery.
+async fn send_agent_message(
+    state: &AppState,
+    caller: &Caller,
+    handoff_id: &str,
+    message: NewMessage<'_>,
+) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    let message = NewMessage {
+        user_id: Some(&caller.user.id),
+        delivery_status: Some("sent"),
+        ..message
+    };
+    let has_file = message.file.is_some();
+    let now = state.clock.now_ms();
     let stored = state
         .store
-        .add_agent_message(caller.workspace_id(), &id, actor, message, now)
+        .add_agent_message(
+            caller.workspace_id(),
+            handoff_id,
+            caller.actor(),
+            message,
+            now,
+        )
         .await;
     state.outbox_wake.notify_one();
-    match stored {
-        Ok((_, message)) => Ok((StatusCode::CREATED, Json(MessageView::from(&message)))),
-        Err(err) => Err(name_holder(&state, &caller, err).await),
-    }
+    let message = match stored {
+        Ok((_, message)) => message,
+        Err(err) => return Err(name_holder(state, caller, err).await),
+    };
+    let attachments = if has_file {
+        state
+            .store
+            .attachments_of(caller.workspace_id(), &message.conversation_id)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let mut views = messages_with_attachments(std::slice::from_ref(&message), &attachments);
+    Ok((StatusCode::CREATED, Json(views.remove(0))))
 }
 
 /// `POST /handoffs/{id}/typing`: whoever may reply is writing one; the customer sees "Ana is

@@ -328,6 +328,8 @@ async fn view(
                     }
                     form class="composer" id="composer" {
                         textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
+                        button class="btn" id="attach" type="button" title="Send a picture (JPEG, PNG) or a PDF, up to 5 MiB" { "Attach" }
+                        input id="reply-file" type="file" accept="image/jpeg,image/png,application/pdf" hidden;
                         button class="btn primary" id="send" type="submit" { "Send" }
                     }
                     ul class="suggestions" id="reply-suggestions" role="listbox" aria-label="Saved replies" hidden {}
@@ -491,15 +493,15 @@ pub(super) fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) 
             }
             div class="text" { (m.text) }
             @if let Some(a) = attachment {
-                div class="attachment" data-attachment=(a.id) { (attachment_view(a)) }
+                div class="attachment" data-attachment=(a.id) { (attachment_view(a, &m.author_name)) }
             }
         }
     }
 }
 
-/// A customer's file in the history: shown when the browser can show it safely, else a
+/// A file in the history (`sender`'s): shown when the browser can show it safely, else a
 /// download link; or why it is not there (yet).
-fn attachment_view(a: &AttachmentRecord) -> Markup {
+fn attachment_view(a: &AttachmentRecord, sender: &str) -> Markup {
     let url = crate::views::attachment_url(&a.id);
     let name = a.filename.clone().unwrap_or_else(|| a.kind.clone());
     let essence = crate::http::api::attachments::media_type(&a.mime_type);
@@ -509,7 +511,7 @@ fn attachment_view(a: &AttachmentRecord) -> Markup {
             "stored" => {
                 @if essence.starts_with("image/") && essence != "image/svg+xml" {
                     a href=(url) target="_blank" rel="noopener" {
-                        img src=(url) alt=(format!("{} the customer sent", a.kind)) loading="lazy";
+                        img src=(url) alt=(format!("{} from {sender}", a.kind)) loading="lazy";
                     }
                 } @else if essence.starts_with("audio/") {
                     audio controls preload="none" src=(url) {}
