@@ -44,6 +44,8 @@
   // ---- Available / Away, shown while the workspace assigns handoffs automatically. ----
   var availability = $("availability");
   var assigning = false;
+  // An agent's file on its way: one at a time.
+  var uploading = false;
   if (availability) {
     api("GET", "/api/v1/settings/assignment").then(function (settings) {
       assigning = settings.auto;
@@ -163,7 +165,7 @@
     $("reply-text").disabled = !canReply;
     if (!canReply && suggestions) suggestions.close();
     $("send").disabled = !canReply;
-    $("attach").disabled = !canReply;
+    $("attach").disabled = !canReply || uploading;
     $("composer-hint").textContent = canReply ? "Enter sends · Shift+Enter for a new line" +
         (pageData.saved_replies && pageData.saved_replies.length ? " · / for saved replies" : "") :
       pageData.window_closed ? "WhatsApp's 24-hour window is closed: send an approved template below." :
@@ -431,11 +433,12 @@
       if (!file) return;
       var body = new FormData();
       body.append("file", file);
-      $("attach").disabled = true;
+      uploading = true;
+      renderState();
       api("POST", base + "/attachments", body)
         .then(function (m) { showError(null); addMessage(m); })
         .catch(showError)
-        .finally(function () { renderState(); });
+        .finally(function () { uploading = false; renderState(); });
     });
     // While the box has text, the customer sees "typing" (every 3 s at most; it lasts 10).
     var typingSent = 0;

@@ -82,7 +82,7 @@
   typing.setAttribute("aria-label", "typing");
   typing.innerHTML = "<i></i><i></i><i></i>";
 
-  var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500;
+  var token = null, lastSeq = 0, seen = {}, unread = 0, socket = null, delay = 500, blobs = [], unsentFile = null;
   var typingTimer = null, handoff = null, greeting = null, draft = null, unsent = null, team = null, replied = 0;
   // The rating questions on screen, by message id: their element, answer and whether open.
   var cards = {};
@@ -151,6 +151,7 @@
       .then(function (r) { if (!r.ok) throw new Error(); return r.blob(); })
       .then(function (blob) {
         link.href = URL.createObjectURL(blob);
+        blobs.push(link.href);
         link.target = "_blank";
         link.download = file.filename;
         if (file.kind !== "image") return;
@@ -318,7 +319,9 @@
     // Other tabs hear it too: the first to start the new chat saves its token, and the
     // others, starting a moment later, join that chat instead of each making one.
     try { if (localStorage.getItem(storageKey) === token) localStorage.removeItem(storageKey); } catch (e) {}
-    token = null; lastSeq = 0; seen = {}; handoff = null; unsent = null; cards = {};
+    token = null; lastSeq = 0; seen = {}; handoff = null; unsent = null; unsentFile = null; cards = {};
+    blobs.forEach(URL.revokeObjectURL);
+    blobs = [];
     dropDraft();
     showTyping(false);
     while (log.firstChild) log.removeChild(log.firstChild);
@@ -390,13 +393,20 @@
     var file = picker.files[0];
     picker.value = "";
     if (!file || !token) return;
+    if (file.size > 5e6) return add({ author: "system", text: "Not sent: " + file.name + " is larger than 5 MB" });
+    // The same file picked again after a failure keeps its id, so it is stored once.
+    var key = [file.name, file.size, file.lastModified].join("/");
+    if (!unsentFile || unsentFile.key !== key) unsentFile = { key: key, id: clientId() };
     var body = new FormData();
     body.append("file", file);
-    body.append("client_id", clientId());
+    body.append("client_id", unsentFile.id);
     attach.disabled = true;
     request("POST", "/widget/v1/attachments", body)
-      .then(add)
-      .catch(function (error) { add({ author: "system", text: "Not sent: " + error.message }); })
+      .then(function (m) { unsentFile = null; add(m); })
+      .catch(function (error) {
+        if (error.status === 404) return restart();
+        add({ author: "system", text: "Not sent: " + error.message });
+      })
       .finally(function () { attach.disabled = false; });
   });
   q(".form").addEventListener("submit", function (event) {

@@ -15,9 +15,11 @@ use crate::store::{AttachmentRecord, OutboxRecord, StoreError};
 /// Deliveries claimed at once; they are sent one after another.
 const BATCH: i64 = 5;
 /// How long a claimed delivery is ours before another worker may take it: long enough for the
-/// whole batch to time out one by one, so a slow Graph API never lets a second worker send
-/// the end of a batch the first is still working through.
-const LEASE_MS: i64 = BATCH * (whatsapp::SEND_TIMEOUT.as_millis() as i64 + 10_000);
+/// whole batch to time out one by one — each an agent's file uploaded and then sent — so a
+/// slow Graph API never lets a second worker send the end of a batch the first is still
+/// working through.
+const LEASE_MS: i64 = BATCH
+    * ((whatsapp::UPLOAD_TIMEOUT.as_millis() + whatsapp::SEND_TIMEOUT.as_millis()) as i64 + 10_000);
 /// Attempts before a transient failure counts as final: with [`backoff_ms`], about six hours
 /// of trying, so an outage at Meta's end of an afternoon loses no reply. After that the
 /// message shows `failed` and an agent may send it again.
@@ -139,7 +141,8 @@ async fn build(
     };
     let text = payload["text"].as_str().unwrap_or_default();
     if let Some(attachment_id) = payload["attachment_id"].as_str() {
-        let (attachment, media_id) = uploaded(state, graph, &number, ws, attachment_id).await?;
+        let (attachment, media_id) =
+            uploaded(state, graph, &number, &channel_id, ws, attachment_id).await?;
         let body = whatsapp::media_body(
             &to,
             &attachment.kind,
@@ -180,23 +183,34 @@ async fn build(
     Ok((number, body))
 }
 
-/// An agent's file and its WhatsApp media id: uploaded from this number on the first attempt,
-/// the id kept so that a retry sends the same upload.
+/// An agent's file and its WhatsApp media id: uploaded from the conversation's number on the
+/// first attempt, the id kept (with the channel it belongs to) so that a retry sends the same
+/// upload; uploaded again if the conversation has moved to another number since, or an agent
+/// sends a failed message again.
 async fn uploaded(
     state: &AppState,
     graph: &Graph,
     number: &Number,
+    channel_id: &str,
     workspace_id: &str,
     attachment_id: &str,
 ) -> Result<(AttachmentRecord, String), SendError> {
-    let (attachment, content) = state
+    let attachment = state
+        .store
+        .attachment(workspace_id, attachment_id)
+        .await
+        .map_err(store_failure)?;
+    if let (Some(media_id), Some(from)) = (&attachment.media_id, &attachment.channel_id)
+        && from == channel_id
+    {
+        let media_id = media_id.clone();
+        return Ok((attachment, media_id));
+    }
+    let (_, content) = state
         .store
         .attachment_content(workspace_id, attachment_id)
         .await
         .map_err(store_failure)?;
-    if let Some(media_id) = attachment.media_id.clone() {
-        return Ok((attachment, media_id));
-    }
     let content = content.ok_or_else(|| unbuildable("the file has no content", false))?;
     let filename = attachment.filename.as_deref().unwrap_or(&attachment.kind);
     let media_id = graph
@@ -204,7 +218,7 @@ async fn uploaded(
         .await?;
     state
         .store
-        .set_media_id(&attachment.id, &media_id)
+        .set_media_id(&attachment.id, channel_id, &media_id)
         .await
         .map_err(store_failure)?;
     Ok((attachment, media_id))

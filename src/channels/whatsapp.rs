@@ -214,6 +214,8 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long downloading one file may take (WhatsApp files go up to 100 MB; we keep at most
 /// [`MAX_MEDIA_BYTES`]).
 pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long uploading an agent's file (at most 5 MB) may take.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest file kept: WhatsApp's limit for images is 5 MB, for video and audio 16 MB.
 pub const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
 
@@ -311,7 +313,7 @@ impl Graph {
             .http
             .post(format!("{}/{}/media", self.base, number.phone_number_id))
             .bearer_auth(&number.access_token)
-            .timeout(MEDIA_TIMEOUT)
+            .timeout(UPLOAD_TIMEOUT)
             .multipart(form)
             .send()
             .await

@@ -1,22 +1,32 @@
 //! A file uploaded to Baton — a customer's from the chat window, an agent's from the
 //! dashboard. What it is is read from its bytes, never from the name or type the sender gave,
 //! and only what every browser shows safely and WhatsApp delivers as a picture or a document
-//! is taken: JPEG and PNG pictures, PDF documents, up to WhatsApp's limit for pictures.
+//! is taken: JPEG and PNG pictures, PDF documents, up to WhatsApp's limit for pictures. The
+//! name keeps the extension of what the file is, so what an agent or a customer saves opens
+//! as that and nothing else.
+
+use std::sync::LazyLock;
 
 use super::ParseError;
 
-/// The most an uploaded file may weigh: WhatsApp's limit for a picture (5 MB).
-pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+/// The most an uploaded file may weigh: WhatsApp's limit for a picture, 5 MB.
+pub const MAX_BYTES: usize = 5_000_000;
 
 /// The longest file name kept, in characters.
 const MAX_NAME_CHARS: usize = 100;
 
-/// `(media type, kind, extension)` of each type taken; the kind is WhatsApp's word for it.
-const ACCEPTED: [(&str, &str, &str); 3] = [
-    ("image/jpeg", "image", "jpg"),
-    ("image/png", "image", "png"),
-    ("application/pdf", "document", "pdf"),
+/// `(media type, kind, extensions)` of each type taken, the first extension the one added to
+/// a name without any of them; the kind is WhatsApp's word for it.
+const ACCEPTED: [(&str, &str, &[&str]); 3] = [
+    ("image/jpeg", "image", &["jpg", "jpeg"]),
+    ("image/png", "image", &["png"]),
+    ("application/pdf", "document", &["pdf"]),
 ];
+
+/// Control and format characters (line breaks, right-to-left overrides that would show
+/// `invoice<U+202E>fdp.exe` as `invoiceexe.pdf`): never part of a name kept.
+static HIDDEN: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"[\p{Cc}\p{Cf}]").expect("a valid pattern"));
 
 /// What the refusal of any other file says.
 pub const ACCEPTED_TEXT: &str = "only pictures (JPEG or PNG) and PDF documents can be sent";
@@ -44,18 +54,24 @@ impl Upload {
         if bytes.len() > MAX_BYTES {
             return Err(ParseError::new(
                 field,
-                format!("the file is larger than {} MiB", MAX_BYTES >> 20),
+                format!("the file is larger than {} MB", MAX_BYTES / 1_000_000),
             ));
         }
-        let found = infer::get(&bytes).map(|kind| kind.mime_type());
-        let &(mime_type, kind, extension) = ACCEPTED
+        // A PDF must start as one: a page with "%PDF" somewhere in its first kilobyte is one
+        // to `infer`, not to us.
+        let found = infer::get(&bytes)
+            .map(|kind| kind.mime_type())
+            .filter(|found| *found != "application/pdf" || bytes.starts_with(b"%PDF-"));
+        let &(mime_type, kind, extensions) = ACCEPTED
             .iter()
             .find(|(mime_type, ..)| Some(*mime_type) == found)
             .ok_or_else(|| ParseError::new(field, ACCEPTED_TEXT))?;
-        let filename = name
-            .map(clean_name)
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| format!("{kind}.{extension}"));
+        let name = name.map(clean_name).unwrap_or_default();
+        let filename = match name.rsplit_once('.') {
+            _ if name.is_empty() => format!("{kind}.{}", extensions[0]),
+            Some((_, extension)) if extensions.contains(&extension.to_lowercase().as_str()) => name,
+            _ => format!("{name}.{}", extensions[0]),
+        };
         Ok(Upload {
             kind,
             mime_type,
@@ -70,15 +86,12 @@ impl Upload {
     }
 }
 
-/// The last part of a path as a browser or a phone may send it, without control characters
-/// or surrounding space, at most [`MAX_NAME_CHARS`] long.
+/// The last part of a path as a browser or a phone may send it, without control or format
+/// characters or surrounding space, at most [`MAX_NAME_CHARS`] long (an extension added after).
 fn clean_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let kept: String = last
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let visible = HIDDEN.replace_all(last, "");
+    let kept: String = visible.chars().take(MAX_NAME_CHARS).collect();
     kept.trim().to_owned()
 }
 
@@ -93,7 +106,7 @@ mod tests {
     fn pictures_and_pdfs_are_known_by_their_bytes_whatever_they_are_called() {
         let png = Upload::check("file", Some("report.pdf"), PNG.to_vec()).unwrap();
         assert_eq!((png.kind, png.mime_type), ("image", "image/png"));
-        assert_eq!(png.filename, "report.pdf");
+        assert_eq!(png.filename, "report.pdf.png", "named as what it is");
         let pdf = Upload::check("file", None, PDF.to_vec()).unwrap();
         assert_eq!((pdf.kind, pdf.mime_type), ("document", "application/pdf"));
         assert_eq!(pdf.filename, "document.pdf");
@@ -106,6 +119,8 @@ mod tests {
             b"<html><script>alert(1)</script></html>".to_vec(),
             b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(),
             b"GIF89a\x01\0\x01\0".to_vec(),
+            b"<html><script>alert(1)</script><!--%PDF-1.4-->".to_vec(),
+            b" %PDF-1.4\n".to_vec(),
             b"MZ\x90\0\x03\0\0\0".to_vec(),
             b"plain words".to_vec(),
         ] {
@@ -117,7 +132,7 @@ mod tests {
         let mut big = PNG.to_vec();
         big.resize(MAX_BYTES + 1, 0);
         let err = Upload::check("file", None, big).unwrap_err();
-        assert_eq!(err.to_string(), "file: the file is larger than 5 MiB");
+        assert_eq!(err.to_string(), "file: the file is larger than 5 MB");
     }
 
     #[test]
@@ -128,9 +143,19 @@ mod tests {
                 .filename
         };
         assert_eq!(named("C:\\Users\\ana\\screen shot.png"), "screen shot.png");
-        assert_eq!(named("../../etc/passwd"), "passwd");
+        assert_eq!(named("../../etc/passwd"), "passwd.png");
         assert_eq!(named("a\r\nb.png"), "ab.png");
+        assert_eq!(named("invoice\u{202e}gnp.exe"), "invoicegnp.exe.png");
+        assert_eq!(named("Photo.PNG"), "Photo.PNG");
+        assert_eq!(named("receipt.hta"), "receipt.hta.png");
         assert_eq!(named("  "), "image.png");
-        assert_eq!(named(&"é".repeat(300)).chars().count(), MAX_NAME_CHARS);
+        assert_eq!(named(&"é".repeat(300)).chars().count(), MAX_NAME_CHARS + 4);
+        let jpeg = |name| {
+            Upload::check("file", Some(name), b"\xff\xd8\xff\xe0\0\x10JFIF\0".to_vec())
+                .unwrap()
+                .filename
+        };
+        assert_eq!(jpeg("cat.jpeg"), "cat.jpeg");
+        assert_eq!(jpeg("cat"), "cat.jpg");
     }
 }

@@ -290,7 +290,7 @@ impl<S: Send + Sync> FromRequest<S> for FileUpload {
                 Some("file") => {
                     let name = field.file_name().map(str::to_owned);
                     let bytes = field.bytes().await.map_err(multipart_error)?;
-                    file = Some(Upload::check("file", name.as_deref(), bytes.to_vec())?);
+                    file = Some(Upload::check("file", name.as_deref(), Vec::from(bytes))?);
                 }
                 Some("client_id") => {
                     client_id = Some(field.text().await.map_err(multipart_error)?);

@@ -1,9 +1,9 @@
 //! `/widget/v1`: the public API the chat widget talks to from a business's site. A visitor is
 //! known only by their signed token and reaches only their own conversation.
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,6 +25,9 @@ use crate::realtime::{self, Feed};
 use crate::state::AppState;
 use crate::store::{BotRecord, ConversationRecord, NewMessage, RatingState};
 use crate::views::messages_with_attachments;
+
+/// The most a visitor's files in one chat may weigh together.
+pub const CHAT_FILE_BYTES: i64 = 50_000_000;
 
 /// The name of a visitor the site did not name.
 pub const ANONYMOUS_NAME: &str = "Website visitor";
@@ -228,14 +231,38 @@ async fn send(
 
 /// `POST /widget/v1/attachments`: the visitor sends a picture or a PDF (multipart: `file`,
 /// optional `client_id`), stored with its message as one; answered like a message (201, or
-/// 200 for a retry). Counted against the visitor's message rate.
+/// 200 for a retry). Only while a handoff is open (a person looks at files, the bot reads
+/// text: 409 otherwise), counted against the visitor's message rate, at most
+/// [`CHAT_FILE_BYTES`] of a visitor's files in one chat (413 past it) — all checked before the
+/// body is read.
 async fn send_file(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     VisitorAuth(visitor): VisitorAuth,
-    FileUpload { upload, client_id }: FileUpload,
+    request: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     not_too_fast(&state, &visitor, &client)?;
+    let conversation = visitor_conversation(&state, &visitor).await?;
+    if conversation.active_handoff_id.is_none() {
+        return Err(ApiError::new(
+            Code::Conflict,
+            "files are for a person from the team: ask for one first",
+        ));
+    }
+    let held = state
+        .store
+        .customer_file_bytes(&visitor.workspace_id, &conversation.id)
+        .await?;
+    if held >= CHAT_FILE_BYTES {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!(
+                "this chat already holds {} MB of your files, the most it takes",
+                CHAT_FILE_BYTES / 1_000_000
+            ),
+        ));
+    }
+    let FileUpload { upload, client_id } = FileUpload::from_request(request, &state).await?;
     let text = upload.message_text();
     let message = NewMessage {
         kind: upload.kind,
@@ -327,7 +354,12 @@ async fn file(
     if attachment.conversation_id != visitor.conversation_id {
         return Err(ApiError::not_found("attachment"));
     }
-    file_response(&attachment, content)
+    // Not kept in the visitor's browser: an erased chat's files go with it.
+    let mut response = file_response(&attachment, content)?;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 fn parse_client_id(id: &str) -> ApiResult<&str> {

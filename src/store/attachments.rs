@@ -31,7 +31,8 @@ pub struct AttachmentRecord {
     pub workspace_id: String,
     pub message_id: String,
     pub conversation_id: String,
-    /// The WhatsApp number to fetch a customer's file with; `None` for an uploaded one.
+    /// The WhatsApp number to fetch a customer's file with, or that an agent's file was
+    /// uploaded from (with `media_id`); `None` for a file not (yet) on WhatsApp.
     pub channel_id: Option<String>,
     /// WhatsApp's id of the file, once it has one.
     pub media_id: Option<String>,
@@ -156,14 +157,51 @@ impl Store {
         commit_change(tx, failed, now).await
     }
 
-    /// Keeps the WhatsApp media id an agent's file was uploaded as.
-    pub async fn set_media_id(&self, id: &str, media_id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE attachments SET media_id = $1 WHERE id = $2")
+    /// Keeps the WhatsApp media id an agent's file was uploaded as, from the number of
+    /// `channel_id` (the one that may send it).
+    pub async fn set_media_id(
+        &self,
+        id: &str,
+        channel_id: &str,
+        media_id: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE attachments SET channel_id = $1, media_id = $2 WHERE id = $3")
+            .bind(channel_id)
             .bind(media_id)
             .bind(id)
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// How much the customer's own files in a conversation weigh together, in bytes.
+    pub async fn customer_file_bytes(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+    ) -> StoreResult<i64> {
+        let (bytes,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) FROM attachments a \
+             JOIN messages m ON m.id = a.message_id \
+             WHERE a.workspace_id = $1 AND a.conversation_id = $2 AND m.author = 'customer'",
+        )
+        .bind(workspace_id)
+        .bind(conversation_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(bytes)
+    }
+
+    /// A file without its bytes; another workspace's id is not found.
+    pub async fn attachment(&self, workspace_id: &str, id: &str) -> StoreResult<AttachmentRecord> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM attachments WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("attachment"))
     }
 
     /// The files of a conversation's messages, without their bytes.

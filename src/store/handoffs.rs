@@ -620,6 +620,12 @@ impl Store {
         .bind(message_id)
         .execute(tx.conn())
         .await?;
+        // A file is uploaded afresh: the failure may have been the upload's (Meta's media ids
+        // also expire after 30 days).
+        sqlx::query("UPDATE attachments SET media_id = NULL WHERE message_id = $1")
+            .bind(message_id)
+            .execute(tx.conn())
+            .await?;
         record_status(
             &mut tx,
             &handoff.conversation_id,

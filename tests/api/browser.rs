@@ -1801,10 +1801,22 @@ async fn the_customer_sends_a_screenshot_and_the_agent_answers_with_a_pdf() {
             ),
         )
         .await;
+    let (_, full) = shop
+        .owner
+        .get(&format!(
+            "/api/v1/handoffs/{}",
+            shop.owner.first_handoff().await["id"].as_str().unwrap()
+        ))
+        .await;
+    let files: Vec<_> = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["attachment"]["filename"].as_str())
+        .collect();
     assert_eq!(
-        admin
-            .js("return document.querySelectorAll('.msg.customer .attachment').length;")
-            .await,
-        json!(1)
+        files,
+        ["broken mug.png", "invoice-1042.pdf"],
+        "nothing more was stored"
     );
 }

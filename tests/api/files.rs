@@ -196,21 +196,52 @@ async fn a_file_that_is_not_a_picture_or_a_pdf_or_is_too_big_or_not_the_senders_
         body["error"]["message"],
         "file: only pictures (JPEG or PNG) and PDF documents can be sent"
     );
-    // Too big: 413 before anything is read into a message.
+    // One byte over WhatsApp's 5 MB for a picture: refused with the limit; a body past what
+    // any file may bring is cut off unread, 413.
     let mut big = pixel();
-    big.resize(5 * 1024 * 1024 + 1, 0);
+    big.resize(5_000_001, 0);
     let (status, body) = visitor
         .api
         .post_file("/widget/v1/attachments", "big.png", "image/png", &big, None)
         .await;
-    assert!(
-        status == StatusCode::PAYLOAD_TOO_LARGE || status == StatusCode::UNPROCESSABLE_ENTITY,
-        "{status} {body}"
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "file: the file is larger than 5 MB"
     );
-    assert!(
-        body["error"]["message"].as_str().unwrap().contains("large"),
-        "{body}"
-    );
+    big.resize(5_100_000, 0);
+    let (status, body) = visitor
+        .api
+        .post_file("/widget/v1/attachments", "big.png", "image/png", &big, None)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(code(&body), "payload_too_large");
+    // A page that mentions "%PDF" near its start is still a page.
+    let (status, body) = visitor
+        .api
+        .post_file(
+            "/widget/v1/attachments",
+            "invoice.pdf",
+            "application/pdf",
+            b"<html><script>alert(1)</script><!--%PDF-1.4-->",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Files are for a person: while the bot has the chat, none is taken.
+    let newcomer = app.visitor(&shop.widget_key).await;
+    let (status, body) = newcomer
+        .api
+        .post_file(
+            "/widget/v1/attachments",
+            "a.png",
+            "image/png",
+            &pixel(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(newcomer.messages().await.is_empty());
     let (status, body) = visitor
         .api
         .post_raw(
@@ -276,6 +307,39 @@ async fn a_file_that_is_not_a_picture_or_a_pdf_or_is_too_big_or_not_the_senders_
     assert!(
         with_file(full["messages"].as_array().unwrap()).is_empty(),
         "{full}"
+    );
+
+    // A chat takes 50 MB of the visitor's files: eleven of 4.9 MB pass it, the next is refused
+    // before its body is read.
+    let mut photo = pixel();
+    photo.resize(4_900_000, 0);
+    for n in 0..11 {
+        let (status, body) = visitor
+            .api
+            .post_file(
+                "/widget/v1/attachments",
+                &format!("p{n}.png"),
+                "image/png",
+                &photo,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{n}: {body}");
+    }
+    let (status, body) = visitor
+        .api
+        .post_file(
+            "/widget/v1/attachments",
+            "p11.png",
+            "image/png",
+            &pixel(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "this chat already holds 50 MB of your files, the most it takes"
     );
 }
 
@@ -346,17 +410,36 @@ async fn an_agent_s_picture_and_pdf_reach_a_whatsapp_customer_uploaded_once_each
     assert_eq!(image["to"], "4915112345678");
     assert_eq!(image["image"]["id"], uploads[0].id.as_str());
 
-    // A PDF goes as a document with its name.
+    // A PDF goes as a document with its name. Meta refuses its first send for good (a media
+    // error): sent again by the agent, it is uploaded afresh.
+    s.graph
+        .script(&[Next::Fail(400, 131053, "Media upload error")]);
     let (status, pdf) = owner
         .post_file(&path, "invoice-1042.pdf", "application/pdf", INVOICE, None)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{pdf}");
+    eventually(|| async {
+        let (_, full) = owner.get(&format!("/api/v1/handoffs/{id}")).await;
+        let messages = full["messages"].as_array().unwrap().clone();
+        let failed = messages.iter().find(|m| m["id"] == pdf["id"])?;
+        (failed["delivery_status"] == "failed").then_some(())
+    })
+    .await;
+    assert_eq!(s.graph.uploads().len(), 2);
+    let message_id = pdf["id"].as_str().unwrap();
+    let (status, body) = owner
+        .post(
+            &format!("/api/v1/handoffs/{id}/messages/{message_id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let document = eventually(sent_of("document")).await;
     let uploads = s.graph.uploads();
-    assert_eq!(uploads.len(), 2);
-    assert_eq!(uploads[1].mime_type, "application/pdf");
-    assert_eq!(uploads[1].bytes, INVOICE);
-    assert_eq!(document["document"]["id"], uploads[1].id.as_str());
+    assert_eq!(uploads.len(), 3);
+    assert_eq!(uploads[2].mime_type, "application/pdf");
+    assert_eq!(uploads[2].bytes, INVOICE);
+    assert_eq!(document["document"]["id"], uploads[2].id.as_str());
     assert_eq!(document["document"]["filename"], "invoice-1042.pdf");
     // Both show as accepted by Meta in the history, each with its file for the team.
     let (_, full) = owner.get(&format!("/api/v1/handoffs/{id}")).await;
