@@ -238,23 +238,16 @@ impl Graph {
     /// `POST /{phone-number-id}/messages`; answers the new message's wamid (or "" for reads).
     pub async fn send(&self, number: &Number, body: &Value) -> Result<String, SendError> {
         let url = format!("{}/{}/messages", self.base, number.phone_number_id);
-        let response = self
+        let request = self
             .http
             .post(&url)
             .bearer_auth(&number.access_token)
-            .json(body)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(answer["messages"][0]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned());
-        }
-        Err(graph_error(status, &answer))
+            .json(body);
+        let answer = graph_answer(request).await?;
+        Ok(answer["messages"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// `GET /{phone-number-id}` with the number's token: Meta's answer to "may this token send
@@ -262,19 +255,12 @@ impl Graph {
     /// business does not own, or a typo all come back as Graph errors (190, 100).
     pub async fn phone_number(&self, number: &Number) -> Result<Profile, SendError> {
         let url = format!("{}/{}", self.base, number.phone_number_id);
-        let response = self
+        let request = self
             .http
             .get(&url)
             .query(&[("fields", "display_phone_number,verified_name")])
-            .bearer_auth(&number.access_token)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(graph_error(status, &answer));
-        }
+            .bearer_auth(&number.access_token);
+        let answer = graph_answer(request).await?;
         if answer["id"].as_str() != Some(number.phone_number_id.as_str()) {
             return Err(SendError {
                 code: None,
@@ -309,21 +295,13 @@ impl Graph {
             .text("messaging_product", "whatsapp")
             .text("type", mime_type.to_owned())
             .part("file", file);
-        let response = self
+        let request = self
             .http
             .post(format!("{}/{}/media", self.base, number.phone_number_id))
             .bearer_auth(&number.access_token)
             .timeout(UPLOAD_TIMEOUT)
-            .multipart(form)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(graph_error(status, &answer));
-        }
-        answer["id"]
+            .multipart(form);
+        graph_answer(request).await?["id"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| SendError {
@@ -430,6 +408,18 @@ fn digest_bytes(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Meta could not be reached (or did not answer in time): worth trying again.
+/// Sends a Graph API request: its JSON answer, or the error the Graph envelope (or the network)
+/// gave.
+async fn graph_answer(request: reqwest::RequestBuilder) -> Result<Value, SendError> {
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(graph_error(status, &answer));
+    }
+    Ok(answer)
+}
+
 fn unreachable(err: reqwest::Error) -> SendError {
     SendError {
         code: None,

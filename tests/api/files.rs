@@ -47,6 +47,19 @@ async fn created(socket: &mut Socket, id: &Value) -> Value {
     }
 }
 
+/// The visitor's file to the team, as the chat window sends it.
+async fn widget_file(
+    visitor: &Api,
+    name: &str,
+    mime_type: &str,
+    bytes: &[u8],
+    client_id: Option<&str>,
+) -> (StatusCode, Value) {
+    visitor
+        .post_file("/widget/v1/attachments", name, mime_type, bytes, client_id)
+        .await
+}
+
 fn with_file(messages: &[Value]) -> Vec<Value> {
     messages
         .iter()
@@ -73,16 +86,14 @@ async fn the_customer_sends_a_screenshot_and_the_agent_sends_back_an_invoice() {
 
     // The customer's screenshot: stored with its message, once however often it is sent.
     let png = pixel();
-    let (status, sent) = visitor
-        .api
-        .post_file(
-            "/widget/v1/attachments",
-            "C:\\shots\\broken mug.png",
-            "image/png",
-            &png,
-            Some("shot-1"),
-        )
-        .await;
+    let (status, sent) = widget_file(
+        &visitor.api,
+        "C:\\shots\\broken mug.png",
+        "image/png",
+        &png,
+        Some("shot-1"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     assert_eq!(sent["author"], "customer");
     assert_eq!(sent["kind"], "image");
@@ -93,16 +104,14 @@ async fn the_customer_sends_a_screenshot_and_the_agent_sends_back_an_invoice() {
     assert_eq!(file["size"], png.len());
     let url = file["url"].as_str().unwrap();
     assert!(url.starts_with("/widget/v1/attachments/att_"), "{url}");
-    let (status, again) = visitor
-        .api
-        .post_file(
-            "/widget/v1/attachments",
-            "broken mug.png",
-            "image/png",
-            &png,
-            Some("shot-1"),
-        )
-        .await;
+    let (status, again) = widget_file(
+        &visitor.api,
+        "broken mug.png",
+        "image/png",
+        &png,
+        Some("shot-1"),
+    )
+    .await;
     assert_eq!(
         status,
         StatusCode::OK,
@@ -187,10 +196,7 @@ async fn a_file_that_is_not_a_picture_or_a_pdf_or_is_too_big_or_not_the_senders_
 
     // Named and typed as a picture, but a page with script: known by its bytes, refused.
     let page = b"<html><script>alert(document.cookie)</script></html>";
-    let (status, body) = visitor
-        .api
-        .post_file("/widget/v1/attachments", "cat.png", "image/png", page, None)
-        .await;
+    let (status, body) = widget_file(&visitor.api, "cat.png", "image/png", page, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         body["error"]["message"],
@@ -200,46 +206,29 @@ async fn a_file_that_is_not_a_picture_or_a_pdf_or_is_too_big_or_not_the_senders_
     // any file may bring is cut off unread, 413.
     let mut big = pixel();
     big.resize(5_000_001, 0);
-    let (status, body) = visitor
-        .api
-        .post_file("/widget/v1/attachments", "big.png", "image/png", &big, None)
-        .await;
+    let (status, body) = widget_file(&visitor.api, "big.png", "image/png", &big, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         body["error"]["message"],
         "file: the file is larger than 5 MB"
     );
     big.resize(5_100_000, 0);
-    let (status, body) = visitor
-        .api
-        .post_file("/widget/v1/attachments", "big.png", "image/png", &big, None)
-        .await;
+    let (status, body) = widget_file(&visitor.api, "big.png", "image/png", &big, None).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(code(&body), "payload_too_large");
     // A page that mentions "%PDF" near its start is still a page.
-    let (status, body) = visitor
-        .api
-        .post_file(
-            "/widget/v1/attachments",
-            "invoice.pdf",
-            "application/pdf",
-            b"<html><script>alert(1)</script><!--%PDF-1.4-->",
-            None,
-        )
-        .await;
+    let (status, body) = widget_file(
+        &visitor.api,
+        "invoice.pdf",
+        "application/pdf",
+        b"<html><script>alert(1)</script><!--%PDF-1.4-->",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     // Files are for a person: while the bot has the chat, none is taken.
     let newcomer = app.visitor(&shop.widget_key).await;
-    let (status, body) = newcomer
-        .api
-        .post_file(
-            "/widget/v1/attachments",
-            "a.png",
-            "image/png",
-            &pixel(),
-            None,
-        )
-        .await;
+    let (status, body) = widget_file(&newcomer.api, "a.png", "image/png", &pixel(), None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(newcomer.messages().await.is_empty());
     let (status, body) = visitor
@@ -314,28 +303,17 @@ async fn a_file_that_is_not_a_picture_or_a_pdf_or_is_too_big_or_not_the_senders_
     let mut photo = pixel();
     photo.resize(4_900_000, 0);
     for n in 0..11 {
-        let (status, body) = visitor
-            .api
-            .post_file(
-                "/widget/v1/attachments",
-                &format!("p{n}.png"),
-                "image/png",
-                &photo,
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{n}: {body}");
-    }
-    let (status, body) = visitor
-        .api
-        .post_file(
-            "/widget/v1/attachments",
-            "p11.png",
+        let (status, body) = widget_file(
+            &visitor.api,
+            &format!("p{n}.png"),
             "image/png",
-            &pixel(),
+            &photo,
             None,
         )
         .await;
+        assert_eq!(status, StatusCode::CREATED, "{n}: {body}");
+    }
+    let (status, body) = widget_file(&visitor.api, "p11.png", "image/png", &pixel(), None).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(
         body["error"]["message"],
