@@ -147,9 +147,12 @@
     link.className = "file";
     link.textContent = file.filename + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)";
     el.appendChild(link);
+    var asked = token;
     fetch(base + file.url, { headers: { Authorization: "Bearer " + token } })
       .then(function (r) { if (!r.ok) throw new Error(); return r.blob(); })
       .then(function (blob) {
+        // The chat started afresh meanwhile: the link is gone.
+        if (asked !== token) return;
         link.href = URL.createObjectURL(blob);
         blobs.push(link.href);
         link.target = "_blank";
@@ -395,8 +398,8 @@
     if (!file || !token) return;
     if (file.size > 5e6) return add({ author: "system", text: "Not sent: " + file.name + " is larger than 5 MB" });
     // The same file picked again after a failure keeps its id, so it is stored once.
-    var key = [file.name, file.size, file.lastModified].join("/");
-    if (!unsentFile || unsentFile.key !== key) unsentFile = { key: key, id: clientId() };
+    var fileKey = [file.name, file.size, file.lastModified].join("/");
+    if (!unsentFile || unsentFile.key !== fileKey) unsentFile = { key: fileKey, id: clientId() };
     var body = new FormData();
     body.append("file", file);
     body.append("client_id", unsentFile.id);

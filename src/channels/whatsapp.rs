@@ -407,7 +407,6 @@ fn digest_bytes(text: &str) -> Option<Vec<u8>> {
     decoded.filter(|bytes| bytes.len() == 32)
 }
 
-/// Meta could not be reached (or did not answer in time): worth trying again.
 /// Sends a Graph API request: its JSON answer, or the error the Graph envelope (or the network)
 /// gave.
 async fn graph_answer(request: reqwest::RequestBuilder) -> Result<Value, SendError> {
@@ -420,6 +419,7 @@ async fn graph_answer(request: reqwest::RequestBuilder) -> Result<Value, SendErr
     Ok(answer)
 }
 
+/// Meta could not be reached (or did not answer in time): worth trying again.
 fn unreachable(err: reqwest::Error) -> SendError {
     SendError {
         code: None,

@@ -12,7 +12,7 @@ use super::ParseError;
 /// The most an uploaded file may weigh: WhatsApp's limit for a picture, 5 MB.
 pub const MAX_BYTES: usize = 5_000_000;
 
-/// The longest file name kept, in characters.
+/// The longest name kept before its extension, in characters.
 const MAX_NAME_CHARS: usize = 100;
 
 /// `(media type, kind, extensions)` of each type taken, the first extension the one added to
@@ -67,11 +67,17 @@ impl Upload {
             .find(|(mime_type, ..)| Some(*mime_type) == found)
             .ok_or_else(|| ParseError::new(field, ACCEPTED_TEXT))?;
         let name = name.map(clean_name).unwrap_or_default();
-        let filename = match name.rsplit_once('.') {
-            _ if name.is_empty() => format!("{kind}.{}", extensions[0]),
-            Some((_, extension)) if extensions.contains(&extension.to_lowercase().as_str()) => name,
-            _ => format!("{name}.{}", extensions[0]),
+        let (stem, extension) = match name.rsplit_once('.') {
+            Some((stem, extension))
+                if !stem.is_empty() && extensions.contains(&extension.to_lowercase().as_str()) =>
+            {
+                (stem, extension)
+            }
+            _ => (name.as_str(), extensions[0]),
         };
+        let stem: String = stem.chars().take(MAX_NAME_CHARS).collect();
+        let stem = if stem.is_empty() { kind } else { stem.as_str() };
+        let filename = format!("{stem}.{extension}");
         Ok(Upload {
             kind,
             mime_type,
@@ -87,12 +93,11 @@ impl Upload {
 }
 
 /// The last part of a path as a browser or a phone may send it, without control or format
-/// characters or surrounding space, at most [`MAX_NAME_CHARS`] long (an extension added after).
+/// characters, surrounding space or dots (no hidden `.png`, no `photo..png`).
 fn clean_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let visible = HIDDEN.replace_all(last, "");
-    let kept: String = visible.chars().take(MAX_NAME_CHARS).collect();
-    kept.trim().to_owned()
+    visible.trim().trim_matches('.').trim().to_owned()
 }
 
 #[cfg(test)]
@@ -150,6 +155,12 @@ mod tests {
         assert_eq!(named("receipt.hta"), "receipt.hta.png");
         assert_eq!(named("  "), "image.png");
         assert_eq!(named(&"é".repeat(300)).chars().count(), MAX_NAME_CHARS + 4);
+        let long = format!("{}.png", "x".repeat(MAX_NAME_CHARS + 2));
+        assert_eq!(named(&long), format!("{}.png", "x".repeat(MAX_NAME_CHARS)));
+        assert_eq!(named("photo."), "photo.png");
+        assert_eq!(named(".png"), "png.png");
+        assert_eq!(named("."), "image.png");
+        assert_eq!(named(".."), "image.png");
         let jpeg = |name| {
             Upload::check("file", Some(name), b"\xff\xd8\xff\xe0\0\x10JFIF\0".to_vec())
                 .unwrap()

@@ -26,8 +26,8 @@ use crate::state::AppState;
 use crate::store::{BotRecord, ConversationRecord, NewMessage, RatingState};
 use crate::views::messages_with_attachments;
 
-/// The most a visitor's files in one chat may weigh together.
-pub const CHAT_FILE_BYTES: i64 = 50_000_000;
+/// The most a visitor's files in one handoff may weigh together.
+pub const HANDOFF_FILE_BYTES: i64 = 50_000_000;
 
 /// The name of a visitor the site did not name.
 pub const ANONYMOUS_NAME: &str = "Website visitor";
@@ -232,9 +232,9 @@ async fn send(
 /// `POST /widget/v1/attachments`: the visitor sends a picture or a PDF (multipart: `file`,
 /// optional `client_id`), stored with its message as one; answered like a message (201, or
 /// 200 for a retry). Only while a handoff is open (a person looks at files, the bot reads
-/// text: 409 otherwise), counted against the visitor's message rate, at most
-/// [`CHAT_FILE_BYTES`] of a visitor's files in one chat (413 past it) — all checked before the
-/// body is read.
+/// text: 409 otherwise), counted against the visitor's message rate — both checked before the
+/// body is read —, and at most [`HANDOFF_FILE_BYTES`] of the visitor's files in one handoff
+/// (413 past it).
 async fn send_file(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -243,26 +243,36 @@ async fn send_file(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     not_too_fast(&state, &visitor, &client)?;
     let conversation = visitor_conversation(&state, &visitor).await?;
-    if conversation.active_handoff_id.is_none() {
+    let Some(handoff_id) = &conversation.active_handoff_id else {
         return Err(ApiError::new(
             Code::Conflict,
             "files are for a person from the team: ask for one first",
         ));
-    }
+    };
+    let handoff = state
+        .store
+        .handoff(&visitor.workspace_id, handoff_id)
+        .await?;
     let held = state
         .store
-        .customer_file_bytes(&visitor.workspace_id, &conversation.id)
+        .customer_file_bytes(&visitor.workspace_id, &conversation.id, handoff.created_at)
         .await?;
-    if held >= CHAT_FILE_BYTES {
-        return Err(ApiError::new(
+    let too_much = || {
+        ApiError::new(
             Code::PayloadTooLarge,
             format!(
-                "this chat already holds {} MB of your files, the most it takes",
-                CHAT_FILE_BYTES / 1_000_000
+                "you can send the team at most {} MB of files at a time",
+                HANDOFF_FILE_BYTES / 1_000_000
             ),
-        ));
+        )
+    };
+    if held >= HANDOFF_FILE_BYTES {
+        return Err(too_much());
     }
     let FileUpload { upload, client_id } = FileUpload::from_request(request, &state).await?;
+    if held + upload.bytes.len() as i64 > HANDOFF_FILE_BYTES {
+        return Err(too_much());
+    }
     let text = upload.message_text();
     let message = NewMessage {
         kind: upload.kind,

@@ -174,19 +174,23 @@ impl Store {
         Ok(())
     }
 
-    /// How much the customer's own files in a conversation weigh together, in bytes.
+    /// How much the customer's own files in a conversation since `since` (ms) weigh together,
+    /// in bytes.
     pub async fn customer_file_bytes(
         &self,
         workspace_id: &str,
         conversation_id: &str,
+        since: i64,
     ) -> StoreResult<i64> {
         let (bytes,): (i64,) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) FROM attachments a \
              JOIN messages m ON m.id = a.message_id \
-             WHERE a.workspace_id = $1 AND a.conversation_id = $2 AND m.author = 'customer'",
+             WHERE a.workspace_id = $1 AND a.conversation_id = $2 AND m.author = 'customer' \
+               AND a.created_at >= $3",
         )
         .bind(workspace_id)
         .bind(conversation_id)
+        .bind(since)
         .fetch_one(self.pool())
         .await?;
         Ok(bytes)
