@@ -328,7 +328,7 @@ async fn view(
                     }
                     form class="composer" id="composer" {
                         textarea id="reply-text" name="text" placeholder="Type your reply…" aria-label="Reply" {}
-                        button class="btn" id="attach" type="button" title="Send a picture (JPEG, PNG) or a PDF, up to 5 MiB" { "Attach" }
+                        button class="btn" id="attach" type="button" title="Send a picture (JPEG, PNG) or a PDF, up to 5 MB" { "Attach" }
                         input id="reply-file" type="file" accept="image/jpeg,image/png,application/pdf" hidden;
                         button class="btn primary" id="send" type="submit" { "Send" }
                     }
