@@ -274,6 +274,20 @@ async fn owner_at_dashboard(driver: &Driver, app: &TestApp) -> Browser {
     owner
 }
 
+/// The owner's browser on the waiting handoff's page, having claimed it: the reply box open.
+async fn owner_claims_at_dashboard(driver: &Driver, app: &TestApp, shop: &Shop) -> Browser {
+    let admin = owner_at_dashboard(driver, app).await;
+    admin
+        .go(&app.url(&format!(
+            "/handoffs/{}",
+            shop.owner.pending_handoff_id().await
+        )))
+        .await;
+    admin.click("#claim").await;
+    reply_box_opens(&admin).await;
+    admin
+}
+
 async fn agent(shop: &Shop, email: &str, name: &str) {
     let (status, body) = shop
         .owner
@@ -1455,15 +1469,7 @@ async fn the_customer_and_the_agent_see_each_other_typing_and_then_the_message()
     let driver = driver().await;
     let customer = customer_at_widget(&driver, &app, &shop.widget_key).await;
     widget_say(&customer, "I want to talk to a human").await;
-    let admin = owner_at_dashboard(&driver, &app).await;
-    admin
-        .go(&app.url(&format!(
-            "/handoffs/{}",
-            shop.owner.pending_handoff_id().await
-        )))
-        .await;
-    admin.click("#claim").await;
-    reply_box_opens(&admin).await;
+    let admin = owner_claims_at_dashboard(&driver, &app, &shop).await;
     admin
         .type_into("#reply-text", "Let me check your order")
         .await;
@@ -1715,15 +1721,7 @@ async fn the_customer_sends_a_screenshot_and_the_agent_answers_with_a_pdf() {
             &format!("!{}.hidden", widget(".attach")),
         )
         .await;
-    let admin = owner_at_dashboard(&driver, &app).await;
-    admin
-        .go(&app.url(&format!(
-            "/handoffs/{}",
-            shop.owner.pending_handoff_id().await
-        )))
-        .await;
-    admin.click("#claim").await;
-    reply_box_opens(&admin).await;
+    let admin = owner_claims_at_dashboard(&driver, &app, &shop).await;
 
     let pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
     customer
