@@ -402,9 +402,9 @@
     if (!unsentFile || unsentFile.key !== fileKey) unsentFile = { key: fileKey, id: clientId() };
     var body = new FormData();
     body.append("file", file);
-    body.append("client_id", unsentFile.id);
     attach.disabled = true;
-    request("POST", "/widget/v1/attachments", body)
+    // In the query, so a retry is known before the file is read, whatever happened since.
+    request("POST", "/widget/v1/attachments?client_id=" + unsentFile.id, body)
       .then(function (m) { unsentFile = null; add(m); })
       .catch(function (error) {
         if (error.status === 404) return restart();

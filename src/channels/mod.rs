@@ -143,7 +143,6 @@ async fn apply_status(
             &id,
             &status.status,
             status.error.as_deref(),
-            None,
             now,
         )
         .await?;

@@ -251,17 +251,12 @@ async fn record(
 ) -> Result<(), StoreError> {
     let now = state.clock.now_ms();
     let ws = &delivery.workspace_id;
+    let message = delivery.message_id.as_deref();
     match outcome {
         Outcome::Sent(wamid) => {
-            if let Some(message_id) = &delivery.message_id {
-                state
-                    .store
-                    .set_delivery_status(ws, message_id, "accepted", None, Some(&wamid), now)
-                    .await?;
-            }
             state
                 .store
-                .finish_delivery(&delivery.id, None, Some(&wamid), now)
+                .finish_delivery(ws, &delivery.id, message, Ok(&wamid), now)
                 .await?;
             // WhatsApp's first report can come before this answer was recorded. The send is
             // recorded either way: a report that cannot be applied now is only logged.
@@ -285,27 +280,14 @@ async fn record(
             super::notify::fall_back_to_template(state, delivery, now).await?;
             state
                 .store
-                .finish_delivery(&delivery.id, Some(&err.to_string()), None, now)
+                .finish_delivery(ws, &delivery.id, None, Err(&err.to_string()), now)
                 .await
         }
         Outcome::Failed(err) => {
             tracing::warn!(error = %err, attempts = delivery.attempts, "delivery failed for good");
-            if let Some(message_id) = &delivery.message_id {
-                state
-                    .store
-                    .set_delivery_status(
-                        ws,
-                        message_id,
-                        "failed",
-                        Some(&err.to_string()),
-                        None,
-                        now,
-                    )
-                    .await?;
-            }
             state
                 .store
-                .finish_delivery(&delivery.id, Some(&err.to_string()), None, now)
+                .finish_delivery(ws, &delivery.id, message, Err(&err.to_string()), now)
                 .await
         }
     }

@@ -23,7 +23,7 @@ use crate::http::extract::{
 };
 use crate::realtime::{self, Feed};
 use crate::state::AppState;
-use crate::store::{BotRecord, ConversationRecord, NewMessage, RatingState};
+use crate::store::{BotRecord, ConversationRecord, MessageRecord, NewMessage, RatingState};
 use crate::views::messages_with_attachments;
 
 /// The most a visitor's files in one handoff may weigh together.
@@ -229,20 +229,43 @@ async fn send(
     receive(&state, &visitor, message, body.client_id.as_deref()).await
 }
 
+#[derive(Deserialize)]
+struct FileQuery {
+    client_id: Option<String>,
+}
+
 /// `POST /widget/v1/attachments`: the visitor sends a picture or a PDF (multipart: `file`,
 /// optional `client_id`), stored with its message as one; answered like a message (201, or
 /// 200 for a retry). Only while a handoff is open (a person looks at files, the bot reads
 /// text: 409 otherwise), counted against the visitor's message rate — both checked before the
 /// body is read —, and at most [`HANDOFF_FILE_BYTES`] of the visitor's files in one handoff
-/// (413 past it).
+/// (413 past it). A `client_id` in the query (as the widget sends it) is looked up first: the
+/// retry of a file whose answer was lost is answered 200 even after the handoff closed or the
+/// budget filled up.
 async fn send_file(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     VisitorAuth(visitor): VisitorAuth,
+    ApiQuery(query): ApiQuery<FileQuery>,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     not_too_fast(&state, &visitor, &client)?;
     let conversation = visitor_conversation(&state, &visitor).await?;
+    if let Some(client_id) = query
+        .client_id
+        .as_deref()
+        .map(parse_client_id)
+        .transpose()?
+    {
+        let first = state
+            .store
+            .message_with_external_id(&conversation.id, client_id)
+            .await?;
+        if let Some(first) = first {
+            let FileUpload { upload, .. } = FileUpload::from_request(request, &state).await?;
+            return repeated(&state, &visitor, first, &upload.message_text()).await;
+        }
+    }
     let Some(handoff_id) = &conversation.active_handoff_id else {
         return Err(ApiError::new(
             Code::Conflict,
@@ -270,6 +293,14 @@ async fn send_file(
         return Err(too_much());
     }
     let FileUpload { upload, client_id } = FileUpload::from_request(request, &state).await?;
+    let client_id = match (query.client_id, client_id) {
+        (Some(query), Some(field)) if query != field => {
+            return Err(ApiError::validation(
+                "client_id: the query and the form give two different ids",
+            ));
+        }
+        (query, field) => query.or(field),
+    };
     if held + upload.bytes.len() as i64 > HANDOFF_FILE_BYTES {
         return Err(too_much());
     }
@@ -319,8 +350,8 @@ async fn receive(
         external_id: client_id,
         ..message
     };
-    let (status, message) = match conversation::receive(state, &conversation, message).await? {
-        Some(stored) => (StatusCode::CREATED, stored.message),
+    match conversation::receive(state, &conversation, message).await? {
+        Some(stored) => answer(state, visitor, StatusCode::CREATED, stored.message).await,
         None => {
             // Only a message with a client id can be a repeat.
             let client_id = client_id.unwrap_or_default();
@@ -329,15 +360,35 @@ async fn receive(
                 .message_with_external_id(&conversation.id, client_id)
                 .await?
                 .ok_or_else(|| ApiError::internal("a repeated message could not be found"))?;
-            if first.text != text {
-                return Err(ApiError::new(
-                    Code::Conflict,
-                    "client_id was already used for another message",
-                ));
-            }
-            (StatusCode::OK, first)
+            repeated(state, visitor, first, text).await
         }
-    };
+    }
+}
+
+/// The answer to a repeat of a stored message: 200 with it, if it is the same message (a
+/// client id used for another message is a 409).
+async fn repeated(
+    state: &AppState,
+    visitor: &Visitor,
+    first: MessageRecord,
+    text: &str,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if first.text != text {
+        return Err(ApiError::new(
+            Code::Conflict,
+            "client_id was already used for another message",
+        ));
+    }
+    answer(state, visitor, StatusCode::OK, first).await
+}
+
+/// A stored message as the widget sees it, with its file if it has one.
+async fn answer(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    message: MessageRecord,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let attachments = if message.kind == "text" {
         Vec::new()
     } else {

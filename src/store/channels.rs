@@ -323,14 +323,31 @@ impl Store {
         Ok(next)
     }
 
-    /// Marks a delivery done: sent (with the channel's id for it) or failed for good.
+    /// Marks a delivery done — sent, with the channel's id for it (`Ok(wamid)`), or failed for
+    /// good (`Err(reason)`) — and its message, if it carries one, `accepted` or `failed`, in one
+    /// transaction: an agent who sees `failed` can always send it again (the delivery is done),
+    /// and a crash between the two never leaves a sent message to be sent twice.
     pub async fn finish_delivery(
         &self,
-        id: &str,
-        error: Option<&str>,
-        external_id: Option<&str>,
+        workspace_id: &str,
+        delivery_id: &str,
+        message_id: Option<&str>,
+        result: Result<&str, &str>,
         now: i64,
     ) -> StoreResult<()> {
+        let (external_id, error) = match result {
+            Ok(external_id) => (Some(external_id), None),
+            Err(error) => (None, Some(error)),
+        };
+        let mut tx = self.workspace_tx(workspace_id).await?;
+        if let Some(message_id) = message_id {
+            let status = if result.is_ok() { "accepted" } else { "failed" };
+            // A message erased meanwhile takes its delivery with it; either way it is done.
+            match move_delivery_status(&mut tx, message_id, status, error, external_id, now).await {
+                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
         sqlx::query(
             "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2, \
                  external_id = $3, delivery_status = $4 WHERE id = $5",
@@ -339,10 +356,10 @@ impl Store {
         .bind(error)
         .bind(external_id)
         .bind(external_id.map(|_| "accepted"))
-        .bind(id)
-        .execute(self.pool())
+        .bind(delivery_id)
+        .execute(tx.conn())
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Moves a sent notification's status forward when WhatsApp reports on it; answers the
@@ -437,49 +454,20 @@ impl Store {
         tx.commit().await
     }
 
-    /// Moves a message's delivery status forward (never back), with a `message.status` event.
-    /// `external_id` is the channel's id for it (a wamid), set on acceptance.
+    /// Moves a message's delivery status forward (never back), with a `message.status` event,
+    /// as the channel reports it; answers whether it moved.
     pub async fn set_delivery_status(
         &self,
         workspace_id: &str,
         message_id: &str,
         status: &str,
         error: Option<&str>,
-        external_id: Option<&str>,
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.workspace_tx(workspace_id).await?;
-        let current: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT conversation_id, delivery_status FROM messages WHERE id = $1 AND workspace_id = $2",
-        )
-        .bind(message_id)
-        .bind(workspace_id)
-        .fetch_optional(tx.conn())
-        .await?;
-        let Some((conversation_id, current)) = current else {
-            return Err(StoreError::NotFound("message"));
-        };
-        let moves = status_moves(current.as_deref(), status);
-        if let Some(external_id) = external_id {
-            sqlx::query("UPDATE messages SET external_id = $1 WHERE id = $2")
-                .bind(external_id)
-                .bind(message_id)
-                .execute(tx.conn())
-                .await?;
-        }
-        if !moves {
-            tx.commit().await?;
-            return Ok(false);
-        }
-        sqlx::query("UPDATE messages SET delivery_status = $1, delivery_error = $2 WHERE id = $3")
-            .bind(status)
-            .bind(error)
-            .bind(message_id)
-            .execute(tx.conn())
-            .await?;
-        record_status(&mut tx, &conversation_id, message_id, status, error, now).await?;
+        let moved = move_delivery_status(&mut tx, message_id, status, error, None, now).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(moved)
     }
 
     /// Keeps a report for a wamid no message or notification has yet (the channel's report
@@ -602,6 +590,47 @@ pub(super) async fn enqueue(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Moves a message's delivery status forward (never back), with a `message.status` event;
+/// `external_id` is the channel's id for it (a wamid), set on acceptance.
+async fn move_delivery_status(
+    tx: &mut WorkspaceTx,
+    message_id: &str,
+    status: &str,
+    error: Option<&str>,
+    external_id: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let current: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT conversation_id, delivery_status FROM messages WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(message_id)
+    .bind(tx.workspace_id().to_owned())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some((conversation_id, current)) = current else {
+        return Err(StoreError::NotFound("message"));
+    };
+    let moves = status_moves(current.as_deref(), status);
+    if let Some(external_id) = external_id {
+        sqlx::query("UPDATE messages SET external_id = $1 WHERE id = $2")
+            .bind(external_id)
+            .bind(message_id)
+            .execute(tx.conn())
+            .await?;
+    }
+    if !moves {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE messages SET delivery_status = $1, delivery_error = $2 WHERE id = $3")
+        .bind(status)
+        .bind(error)
+        .bind(message_id)
+        .execute(tx.conn())
+        .await?;
+    record_status(tx, &conversation_id, message_id, status, error, now).await?;
+    Ok(true)
 }
 
 /// The `message.status` event of a message's new delivery status.
