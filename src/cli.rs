@@ -40,7 +40,7 @@ pub struct ImportArgs {
     /// The most pages read from each website named.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_pages: u64,
-    /// Files, folders searched for .md, .markdown, .html, .htm and .txt files (hidden
+    /// Files, folders searched for .md, .markdown, .html, .htm, .txt and .pdf files (hidden
     /// files and folders skipped), or website addresses (http:// or https://): the page and
     /// every page it links to under the same folder of the site, as its robots.txt allows.
     #[arg(required = true)]
@@ -78,7 +78,7 @@ pub struct AddUserArgs {
 }
 
 /// File extensions a folder is searched for.
-const IMPORTED: &[&str] = &["md", "markdown", "html", "htm", "txt"];
+const IMPORTED: &[&str] = &["md", "markdown", "html", "htm", "txt", "pdf"];
 
 /// Runs a `baton kb` command; `Ok(false)` when some files or pages could not be imported.
 pub async fn kb(store: &Store, command: KbCommand) -> anyhow::Result<bool> {
@@ -372,10 +372,8 @@ fn read_one(path: &Path) -> Result<Prepared, String> {
             document::MAX_BYTES / (1024 * 1024)
         ));
     }
-    let content =
-        String::from_utf8(bytes).map_err(|_| "not UTF-8 text, Markdown or HTML".to_owned())?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let format = Format::from_file_name(&name);
+    let (format, content) = document::read_file(&name, bytes).map_err(|e| e.to_string())?;
     let title = chunk::file_title(format, &name, &content);
     document::prepare(&title, content, format).map_err(|e| e.to_string())
 }

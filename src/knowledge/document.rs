@@ -2,6 +2,7 @@
 //! whether it comes from the API, the dashboard's upload, the demo or `baton kb import`.
 
 use super::chunk::{self, Format};
+use super::pdf;
 use crate::domain::{Name, ParseError};
 use crate::store::NewDocument;
 
@@ -42,6 +43,20 @@ pub fn prepare(title: &str, content: String, format: Format) -> Result<Prepared,
         content,
         chunks,
     })
+}
+
+/// A file's content and format: a PDF (known by its first bytes, whatever its name) is read
+/// into Markdown; anything else must be UTF-8 text, Markdown or HTML, told apart by its name.
+/// Reading a PDF takes CPU time: call it off the async runtime.
+pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<(Format, String), ParseError> {
+    if bytes.starts_with(b"%PDF-") {
+        let markdown =
+            pdf::to_markdown(&bytes).map_err(|e| ParseError::new("file", e.to_string()))?;
+        return Ok((Format::Markdown, markdown));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ParseError::new("file", "must be a PDF or UTF-8 text, Markdown or HTML"))?;
+    Ok((Format::from_file_name(name), text))
 }
 
 impl Prepared {

@@ -9,6 +9,7 @@ pub mod chunk;
 mod classifier;
 pub mod document;
 pub mod index;
+pub mod pdf;
 pub mod site;
 mod stopwords;
 

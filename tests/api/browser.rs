@@ -843,6 +843,57 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
     admin.type_into("#kb-search", "gift wrap").await;
     admin.click("#kb-search + button").await;
     admin.find("#search-results .result").await;
+    // A PDF goes the same way; one locked by a password is refused, saying why.
+    let pdf = |name: &str, bytes: &[u8]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        dir
+    };
+    let locked = pdf("locked.pdf", include_bytes!("../fixtures/locked.pdf"));
+    admin
+        .find("#doc-file")
+        .await
+        .send_keys(&locked.path().join("locked.pdf").display().to_string())
+        .await
+        .unwrap();
+    admin.click("#upload button[type=submit]").await;
+    admin
+        .until(
+            "the locked PDF is refused",
+            "document.getElementById('upload-status').textContent.includes('protected by a password')",
+        )
+        .await;
+    let guide = pdf(
+        "delivery-guide.pdf",
+        include_bytes!("../fixtures/delivery-guide.pdf"),
+    );
+    admin
+        .find("#doc-file")
+        .await
+        .send_keys(
+            &guide
+                .path()
+                .join("delivery-guide.pdf")
+                .display()
+                .to_string(),
+        )
+        .await
+        .unwrap();
+    admin.click("#upload button[type=submit]").await;
+    admin
+        .until(
+            "the PDF lands",
+            "document.body.textContent.includes('Added “Delivery”')",
+        )
+        .await;
+    admin.type_into("#kb-search", "express delivery cost").await;
+    admin.click("#kb-search + button").await;
+    admin
+        .until(
+            "the PDF's passage is found",
+            "(document.querySelector('#search-results .result') || {textContent: ''}).textContent.includes('12.90')",
+        )
+        .await;
     admin.screenshot("10-bot-settings").await;
 
     admin.go(&app.url("/agents")).await;

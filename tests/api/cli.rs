@@ -150,6 +150,16 @@ async fn kb_import_fills_a_running_bots_knowledge_base_and_updates_it_when_run_a
     )
     .unwrap();
     std::fs::write(docs.join("care.txt"), "Wash wool by hand in cold water.").unwrap();
+    std::fs::write(
+        docs.join("policies/delivery.pdf"),
+        include_bytes!("../fixtures/delivery-guide.pdf"),
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("locked.pdf"),
+        include_bytes!("../fixtures/locked.pdf"),
+    )
+    .unwrap();
     // Not imported: a hidden draft, a file of another kind, and one that is not text.
     std::fs::write(docs.join("policies/.drafts/secret.md"), "# Draft\n\nNo.").unwrap();
     std::fs::write(docs.join("logo.png"), [0x89, b'P', b'N', b'G']).unwrap();
@@ -162,9 +172,10 @@ async fn kb_import_fills_a_running_bots_knowledge_base_and_updates_it_when_run_a
         !ok,
         "a file that could not be imported fails the run: {out}"
     );
-    assert!(out.contains("imported 3 of 4 files"), "{out}");
+    assert!(out.contains("imported 4 of 6 files"), "{out}");
+    assert!(err.contains("latin1.txt") && err.contains("UTF-8"), "{err}");
     assert!(
-        err.contains("latin1.txt") && err.contains("not UTF-8"),
+        err.contains("locked.pdf") && err.contains("protected by a password"),
         "{err}"
     );
     let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
@@ -174,8 +185,8 @@ async fn kb_import_fills_a_running_bots_knowledge_base_and_updates_it_when_run_a
         .iter()
         .map(|d| d["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles.len(), 3, "{listed}");
-    for title in ["Returns and refunds", "Shipping", "care"] {
+    assert_eq!(titles.len(), 4, "{listed}");
+    for title in ["Returns and refunds", "Shipping", "care", "Delivery"] {
         assert!(titles.contains(&title), "{title} in {titles:?}");
     }
 
@@ -185,6 +196,10 @@ async fn kb_import_fills_a_running_bots_knowledge_base_and_updates_it_when_run_a
     let messages = visitor.wait_for_messages(2).await;
     let answer = messages[1]["text"].as_str().unwrap();
     assert!(answer.contains("30 days"), "{answer}");
+    visitor.say("How much does express delivery cost?").await;
+    let messages = visitor.wait_for_messages(4).await;
+    let answer = messages[3]["text"].as_str().unwrap();
+    assert!(answer.contains("€12.90"), "{answer}");
 
     // Edited and imported again: the document is replaced, not doubled.
     std::fs::write(
@@ -199,10 +214,10 @@ async fn kb_import_fills_a_running_bots_knowledge_base_and_updates_it_when_run_a
     assert!(ok, "{out}{err}");
     assert!(out.contains("1 replaced"), "{out}");
     let (_, listed) = owner.get(&format!("/api/v1/bots/{bot_id}/documents")).await;
-    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 4, "{listed}");
     visitor.say("Can I return an item for a refund?").await;
-    let messages = visitor.wait_for_messages(4).await;
-    let answer = messages[3]["text"].as_str().unwrap();
+    let messages = visitor.wait_for_messages(6).await;
+    let answer = messages[5]["text"].as_str().unwrap();
     assert!(answer.contains("60 days"), "{answer}");
 }
 

@@ -97,6 +97,71 @@ async fn a_file_upload_becomes_a_document() {
 }
 
 #[tokio::test]
+async fn a_pdf_upload_becomes_a_document_the_bot_answers_from() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let bot = owner.create_bot("Help").await;
+    let bot_id = bot["id"].as_str().unwrap();
+    let documents = format!("/api/v1/bots/{bot_id}/documents");
+    let pdf = include_bytes!("../fixtures/delivery-guide.pdf");
+    // Known by its bytes, whatever its name or declared type.
+    let (status, doc) = owner
+        .post_file(
+            &documents,
+            "guide.bin",
+            "application/octet-stream",
+            pdf,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["title"], "Delivery", "its first heading names it");
+    assert_eq!(doc["format"], "markdown");
+    let search = format!("/api/v1/bots/{bot_id}/search?q=");
+    let (_, found) = owner
+        .get(&format!("{search}how%20much%20is%20express%20delivery"))
+        .await;
+    assert_eq!(found["results"][0]["heading"], "Costs", "{found}");
+    let (_, listed) = owner.get(&documents).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // A customer's question is answered from it.
+    let visitor = app.visitor(bot["widget_key"].as_str().unwrap()).await;
+    visitor.say("Do you deliver to packing stations?").await;
+    let messages = visitor.wait_for_messages(2).await;
+    let answer = messages[1]["text"].as_str().unwrap();
+    assert!(answer.contains("packing stations"), "{answer}");
+
+    // A PDF locked by a password, a damaged one: 422 saying why, and nothing kept.
+    let locked = include_bytes!("../fixtures/locked.pdf");
+    let (status, body) = owner
+        .post_file(&documents, "locked.pdf", "application/pdf", locked, None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "file: the PDF is protected by a password: save it without one and send it again"
+    );
+    let (status, body) = owner
+        .post_file(
+            &documents,
+            "half.pdf",
+            "application/pdf",
+            &pdf[..pdf.len() / 2],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("file: the PDF could not be read"),
+        "{message}"
+    );
+    let (_, after) = owner.get(&documents).await;
+    assert_eq!(after, listed);
+}
+
+#[tokio::test]
 async fn a_deleted_document_leaves_the_answers_at_once() {
     let app = spawn_app().await;
     let shop = app.shop(false).await;

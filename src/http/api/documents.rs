@@ -84,16 +84,24 @@ pub(crate) async fn read_document(request: Request, state: &AppState) -> ApiResu
             Some("file") => {
                 let name = field.file_name().unwrap_or("document.txt").to_owned();
                 let bytes = field.bytes().await.map_err(multipart_error)?;
-                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    ApiError::validation("file: must be UTF-8 text, Markdown or HTML")
-                })?;
-                file = Some((name, text));
+                file = Some((name, bytes));
             }
             _ => {}
         }
     }
-    let (name, content) = file.ok_or_else(|| ApiError::validation("file: is required"))?;
-    let format = format.unwrap_or_else(|| Format::from_file_name(&name).as_str().to_owned());
+    let (name, bytes) = file.ok_or_else(|| ApiError::validation("file: is required"))?;
+    // A PDF is read off the async runtime (a long one takes a while) into Markdown, whatever
+    // `format` says; any other file is what `format` says, else what its name says.
+    let is_pdf = bytes.starts_with(b"%PDF-");
+    let (read_name, bytes) = (name.clone(), Vec::from(bytes));
+    let (read_format, content) =
+        tokio::task::spawn_blocking(move || document::read_file(&read_name, bytes))
+            .await
+            .map_err(|_| ApiError::internal("a file could not be read"))??;
+    let format = match format {
+        Some(format) if !is_pdf => format,
+        _ => read_format.as_str().to_owned(),
+    };
     let title = match title.filter(|t| !t.trim().is_empty()) {
         Some(title) => title,
         None => chunk::file_title(

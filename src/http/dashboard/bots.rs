@@ -320,8 +320,8 @@ async fn view(
                 form id="upload" method="post" enctype="multipart/form-data" action=(format!("/api/v1/bots/{}/documents", bot.id)) {
                     div class="actions" style="align-items:end" {
                         div style="flex:1" {
-                            label for="doc-file" { "Upload a file (text, Markdown or HTML)" }
-                            input id="doc-file" type="file" name="file" accept=".txt,.md,.markdown,.html,.htm" required;
+                            label for="doc-file" { "Upload a file (PDF, text, Markdown or HTML)" }
+                            input id="doc-file" type="file" name="file" accept=".pdf,.txt,.md,.markdown,.html,.htm" required;
                         }
                         div style="flex:1" {
                             label for="doc-title" { "Title (optional)" }
