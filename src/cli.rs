@@ -105,7 +105,13 @@ pub async fn kb(store: &Store, command: KbCommand) -> anyhow::Result<bool> {
     } else {
         files_under(&paths)?
     };
-    let (documents, mut problems) = read_all(&files);
+    // Reading PDFs takes CPU time: off the async runtime.
+    let (documents, mut problems) = {
+        let files = files.clone();
+        tokio::task::spawn_blocking(move || read_all(&files))
+            .await
+            .context("reading the files failed")?
+    };
     let same_title = if args.keep_existing {
         SameTitle::Keep
     } else {
@@ -373,7 +379,7 @@ fn read_one(path: &Path) -> Result<Prepared, String> {
         ));
     }
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let (format, content) = document::read_file(&name, bytes).map_err(|e| e.to_string())?;
+    let (format, content) = document::read_file(&name, bytes, None).map_err(|e| e.to_string())?;
     let title = chunk::file_title(format, &name, &content);
     document::prepare(&title, content, format).map_err(|e| e.to_string())
 }

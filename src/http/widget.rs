@@ -262,7 +262,9 @@ async fn send_file(
             .message_with_external_id(&conversation.id, client_id)
             .await?;
         if let Some(first) = first {
-            let FileUpload { upload, .. } = FileUpload::from_request(request, &state).await?;
+            let FileUpload { upload, client_id } =
+                FileUpload::from_request(request, &state).await?;
+            one_client_id(query.client_id, client_id)?;
             return repeated(&state, &visitor, first, &upload.message_text()).await;
         }
     }
@@ -293,14 +295,7 @@ async fn send_file(
         return Err(too_much());
     }
     let FileUpload { upload, client_id } = FileUpload::from_request(request, &state).await?;
-    let client_id = match (query.client_id, client_id) {
-        (Some(query), Some(field)) if query != field => {
-            return Err(ApiError::validation(
-                "client_id: the query and the form give two different ids",
-            ));
-        }
-        (query, field) => query.or(field),
-    };
+    let client_id = one_client_id(query.client_id, client_id)?;
     if held + upload.bytes.len() as i64 > HANDOFF_FILE_BYTES {
         return Err(too_much());
     }
@@ -311,6 +306,16 @@ async fn send_file(
         ..NewMessage::text("customer", "", &text)
     };
     receive(&state, &visitor, message, client_id.as_deref()).await
+}
+
+/// The retry id of a file, from the query or the form (both only if they agree).
+fn one_client_id(query: Option<String>, form: Option<String>) -> ApiResult<Option<String>> {
+    match (query, form) {
+        (Some(query), Some(form)) if query != form => Err(ApiError::validation(
+            "client_id: the query and the form give two different ids",
+        )),
+        (query, form) => Ok(query.or(form)),
+    }
 }
 
 /// A visitor sending faster than `BATON_WIDGET_MESSAGES_PER_MINUTE` (or an address sending ten

@@ -45,10 +45,15 @@ pub fn prepare(title: &str, content: String, format: Format) -> Result<Prepared,
     })
 }
 
-/// A file's content and format: a PDF (known by its first bytes, whatever its name) is read
-/// into Markdown; anything else must be UTF-8 text, Markdown or HTML, told apart by its name.
-/// Reading a PDF takes CPU time: call it off the async runtime.
-pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<(Format, String), ParseError> {
+/// A file's content and format: a PDF (known by its first bytes, whatever its name or
+/// `declared` format) is read into Markdown; anything else must be UTF-8 text, Markdown or
+/// HTML: the `declared` format, else the one its name tells. Reading a PDF takes CPU time:
+/// call it off the async runtime.
+pub fn read_file(
+    name: &str,
+    bytes: Vec<u8>,
+    declared: Option<Format>,
+) -> Result<(Format, String), ParseError> {
     if bytes.starts_with(b"%PDF-") {
         let markdown =
             pdf::to_markdown(&bytes).map_err(|e| ParseError::new("file", e.to_string()))?;
@@ -56,7 +61,10 @@ pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<(Format, String), ParseEr
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| ParseError::new("file", "must be a PDF or UTF-8 text, Markdown or HTML"))?;
-    Ok((Format::from_file_name(name), text))
+    Ok((
+        declared.unwrap_or_else(|| Format::from_file_name(name)),
+        text,
+    ))
 }
 
 impl Prepared {

@@ -124,6 +124,17 @@ async fn the_customer_sends_a_screenshot_and_the_agent_sends_back_an_invoice() {
     );
     assert_eq!(again["id"], sent["id"]);
     assert_eq!(again["attachment"]["id"], file["id"]);
+    let (status, body) = visitor
+        .api
+        .post_file(
+            "/widget/v1/attachments?client_id=shot-1",
+            "broken mug.png",
+            "image/png",
+            &png,
+            Some("shot-2"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "two ids: {body}");
 
     // The team hears of it with its file; the agent sees it in the history and fetches it.
     let heard = created(&mut team, &sent["id"]).await;

@@ -90,31 +90,26 @@ pub(crate) async fn read_document(request: Request, state: &AppState) -> ApiResu
         }
     }
     let (name, bytes) = file.ok_or_else(|| ApiError::validation("file: is required"))?;
-    // A PDF is read off the async runtime (a long one takes a while) into Markdown, whatever
-    // `format` says; any other file is what `format` says, else what its name says.
-    let is_pdf = bytes.starts_with(b"%PDF-");
+    let declared = format.as_deref().map(parse_format).transpose()?;
+    // Off the async runtime: a long PDF takes a while to read.
     let (read_name, bytes) = (name.clone(), Vec::from(bytes));
-    let (read_format, content) =
-        tokio::task::spawn_blocking(move || document::read_file(&read_name, bytes))
+    let (format, content) =
+        tokio::task::spawn_blocking(move || document::read_file(&read_name, bytes, declared))
             .await
             .map_err(|_| ApiError::internal("a file could not be read"))??;
-    let format = match format {
-        Some(format) if !is_pdf => format,
-        _ => read_format.as_str().to_owned(),
-    };
     let title = match title.filter(|t| !t.trim().is_empty()) {
         Some(title) => title,
-        None => chunk::file_title(
-            Format::parse(&format).unwrap_or(Format::Text),
-            &name,
-            &content,
-        ),
+        None => chunk::file_title(format, &name, &content),
     };
     Ok(DocumentBody {
         title,
         content,
-        format: Some(format),
+        format: Some(format.as_str().to_owned()),
     })
+}
+
+fn parse_format(raw: &str) -> ApiResult<Format> {
+    Format::parse(raw).ok_or_else(|| ApiError::validation("format: must be text, markdown or html"))
 }
 
 async fn add(
@@ -138,8 +133,7 @@ pub(crate) async fn store_document(
 ) -> ApiResult<DocumentRecord> {
     let format = match doc.format.as_deref() {
         None => Format::Text,
-        Some(raw) => Format::parse(raw)
-            .ok_or_else(|| ApiError::validation("format: must be text, markdown or html"))?,
+        Some(raw) => parse_format(raw)?,
     };
     let prepared = document::prepare(&doc.title, doc.content, format)?;
     Ok(state

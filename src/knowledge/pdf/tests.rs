@@ -111,16 +111,43 @@ fn a_broken_pdf_or_one_without_text_is_refused_without_a_panic() {
     assert_eq!(to_markdown(&blank_page()), Err(PdfError::NoText));
 }
 
+#[test]
+fn a_drawing_that_draws_itself_is_refused_before_it_overflows_the_stack() {
+    assert_eq!(
+        to_markdown(&one_page(true)),
+        Err(PdfError::Unreadable(
+            "its pages or drawings refer to themselves".to_owned()
+        ))
+    );
+    assert_eq!(to_markdown(&one_page(false)), Err(PdfError::NoText));
+}
+
 /// A one-page PDF whose page draws nothing.
 fn blank_page() -> Vec<u8> {
+    one_page(false)
+}
+
+/// A one-page PDF that draws nothing — or, `looping`, draws a form that draws itself (with
+/// the page's resources, as a form without its own resources does).
+fn one_page(looping: bool) -> Vec<u8> {
     use pdf_extract::{Object, Stream, dictionary};
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
-    let content = doc.add_object(Stream::new(dictionary! {}, Vec::new()));
+    let drawing = if looping {
+        b"/X1 Do".to_vec()
+    } else {
+        Vec::new()
+    };
+    let form = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 10.into(), 10.into()] },
+        drawing.clone(),
+    ));
+    let content = doc.add_object(Stream::new(dictionary! {}, drawing));
     let page = doc.add_object(dictionary! {
         "Type" => "Page",
         "Parent" => pages_id,
         "Contents" => content,
+        "Resources" => dictionary! { "XObject" => dictionary! { "X1" => form } },
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
     });
     doc.objects.insert(
@@ -151,7 +178,18 @@ fn page_numbers_are_told_from_text() {
     ] {
         assert!(is_page_number(number), "{number}");
     }
-    for text in ["Page", "7 days", "Call 555-0100 now", "of", "Chapter 7"] {
+    for text in [
+        "Page",
+        "7 days",
+        "Call 555-0100 now",
+        "of",
+        "Chapter 7",
+        "0800 123 456",
+        "0800-123-456",
+        "12/05/2024",
+        "10 20 30",
+        "9 of 3",
+    ] {
         assert!(!is_page_number(text), "{text}");
     }
 }
@@ -167,6 +205,10 @@ fn lines_join_into_paragraphs_mending_hyphenated_words() {
     assert_eq!(joined("Inter \u{2010}", "national"), "International");
     assert_eq!(joined("non-", "Germany"), "non- Germany");
     assert_eq!(joined("costs 4 -", "5 days"), "costs 4 - 5 days");
+    assert_eq!(
+        joined("We ship Monday -", "except holidays"),
+        "We ship Monday - except holidays"
+    );
     assert_eq!(joined("same", "day"), "same day");
 }
 
@@ -184,4 +226,135 @@ fn text_is_escaped_so_markdown_shows_it_as_written() {
     assert_eq!(bullet("\u{f0b7} Word's bullet"), Some("Word's bullet"));
     assert_eq!(bullet("-5 °C"), None);
     assert_eq!(bullet("•"), None);
+}
+
+fn line(page: u32, y: f64, x: f64, size: f64, text: &str) -> Line {
+    Line {
+        page,
+        y,
+        x,
+        size,
+        text: text.to_owned(),
+    }
+}
+
+#[test]
+fn a_chapter_heading_opening_each_page_and_a_phone_number_at_the_foot_stay() {
+    let mut lines = Vec::new();
+    for page in 1..=4 {
+        lines.push(line(page, 800.0, 50.0, 9.0, "Mugs & Co. — Care guide"));
+        lines.push(line(page, 760.0, 50.0, 18.0, &format!("Chapter {page}")));
+        lines.push(line(page, 730.0, 50.0, 10.0, "Rinse before first use."));
+        lines.push(line(page, 718.0, 50.0, 10.0, "Hand wash only."));
+        lines.push(line(page, 40.0, 50.0, 10.0, "Questions? Call"));
+        lines.push(line(page, 28.0, 50.0, 10.0, "0800 123 456"));
+        lines.push(line(page, 16.0, 280.0, 9.0, &format!("{page} / 4")));
+    }
+    let markdown = Layout::of(lines).markdown();
+    for page in 1..=4 {
+        assert!(
+            markdown.contains(&format!("# Chapter {page}\n")),
+            "{markdown}"
+        );
+    }
+    assert!(!markdown.contains("Care guide"), "{markdown}");
+    assert!(!markdown.contains(" / 4"), "{markdown}");
+    // The phone number at the same place at the foot of every page is a footer too.
+    assert!(!markdown.contains("0800"), "{markdown}");
+
+    // On one page nothing repeats: only a bare page number goes.
+    let one = vec![
+        line(1, 760.0, 50.0, 10.0, "Call us on"),
+        line(1, 748.0, 50.0, 10.0, "0800 123 456"),
+        line(1, 30.0, 280.0, 9.0, "1"),
+    ];
+    assert_eq!(Layout::of(one).markdown(), "Call us on 0800 123 456");
+}
+
+#[test]
+fn a_paragraph_goes_on_into_the_next_column_unless_it_ended() {
+    let lines = vec![
+        line(1, 700.0, 50.0, 10.0, "Refunds reach your card in five"),
+        line(1, 688.0, 50.0, 10.0, "working days."),
+        line(1, 676.0, 50.0, 10.0, "Store credit never"),
+        // Back up the page: the second column.
+        line(1, 700.0, 300.0, 10.0, "expires."),
+        line(1, 670.0, 300.0, 10.0, "Gift cards are not refunded."),
+    ];
+    assert_eq!(
+        Layout::of(lines).markdown(),
+        "Refunds reach your card in five working days. Store credit never expires.\n\n\
+         Gift cards are not refunded."
+    );
+}
+
+#[test]
+fn large_print_sentences_are_text_and_a_heading_on_two_lines_is_one() {
+    let lines = vec![
+        line(1, 760.0, 50.0, 16.0, "Shipping to the islands"),
+        line(1, 742.0, 50.0, 16.0, "and overseas territories"),
+        line(
+            1,
+            720.0,
+            50.0,
+            10.0,
+            "We ship to every island of the North Sea.",
+        ),
+        line(1, 690.0, 50.0, 16.0, "Orders placed today ship tomorrow."),
+        line(
+            1,
+            670.0,
+            50.0,
+            10.0,
+            "Express costs extra, and it is worth every cent",
+        ),
+        line(1, 658.0, 50.0, 10.0, "when a birthday is tomorrow."),
+    ];
+    assert_eq!(
+        Layout::of(lines).markdown(),
+        "# Shipping to the islands and overseas territories\n\n\
+         We ship to every island of the North Sea.\n\n\
+         Orders placed today ship tomorrow.\n\n\
+         Express costs extra, and it is worth every cent when a birthday is tomorrow."
+    );
+}
+
+#[test]
+fn characters_become_lines_and_words_and_text_at_an_angle_is_left_out() {
+    let mut reader = Lines::default();
+    let media = MediaBox {
+        llx: 0.0,
+        lly: 0.0,
+        urx: 595.0,
+        ury: 842.0,
+    };
+    reader.begin_page(1, &media, None).unwrap();
+    // 10-point text, each glyph half an em wide; "S A L E" letter-spaced by 2 points.
+    let at = |x: f64, y: f64| Transform::row_major(1.0, 0.0, 0.0, 1.0, x, y);
+    let mut x = 50.0;
+    for c in ["S", "A", "L", "E"] {
+        reader
+            .output_character(&at(x, 700.0), 0.5, 2.0, 10.0, c)
+            .unwrap();
+        x += 0.5 * 10.0 + 2.0;
+    }
+    // A word space: the next word starts past a gap.
+    x += 3.0;
+    for c in ["n", "o", "w"] {
+        reader
+            .output_character(&at(x, 700.0), 0.5, 0.0, 10.0, c)
+            .unwrap();
+        x += 5.0;
+    }
+    // A watermark across the page, at 45 degrees.
+    let diagonal = Transform::row_major(0.7, 0.7, -0.7, 0.7, 200.0, 400.0);
+    reader
+        .output_character(&diagonal, 0.5, 0.0, 60.0, "D")
+        .unwrap();
+    reader
+        .output_character(&at(50.0, 686.0), 0.5, 0.0, 10.0, "b")
+        .unwrap();
+    reader.end_page().unwrap();
+    let texts: Vec<&str> = reader.lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["SALE now", "b"]);
 }
