@@ -219,11 +219,8 @@ fn safe_to_read(doc: &Document) -> bool {
             return false;
         }
         *budget -= 1;
-        let xobjects = resources
-            .get(b"XObject")
-            .and_then(|o| doc.dereference(o).map(|(_, o)| o))
-            .and_then(Object::as_dict);
-        let (Ok(xobjects), Ok(content)) = (xobjects, Content::decode(content)) else {
+        let xobjects = dictionary_at(doc, resources, b"XObject");
+        let (Some(xobjects), Ok(content)) = (xobjects, Content::decode(content)) else {
             // Nothing it could draw, or nothing the reader will read either.
             return true;
         };
@@ -237,12 +234,7 @@ fn safe_to_read(doc: &Document) -> bool {
             let Some((_, Object::Stream(form))) = drawn else {
                 return true;
             };
-            let own = form
-                .dict
-                .get(b"Resources")
-                .and_then(|o| doc.dereference(o).map(|(_, o)| o))
-                .and_then(Object::as_dict)
-                .unwrap_or(resources);
+            let own = dictionary_at(doc, &form.dict, b"Resources").unwrap_or(resources);
             let inner = form.get_plain_content().unwrap_or_default();
             walk(doc, &inner, own, depth + 1, budget)
         })
@@ -253,11 +245,7 @@ fn safe_to_read(doc: &Document) -> bool {
         // A page without resources has its parent's (the chain was checked above).
         let mut at = doc.get_dictionary(page).ok();
         while let Some(dict) = at {
-            let resources = dict
-                .get(b"Resources")
-                .and_then(|o| doc.dereference(o).map(|(_, o)| o))
-                .and_then(Object::as_dict);
-            if let Ok(resources) = resources {
+            if let Some(resources) = dictionary_at(doc, dict, b"Resources") {
                 return walk(doc, &content, resources, 0, &mut budget);
             }
             at = dict
@@ -268,6 +256,16 @@ fn safe_to_read(doc: &Document) -> bool {
         }
         true
     })
+}
+
+/// The dictionary `dict` holds under `key`, there or by reference.
+fn dictionary_at<'a>(
+    doc: &'a Document,
+    dict: &'a Dictionary,
+    key: &[u8],
+) -> Option<&'a Dictionary> {
+    let object = dict.get(key).ok()?;
+    doc.dereference(object).ok()?.1.as_dict().ok()
 }
 
 /// The lines of a whole document, with what they tell about its layout.

@@ -821,19 +821,26 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
     assert_eq!(read["tools"], json!(["request_handoff"]));
 
     // Upload a document through the page, with the search box finding it.
-    let file = tempfile::Builder::new().suffix(".md").tempfile().unwrap();
-    std::fs::write(
-        file.path(),
-        "# Gift wrapping\n\nWe gift-wrap any order for $3.",
+    let files = tempfile::tempdir().unwrap();
+    let upload = |name: &str, bytes: &[u8]| {
+        let path = files.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let admin = &admin;
+        async move {
+            admin
+                .find("#doc-file")
+                .await
+                .send_keys(&path.display().to_string())
+                .await
+                .unwrap();
+            admin.click("#upload button[type=submit]").await;
+        }
+    };
+    upload(
+        "gift-wrapping.md",
+        b"# Gift wrapping\n\nWe gift-wrap any order for $3.",
     )
-    .unwrap();
-    admin
-        .find("#doc-file")
-        .await
-        .send_keys(&file.path().display().to_string())
-        .await
-        .unwrap();
-    admin.click("#upload button[type=submit]").await;
+    .await;
     admin
         .until(
             "the upload lands",
@@ -844,42 +851,18 @@ async fn the_marketplace_and_the_tool_toggle_work_through_the_ui() {
     admin.click("#kb-search + button").await;
     admin.find("#search-results .result").await;
     // A PDF goes the same way; one locked by a password is refused, saying why.
-    let pdf = |name: &str, bytes: &[u8]| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(name), bytes).unwrap();
-        dir
-    };
-    let locked = pdf("locked.pdf", include_bytes!("../fixtures/locked.pdf"));
-    admin
-        .find("#doc-file")
-        .await
-        .send_keys(&locked.path().join("locked.pdf").display().to_string())
-        .await
-        .unwrap();
-    admin.click("#upload button[type=submit]").await;
+    upload("locked.pdf", include_bytes!("../fixtures/locked.pdf")).await;
     admin
         .until(
             "the locked PDF is refused",
             "document.getElementById('upload-status').textContent.includes('protected by a password')",
         )
         .await;
-    let guide = pdf(
+    upload(
         "delivery-guide.pdf",
         include_bytes!("../fixtures/delivery-guide.pdf"),
-    );
-    admin
-        .find("#doc-file")
-        .await
-        .send_keys(
-            &guide
-                .path()
-                .join("delivery-guide.pdf")
-                .display()
-                .to_string(),
-        )
-        .await
-        .unwrap();
-    admin.click("#upload button[type=submit]").await;
+    )
+    .await;
     admin
         .until(
             "the PDF lands",
