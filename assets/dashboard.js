@@ -395,8 +395,11 @@
     document.querySelectorAll("[data-delivery]").forEach(function (label) {
       showDelivery(label, label.textContent, label.title);
     });
+    // Opened from a search: at the message it found; else at the latest.
     var conversation = $("conversation");
-    conversation.scrollTop = conversation.scrollHeight;
+    var found = location.hash.indexOf("#m-") === 0 && document.getElementById(location.hash.slice(1));
+    if (found && conversation.contains(found)) found.scrollIntoView({ block: "center" });
+    else conversation.scrollTop = conversation.scrollHeight;
     var base = "/api/v1/handoffs/" + pageData.handoff_id;
     $("claim").addEventListener("click", function () {
       api("POST", base + "/claim").then(function (h) { showError(null); applyHandoff(h); }).catch(showError);

@@ -28,9 +28,12 @@ pub struct BenchArgs {
     /// Concurrent senders for the throughput figure.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
-    /// Knowledge-base searches timed.
+    /// Knowledge-base searches timed, and handoff searches of each kind.
     #[arg(long, default_value_t = 500)]
     pub searches: usize,
+    /// Handoffs opened (each a customer's conversation) before the handoff search is timed.
+    #[arg(long, default_value_t = 1000)]
+    pub handoffs: usize,
 }
 
 struct Server {
@@ -88,6 +91,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let delivery = delivery_latency(&client, &server, &admin, args.replies).await?;
     rows.push(row("agent reply → widget stream p50 (ms)", delivery.0));
     rows.push(row("agent reply → widget stream p99 (ms)", delivery.1));
+
+    let (rare, common) = handoff_search(&server, &admin, args.handoffs, args.searches).await?;
+    rows.push(row(
+        &format!(
+            "handoff search, {} handoffs, words in one (ms) p50",
+            args.handoffs
+        ),
+        rare.0,
+    ));
+    rows.push(row("handoff search, words in one (ms) p99", rare.1));
+    rows.push(row(
+        "handoff search, a word in all, first 100 (ms) p50",
+        common.0,
+    ));
+    rows.push(row(
+        "handoff search, a word in all, first 100 (ms) p99",
+        common.1,
+    ));
 
     let (held, per_conn) = idle_connections(&server, args.connections).await?;
     rows.push(row("idle widget WebSockets held", held as f64));
@@ -475,6 +496,100 @@ async fn delivery_latency(
         samples.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     Ok(percentiles(samples))
+}
+
+/// Opens `handoffs` handoffs, each customer naming their own order, then times `n` searches
+/// of the handoffs for one order (found in one handoff: every handoff is looked at) and `n`
+/// for a word every handoff holds (the first page, 100, is enough).
+async fn handoff_search(
+    server: &Server,
+    key: &str,
+    handoffs: usize,
+    n: usize,
+) -> anyhow::Result<((f64, f64), (f64, f64))> {
+    let client = reqwest::Client::new();
+    let count = |client: reqwest::Client| async move {
+        let counts: Value = client
+            .get(format!("{}/api/v1/handoffs/counts", server.base))
+            .bearer_auth(key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        anyhow::Ok(counts["pending"].as_u64().unwrap_or(0) as usize)
+    };
+    let before = count(client.clone()).await?;
+    let workers = 16;
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let client = client.clone();
+        let base = server.base.clone();
+        let widget_key = server.widget_key.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (worker..handoffs).step_by(workers) {
+                let session: Value = client
+                    .post(format!("{base}/widget/v1/sessions"))
+                    .json(&json!({"widget_key": widget_key, "name": format!("Customer {i}")}))
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                let token = session["visitor_token"].as_str().context("token")?;
+                for text in [
+                    format!("Hello, my order BX-{i:05} arrived damaged and the box was open."),
+                    "I want to talk to a person please".to_owned(),
+                ] {
+                    client
+                        .post(format!("{base}/widget/v1/messages"))
+                        .bearer_auth(token)
+                        .json(&json!({"text": text}))
+                        .send()
+                        .await?
+                        .error_for_status()?;
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count(client.clone()).await? < before + handoffs {
+        if Instant::now() > deadline {
+            bail!("the handoffs had not all opened after two minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let timed = |query: String| {
+        let client = client.clone();
+        async move {
+            let t = Instant::now();
+            let found: Value = client
+                .get(format!("{}/api/v1/handoffs", server.base))
+                .query(&[("q", query.as_str())])
+                .bearer_auth(key)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            anyhow::Ok((ms, found.as_array().map_or(0, Vec::len)))
+        }
+    };
+    let (mut rare, mut common) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let (ms, found) = timed(format!("damaged bx-{:05}", (i * 7919) % handoffs)).await?;
+        anyhow::ensure!(found == 1, "one order's search found {found} handoffs");
+        rare.push(ms);
+        let (ms, found) = timed("damaged".to_owned()).await?;
+        anyhow::ensure!(found == 100.min(handoffs), "a common word found {found}");
+        common.push(ms);
+    }
+    Ok((percentiles(rare), percentiles(common)))
 }
 
 async fn idle_connections(server: &Server, n: usize) -> anyhow::Result<(usize, f64)> {

@@ -82,6 +82,7 @@ pub async fn serve(
     conversation::spawn_sweeper(&state);
     retention::spawn(&state);
     assign::spawn(&state);
+    spawn_search_fill(&state);
     let draining = state.clone();
     let served = axum::serve(
         listener,
@@ -99,4 +100,14 @@ pub async fn serve(
     }
     state.store.close().await;
     served
+}
+
+/// Writes the search text of messages stored without one (before the handoff search existed,
+/// or by an older node during an upgrade), a batch at a time from start, then hourly.
+fn spawn_search_fill(state: &AppState) {
+    let never = std::sync::Arc::new(tokio::sync::Notify::new());
+    let hourly = std::time::Duration::from_secs(3600);
+    channels::run_worker(state, "message search", never, hourly, |state| async move {
+        state.store.fill_message_search().await
+    });
 }

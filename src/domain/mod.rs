@@ -8,6 +8,7 @@ pub mod hours;
 pub mod labels;
 pub mod language;
 pub mod rating;
+pub mod search;
 pub mod settings;
 pub mod text;
 pub mod upload;

@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use super::search::{contains_pattern, like_anywhere};
 use super::{Store, StoreResult};
 use crate::domain::text::search_fold;
 
@@ -73,29 +74,6 @@ pub(super) const NONE_OPEN: &str = "NOT EXISTS (SELECT 1 FROM conversations c \
 /// ([`search_fold`]), one to a line.
 pub(super) fn search_text(name: &str, external_id: &str) -> String {
     format!("{}\n{}", search_fold(name), search_fold(external_id))
-}
-
-/// `text` as a `LIKE … ESCAPE '\\'` pattern matching it anywhere, folded as the search text
-/// is (a line break cannot join a name to an id); `None` when nothing is left of it to match.
-fn contains_pattern(text: &str) -> Option<String> {
-    let folded: String = search_fold(text)
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    (!folded.is_empty()).then(|| like_anywhere(&folded))
-}
-
-/// `text` as a `LIKE … ESCAPE '\\'` pattern matching it anywhere, as it is.
-fn like_anywhere(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 impl Store {
@@ -200,7 +178,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{ContactCursor, contains_pattern};
+    use super::ContactCursor;
 
     #[test]
     fn a_place_in_the_list_reads_back_as_written() {
@@ -213,16 +191,5 @@ mod tests {
         for wrong in ["", "cus_1", "x.cus_1", "17.", ".cus_1"] {
             assert_eq!(ContactCursor::parse(wrong), None, "{wrong}");
         }
-    }
-
-    #[test]
-    fn search_text_is_matched_literally_anywhere() {
-        assert_eq!(contains_pattern("Ann").as_deref(), Some("%ann%"));
-        assert_eq!(
-            contains_pattern("50%_off\\").as_deref(),
-            Some("%50\\%\\_off\\\\%")
-        );
-        assert_eq!(contains_pattern("JOSÉ").as_deref(), Some("%jose%"));
-        assert_eq!(contains_pattern("\u{301}\n"), None);
     }
 }

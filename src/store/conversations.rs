@@ -590,8 +590,8 @@ async fn insert_one(
         created_at: now,
     };
     sqlx::query(&format!(
-        "INSERT INTO messages ({MESSAGE_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12)"
+        "INSERT INTO messages ({MESSAGE_COLUMNS}, search_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13)"
     ))
     .bind(&record.id)
     .bind(&record.workspace_id)
@@ -605,6 +605,7 @@ async fn insert_one(
     .bind(&record.external_id)
     .bind(&record.delivery_status)
     .bind(now)
+    .bind(crate::domain::search::search_text(&record.text))
     .execute(tx.conn())
     .await?;
     let attachment = match message.file {

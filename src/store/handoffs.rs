@@ -87,6 +87,9 @@ pub struct HandoffFilter {
     pub after: Option<String>,
     /// Only those filed under this label (a checked one, [`crate::domain::labels::label`]).
     pub label: Option<String>,
+    /// Only those where every one of these terms ([`crate::domain::search::terms`]) is in the
+    /// customer's name or number or in a message of the handoff.
+    pub terms: Vec<String>,
 }
 
 const HANDOFF_SELECT: &str = "SELECT h.id, h.workspace_id, h.conversation_id, h.bot_id, h.status, \
@@ -185,27 +188,31 @@ impl Store {
             None => None,
         };
         let (after_at, after_id) = cursor.unwrap_or((0, ""));
-        Ok(sqlx::query_as(&format!(
+        let sql = format!(
             "{HANDOFF_SELECT} WHERE h.workspace_id = $1 \
              AND ($2 = '' OR h.status = $2) AND ($3 = '' OR h.bot_id = $3) \
              AND ($5 = '' OR h.created_at {beyond} $6 OR (h.created_at = $6 AND h.id {beyond} $5)) \
              AND ($7 = '' OR h.claimed_by = $7) \
-             AND ($8 = '' OR ',' || h.labels || ',' LIKE $8 ESCAPE '\\') \
-             ORDER BY h.created_at {order}, h.id {order} LIMIT $4"
-        ))
-        .bind(workspace_id)
-        .bind(filter.status.map(Status::as_str).unwrap_or(""))
-        .bind(filter.bot_id.as_deref().unwrap_or(""))
-        .bind(filter.limit)
-        .bind(after_id)
-        .bind(after_at)
-        .bind(filter.holder.as_deref().unwrap_or(""))
-        .bind(filter.label.as_deref().map_or(String::new(), |label| {
-            // `_` is one of LIKE's wildcards, and may be in a label.
-            format!("%,{},%", label.replace('_', "\\_"))
-        }))
-        .fetch_all(self.pool())
-        .await?)
+             AND ($8 = '' OR ',' || h.labels || ',' LIKE $8 ESCAPE '\\'){} \
+             ORDER BY h.created_at {order}, h.id {order} LIMIT $4",
+            super::search::handoff_has_terms(9, filter.terms.len())
+        );
+        let mut query = sqlx::query_as(&sql)
+            .bind(workspace_id)
+            .bind(filter.status.map(Status::as_str).unwrap_or(""))
+            .bind(filter.bot_id.as_deref().unwrap_or(""))
+            .bind(filter.limit)
+            .bind(after_id)
+            .bind(after_at)
+            .bind(filter.holder.as_deref().unwrap_or(""))
+            .bind(filter.label.as_deref().map_or(String::new(), |label| {
+                // `_` is one of LIKE's wildcards, and may be in a label.
+                format!("%,{},%", label.replace('_', "\\_"))
+            }));
+        for pattern in super::search::term_patterns(&filter.terms) {
+            query = query.bind(pattern);
+        }
+        Ok(query.fetch_all(self.pool()).await?)
     }
 
     /// Files a handoff under `labels` (checked, [`crate::domain::labels::labels`]) in place of

@@ -22,6 +22,7 @@ mod notes;
 mod ratings;
 mod reports;
 mod saved_replies;
+mod search;
 mod settings;
 mod turns;
 mod webhooks;
@@ -50,6 +51,7 @@ pub use notes::{Member, NoteRecord};
 pub use ratings::RatingState;
 pub use reports::{ConversationCounts, HandoffFacts, RatingFacts, RepliesBy, Span};
 pub use saved_replies::{MAX_SAVED_REPLIES, SavedReplyRecord};
+pub use search::MessageMatch;
 pub use turns::{TURN_LEASE_MS, TakenTurn};
 pub use webhooks::{DeliveryOutcome, WebhookDeliveryRecord, WebhookRecord};
 

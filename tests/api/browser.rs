@@ -1852,3 +1852,82 @@ async fn the_customer_sends_a_screenshot_and_the_agent_answers_with_a_pdf() {
         "nothing more was stored"
     );
 }
+
+#[tokio::test]
+async fn an_agent_searches_the_queue_and_the_handoff_opens_at_the_message_found() {
+    let app = spawn_app().await;
+    let shop = app.shop(true).await;
+    let visitor = app.visitor(&shop.widget_key).await;
+    visitor
+        .say("The blender jar cracked on day one, I need a human")
+        .await;
+    let id = shop.owner.pending_handoff_id().await;
+    // A long conversation after it: the page opens at the latest unless it is asked otherwise.
+    let (status, _) = shop
+        .owner
+        .post(&format!("/api/v1/handoffs/{id}/claim"), json!({}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    for i in 0..25 {
+        let (status, body) = shop
+            .owner
+            .post(
+                &format!("/api/v1/handoffs/{id}/messages"),
+                json!({"text": format!("Update {i}: still looking into it.")}),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    }
+    // Another, which the search leaves out.
+    app.visitor(&shop.widget_key)
+        .await
+        .say("get me a person")
+        .await;
+    eventually(|| async {
+        let (_, pending) = shop.owner.get("/api/v1/handoffs?status=pending").await;
+        (pending.as_array().map_or(0, Vec::len) == 1).then_some(())
+    })
+    .await;
+    let driver = driver().await;
+    let admin = owner_at_dashboard(&driver, &app).await;
+    admin.go(&app.url("/handoffs")).await;
+
+    // Typed and Enter: found in another tab than the one open, the words marked.
+    admin.type_into("#search", "Blender \"JAR\"\u{e007}").await;
+    admin
+        .until(
+            "the handoff is found, its words marked",
+            &format!(
+                "document.querySelectorAll('#handoff-list tr.row').length === 1 \
+                 && document.querySelector('[data-handoff=\"{id}\"]') \
+                 && Array.from(document.querySelectorAll('#handoff-list mark'), \
+                    m => m.textContent).join() === 'blender,jar'"
+            ),
+        )
+        .await;
+    admin.screenshot("dashboard-handoff-search").await;
+    admin.click("#handoff-list a.open").await;
+    admin
+        .until(
+            "the handoff opens at the message found, not at the latest",
+            "(() => { const m = document.querySelector(':target'); \
+               const c = document.getElementById('conversation'); \
+               if (!m || !c || !c.contains(m)) return false; \
+               const a = m.getBoundingClientRect(), b = c.getBoundingClientRect(); \
+               return m.textContent.includes('blender jar cracked') \
+                 && a.top >= b.top && a.bottom <= b.bottom \
+                 && c.scrollTop + c.clientHeight < c.scrollHeight - 50; })()",
+        )
+        .await;
+
+    // Clear search: back to the queue's tab.
+    admin.go(&app.url("/handoffs?q=blender")).await;
+    admin.click("#clear-search").await;
+    admin
+        .until(
+            "the queue is back",
+            "document.querySelector('.tabs a.active') && !document.getElementById('clear-search') \
+             && document.getElementById('search').value === ''",
+        )
+        .await;
+}

@@ -27,6 +27,7 @@ mod realtime;
 mod reports;
 mod satisfaction;
 mod saved_replies;
+mod search;
 mod store;
 mod team;
 mod tenancy;

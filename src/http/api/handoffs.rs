@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::{self, Action, Refusal, Status};
 use crate::domain::upload;
-use crate::domain::{MessageText, labels};
+use crate::domain::{MessageText, labels, search};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::extract::{ApiJson, ApiQuery, Caller, FileUpload};
 use crate::state::AppState;
@@ -52,6 +52,18 @@ struct ListQuery {
     after: Option<String>,
     /// Only those filed under this label.
     label: Option<String>,
+    /// Only those whose customer or messages hold every word or "phrase" of it.
+    q: Option<String>,
+}
+
+/// A handoff a search found, with the message that shows best where (`null` when the
+/// customer's name or number matched and no message).
+#[derive(Serialize)]
+struct Found {
+    #[serde(flatten)]
+    handoff: HandoffView,
+    #[serde(rename = "match")]
+    matched: Option<Value>,
 }
 
 /// One page of handoffs; a full page links to the next (`Link: <…>; rel="next"`).
@@ -84,6 +96,7 @@ async fn list(
             .filter(|l| !l.is_empty())
             .map(labels::label)
             .transpose()?,
+        terms: search::terms(query.q.as_deref().unwrap_or_default())?,
     };
     let handoffs = state
         .store
@@ -110,6 +123,9 @@ async fn list(
             if let Some(label) = &filter.label {
                 params.push(("label", label.clone()));
             }
+            if let Some(q) = query.q.as_ref().filter(|_| !filter.terms.is_empty()) {
+                params.push(("q", q.clone()));
+            }
             if filter.oldest_first {
                 params.push(("order", "oldest".to_owned()));
             }
@@ -119,8 +135,31 @@ async fn list(
         }
         _ => None,
     };
-    let handoffs: Vec<HandoffView> = handoffs.iter().map(HandoffView::from).collect();
-    Ok(super::with_next_link(Json(handoffs).into_response(), next))
+    if filter.terms.is_empty() {
+        let handoffs: Vec<HandoffView> = handoffs.iter().map(HandoffView::from).collect();
+        return Ok(super::with_next_link(Json(handoffs).into_response(), next));
+    }
+    let ids: Vec<&str> = handoffs.iter().map(|h| h.id.as_str()).collect();
+    let mut matches = state
+        .store
+        .handoff_matches(caller.workspace_id(), &ids, &filter.terms)
+        .await?;
+    let found: Vec<Found> = handoffs
+        .iter()
+        .map(|h| Found {
+            handoff: HandoffView::from(h),
+            matched: matches.remove(&h.id).map(|m| {
+                json!({
+                    "message_id": m.message_id,
+                    "author": m.author,
+                    "author_name": m.author_name,
+                    "created_at": rfc3339(m.created_at),
+                    "excerpt": search::excerpt(&m.text, &filter.terms).text,
+                })
+            }),
+        })
+        .collect();
+    Ok(super::with_next_link(Json(found).into_response(), next))
 }
 
 async fn counts(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

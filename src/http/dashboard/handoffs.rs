@@ -12,11 +12,13 @@ use serde_json::json;
 use super::{Flash, Nav, Page, json_for_script, layout};
 use crate::domain::clock::rfc3339;
 use crate::domain::handoff::Status;
-use crate::domain::{labels, rating};
+use crate::domain::{labels, rating, search};
 use crate::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::state::AppState;
-use crate::store::{AttachmentRecord, HandoffFilter, HandoffRecord, MessageRecord, NoteRecord};
+use crate::store::{
+    AttachmentRecord, HandoffFilter, HandoffRecord, MessageMatch, MessageRecord, NoteRecord,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,6 +37,8 @@ struct ListQuery {
     after: Option<String>,
     /// Only those filed under this label.
     label: Option<String>,
+    /// A search of what was said and who said it, over every tab.
+    q: Option<String>,
 }
 
 /// Handoffs on one page of the queue.
@@ -119,17 +123,30 @@ async fn list(
         .as_deref()
         .filter(|l| !l.is_empty())
         .and_then(|l| labels::label(l).ok());
+    let q = query.q.unwrap_or_default();
+    // A search looks in every tab; one that cannot be run says why and finds nothing.
+    let (terms, search_error) = match search::terms(&q) {
+        Ok(terms) => (terms, None),
+        Err(err) => (Vec::new(), Some(format!("Search: {}.", err.problem))),
+    };
+    let searching = !terms.is_empty() || search_error.is_some();
     let filter = HandoffFilter {
-        status: Some(tab),
+        status: (!searching).then_some(tab),
         bot_id: bot.clone(),
         holder: mine.then(|| caller.user.id.clone()),
         oldest_first,
         limit: PAGE as i64,
         after: query.after.filter(|a| !a.is_empty()),
         label: label.clone(),
+        terms,
     };
     let ws = caller.workspace_id();
-    let handoffs = state.store.list_handoffs(ws, &filter).await?;
+    let handoffs = match search_error {
+        Some(_) => Vec::new(),
+        None => state.store.list_handoffs(ws, &filter).await?,
+    };
+    let ids: Vec<&str> = handoffs.iter().map(|h| h.id.as_str()).collect();
+    let matches = state.store.handoff_matches(ws, &ids, &filter.terms).await?;
     let (pending, in_progress, resolved) = state.store.handoff_counts(ws).await?;
     let bots = state.store.list_bots(ws).await?;
     let seq = state.store.workspace_seq(ws).await?;
@@ -145,10 +162,21 @@ async fn list(
         )
     };
     let order_link = |status: Status| link(status, label.as_deref());
+    let next_link = match handoffs.last().filter(|_| handoffs.len() == PAGE) {
+        Some(last) if searching => Some(format!(
+            "{}&q={}&after={}",
+            order_link(tab),
+            super::urlencode(&q),
+            last.id
+        )),
+        Some(last) => Some(format!("{}&after={}", order_link(tab), last.id)),
+        None => None,
+    };
     let tab_link = |status: Status, count: i64| {
         let href = order_link(status);
+        let active = status == tab && !searching;
         html! {
-            a href=(href) class=[(status == tab).then_some("active")] data-tab=(status.as_str()) {
+            a href=(href) class=[active.then_some("active")] data-tab=(status.as_str()) {
                 (status_label(status.as_str()))
                 span class="count" id=(format!("count-{}", status.as_str())) { (count) }
             }
@@ -187,18 +215,42 @@ async fn list(
                 input type="hidden" name="label" value=(label);
                 a class="badge label" id="label-filter" href=(link(tab, None)) title="Show every label" { "#" (label) " ✕" }
             }
+            input type="search" name="q" id="search" value=(q) style="width:auto;flex:1;min-width:12rem"
+                placeholder="Search messages, names, numbers" aria-label="Search handoffs";
+            @if searching {
+                a class="btn" id="clear-search" href=(order_link(tab)) { "Clear search" }
+            }
+        }
+        @if let Some(error) = &search_error {
+            div class="flash error" role="alert" id="search-error" { (error) }
         }
         div class="card" style="padding:0" {
             table {
-                thead { tr { th { "Customer" } th { "Reason" } th { "Summary" } th { "Waiting" } th { "Holder" } } }
+                thead {
+                    tr {
+                        th { "Customer" }
+                        @if searching { th { "Status" } th { "Found" } th { "Opened" } }
+                        @else { th { "Reason" } th { "Summary" } th { "Waiting" } }
+                        th { "Holder" }
+                    }
+                }
                 tbody id="handoff-list" data-seq=(seq) {
-                    @for h in &handoffs { (row(h, now, &|label| link(tab, Some(label)))) }
+                    @for h in &handoffs {
+                        @if searching {
+                            (found_row(h, matches.get(&h.id), &filter.terms, now))
+                        } @else {
+                            (row(h, now, &|label| link(tab, Some(label))))
+                        }
+                    }
                     @if handoffs.is_empty() {
-                        tr { td colspan="5" class="empty" { "Nothing here. New requests appear live." } }
+                        tr { td colspan="5" class="empty" {
+                            @if searching { "No handoff holds all of that." }
+                            @else { "Nothing here. New requests appear live." }
+                        } }
                     }
                     // In the list, so a live refresh moves it with the rows.
-                    @if let Some(last) = handoffs.last().filter(|_| handoffs.len() == PAGE) {
-                        tr { td colspan="5" { a class="btn" id="next-page" href=(format!("{}&after={}", order_link(tab), last.id)) { "Next " (PAGE) " →" } } }
+                    @if let Some(next) = &next_link {
+                        tr { td colspan="5" { a class="btn" id="next-page" href=(next) { "Next " (PAGE) " →" } } }
                     }
                 }
             }
@@ -223,6 +275,42 @@ fn row(h: &HandoffRecord, now: i64, filtered: &dyn Fn(&str) -> String) -> Markup
             td { span class="badge reason" { (reason_label(&h.reason)) } }
             td class="summary-line" { (first_line(&h.summary)) }
             td class="waiting" data-since=(h.created_at) { (waited(h.created_at, now)) }
+            td { @match &h.claimed_by_name { Some(name) => (name), None => span class="muted" { "—" } } }
+        }
+    }
+}
+
+/// A handoff a search found: the message that shows where, its terms marked, opening the
+/// handoff at that message; the summary when the customer's name or number matched.
+fn found_row(
+    h: &HandoffRecord,
+    found: Option<&MessageMatch>,
+    terms: &[String],
+    now: i64,
+) -> Markup {
+    let href = match found {
+        Some(m) => format!("/handoffs/{}#m-{}", h.id, m.message_id),
+        None => format!("/handoffs/{}", h.id),
+    };
+    html! {
+        tr class="row" data-handoff=(h.id) {
+            td {
+                a class="open" href=(href) { (h.customer_name) }
+                div { span class="badge channel" { (h.channel) } }
+            }
+            td { span class=(format!("badge {}", h.status)) { (status_label(&h.status)) } }
+            td class="summary-line found" {
+                @match found {
+                    Some(m) => {
+                        span class="muted" { (m.author_name) ": " }
+                        @for (text, hit) in search::excerpt(&m.text, terms).parts() {
+                            @if hit { mark { (text) } } @else { (text) }
+                        }
+                    }
+                    None => (first_line(&h.summary)),
+                }
+            }
+            td title=(rfc3339(h.created_at)) { (ago(h.created_at, now)) }
             td { @match &h.claimed_by_name { Some(name) => (name), None => span class="muted" { "—" } } }
         }
     }
@@ -481,7 +569,7 @@ fn note(n: &NoteRecord) -> Markup {
 
 pub(super) fn message(m: &MessageRecord, attachment: Option<&AttachmentRecord>) -> Markup {
     html! {
-        div class=(format!("msg {}", m.author)) data-message=(m.id) data-seq=(m.seq) {
+        div class=(format!("msg {}", m.author)) id=(format!("m-{}", m.id)) data-message=(m.id) data-seq=(m.seq) {
             @if m.author != "system" {
                 div class="meta" {
                     span { (m.author_name) }

@@ -1,0 +1,6 @@
+-- A message's text as the handoff search compares it (lower-cased in every script, accents
+-- dropped: domain::text::search_fold), written by Baton with the message. Messages stored
+-- before it existed get it in the background after Baton starts (Store::fill_message_search);
+-- until then, and for rows an older node writes during a rolling upgrade, it is NULL and the
+-- search falls back to LOWER(text).
+ALTER TABLE messages ADD COLUMN search_text TEXT;
