@@ -4,3 +4,5 @@
 -- until then, and for rows an older node writes during a rolling upgrade, it is NULL and the
 -- search falls back to LOWER(text).
 ALTER TABLE messages ADD COLUMN search_text TEXT;
+-- The messages still to fill, found without reading the others (empty once all are filled).
+CREATE INDEX messages_unsearched_idx ON messages (id) WHERE search_text IS NULL;
