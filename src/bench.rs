@@ -92,7 +92,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     rows.push(row("agent reply → widget stream p50 (ms)", delivery.0));
     rows.push(row("agent reply → widget stream p99 (ms)", delivery.1));
 
-    let (rare, common) = handoff_search(&server, &admin, args.handoffs, args.searches).await?;
+    let (rare, common) =
+        handoff_search(&server, &admin, args.handoffs.max(1), args.searches).await?;
     rows.push(row(
         &format!(
             "handoff search, {} handoffs, words in one (ms) p50",

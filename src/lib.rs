@@ -103,11 +103,16 @@ pub async fn serve(
 }
 
 /// Writes the search text of messages stored without one (before the handoff search existed,
-/// or by an older node during an upgrade), a batch at a time from start, then hourly.
+/// or by an older node during an upgrade), a batch at a time from start with a pause between
+/// batches (the database serves the team meanwhile), then hourly.
 fn spawn_search_fill(state: &AppState) {
     let never = std::sync::Arc::new(tokio::sync::Notify::new());
     let hourly = std::time::Duration::from_secs(3600);
     channels::run_worker(state, "message search", never, hourly, |state| async move {
-        state.store.fill_message_search().await
+        let filled = state.store.fill_message_search().await?;
+        if filled > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Ok(filled)
     });
 }

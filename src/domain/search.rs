@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use unicode_segmentation::UnicodeSegmentation;
+
 use super::ParseError;
 use super::text::search_fold;
 
@@ -18,9 +20,9 @@ const EXCERPT_CHARS: usize = 160;
 /// How much of what comes before the first term an excerpt keeps, at most.
 const LEAD_CHARS: usize = 50;
 
-/// The terms of a search: its words, or "phrases in quotes", each folded as search text is
-/// ([`search_fold`]), duplicates once. Every term must be found for a handoff to match. An
-/// empty or blank search has none.
+/// The terms of a search: its words, or "phrases in quotes" (typographic quotes too), each
+/// folded as search text is ([`search_fold`]), control characters left out, duplicates once.
+/// Every term must be found for a handoff to match. An empty or blank search has none.
 pub fn terms(query: &str) -> Result<Vec<String>, ParseError> {
     if query.chars().count() > MAX_QUERY_CHARS {
         return Err(ParseError::new(
@@ -29,6 +31,14 @@ pub fn terms(query: &str) -> Result<Vec<String>, ParseError> {
         ));
     }
     let mut terms: Vec<String> = Vec::new();
+    let query: String = query
+        .chars()
+        .map(|c| match c {
+            '“' | '”' | '„' | '«' | '»' => '"',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
     // Outside quotes the text splits at spaces; inside, it is one term. A quote left open
     // runs to the end.
     for (i, part) in query.split('"').enumerate() {
@@ -55,12 +65,6 @@ pub fn terms(query: &str) -> Result<Vec<String>, ParseError> {
         ));
     }
     Ok(terms)
-}
-
-/// How many of `terms` `text` holds, compared as the search compares them.
-pub fn found(text: &str, terms: &[String]) -> usize {
-    let folded = search_text(text);
-    terms.iter().filter(|t| folded.contains(t.as_str())).count()
 }
 
 /// What the search looks for terms in: `text` folded ([`search_fold`]), its runs of white
@@ -103,17 +107,14 @@ impl Excerpt {
 /// a little before the first of `terms` it holds, cut between words where there is one and
 /// marked "…" where cut; with where each term is.
 pub fn excerpt(text: &str, terms: &[String]) -> Excerpt {
-    let chars: Vec<char> = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .collect();
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Characters as a reader sees them: a letter with its marks, a syllable written in parts.
+    let chars: Vec<&str> = line.graphemes(true).collect();
     // The folded text, and for each of its bytes the character it came from.
     let mut folded = String::new();
     let mut origin = Vec::new();
     for (i, c) in chars.iter().enumerate() {
-        let f = search_fold(c.encode_utf8(&mut [0; 4]));
+        let f = search_fold(c);
         origin.extend(std::iter::repeat_n(i, f.len()));
         folded.push_str(&f);
     }
@@ -148,7 +149,7 @@ pub fn excerpt(text: &str, terms: &[String]) -> Excerpt {
     let mut offsets = Vec::with_capacity(end - start + 1);
     for c in &chars[start..end] {
         offsets.push(excerpt.text.len());
-        excerpt.text.push(*c);
+        excerpt.text.push_str(c);
     }
     offsets.push(excerpt.text.len());
     excerpt.hits = hits
@@ -164,14 +165,14 @@ pub fn excerpt(text: &str, terms: &[String]) -> Excerpt {
 
 /// The characters of `chars` to show for a term at `first`: from up to [`LEAD_CHARS`] before
 /// it (from the start of a word), up to [`EXCERPT_CHARS`] in all (to the end of a word).
-fn window(chars: &[char], first: usize) -> (usize, usize) {
+fn window(chars: &[&str], first: usize) -> (usize, usize) {
     if chars.len() <= EXCERPT_CHARS {
         return (0, chars.len());
     }
     let mut start = first.saturating_sub(LEAD_CHARS);
     if start > 0 {
         // After the first space before the cut, unless the term's own word is that long.
-        if let Some(space) = chars[start..first].iter().position(|c| *c == ' ') {
+        if let Some(space) = chars[start..first].iter().position(|c| *c == " ") {
             start += space + 1;
         }
     }
@@ -179,7 +180,7 @@ fn window(chars: &[char], first: usize) -> (usize, usize) {
     start = start.min(chars.len() - EXCERPT_CHARS).min(first);
     let mut end = start + EXCERPT_CHARS;
     if end < chars.len() {
-        if let Some(space) = chars[start..end].iter().rposition(|c| *c == ' ') {
+        if let Some(space) = chars[start..end].iter().rposition(|c| *c == " ") {
             if space > EXCERPT_CHARS / 2 {
                 end = start + space;
             }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::{Store, StoreResult};
-use crate::domain::search::{found, search_text};
+use crate::domain::search::search_text;
 use crate::domain::text::search_fold;
 
 /// `text` as a `LIKE … ESCAPE '\\'` pattern matching it anywhere, folded as the search text
@@ -40,7 +40,8 @@ pub(super) fn like_anywhere(text: &str) -> String {
 /// to one handoff at most.
 const SPAN: &str = "m.conversation_id = h.conversation_id AND m.author <> 'system' \
     AND m.created_at > COALESCE((SELECT MAX(p.resolved_at) FROM handoffs p \
-     WHERE p.conversation_id = h.conversation_id AND p.created_at < h.created_at), -1) \
+     WHERE p.conversation_id = h.conversation_id AND p.id <> h.id \
+     AND p.resolved_at <= h.created_at), -1) \
     AND (h.resolved_at IS NULL OR m.created_at <= h.resolved_at)";
 
 /// Message `m` holds the term whose pattern is `$n` (rows an older node wrote have no search
@@ -52,25 +53,51 @@ fn message_holds(n: usize) -> String {
     )
 }
 
-/// For `handoffs h` joined to their customer `contacts ct`: every term, whose patterns
-/// ([`term_patterns`]) are bound as `$first` onwards, is in the customer's name or number or
-/// in a message of the handoff ([`SPAN`]).
+/// For `handoffs h` joined to their customer `contacts ct`: every term, whose three patterns
+/// ([`term_patterns`]) are bound as `$first` onwards, is in the customer's name or phone number
+/// or in a message of the handoff ([`SPAN`]). Not in a chat-window visitor's id: a piece of
+/// hex would find every visitor.
 pub(super) fn handoff_has_terms(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| {
+    (0..count)
+        .map(|i| {
+            let (text, name, phone) = (first + 3 * i, first + 3 * i + 1, first + 3 * i + 2);
             format!(
-                " AND (ct.search_text LIKE ${n} ESCAPE '\\' \
-                 OR (ct.search_text IS NULL AND LOWER(ct.name) LIKE ${n} ESCAPE '\\') \
+                " AND (ct.search_text LIKE ${name} ESCAPE '\\' \
+                 OR (ct.search_text IS NULL AND LOWER(ct.name) LIKE ${text} ESCAPE '\\') \
+                 OR (${phone} <> '' AND ct.phone LIKE ${phone} ESCAPE '\\') \
                  OR EXISTS (SELECT 1 FROM messages m WHERE {SPAN} AND {}))",
-                message_holds(n)
+                message_holds(text)
             )
         })
         .collect()
 }
 
-/// The terms of a search ([`crate::domain::search::terms`], folded) as patterns to bind.
+/// Each term of a search ([`crate::domain::search::terms`], folded) as three patterns to
+/// bind: anywhere in a text; in the name, the first line of a contact's search text
+/// ([`super::contacts::search_text`]); and, for a term of digits (`+49`, `151-1234`), in a
+/// phone number as stored (`+4915112341234`), else empty.
 pub(super) fn term_patterns(terms: &[String]) -> Vec<String> {
-    terms.iter().map(|t| like_anywhere(t)).collect()
+    terms
+        .iter()
+        .flat_map(|term| {
+            let dialled = term.chars().any(|c| c.is_ascii_digit())
+                && term
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' '));
+            let phone = if dialled {
+                let digits: String = term
+                    .chars()
+                    .filter(|c| matches!(c, '0'..='9' | '+'))
+                    .collect();
+                like_anywhere(&digits)
+            } else {
+                String::new()
+            };
+            let text = like_anywhere(term);
+            let name = format!("{text}\n%");
+            [text, name, phone]
+        })
+        .collect()
 }
 
 /// The message of a handoff that shows best what a search found.
@@ -99,40 +126,41 @@ impl Store {
         if handoff_ids.is_empty() || terms.is_empty() {
             return Ok(HashMap::new());
         }
-        let patterns = term_patterns(terms);
-        let first_id = 2 + patterns.len();
-        let any_term = (2..first_id)
-            .map(message_holds)
+        let first_id = 2 + terms.len();
+        let holds: Vec<String> = (2..first_id).map(message_holds).collect();
+        let score = holds
+            .iter()
+            .map(|holds| format!("(CASE WHEN {holds} THEN 1 ELSE 0 END)"))
             .collect::<Vec<_>>()
-            .join(" OR ");
+            .join(" + ");
         let ids = (first_id..first_id + handoff_ids.len())
             .map(|n| format!("${n}"))
             .collect::<Vec<_>>()
             .join(", ");
+        // One row per handoff, ranked in the database: a common word in long conversations
+        // would otherwise bring back every message that holds it.
         let sql = format!(
-            "SELECT h.id AS handoff_id, m.id AS message_id, m.author, m.author_name, m.text, \
-             m.created_at FROM handoffs h JOIN messages m ON m.conversation_id = h.conversation_id \
-             WHERE h.workspace_id = $1 AND h.id IN ({ids}) AND {SPAN} AND ({any_term}) \
-             ORDER BY m.created_at DESC, m.seq DESC"
+            "SELECT handoff_id, message_id, author, author_name, text, created_at FROM ( \
+             SELECT h.id AS handoff_id, m.id AS message_id, m.author, m.author_name, m.text, \
+             m.created_at, ROW_NUMBER() OVER (PARTITION BY h.id \
+              ORDER BY {score} DESC, m.created_at DESC, m.seq DESC) AS place \
+             FROM handoffs h JOIN messages m ON m.conversation_id = h.conversation_id \
+             WHERE h.workspace_id = $1 AND h.id IN ({ids}) AND {SPAN} AND ({}) \
+             ) ranked WHERE place = 1",
+            holds.join(" OR ")
         );
         let mut query = sqlx::query_as::<_, MessageMatch>(&sql).bind(workspace_id);
-        for pattern in &patterns {
-            query = query.bind(pattern);
+        for term in terms {
+            query = query.bind(like_anywhere(term));
         }
         for id in handoff_ids {
             query = query.bind(*id);
         }
-        let mut best: HashMap<String, (usize, MessageMatch)> = HashMap::new();
-        for row in query.fetch_all(self.pool()).await? {
-            let holds = found(&row.text, terms);
-            match best.get(&row.handoff_id) {
-                Some((most, _)) if *most >= holds => {}
-                _ => {
-                    best.insert(row.handoff_id.clone(), (holds, row));
-                }
-            }
-        }
-        Ok(best.into_iter().map(|(id, (_, m))| (id, m)).collect())
+        let found = query.fetch_all(self.pool()).await?;
+        Ok(found
+            .into_iter()
+            .map(|m| (m.handoff_id.clone(), m))
+            .collect())
     }
 
     /// Writes the search text of up to [`FILL_BATCH`] messages stored before it existed
@@ -173,10 +201,32 @@ mod tests {
     }
 
     #[test]
-    fn each_term_is_one_more_condition_on_its_own_parameter() {
+    fn each_term_is_one_more_condition_on_its_own_parameters() {
         let sql = handoff_has_terms(9, 2);
-        assert_eq!(sql.matches(" AND (ct.search_text LIKE $9 ").count(), 1);
-        assert_eq!(sql.matches("$10").count(), 4);
-        assert!(!sql.contains("$11"));
+        assert_eq!(sql.matches("OR EXISTS (").count(), 2);
+        assert_eq!(sql.matches("$9 ").count(), 3, "name fallback and message");
+        assert_eq!(sql.matches("$10 ").count(), 1, "name line");
+        assert_eq!(sql.matches("$11 ").count(), 2, "phone");
+        assert_eq!(sql.matches("$12 ").count(), 3);
+        assert!(sql.contains("$14 ") && !sql.contains("$15"));
+    }
+
+    #[test]
+    fn a_term_of_digits_is_also_looked_for_in_phone_numbers() {
+        let terms = ["+49".to_owned(), "151-12(3)".to_owned(), "a_1".to_owned()];
+        assert_eq!(
+            term_patterns(&terms),
+            [
+                "%+49%",
+                "%+49%\n%",
+                "%+49%", //
+                "%151-12(3)%",
+                "%151-12(3)%\n%",
+                "%151123%", //
+                "%a\\_1%",
+                "%a\\_1%\n%",
+                "",
+            ]
+        );
     }
 }

@@ -1906,6 +1906,23 @@ async fn an_agent_searches_the_queue_and_the_handoff_opens_at_the_message_found(
         )
         .await;
     admin.screenshot("dashboard-handoff-search").await;
+    // A tab narrows the search, and keeps it.
+    admin.click(".tabs a[data-tab=\"pending\"]").await;
+    admin
+        .until(
+            "not waiting: not found there",
+            "document.querySelector('.tabs a.active[data-tab=\"pending\"]') \
+             && document.getElementById('search').value === 'Blender \"JAR\"' \
+             && !document.querySelector('#handoff-list tr.row')",
+        )
+        .await;
+    admin.click(".tabs a[data-tab=\"in_progress\"]").await;
+    admin
+        .until(
+            "in progress: found",
+            &format!("document.querySelector('[data-handoff=\"{id}\"]')"),
+        )
+        .await;
     admin.click("#handoff-list a.open").await;
     admin
         .until(

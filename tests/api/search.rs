@@ -93,6 +93,8 @@ async fn agents_find_handoffs_by_what_was_said_and_who_said_it() {
     let found = search(owner, "q=alvarez").await;
     assert_eq!(ids(&found), [first.as_str()]);
     assert_eq!(found[0]["match"], Value::Null);
+    // Not a chat-window visitor's id (`visitor_…` and hex): a piece of it is in no name.
+    assert!(ids(&search(owner, "q=visitor_").await).is_empty());
     // LIKE's wildcards are plain characters.
     let found = search(owner, "q=100%25_off").await;
     assert_eq!(ids(&found), [second.as_str()]);
@@ -125,6 +127,12 @@ async fn agents_find_handoffs_by_what_was_said_and_who_said_it() {
     let found = search(owner, "q=courier").await;
     assert_eq!(ids(&found), [first.as_str()]);
     assert_eq!(found[0]["match"]["author"], "agent");
+    // The message shown holds the most of the terms; of equals, the latest.
+    let found = search(owner, "q=creme%20courier").await;
+    assert_eq!(ids(&found), [first.as_str()]);
+    assert_eq!(found[0]["match"]["author"], "agent", "{found}");
+    let found = search(owner, "q=courier%20creme%20broken").await;
+    assert_eq!(found[0]["match"]["author"], "customer", "{found}");
     let (_, handoff) = owner.get(&format!("/api/v1/handoffs/{first}")).await;
     let notice = handoff["messages"]
         .as_array()
@@ -227,7 +235,7 @@ async fn the_queue_searches_and_opens_a_handoff_at_the_message_found() {
         .say("The <b>blender</b> jar cracked, I need a human")
         .await;
     let id = owner.pending_handoff_id().await;
-    let html = page_html(&app, owner, "/handoffs?tab=pending&q=BLENDER").await;
+    let html = page_html(&app, owner, "/handoffs?q=BLENDER").await;
     assert!(html.contains("id=\"clear-search\""), "{html}");
     assert!(
         html.contains("The &lt;b&gt;<mark>blender</mark>&lt;/b&gt; jar cracked"),
@@ -247,6 +255,13 @@ async fn the_queue_searches_and_opens_a_handoff_at_the_message_found() {
         page.contains(&format!("id=\"m-{}\"", message["id"].as_str().unwrap())),
         "{page}"
     );
+    // Every state, unless a tab narrows the search; the tabs keep it.
+    assert!(html.contains("class=\"active\" data-tab=\"all\""), "{html}");
+    assert!(html.contains("q=BLENDER"), "{html}");
+    let html = page_html(&app, owner, "/handoffs?tab=resolved&q=blender").await;
+    assert!(html.contains("No handoff holds all of that."), "{html}");
+    let html = page_html(&app, owner, "/handoffs?tab=pending&q=blender").await;
+    assert!(html.contains(&link), "{html}");
     let html = page_html(&app, owner, "/handoffs?q=nothing%20like%20it").await;
     assert!(html.contains("No handoff holds all of that."), "{html}");
     let html = page_html(&app, owner, "/handoffs?q=a%20b%20c%20d%20e%20f%20g%20h%20i").await;
@@ -254,4 +269,29 @@ async fn the_queue_searches_and_opens_a_handoff_at_the_message_found() {
         html.contains("Search: at most 8 words or phrases."),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn a_whatsapp_customer_is_found_by_their_number_however_it_is_typed() {
+    use crate::whatsapp::{Setup, text_from};
+    let s = Setup::new().await;
+    s.deliver(&text_from(
+        "4915112345678",
+        "Lena",
+        "wamid.search1",
+        "I need a human, please",
+    ))
+    .await;
+    let id = s.shop.owner.pending_handoff_id().await;
+    for typed in [
+        "%2B4915112345678",
+        "4915112345678",
+        "%2B49%20151%201234-5678",
+        "151-12345",
+        "lena",
+    ] {
+        let found = search(&s.shop.owner, &format!("q={typed}")).await;
+        assert_eq!(ids(&found), [id.as_str()], "{typed}");
+    }
+    assert!(ids(&search(&s.shop.owner, "q=%2B44").await).is_empty());
 }

@@ -109,11 +109,8 @@ async fn list(
     Query(query): Query<ListQuery>,
     Query(flash): Query<Flash>,
 ) -> ApiResult<Markup> {
-    let tab = query
-        .tab
-        .as_deref()
-        .and_then(Status::parse)
-        .unwrap_or(Status::Pending);
+    let asked_tab = query.tab.as_deref().and_then(Status::parse);
+    let tab = asked_tab.unwrap_or(Status::Pending);
     let oldest_first = query.order.as_deref() == Some("oldest");
     let bot = query.bot.filter(|b| !b.is_empty());
     let mine = query.holder.as_deref() == Some("me");
@@ -124,14 +121,16 @@ async fn list(
         .filter(|l| !l.is_empty())
         .and_then(|l| labels::label(l).ok());
     let q = query.q.unwrap_or_default();
-    // A search looks in every tab; one that cannot be run says why and finds nothing.
+    // A search that cannot be run says why and finds nothing.
     let (terms, search_error) = match search::terms(&q) {
         Ok(terms) => (terms, None),
         Err(err) => (Vec::new(), Some(format!("Search: {}.", err.problem))),
     };
     let searching = !terms.is_empty() || search_error.is_some();
+    // A search looks in every state unless a tab narrows it; the queue is always one tab.
+    let shown_tab = if searching { asked_tab } else { Some(tab) };
     let filter = HandoffFilter {
-        status: (!searching).then_some(tab),
+        status: shown_tab,
         bot_id: bot.clone(),
         holder: mine.then(|| caller.user.id.clone()),
         oldest_first,
@@ -151,34 +150,32 @@ async fn list(
     let bots = state.store.list_bots(ws).await?;
     let seq = state.store.workspace_seq(ws).await?;
     let now = state.clock.now_ms();
-    let link = |status: Status, label: Option<&str>| {
+    // This page with another tab (none: every state, when searching), label or search.
+    let link = |status: Option<Status>, label: Option<&str>, q: &str| {
         format!(
-            "/handoffs?tab={}&bot={}&holder={}&order={}&label={}",
-            status.as_str(),
+            "/handoffs?tab={}&bot={}&holder={}&order={}&label={}&q={}",
+            status.map_or("", Status::as_str),
             bot.as_deref().unwrap_or(""),
             if mine { "me" } else { "" },
             if oldest_first { "oldest" } else { "newest" },
-            label.unwrap_or("")
+            label.unwrap_or(""),
+            super::urlencode(q),
         )
     };
-    let order_link = |status: Status| link(status, label.as_deref());
-    let next_link = match handoffs.last().filter(|_| handoffs.len() == PAGE) {
-        Some(last) if searching => Some(format!(
-            "{}&q={}&after={}",
-            order_link(tab),
-            super::urlencode(&q),
-            last.id
-        )),
-        Some(last) => Some(format!("{}&after={}", order_link(tab), last.id)),
-        None => None,
-    };
-    let tab_link = |status: Status, count: i64| {
-        let href = order_link(status);
-        let active = status == tab && !searching;
+    let here = |status: Option<Status>| link(status, label.as_deref(), &q);
+    let next_link = handoffs
+        .last()
+        .filter(|_| handoffs.len() == PAGE)
+        .map(|last| format!("{}&after={}", here(shown_tab), last.id));
+    // While searching the counts would be the queue's, not the search's: left out.
+    let tab_link = |status: Option<Status>, count: i64| {
+        let active = status == shown_tab;
         html! {
-            a href=(href) class=[active.then_some("active")] data-tab=(status.as_str()) {
-                (status_label(status.as_str()))
-                span class="count" id=(format!("count-{}", status.as_str())) { (count) }
+            a href=(here(status)) class=[active.then_some("active")] data-tab=(status.map_or("all", Status::as_str)) {
+                (status.map_or("All", |s| status_label(s.as_str())))
+                @if let Some(status) = status.filter(|_| !searching) {
+                    span class="count" id=(format!("count-{}", status.as_str())) { (count) }
+                }
             }
         }
     };
@@ -191,12 +188,19 @@ async fn list(
         }
         (flash.render())
         div class="tabs" role="tablist" {
-            (tab_link(Status::Pending, pending))
-            (tab_link(Status::InProgress, in_progress))
-            (tab_link(Status::Resolved, resolved))
+            @if searching { (tab_link(None, 0)) }
+            (tab_link(Some(Status::Pending), pending))
+            (tab_link(Some(Status::InProgress), in_progress))
+            (tab_link(Some(Status::Resolved), resolved))
         }
-        form class="actions" method="get" action="/handoffs" style="margin-bottom:1rem" {
-            input type="hidden" name="tab" value=(tab.as_str());
+        div class="actions" style="margin-bottom:1rem" {
+        form class="actions" method="get" action="/handoffs" {
+            @if let Some(tab) = shown_tab {
+                input type="hidden" name="tab" value=(tab.as_str());
+            }
+            @if searching {
+                input type="hidden" name="q" value=(q);
+            }
             select name="bot" aria-label="Filter by bot" style="width:auto" data-autosubmit {
                 option value="" { "All bots" }
                 @for b in &bots {
@@ -213,13 +217,21 @@ async fn list(
             }
             @if let Some(label) = &label {
                 input type="hidden" name="label" value=(label);
-                a class="badge label" id="label-filter" href=(link(tab, None)) title="Show every label" { "#" (label) " ✕" }
+                a class="badge label" id="label-filter" href=(link(shown_tab, None, &q)) title="Show every label" { "#" (label) " ✕" }
             }
+        }
+        // Its own form: a new search looks in every state, with the filters above.
+        form class="actions" method="get" action="/handoffs" role="search" style="flex:1" {
+            @if let Some(bot) = &bot { input type="hidden" name="bot" value=(bot); }
+            @if mine { input type="hidden" name="holder" value="me"; }
+            @if oldest_first { input type="hidden" name="order" value="oldest"; }
+            @if let Some(label) = &label { input type="hidden" name="label" value=(label); }
             input type="search" name="q" id="search" value=(q) style="width:auto;flex:1;min-width:12rem"
                 placeholder="Search messages, names, numbers" aria-label="Search handoffs";
             @if searching {
-                a class="btn" id="clear-search" href=(order_link(tab)) { "Clear search" }
+                a class="btn" id="clear-search" href=(link(Some(tab), label.as_deref(), "")) { "Clear search" }
             }
+        }
         }
         @if let Some(error) = &search_error {
             div class="flash error" role="alert" id="search-error" { (error) }
@@ -239,7 +251,7 @@ async fn list(
                         @if searching {
                             (found_row(h, matches.get(&h.id), &filter.terms, now))
                         } @else {
-                            (row(h, now, &|label| link(tab, Some(label))))
+                            (row(h, now, &|label| link(shown_tab, Some(label), &q)))
                         }
                     }
                     @if handoffs.is_empty() {
