@@ -416,6 +416,18 @@ impl Api {
         .await
     }
 
+    /// The id of a pending handoff that is none of `known`, waiting (up to ten seconds) for one.
+    pub async fn another_pending_handoff_id(&self, known: &[&str]) -> String {
+        eventually(|| async {
+            let (_, pending) = self.get("/api/v1/handoffs?status=pending").await;
+            ids(&pending)
+                .into_iter()
+                .find(|id| !known.contains(id))
+                .map(str::to_owned)
+        })
+        .await
+    }
+
     pub async fn create_bot(&self, name: &str) -> Value {
         let (status, body) = self.post("/api/v1/bots", json!({"name": name})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -435,6 +447,15 @@ impl Api {
 }
 
 /// The error code of an API error body.
+/// The ids of a list of records.
+pub fn ids(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|record| record["id"].as_str().unwrap())
+        .collect()
+}
+
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
 }

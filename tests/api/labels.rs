@@ -2,18 +2,10 @@
 //! again; the customer never sees them.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::dashboard::page_html;
-use crate::helpers::{code, eventually, spawn_app};
-
-fn ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect()
-}
+use crate::helpers::{code, ids, spawn_app};
 
 #[tokio::test]
 async fn the_team_files_handoffs_under_labels_and_finds_them_again() {
@@ -26,14 +18,7 @@ async fn the_team_files_handoffs_under_labels_and_finds_them_again() {
     let one = owner.pending_handoff_id().await;
     let second = app.visitor(&shop.widget_key).await;
     second.say("get me a person please").await;
-    let two = eventually(|| async {
-        let (_, pending) = owner.get("/api/v1/handoffs?status=pending").await;
-        ids(&pending)
-            .into_iter()
-            .find(|id| *id != one)
-            .map(str::to_owned)
-    })
-    .await;
+    let two = owner.another_pending_handoff_id(&[&one]).await;
     let mut team = app.events(owner, 0).await;
     let mut chat = first.stream(0).await;
     chat.until_quiet(300).await;

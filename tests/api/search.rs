@@ -8,32 +8,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::dashboard::page_html;
-use crate::helpers::{Api, code, eventually, spawn_app};
-
-fn ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect()
-}
+use crate::helpers::{Api, code, ids, spawn_app};
 
 async fn search(api: &Api, query: &str) -> Value {
     let (status, body) = api.get(&format!("/api/v1/handoffs?{query}")).await;
     assert_eq!(status, StatusCode::OK, "{query}: {body}");
     body
-}
-
-/// The pending handoff that is not one of `known`.
-async fn new_pending(owner: &Api, known: &[&str]) -> String {
-    eventually(|| async {
-        let (_, pending) = owner.get("/api/v1/handoffs?status=pending").await;
-        ids(&pending)
-            .into_iter()
-            .find(|id| !known.contains(id))
-            .map(str::to_owned)
-    })
-    .await
 }
 
 #[tokio::test]
@@ -47,10 +27,10 @@ async fn agents_find_handoffs_by_what_was_said_and_who_said_it() {
     jose.say("My CRÈME brûlée maker arrived broken,\norder  4471")
         .await;
     jose.say("I want to talk to a human").await;
-    let first = new_pending(owner, &[]).await;
+    let first = owner.pending_handoff_id().await;
     let other = app.visitor(&shop.widget_key).await;
     other.say("get me a person, about my 100%_off coupon").await;
-    let second = new_pending(owner, &[&first]).await;
+    let second = owner.another_pending_handoff_id(&[&first]).await;
 
     // A word, without its accents or case, finds the handoff and the message that holds it.
     let found = search(owner, "q=creme%20BROKEN").await;
@@ -156,7 +136,7 @@ async fn agents_find_handoffs_by_what_was_said_and_who_said_it() {
     app.state.clock.advance(Duration::from_secs(1));
     jose.say("The new one leaks too, I need a human again")
         .await;
-    let third = new_pending(owner, &[&second]).await;
+    let third = owner.another_pending_handoff_id(&[&second]).await;
     assert_ne!(third, first);
     let found = search(owner, "q=leaks").await;
     assert_eq!(ids(&found), [third.as_str()]);
