@@ -310,9 +310,19 @@ async fn search_latency(
 }
 
 async fn visitor(client: &reqwest::Client, server: &Server) -> anyhow::Result<String> {
+    open_session(client, &server.base, &server.widget_key, None).await
+}
+
+/// A new chat-window visitor of the bot with this widget key (named, or not): their token.
+async fn open_session(
+    client: &reqwest::Client,
+    base: &str,
+    widget_key: &str,
+    name: Option<&str>,
+) -> anyhow::Result<String> {
     let session: Value = client
-        .post(format!("{}/widget/v1/sessions", server.base))
-        .json(&json!({"widget_key": server.widget_key}))
+        .post(format!("{base}/widget/v1/sessions"))
+        .json(&json!({"widget_key": widget_key, "name": name}))
         .send()
         .await?
         .error_for_status()?
@@ -529,22 +539,15 @@ async fn handoff_search(
         let widget_key = server.widget_key.clone();
         tasks.push(tokio::spawn(async move {
             for i in (worker..handoffs).step_by(workers) {
-                let session: Value = client
-                    .post(format!("{base}/widget/v1/sessions"))
-                    .json(&json!({"widget_key": widget_key, "name": format!("Customer {i}")}))
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
-                let token = session["visitor_token"].as_str().context("token")?;
+                let name = format!("Customer {i}");
+                let token = open_session(&client, &base, &widget_key, Some(&name)).await?;
                 for text in [
                     format!("Hello, my order BX-{i:05} arrived damaged and the box was open."),
                     "I want to talk to a person please".to_owned(),
                 ] {
                     client
                         .post(format!("{base}/widget/v1/messages"))
-                        .bearer_auth(token)
+                        .bearer_auth(&token)
                         .json(&json!({"text": text}))
                         .send()
                         .await?
